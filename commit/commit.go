@@ -1,0 +1,114 @@
+// Package commit holds zkdp's commitments: Poseidon2 hashing of field vectors
+// with domain tags, and the Merkle tree over the quantized dataset.
+//
+// Every commitment (dataset leaves, seed, model, parameters) and the PRF are
+// built from the same two primitives so that circuits can recompute them with
+// gnark's std/hash/poseidon2 and std/permutation/poseidon2 on BN254:
+//
+//	Hash(tag, x1..xn) = MD(IV=0; tag, x1, ..., xn)     (Merkle–Damgård, one block per element)
+//	Node(l, r)        = Compress(l, r)                  (the 2-to-1 Poseidon2 compression)
+//
+// The tag separates domains, so a model commitment can never be read as a
+// leaf or a seed commitment.
+package commit
+
+import (
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
+	"github.com/consensys/gnark-crypto/ecc/bn254/fr/poseidon2"
+)
+
+// Domain tags. They are part of the protocol: changing one changes every
+// commitment of that kind.
+const (
+	TagLeaf   uint64 = 1 // a dataset row
+	TagSeed   uint64 = 2 // the secret seed commitment S = H(s)
+	TagModel  uint64 = 3 // model weights M_t = H(W_t)
+	TagParams uint64 = 4 // public training parameters
+	TagPRF    uint64 = 5 // per-step PRF key
+	TagInput  uint64 = 6 // an inference input
+)
+
+// ErrBadHex is returned when a hex string is not a canonical field element.
+var ErrBadHex = errors.New("commit: not a canonical BN254 field element in hex")
+
+// Hash is the domain-separated Poseidon2 Merkle–Damgård hash of elems.
+func Hash(tag uint64, elems ...fr.Element) fr.Element {
+	h := poseidon2.NewMerkleDamgardHasher()
+	var t fr.Element
+	t.SetUint64(tag)
+	b := t.Bytes()
+	h.Write(b[:])
+	for i := range elems {
+		b := elems[i].Bytes()
+		h.Write(b[:])
+	}
+	var out fr.Element
+	out.SetBytes(h.Sum(nil))
+	return out
+}
+
+// HashInts hashes signed integers (fixed-point values) as field elements.
+func HashInts(tag uint64, vals []int64) fr.Element {
+	return Hash(tag, Elements(vals)...)
+}
+
+// Elements maps signed integers to field elements (negative v to p-|v|),
+// the embedding circuits use for signed fixed-point values.
+func Elements(vals []int64) []fr.Element {
+	out := make([]fr.Element, len(vals))
+	for i, v := range vals {
+		out[i] = FromInt64(v)
+	}
+	return out
+}
+
+// FromInt64 embeds a signed integer in the field.
+func FromInt64(v int64) fr.Element {
+	var e fr.Element
+	if v >= 0 {
+		e.SetUint64(uint64(v))
+	} else {
+		e.SetUint64(uint64(-v))
+		e.Neg(&e)
+	}
+	return e
+}
+
+var compressor = poseidon2.NewPermutation(2, 6, 50)
+
+// Node is the Merkle tree's 2-to-1 compression.
+func Node(left, right fr.Element) fr.Element {
+	l, r := left.Bytes(), right.Bytes()
+	out, err := compressor.Compress(l[:], r[:])
+	if err != nil {
+		// Canonical encodings of field elements always decode.
+		panic(fmt.Sprintf("commit: poseidon2 compress: %v", err))
+	}
+	var e fr.Element
+	e.SetBytes(out)
+	return e
+}
+
+// Hex renders a field element as 0x-prefixed, 64-digit big-endian hex.
+func Hex(e fr.Element) string {
+	b := e.Bytes()
+	return "0x" + hex.EncodeToString(b[:])
+}
+
+// ParseHex is the inverse of Hex; it rejects non-canonical encodings.
+func ParseHex(s string) (fr.Element, error) {
+	var e fr.Element
+	raw, err := hex.DecodeString(strings.TrimPrefix(s, "0x"))
+	if err != nil || len(raw) != fr.Bytes {
+		return e, fmt.Errorf("%w: %q", ErrBadHex, s)
+	}
+	if err := e.SetBytesCanonical(raw); err != nil {
+		return e, fmt.Errorf("%w: %q", ErrBadHex, s)
+	}
+	return e, nil
+}
