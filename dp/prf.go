@@ -1,0 +1,81 @@
+package dp
+
+import (
+	"crypto/rand"
+	"fmt"
+	"math/big"
+
+	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
+
+	"github.com/zkdp/zkdp/commit"
+)
+
+// Streams separate the uses of a step's PRF output.
+const (
+	StreamSampling uint64 = 1 // gaps of the Poisson subsample, one word per batch slot
+	StreamNoise    uint64 = 2 // discrete-Gaussian noise, one word per parameter
+)
+
+// WordsPerBlock is how many 64-bit words one PRF block yields: the low 128
+// bits of a uniform field element are within 2^-125 of uniform.
+const WordsPerBlock = 2
+
+// Seed is the data holder's secret.
+type Seed = fr.Element
+
+// NewSeed draws a secret seed from crypto/rand, as production use requires.
+func NewSeed() (Seed, error) {
+	var s fr.Element
+	if _, err := s.SetRandom(); err != nil {
+		return s, fmt.Errorf("dp: drawing the secret seed: %w", err)
+	}
+	return s, nil
+}
+
+// SeedFromUint64 is a reproducible seed for the config key `seed`.
+func SeedFromUint64(v uint64) Seed {
+	return commit.Hash(commit.TagSeed, commit.FromInt64(int64(v>>1)), commit.FromInt64(int64(v&1)))
+}
+
+// NewBeacon draws a fresh public beacon; a run with a beacon it drew itself is
+// not fit for an audit, since the prover could have ground seeds against it.
+func NewBeacon() (fr.Element, error) {
+	var b fr.Element
+	n, err := rand.Int(rand.Reader, fr.Modulus())
+	if err != nil {
+		return b, fmt.Errorf("dp: drawing a beacon: %w", err)
+	}
+	b.SetBigInt(n)
+	return b, nil
+}
+
+// SeedCommitment is S = H(s).
+func SeedCommitment(s Seed) fr.Element { return commit.Hash(commit.TagSeed, s) }
+
+// StepKey is PRF(s, b, t): the key all of step t's randomness derives from.
+func StepKey(s Seed, beacon fr.Element, step int) fr.Element {
+	return commit.Hash(commit.TagPRF, s, beacon, commit.FromInt64(int64(step)))
+}
+
+// Words returns n uniform 64-bit words of stream `stream` under key:
+// block j is Node(key, stream*2^32 + j), and its canonical integer's
+// little-endian 64-bit limbs 0 and 1 are words 2j and 2j+1.
+func Words(key fr.Element, stream uint64, n int) []uint64 {
+	out := make([]uint64, 0, n+1)
+	var bi big.Int
+	for j := 0; len(out) < n; j++ {
+		var idx fr.Element
+		idx.SetUint64(stream<<32 | uint64(j))
+		block := commit.Node(key, idx)
+		block.BigInt(&bi)
+		limbs := bi.Bits() // little-endian machine words (64-bit on supported platforms)
+		for w := range WordsPerBlock {
+			var v uint64
+			if w < len(limbs) {
+				v = uint64(limbs[w])
+			}
+			out = append(out, v)
+		}
+	}
+	return out[:n]
+}

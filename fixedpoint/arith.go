@@ -1,0 +1,54 @@
+package fixedpoint
+
+// Arith is the arithmetic the quantized step is written against. Bounds are in
+// bits: a result r must satisfy |r| < 2^bits (0 <= r < 2^bits where stated).
+// An implementation either checks them (Native) or constrains them (circuits).
+type Arith[V any] interface {
+	// Const embeds a public constant.
+	Const(c int64) V
+	Add(a, b V) V
+	Sub(a, b V) V
+	// Mul is the exact product; callers rescale explicitly.
+	Mul(a, b V) V
+	// Rescale is floor(v / 2^shift), with |result| < 2^bits.
+	Rescale(v V, shift uint, bits uint) V
+	// Div is floor(n / d) for 0 <= n and 0 < d < 2^bits(d), with 0 <= result < 2^bits.
+	Div(n, d V, bits uint) V
+	// CeilSqrt is the least s >= 0 with s*s >= n, for 0 <= n < 2^bits.
+	CeilSqrt(n V, bits uint) V
+	// IsNegative is 1 if v < 0 and 0 otherwise, for |v| < 2^bits.
+	IsNegative(v V, bits uint) V
+	// Select is a if cond == 1 and b if cond == 0.
+	Select(cond, a, b V) V
+}
+
+// Abs returns |v| and the sign bit of v (1 when negative).
+func Abs[V any](a Arith[V], v V, bits uint) (abs, neg V) {
+	neg = a.IsNegative(v, bits)
+	return a.Select(neg, a.Sub(a.Const(0), v), v), neg
+}
+
+// Max returns the largest of vs (non-empty), each with |v| < 2^bits.
+func Max[V any](a Arith[V], vs []V, bits uint) V {
+	m := vs[0]
+	for _, v := range vs[1:] {
+		// m < v  <=>  m - v < 0
+		m = a.Select(a.IsNegative(a.Sub(m, v), bits+1), v, m)
+	}
+	return m
+}
+
+// Xor of two bits.
+func Xor[V any](a Arith[V], x, y V) V {
+	return a.Sub(a.Add(x, y), a.Mul(a.Const(2), a.Mul(x, y)))
+}
+
+// Dot is the exact sum of products; the caller rescales once, so a dot
+// product loses precision only once.
+func Dot[V any](a Arith[V], xs, ys []V) V {
+	acc := a.Const(0)
+	for i := range xs {
+		acc = a.Add(acc, a.Mul(xs[i], ys[i]))
+	}
+	return acc
+}

@@ -1,0 +1,82 @@
+package fixedpoint
+
+import (
+	"errors"
+	"fmt"
+	"math"
+)
+
+// ErrFormat is returned for an inconsistent Format or StepParams.
+var ErrFormat = errors.New("fixedpoint: invalid format")
+
+// Format fixes the representation and the declared bounds of every value.
+// It is public and part of a run's params: the circuit is built from it.
+type Format struct {
+	FracBits       uint  `json:"frac_bits"`        // f: a real r is round(r * 2^f)
+	InputBits      uint  `json:"input_bits"`       // |x| < 2^InputBits (raw); f+1 holds features in [-1, 1]
+	WeightBits     uint  `json:"weight_bits"`      // |w| < 2^WeightBits (raw)
+	ActBits        uint  `json:"act_bits"`         // |z| < 2^ActBits for pre-activations and activations (raw)
+	ExpRange       int64 `json:"exp_range"`        // exp is evaluated on [-ExpRange, 0] (real units)
+	ExpFracBits    uint  `json:"exp_frac_bits"`    // working precision of exp
+	ExpSquarings   uint  `json:"exp_squarings"`    // n in (1 + v/2^n)^(2^n)
+	LatticeBits    uint  `json:"lattice_bits"`     // the clip norm C is 2^LatticeBits gradient-lattice units
+	UpdateFracBits uint  `json:"update_frac_bits"` // extra precision of the step size
+}
+
+// DefaultFormat is the format of the shipped configs.
+func DefaultFormat() Format {
+	return Format{
+		FracBits:       16,
+		InputBits:      17,
+		WeightBits:     16 + 6,
+		ActBits:        16 + 10,
+		ExpRange:       16,
+		ExpFracBits:    30,
+		ExpSquarings:   12,
+		LatticeBits:    10,
+		UpdateFracBits: 24,
+	}
+}
+
+// Validate checks that the bounds fit int64 natively, fit the BN254 field
+// with room to spare, and that exp's first step is exact.
+func (f Format) Validate() error {
+	var errs []error
+	check := func(ok bool, field, msg string, args ...any) {
+		if !ok {
+			errs = append(errs, fmt.Errorf("%w: %s: %s", ErrFormat, field, fmt.Sprintf(msg, args...)))
+		}
+	}
+	check(f.FracBits >= 4 && f.FracBits <= 24, "frac_bits", "must be in [4, 24], got %d", f.FracBits)
+	check(f.InputBits >= f.FracBits && f.InputBits <= f.FracBits+4, "input_bits", "must be in [frac_bits, frac_bits+4], got %d", f.InputBits)
+	check(f.WeightBits > f.FracBits && f.WeightBits <= f.FracBits+12, "weight_bits", "must be in (frac_bits, frac_bits+12], got %d", f.WeightBits)
+	check(f.ActBits > f.FracBits && f.ActBits <= f.FracBits+14, "act_bits", "must be in (frac_bits, frac_bits+14], got %d", f.ActBits)
+	check(f.ExpRange >= 1 && f.ExpRange <= 32, "exp_range", "must be in [1, 32], got %d", f.ExpRange)
+	check(f.ExpFracBits+1 <= 31, "exp_frac_bits", "must be at most 30 so that squares fit 62 bits, got %d", f.ExpFracBits)
+	check(f.ExpFracBits >= f.FracBits+f.ExpSquarings, "exp_squarings", "frac_bits + exp_squarings (%d) must not exceed exp_frac_bits (%d), so that v/2^n is exact", f.FracBits+f.ExpSquarings, f.ExpFracBits)
+	check(f.ExpSquarings >= 4 && uint64(f.ExpRange) < uint64(1)<<f.ExpSquarings, "exp_squarings", "must be >= 4 with 2^n > exp_range, got %d", f.ExpSquarings)
+	check(f.LatticeBits >= 4 && f.LatticeBits <= 16, "lattice_bits", "must be in [4, 16], got %d", f.LatticeBits)
+	check(f.UpdateFracBits >= 8 && f.UpdateFracBits <= 32, "update_frac_bits", "must be in [8, 32], got %d", f.UpdateFracBits)
+	return errors.Join(errs...)
+}
+
+// One is the fixed-point 1.0.
+func (f Format) One() int64 { return 1 << f.FracBits }
+
+// Quantize is round(x * 2^f), ties away from zero, checked against |q| < 2^bits.
+func (f Format) Quantize(x float64, bits uint) (int64, error) {
+	if math.IsNaN(x) || math.IsInf(x, 0) {
+		return 0, fmt.Errorf("%w: cannot quantize %v", ErrDomain, x)
+	}
+	r := math.Round(x * float64(f.One()))
+	if math.Abs(r) >= math.Ldexp(1, int(bits)) {
+		return 0, fmt.Errorf("%w: %v needs more than %d bits at %d fractional bits", ErrOverflow, x, bits, f.FracBits)
+	}
+	return int64(r), nil
+}
+
+// Float is the real number a raw value stands for.
+func (f Format) Float(v int64) float64 { return math.Ldexp(float64(v), -int(f.FracBits)) }
+
+// LatticeUnits is the clip norm in gradient-lattice units, C_l = 2^LatticeBits.
+func (f Format) LatticeUnits() int64 { return 1 << f.LatticeBits }

@@ -1,0 +1,144 @@
+package fixedpoint
+
+import (
+	"errors"
+	"fmt"
+)
+
+// ErrShape is returned when a model, an input or a gradient does not have the
+// expected shape.
+var ErrShape = errors.New("fixedpoint: shape mismatch")
+
+// Layer is a dense layer z = W a + b; W is out x in.
+type Layer[V any] struct {
+	W [][]V
+	B []V
+}
+
+// Model is a stack of dense layers with ReLU between them and a softmax
+// cross-entropy head. Widths are [in, hidden..., classes].
+type Model[V any] struct {
+	Layers []Layer[V]
+}
+
+// Widths returns [in, hidden..., out].
+func (m Model[V]) Widths() []int {
+	w := []int{len(m.Layers[0].W[0])}
+	for _, l := range m.Layers {
+		w = append(w, len(l.B))
+	}
+	return w
+}
+
+// NumParams is the number of weights and biases.
+func NumParams(widths []int) int {
+	n := 0
+	for i := 1; i < len(widths); i++ {
+		n += widths[i] * (widths[i-1] + 1)
+	}
+	return n
+}
+
+// Flatten lists the parameters layer by layer: W row-major, then b. This
+// order is the order of gradients, noise and the model commitment.
+func (m Model[V]) Flatten() []V {
+	var out []V
+	for _, l := range m.Layers {
+		for _, row := range l.W {
+			out = append(out, row...)
+		}
+		out = append(out, l.B...)
+	}
+	return out
+}
+
+// Unflatten is the inverse of Flatten for the given widths.
+func Unflatten[V any](widths []int, flat []V) (Model[V], error) {
+	if len(widths) < 2 {
+		return Model[V]{}, fmt.Errorf("%w: a model needs at least an input and an output width, got %v", ErrShape, widths)
+	}
+	if n := NumParams(widths); len(flat) != n {
+		return Model[V]{}, fmt.Errorf("%w: widths %v need %d parameters, got %d", ErrShape, widths, n, len(flat))
+	}
+	return fromFlat(widths, flat), nil
+}
+
+// fromFlat slices flat into layers; len(flat) must be NumParams(widths).
+func fromFlat[V any](widths []int, flat []V) Model[V] {
+	var m Model[V]
+	pos := 0
+	for i := 1; i < len(widths); i++ {
+		in, out := widths[i-1], widths[i]
+		l := Layer[V]{W: make([][]V, out)}
+		for r := range out {
+			l.W[r] = flat[pos : pos+in : pos+in]
+			pos += in
+		}
+		l.B = flat[pos : pos+out : pos+out]
+		pos += out
+		m.Layers = append(m.Layers, l)
+	}
+	return m
+}
+
+// Trace is what a forward pass keeps for the backward pass.
+type Trace[V any] struct {
+	Acts   [][]V // Acts[0] = input, Acts[l] = output of layer l (ReLU for hidden layers)
+	PreAct [][]V // PreAct[l] = z of layer l+1
+	Logits []V
+}
+
+// Forward runs the quantized forward pass: z = floor(W a / 2^f) + b, one
+// rescale per output; ReLU between layers; the last z are the logits.
+func Forward[V any](a Arith[V], f Format, m Model[V], x []V) Trace[V] {
+	t := Trace[V]{Acts: [][]V{x}}
+	act := x
+	for li, l := range m.Layers {
+		z := make([]V, len(l.B))
+		for r := range z {
+			z[r] = a.Add(a.Rescale(Dot(a, l.W[r], act), f.FracBits, f.ActBits), l.B[r])
+		}
+		t.PreAct = append(t.PreAct, z)
+		if li == len(m.Layers)-1 {
+			t.Logits = z
+			break
+		}
+		next := make([]V, len(z))
+		for r := range z {
+			next[r] = a.Select(a.IsNegative(z[r], f.ActBits+1), a.Const(0), z[r])
+		}
+		t.Acts = append(t.Acts, next)
+		act = next
+	}
+	return t
+}
+
+// ExpNeg is exp(v) for v <= 0 (raw at f bits), as (1 + v/2^n)^(2^n) at
+// ExpFracBits; v below -ExpRange is clamped to -ExpRange first.
+func ExpNeg[V any](a Arith[V], f Format, v V) V {
+	lo := a.Const(-f.ExpRange << f.FracBits)
+	v = a.Select(a.IsNegative(a.Sub(v, lo), f.ActBits+2), lo, v)
+	one := a.Const(1 << f.ExpFracBits)
+	// v/2^n at ExpFracBits is exact: v * 2^(F - f - n).
+	x := a.Add(one, a.Mul(v, a.Const(1<<(f.ExpFracBits-f.FracBits-f.ExpSquarings))))
+	for range f.ExpSquarings {
+		x = a.Rescale(a.Mul(x, x), f.ExpFracBits, f.ExpFracBits+1)
+	}
+	return a.Rescale(x, f.ExpFracBits-f.FracBits, f.FracBits+1)
+}
+
+// Softmax returns p_k = floor(e_k * 2^f / sum e) with e_k = ExpNeg(z_k - max z).
+func Softmax[V any](a Arith[V], f Format, logits []V) []V {
+	m := Max(a, logits, f.ActBits)
+	e := make([]V, len(logits))
+	sum := a.Const(0)
+	for k, z := range logits {
+		e[k] = ExpNeg(a, f, a.Sub(z, m))
+		sum = a.Add(sum, e[k])
+	}
+	p := make([]V, len(logits))
+	for k := range e {
+		p[k] = a.Div(a.Mul(e[k], a.Const(f.One())), sum, f.FracBits+1)
+	}
+	return p
+}

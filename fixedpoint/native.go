@@ -1,0 +1,127 @@
+package fixedpoint
+
+import (
+	"errors"
+	"fmt"
+	"math/big"
+	"math/bits"
+)
+
+// ErrOverflow is returned when a value breaks its declared bound: the step is
+// then not representable in the circuit, so training stops instead of
+// wrapping.
+var ErrOverflow = errors.New("fixedpoint: value out of its declared bound")
+
+// ErrDomain is returned for an operation outside its domain (a negative
+// square root, a division by a non-positive number).
+var ErrDomain = errors.New("fixedpoint: operation outside its domain")
+
+// Native executes Arith on int64. Errors are sticky: the first one is kept
+// and later operations return zeros, so step code stays free of error plumbing;
+// callers check Err once.
+type Native struct{ err error }
+
+// Err is the first error met, or nil.
+func (n *Native) Err() error { return n.err }
+
+func (n *Native) fail(err error) int64 {
+	if n.err == nil {
+		n.err = err
+	}
+	return 0
+}
+
+func within(v int64, b uint) bool {
+	if b >= 63 {
+		return true
+	}
+	lim := int64(1) << b
+	return v > -lim && v < lim
+}
+
+func (n *Native) Const(c int64) int64 { return c }
+
+func (n *Native) Add(a, b int64) int64 {
+	s := a + b
+	if (a >= 0) == (b >= 0) && (s >= 0) != (a >= 0) {
+		return n.fail(fmt.Errorf("%w: %d + %d overflows int64", ErrOverflow, a, b))
+	}
+	return s
+}
+
+func (n *Native) Sub(a, b int64) int64 {
+	if b == -1<<63 {
+		return n.fail(fmt.Errorf("%w: negating %d", ErrOverflow, b))
+	}
+	return n.Add(a, -b)
+}
+
+func (n *Native) Mul(a, b int64) int64 {
+	if a == 0 || b == 0 {
+		return 0
+	}
+	hi, lo := bits.Mul64(uabs(a), uabs(b))
+	if hi != 0 || lo >= 1<<63 {
+		return n.fail(fmt.Errorf("%w: %d * %d overflows int64", ErrOverflow, a, b))
+	}
+	if (a < 0) != (b < 0) {
+		return -int64(lo)
+	}
+	return int64(lo)
+}
+
+func uabs(v int64) uint64 {
+	if v < 0 {
+		return uint64(-v)
+	}
+	return uint64(v)
+}
+
+func (n *Native) Rescale(v int64, shift uint, b uint) int64 {
+	r := v >> shift // arithmetic shift is floor division by 2^shift
+	if !within(r, b) {
+		return n.fail(fmt.Errorf("%w: rescaled value %d needs more than %d bits", ErrOverflow, r, b))
+	}
+	return r
+}
+
+func (n *Native) Div(num, d int64, b uint) int64 {
+	if num < 0 || d <= 0 {
+		return n.fail(fmt.Errorf("%w: floor(%d / %d)", ErrDomain, num, d))
+	}
+	q := num / d
+	if !within(q, b) {
+		return n.fail(fmt.Errorf("%w: quotient %d needs more than %d bits", ErrOverflow, q, b))
+	}
+	return q
+}
+
+func (n *Native) CeilSqrt(v int64, b uint) int64 {
+	if v < 0 || !within(v, b) {
+		return n.fail(fmt.Errorf("%w: ceil sqrt of %d (bound %d bits)", ErrDomain, v, b))
+	}
+	s := new(big.Int).Sqrt(big.NewInt(v)).Int64()
+	if s*s < v {
+		s++
+	}
+	return s
+}
+
+func (n *Native) IsNegative(v int64, b uint) int64 {
+	if !within(v, b) {
+		return n.fail(fmt.Errorf("%w: sign of %d (bound %d bits)", ErrOverflow, v, b))
+	}
+	if v < 0 {
+		return 1
+	}
+	return 0
+}
+
+func (n *Native) Select(cond, a, b int64) int64 {
+	if cond != 0 {
+		return a
+	}
+	return b
+}
+
+var _ Arith[int64] = (*Native)(nil)

@@ -1,0 +1,162 @@
+package fixedpoint
+
+import (
+	"fmt"
+	"math"
+	"math/bits"
+)
+
+// StepParams are the public constants of one quantized DP-SGD step.
+type StepParams struct {
+	Format
+	ClipNorm  int64 `json:"clip_norm_raw"` // C at f fractional bits
+	StepSize  int64 `json:"step_size_raw"` // round(lr * C * 2^(f+E) / (qN * 2^LatticeBits)), E = UpdateFracBits
+	NoiseBits uint  `json:"noise_bits"`    // |noise| < 2^NoiseBits (lattice units)
+}
+
+// NewStepParams quantizes the real-valued hyper-parameters of a step.
+func NewStepParams(f Format, clipNorm, learningRate, expectedBatch float64, noiseBits uint) (StepParams, error) {
+	if err := f.Validate(); err != nil {
+		return StepParams{}, err
+	}
+	if !(clipNorm > 0) || !(learningRate > 0) || !(expectedBatch > 0) {
+		return StepParams{}, fmt.Errorf("%w: clip norm %v, learning rate %v and expected batch %v must be positive", ErrFormat, clipNorm, learningRate, expectedBatch)
+	}
+	c, err := f.Quantize(clipNorm, f.ActBits)
+	if err != nil || c == 0 {
+		return StepParams{}, fmt.Errorf("%w: clip norm %v is not representable at %d fractional bits", ErrFormat, clipNorm, f.FracBits)
+	}
+	eta := learningRate * clipNorm / (expectedBatch * float64(f.LatticeUnits())) * math.Ldexp(1, int(f.FracBits+f.UpdateFracBits))
+	if eta < 1 || eta >= math.Ldexp(1, 40) {
+		return StepParams{}, fmt.Errorf("%w: step size lr*C/(qN) = %v is out of the representable range; change update_frac_bits", ErrFormat, learningRate*clipNorm/expectedBatch)
+	}
+	return StepParams{Format: f, ClipNorm: c, StepSize: int64(math.Round(eta)), NoiseBits: noiseBits}, nil
+}
+
+// StepSizeReal is the real factor lr*C/(qN) that StepSize stands for.
+func (p StepParams) StepSizeReal() float64 {
+	return float64(p.StepSize) * float64(p.LatticeUnits()) * math.Ldexp(1, -int(2*p.FracBits+p.UpdateFracBits))
+}
+
+// bitsFor is the number of bits that hold a sum of n terms each below 2^b.
+func bitsFor(n int, b uint) uint { return b + uint(bits.Len(uint(n))) }
+
+// Bound range-checks v: |v| < 2^bits.
+func Bound[V any](a Arith[V], v V, bits uint) V { return a.Rescale(v, 0, bits) }
+
+// ClippedGradient is one example's gradient of the cross-entropy loss at m,
+// clipped to norm C and expressed in gradient-lattice units (C = 2^LatticeBits
+// units), flattened like Model.Flatten. Its L2 norm is at most 2^LatticeBits
+// exactly, whatever the rounding.
+func ClippedGradient[V any](a Arith[V], p StepParams, m Model[V], x, onehot []V) []V {
+	f := p.Format
+	t := Forward(a, f, m, x)
+	prob := Softmax(a, f, t.Logits)
+	L := len(m.Layers)
+	deltas := make([][]V, L)
+	deltas[L-1] = make([]V, len(prob))
+	for k := range prob {
+		deltas[L-1][k] = a.Sub(prob[k], a.Mul(onehot[k], a.Const(f.One())))
+	}
+	for l := L - 1; l > 0; l-- {
+		in := len(m.Layers[l].W[0])
+		d := make([]V, in)
+		for j := range in {
+			acc := a.Const(0)
+			for k := range deltas[l] {
+				acc = a.Add(acc, a.Mul(m.Layers[l].W[k][j], deltas[l][k]))
+			}
+			back := a.Rescale(acc, f.FracBits, f.ActBits)
+			// ReLU'(z) = 0 for z < 0, 1 otherwise (ReLU(0) = 0 either way).
+			d[j] = a.Select(a.IsNegative(t.PreAct[l-1][j], f.ActBits+1), a.Const(0), back)
+		}
+		deltas[l-1] = d
+	}
+
+	// ||G_l|| = ||delta_l|| * ||(a_{l-1}, 1)|| for a dense layer; each factor's
+	// square root is rounded up, so the bound s_l is never below the norm.
+	one := a.Const(f.One())
+	norms := make([]V, L)
+	for l := range L {
+		dBits := f.ActBits
+		if l == L-1 {
+			dBits = f.FracBits + 1
+		}
+		aBits := f.ActBits
+		if l == 0 {
+			aBits = f.InputBits
+		}
+		nd := a.CeilSqrt(Dot(a, deltas[l], deltas[l]), bitsFor(len(deltas[l]), 2*dBits))
+		na := a.CeilSqrt(a.Add(Dot(a, t.Acts[l], t.Acts[l]), a.Mul(one, one)), bitsFor(len(t.Acts[l])+1, 2*aBits))
+		prod := a.Mul(nd, na) // at 2f fractional bits
+		norms[l] = a.Sub(a.Const(0), a.Rescale(a.Sub(a.Const(0), prod), f.FracBits, 2*f.ActBits))
+	}
+	total := norms[0]
+	if L > 1 {
+		total = a.CeilSqrt(Dot(a, norms, norms), bitsFor(L, 4*f.ActBits-2*f.FracBits))
+	}
+	clip := a.Const(p.ClipNorm)
+	divisor := a.Select(a.IsNegative(a.Sub(total, clip), 2*f.ActBits), clip, total)
+	divisor = a.Mul(divisor, one)
+	lattice := a.Const(f.LatticeUnits())
+
+	var grad []V
+	for l := range L {
+		absD := make([]V, len(deltas[l]))
+		negD := make([]V, len(deltas[l]))
+		for k, d := range deltas[l] {
+			absD[k], negD[k] = Abs(a, d, f.ActBits+1)
+		}
+		acts := append(append([]V{}, t.Acts[l]...), one)
+		absA := make([]V, len(acts))
+		negA := make([]V, len(acts))
+		for j, v := range acts {
+			absA[j], negA[j] = Abs(a, v, f.ActBits+1)
+		}
+		wrow := make([][]V, len(absD))
+		bias := make([]V, len(absD))
+		for k := range absD {
+			scaled := a.Mul(absD[k], lattice)
+			row := make([]V, len(acts))
+			for j := range acts {
+				mag := a.Div(a.Mul(scaled, absA[j]), divisor, f.LatticeBits+1)
+				row[j] = a.Select(Xor(a, negD[k], negA[j]), a.Sub(a.Const(0), mag), mag)
+			}
+			wrow[k], bias[k] = row[:len(acts)-1], row[len(acts)-1]
+		}
+		for k := range wrow {
+			grad = append(grad, wrow[k]...)
+		}
+		grad = append(grad, bias...)
+	}
+	return grad
+}
+
+// Step is one quantized DP-SGD update:
+//
+//	W' = W - floor((sum_i mask_i * clip(g_i) + noise) * StepSize / 2^E)
+//
+// xs, onehots and mask cover the padded batch (mask 0 for padding slots);
+// noise is in lattice units, flattened like the parameters. It returns the new
+// model and the noisy gradient sum.
+func Step[V any](a Arith[V], p StepParams, m Model[V], xs, onehots [][]V, mask []V, noise []V) (Model[V], []V) {
+	flat := m.Flatten()
+	sum := make([]V, len(flat))
+	for i := range sum {
+		sum[i] = a.Const(0)
+	}
+	for b := range xs {
+		g := ClippedGradient(a, p, m, xs[b], onehots[b])
+		for i := range sum {
+			sum[i] = a.Add(sum[i], a.Mul(mask[b], g[i]))
+		}
+	}
+	eta := a.Const(p.StepSize)
+	next := make([]V, len(flat))
+	for i := range flat {
+		sum[i] = a.Add(sum[i], noise[i])
+		delta := a.Rescale(a.Mul(sum[i], eta), p.UpdateFracBits, p.WeightBits)
+		next[i] = Bound(a, a.Sub(flat[i], delta), p.WeightBits)
+	}
+	return fromFlat(m.Widths(), next), sum
+}
