@@ -37,12 +37,27 @@ func CalibrateNoise(acc Accountant, q float64, steps int, delta, targetEpsilon f
 		return 0, err
 	}
 
+	epsilonOf := func(sigma float64) (float64, error) {
+		g, err := Epsilon(acc, []Segment{{SamplingRate: q, NoiseMultiplier: sigma, Steps: steps}}, delta)
+		return g.Epsilon, err
+	}
+	sigma, err := calibrate(epsilonOf, targetEpsilon)
+	if err != nil {
+		return 0, fmt.Errorf("targetEpsilon=%v with q=%v, steps=%d, delta=%v: %w", targetEpsilon, q, steps, delta, err)
+	}
+	return sigma, nil
+}
+
+// calibrate finds the smallest sigma in [minCalibrationNoise,
+// maxCalibrationNoise] with epsilonOf(sigma) <= target, by doubling/halving
+// from 1 and then bisection to calibrationRelTol.
+func calibrate(epsilonOf func(sigma float64) (float64, error), target float64) (float64, error) {
 	// meets reports whether sigma certifiably meets the target. A numerical
 	// failure counts as "does not meet": we only ever return a sigma whose
 	// epsilon was actually computed.
 	meets := func(sigma float64) bool {
-		g, err := Epsilon(acc, []Segment{{SamplingRate: q, NoiseMultiplier: sigma, Steps: steps}}, delta)
-		return err == nil && g.Epsilon <= targetEpsilon
+		eps, err := epsilonOf(sigma)
+		return err == nil && eps <= target
 	}
 
 	// Bracket: lo fails (or is the floor), hi meets the target.
@@ -69,8 +84,7 @@ func CalibrateNoise(acc Accountant, q float64, steps int, delta, targetEpsilon f
 			hi *= 2
 			if hi > maxCalibrationNoise {
 				if !meets(maxCalibrationNoise) {
-					return 0, fmt.Errorf("targetEpsilon=%v with q=%v, steps=%d, delta=%v needs noise multiplier > %v: %w",
-						targetEpsilon, q, steps, delta, float64(maxCalibrationNoise), ErrUnreachableEpsilon)
+					return 0, fmt.Errorf("needs noise multiplier > %v: %w", float64(maxCalibrationNoise), ErrUnreachableEpsilon)
 				}
 				hi = maxCalibrationNoise
 				break
