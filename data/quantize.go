@@ -1,0 +1,101 @@
+package data
+
+import (
+	"errors"
+	"fmt"
+	"math"
+
+	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
+
+	"github.com/zkdp/zkdp/commit"
+)
+
+// Quantization errors.
+var (
+	ErrFracBits   = errors.New("data: fractional bits out of range")
+	ErrOutOfRange = errors.New("data: value out of int64 range after scaling")
+	ErrShape      = errors.New("data: ragged or mismatched split")
+)
+
+// MaxFracBits bounds Quantize's fracBits: 2^62 still fits an int64 with room
+// for the sign, and anything larger cannot hold a value of magnitude 1.
+const MaxFracBits = 62
+
+// twoTo63 is 2^63, the first float64 outside int64.
+const twoTo63 = float64(1 << 63)
+
+// Quantize returns x*2^fracBits rounded to the nearest integer, ties away
+// from zero (so -0.5 ulp and +0.5 ulp round symmetrically). It fails on NaN,
+// ±Inf, fracBits > MaxFracBits and results outside int64.
+func Quantize(x float64, fracBits uint) (int64, error) {
+	if fracBits > MaxFracBits {
+		return 0, fmt.Errorf("%w: %d > %d", ErrFracBits, fracBits, MaxFracBits)
+	}
+	if !isFinite(x) {
+		return 0, fmt.Errorf("data: quantize %v: %w", x, ErrNotFinite)
+	}
+	// Scaling by a power of two is exact, so the only rounding is math.Round's.
+	r := math.Round(math.Ldexp(x, int(fracBits)))
+	if r < -twoTo63 || r >= twoTo63 {
+		return 0, fmt.Errorf("%w: %v * 2^%d", ErrOutOfRange, x, fracBits)
+	}
+	return int64(r), nil
+}
+
+// Quantized is a split in fixed point: X[i][j] = Quantize(split.X[i][j], FracBits).
+type Quantized struct {
+	X        [][]int64
+	Y        []int
+	FracBits uint
+}
+
+// QuantizeSplit quantizes every feature of s; labels are copied.
+func QuantizeSplit(s Split, fracBits uint) (*Quantized, error) {
+	if len(s.X) != len(s.Y) {
+		return nil, fmt.Errorf("%w: %d feature rows, %d labels", ErrShape, len(s.X), len(s.Y))
+	}
+	q := &Quantized{X: make([][]int64, len(s.X)), Y: make([]int, len(s.Y)), FracBits: fracBits}
+	copy(q.Y, s.Y)
+	for i, row := range s.X {
+		if len(row) != len(s.X[0]) {
+			return nil, fmt.Errorf("%w: row %d has %d features, row 0 has %d", ErrShape, i, len(row), len(s.X[0]))
+		}
+		q.X[i] = make([]int64, len(row))
+		for j, v := range row {
+			var err error
+			if q.X[i][j], err = Quantize(v, fracBits); err != nil {
+				return nil, fmt.Errorf("data: row %d feature %d: %w", i, j, err)
+			}
+		}
+	}
+	return q, nil
+}
+
+// Len is the number of rows.
+func (q *Quantized) Len() int { return len(q.Y) }
+
+// Leaf is row i's Merkle leaf, Poseidon2(TagLeaf; x_i..., y_i). i must be in
+// [0, Len()), as for a slice index.
+func (q *Quantized) Leaf(i int) fr.Element {
+	row := make([]int64, len(q.X[i])+1)
+	copy(row, q.X[i])
+	row[len(row)-1] = int64(q.Y[i])
+	return commit.HashInts(commit.TagLeaf, row)
+}
+
+// Commit builds the Merkle tree over every row's Leaf; its root is the
+// dataset commitment D.
+func (q *Quantized) Commit() (*commit.MerkleTree, error) {
+	if len(q.X) != len(q.Y) {
+		return nil, fmt.Errorf("%w: %d feature rows, %d labels", ErrShape, len(q.X), len(q.Y))
+	}
+	leaves := make([]fr.Element, q.Len())
+	for i := range leaves {
+		leaves[i] = q.Leaf(i)
+	}
+	tree, err := commit.NewMerkleTree(leaves)
+	if err != nil {
+		return nil, fmt.Errorf("data: commit: %w", err)
+	}
+	return tree, nil
+}

@@ -1,0 +1,121 @@
+package data
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/zkdp/zkdp/datasets"
+)
+
+// ErrUnknownDataset is returned for a dataset name zkdp does not ship.
+var ErrUnknownDataset = datasets.ErrUnknownDataset
+
+// headerKind says what precedes the rows of a file.
+type headerKind int
+
+const (
+	headerNone    headerKind = iota
+	headerSklearn            // line 1: "rows,features,class0,class1,..." (scikit-learn's CSV metadata)
+)
+
+// schema is the fixed layout of one shipped dataset.
+type schema struct {
+	trainFile string
+	testFile  string // "" when the dataset has no published test split
+	header    headerKind
+	// commentPrefix marks lines to skip (UCI's adult.test starts with "|1x3 Cross validator").
+	commentPrefix string
+	columns       []string // feature columns, in file order; the label is the last field
+	label         string   // the label column's name
+	classes       []string // class names, index = label
+	// labelTokens[i] is how class i is written in the file.
+	labelTokens []string
+	// labelSuffix may follow a label token (adult.test writes "<=50K.").
+	labelSuffix string
+}
+
+// Column names follow scikit-learn's feature_names for the sklearn datasets
+// and adult.names for adult.
+var schemas = map[string]*schema{
+	"breast_cancer": {
+		trainFile:   "breast_cancer.csv",
+		header:      headerSklearn,
+		columns:     wdbcColumns(),
+		label:       "target",
+		classes:     []string{"malignant", "benign"},
+		labelTokens: []string{"0", "1"},
+	},
+	"digits": {
+		trainFile:   "digits.csv",
+		columns:     digitPixels(),
+		label:       "target",
+		classes:     []string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"},
+		labelTokens: []string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"},
+	},
+	"adult": {
+		trainFile:     "adult.data",
+		testFile:      "adult.test",
+		commentPrefix: "|",
+		columns: []string{"age", "workclass", "fnlwgt", "education", "education-num",
+			"marital-status", "occupation", "relationship", "race", "sex",
+			"capital-gain", "capital-loss", "hours-per-week", "native-country"},
+		label:       "income",
+		classes:     []string{"<=50K", ">50K"},
+		labelTokens: []string{"<=50K", ">50K"},
+		labelSuffix: ".",
+	},
+}
+
+// wdbcMeasures are the ten nucleus measurements of the WDBC data.
+var wdbcMeasures = []string{"radius", "texture", "perimeter", "area", "smoothness",
+	"compactness", "concavity", "concave points", "symmetry", "fractal dimension"}
+
+// wdbcColumns names the 30 WDBC columns as scikit-learn does: the mean,
+// standard error ("X error") and worst value of each measurement.
+func wdbcColumns() []string {
+	cols := make([]string, 0, 30)
+	for _, m := range wdbcMeasures {
+		cols = append(cols, "mean "+m)
+	}
+	for _, m := range wdbcMeasures {
+		cols = append(cols, m+" error")
+	}
+	for _, m := range wdbcMeasures {
+		cols = append(cols, "worst "+m)
+	}
+	return cols
+}
+
+// digitPixels names the 8x8 pixels pixel_<row>_<col>, as scikit-learn does.
+func digitPixels() []string {
+	cols := make([]string, 0, 64)
+	for r := range 8 {
+		for c := range 8 {
+			cols = append(cols, fmt.Sprintf("pixel_%d_%d", r, c))
+		}
+	}
+	return cols
+}
+
+// Names lists the datasets Load accepts.
+func Names() []string { return slices.Clone(datasets.Names) }
+
+// Columns returns the named dataset's source feature columns, in file order,
+// and the name of its label column.
+func Columns(name string) (features []string, label string, err error) {
+	sch, ok := schemas[name]
+	if !ok {
+		return nil, "", fmt.Errorf("%w: %q (one of %s)", ErrUnknownDataset, name, strings.Join(Names(), ", "))
+	}
+	return slices.Clone(sch.columns), sch.label, nil
+}
+
+// Classes returns the named dataset's class names; label i is Classes[i].
+func Classes(name string) ([]string, error) {
+	sch, ok := schemas[name]
+	if !ok {
+		return nil, fmt.Errorf("%w: %q (one of %s)", ErrUnknownDataset, name, strings.Join(Names(), ", "))
+	}
+	return slices.Clone(sch.classes), nil
+}

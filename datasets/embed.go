@@ -1,0 +1,47 @@
+// Package datasets ships the public datasets zkdp trains on, embedded in the
+// binary so the CLI works from any directory.
+//
+// Each dataset lives in its own folder with the SOURCE.txt that records its
+// origin, license (CC BY 4.0: attribution required) and checksums:
+//
+//	breast_cancer/  breast_cancer.csv             (UCI Breast Cancer Wisconsin (Diagnostic), via scikit-learn)
+//	digits/         digits.csv                    (UCI Optical Recognition of Handwritten Digits, via scikit-learn)
+//	adult/          adult.data, adult.test, adult.names (UCI Adult)
+//
+// The files are byte-for-byte copies; the tests recompute their sha256 sums
+// against SOURCE.txt.
+package datasets
+
+import (
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+)
+
+// FS holds every shipped dataset folder (breast_cancer, digits, adult).
+//
+//go:embed breast_cancer/breast_cancer.csv breast_cancer/SOURCE.txt
+//go:embed digits/digits.csv digits/SOURCE.txt
+//go:embed adult/adult.data adult/adult.test adult/adult.names adult/SOURCE.txt
+var FS embed.FS
+
+// Names lists the shipped datasets, in a fixed order.
+var Names = []string{"breast_cancer", "digits", "adult"}
+
+// ErrUnknownDataset is returned by Open for a name that is not shipped.
+var ErrUnknownDataset = errors.New("datasets: unknown dataset")
+
+// Open returns the folder of the named dataset, with its files at the top level.
+func Open(name string) (fs.FS, error) {
+	for _, n := range Names {
+		if n == name {
+			sub, err := fs.Sub(FS, name)
+			if err != nil {
+				return nil, fmt.Errorf("datasets: open %q: %w", name, err)
+			}
+			return sub, nil
+		}
+	}
+	return nil, fmt.Errorf("%w: %q (shipped: %v)", ErrUnknownDataset, name, Names)
+}
