@@ -1,0 +1,427 @@
+package trainer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"math/rand/v2"
+
+	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
+
+	"github.com/zkdp/zkdp/commit"
+	"github.com/zkdp/zkdp/data"
+	"github.com/zkdp/zkdp/dp"
+	"github.com/zkdp/zkdp/fixedpoint"
+	"github.com/zkdp/zkdp/run"
+)
+
+// ErrPrivacy is returned when the requested privacy cannot be met.
+var ErrPrivacy = errors.New("trainer: privacy budget cannot be met")
+
+// samplerShare is the part of delta reserved for the samplers' distance from
+// the ideal mechanism (tables, tail cut, batch padding).
+const samplerShare = 1e-3
+
+// Setup is everything a training run starts from.
+type Setup struct {
+	Dataset     *data.Dataset
+	Training    Config
+	Format      fixedpoint.Format
+	Seed        dp.Seed    // secret PRF seed s
+	Beacon      fr.Element // public beacon b
+	BeaconGiven bool       // false when the trainer drew b itself: not fit for an audit
+	InitSeed    uint64     // initial weights of hidden layers
+}
+
+// Options are knobs that do not change the run's result.
+type Options struct {
+	Logger   *slog.Logger
+	Progress func(step, total int) // called after each step
+}
+
+// Privacy is the run's guarantee and where its delta comes from.
+type Privacy struct {
+	Epsilon         float64 `json:"epsilon"`
+	Delta           float64 `json:"delta"`            // claimed: accountant + sampler terms, at most the configured delta
+	DeltaAccountant float64 `json:"delta_accountant"` // what the accountant was run at
+	DeltaSampler    float64 `json:"delta_sampler"`    // (1+e^eps) * TV distance of tables, tail cut and padding
+	SamplerDistance float64 `json:"sampler_tv_distance"`
+	Order           float64 `json:"rdp_order,omitempty"`
+	Accountant      string  `json:"accountant"`
+	Calibrated      bool    `json:"noise_calibrated"`
+}
+
+// Curve holds per-evaluation metrics.
+type Curve struct {
+	Steps             []int     `json:"steps"`
+	Loss              []float64 `json:"loss"` // float reference, mean over the batch (0 for an empty batch)
+	TestAccuracy      []float64 `json:"test_accuracy"`
+	FloatTestAccuracy []float64 `json:"float_test_accuracy"`
+	Epsilon           []float64 `json:"epsilon"`
+}
+
+// Result is a finished run, ready to be written.
+type Result struct {
+	Params            run.Params
+	Transcript        run.Transcript
+	Model             run.Model
+	Secret            run.Secret
+	Batches           []run.StepBatch
+	Weights           [][]int64 // W_0..W_T
+	Privacy           Privacy
+	Curve             Curve
+	TestLabels        []int
+	TestPredictions   []int // quantized model
+	FloatPredictions  []int
+	TestAccuracy      float64
+	FloatTestAccuracy float64
+	TruncatedSteps    int
+	Classes           []string
+}
+
+// plan is the public parameters derived before any private computation.
+type plan struct {
+	sigma    float64
+	privacy  Privacy
+	sampler  *dp.PoissonSampler
+	noise    *dp.DiscreteGaussian
+	step     fixedpoint.StepParams
+	maxBatch int
+}
+
+func makePlan(cfg Config, f fixedpoint.Format, rows int, nParams int) (*plan, error) {
+	acc := dp.Accountant(cfg.Accountant)
+	q, T := cfg.SamplingRate, cfg.Steps
+	deltaAcc := cfg.Delta * (1 - samplerShare)
+	p := &plan{sigma: cfg.NoiseMultiplier}
+	if p.sigma == 0 {
+		s, err := dp.CalibrateNoise(acc, q, T, deltaAcc, cfg.Epsilon)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrPrivacy, err)
+		}
+		p.sigma = s
+		p.privacy.Calibrated = true
+	}
+	g, err := dp.Epsilon(acc, []dp.Segment{{SamplingRate: q, NoiseMultiplier: p.sigma, Steps: T}}, deltaAcc)
+	if err != nil {
+		return nil, fmt.Errorf("trainer: accountant: %w", err)
+	}
+	p.maxBatch = cfg.MaxBatch
+	if p.maxBatch == 0 {
+		p.maxBatch = dp.MaxBatchFor(rows, q, T, cfg.Delta*samplerShare/100)
+	}
+	if p.sampler, err = dp.NewPoissonSampler(rows, q, p.maxBatch); err != nil {
+		return nil, fmt.Errorf("trainer: %w", err)
+	}
+	if p.noise, err = dp.NewDiscreteGaussian(p.sigma * float64(f.LatticeUnits())); err != nil {
+		return nil, fmt.Errorf("trainer: noise multiplier %v with %d lattice bits: %w", p.sigma, f.LatticeBits, err)
+	}
+	tv := float64(T) * (float64(nParams)*p.noise.Distance +
+		float64(p.maxBatch+1)*p.sampler.TableDistance() +
+		dp.BinomialTail(rows, q, p.maxBatch))
+	total := dp.AdjustDelta(g.Epsilon, deltaAcc, tv)
+	if total > cfg.Delta {
+		return nil, fmt.Errorf("%w: the samplers' distance %.3g makes delta %.3g exceed %.3g; raise max_batch", ErrPrivacy, tv, total, cfg.Delta)
+	}
+	p.privacy = Privacy{
+		Epsilon: g.Epsilon, Delta: total, DeltaAccountant: deltaAcc, DeltaSampler: total - deltaAcc,
+		SamplerDistance: tv, Order: g.Order, Accountant: cfg.Accountant, Calibrated: p.privacy.Calibrated,
+	}
+	if p.step, err = fixedpoint.NewStepParams(f, cfg.ClipNorm, cfg.LearningRate, q*float64(rows), p.noise.Bits()); err != nil {
+		return nil, fmt.Errorf("trainer: %w", err)
+	}
+	return p, nil
+}
+
+// initialModel is zero for the head and scaled Gaussian for hidden layers,
+// drawn from the public init seed (M_0 is published).
+func initialModel(widths []int, f fixedpoint.Format, scale float64, seed uint64) ([]int64, error) {
+	rng := rand.New(rand.NewPCG(seed, 0x1417))
+	flat := make([]int64, 0, fixedpoint.NumParams(widths))
+	for l := 1; l < len(widths); l++ {
+		std := 0.0
+		if l < len(widths)-1 {
+			std = scale * math.Sqrt(2/float64(widths[l-1]))
+		}
+		for range widths[l] * widths[l-1] {
+			v, err := f.Quantize(rng.NormFloat64()*std, f.WeightBits)
+			if err != nil {
+				return nil, fmt.Errorf("trainer: initial weight: %w", err)
+			}
+			flat = append(flat, v)
+		}
+		flat = append(flat, make([]int64, widths[l])...)
+	}
+	return flat, nil
+}
+
+// Train runs DP-SGD as Setup describes.
+func Train(ctx context.Context, s Setup, opts Options) (*Result, error) {
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if errs := s.Training.Validate(); len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	if err := s.Format.Validate(); err != nil {
+		return nil, err
+	}
+	cfg, f, ds := s.Training, s.Format, s.Dataset
+	qtrain, err := data.QuantizeSplit(ds.Train, f.FracBits)
+	if err != nil {
+		return nil, fmt.Errorf("trainer: quantizing the training split: %w", err)
+	}
+	qtest, err := data.QuantizeSplit(ds.Test, f.FracBits)
+	if err != nil {
+		return nil, fmt.Errorf("trainer: quantizing the test split: %w", err)
+	}
+	for i, row := range qtrain.X {
+		for j, v := range row {
+			if v <= -(1<<f.InputBits) || v >= 1<<f.InputBits {
+				return nil, fmt.Errorf("trainer: training row %d feature %q: %w (input_bits %d)", i, ds.Features[j], fixedpoint.ErrOverflow, f.InputBits)
+			}
+		}
+	}
+	tree, err := qtrain.Commit()
+	if err != nil {
+		return nil, fmt.Errorf("trainer: committing the dataset: %w", err)
+	}
+	widths := append(append([]int{len(ds.Features)}, cfg.Hidden...), len(ds.Classes))
+	nParams := fixedpoint.NumParams(widths)
+	rows := qtrain.Len()
+	p, err := makePlan(cfg, f, rows, nParams)
+	if err != nil {
+		return nil, err
+	}
+	log.Info("plan", "rows", rows, "params", nParams, "sigma", p.sigma, "epsilon", p.privacy.Epsilon,
+		"delta", p.privacy.Delta, "max_batch", p.maxBatch, "noise_scale", p.noise.Sigma)
+
+	flat, err := initialModel(widths, f, cfg.InitScale, s.InitSeed)
+	if err != nil {
+		return nil, err
+	}
+	model, err := fixedpoint.Unflatten(widths, flat)
+	if err != nil {
+		return nil, err
+	}
+	params := run.Params{
+		Version: run.CurrentVersion, Dataset: ds.Name, Rows: rows, Features: len(ds.Features), Classes: len(ds.Classes),
+		Widths: widths, Steps: cfg.Steps, SamplingRate: cfg.SamplingRate, ExpectedBatch: cfg.SamplingRate * float64(rows),
+		MaxBatch: p.maxBatch, NoiseMultiplier: p.sigma, ClipNorm: cfg.ClipNorm, LearningRate: cfg.LearningRate,
+		Delta: cfg.Delta, Accountant: cfg.Accountant, Step: p.step, NoiseScale: p.noise.Sigma, NoiseTail: p.noise.Tail,
+	}
+	paramsHash, err := ParamsHash(params)
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{
+		Params:  params,
+		Privacy: p.privacy,
+		Secret:  run.Secret{Seed: commit.Hex(s.Seed)},
+		Classes: ds.Classes,
+		Transcript: run.Transcript{
+			ParamsHash: commit.Hex(paramsHash), DatasetRoot: commit.Hex(tree.Root()),
+			SeedCommitment: commit.Hex(dp.SeedCommitment(s.Seed)), Beacon: commit.Hex(s.Beacon),
+			BeaconSource: "given", AuditReady: s.BeaconGiven,
+		},
+		TestLabels: qtest.Y,
+	}
+	if !s.BeaconGiven {
+		res.Transcript.BeaconSource = "self-drawn"
+	}
+	res.Weights = append(res.Weights, model.Flatten())
+	res.Transcript.ModelCommitments = append(res.Transcript.ModelCommitments, commit.Hex(commit.HashInts(commit.TagModel, model.Flatten())))
+
+	net, err := newFloatNet(widths, max(p.maxBatch, 1))
+	if err != nil {
+		return nil, err
+	}
+	fmodel := toFloat(f, model)
+	epsCurve, err := dp.EpsilonCurve(dp.Accountant(cfg.Accountant), dp.Segment{SamplingRate: cfg.SamplingRate, NoiseMultiplier: p.sigma, Steps: cfg.Steps}, p.privacy.DeltaAccountant)
+	if err != nil {
+		return nil, fmt.Errorf("trainer: epsilon curve: %w", err)
+	}
+	onehots := make([][]int64, len(ds.Classes))
+	for k := range onehots {
+		onehots[k] = make([]int64, len(ds.Classes))
+		onehots[k][k] = 1
+	}
+	noiseScale := cfg.ClipNorm / float64(f.LatticeUnits())
+	stepSize := cfg.LearningRate / (cfg.SamplingRate * float64(rows))
+	evaluate := func(step int, loss float64) error {
+		acc, _ := accuracy(f, model, qtest)
+		net.setWeights(fmodel)
+		fp, err := net.predict(ds.Test.X)
+		if err != nil {
+			return err
+		}
+		res.Curve.Steps = append(res.Curve.Steps, step)
+		res.Curve.Loss = append(res.Curve.Loss, loss)
+		res.Curve.TestAccuracy = append(res.Curve.TestAccuracy, acc)
+		res.Curve.FloatTestAccuracy = append(res.Curve.FloatTestAccuracy, fraction(fp, ds.Test.Y))
+		eps := 0.0
+		if step > 0 {
+			eps = epsCurve[step-1]
+		}
+		res.Curve.Epsilon = append(res.Curve.Epsilon, eps)
+		return nil
+	}
+	if err := evaluate(0, math.Log(float64(len(ds.Classes)))); err != nil {
+		return nil, err
+	}
+	for t := range cfg.Steps {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("trainer: stopped at step %d: %w", t, err)
+		}
+		key := dp.StepKey(s.Seed, s.Beacon, t)
+		batch := p.sampler.Sample(dp.Words(key, dp.StreamSampling, p.maxBatch+1))
+		noise := p.noise.SampleVector(dp.Words(key, dp.StreamNoise, nParams))
+		if batch.Truncated {
+			res.TruncatedSteps++
+			log.Warn("batch truncated to the public maximum", "step", t, "max_batch", p.maxBatch)
+		}
+		res.Batches = append(res.Batches, run.StepBatch{Step: t, Indices: batch.Indices, Truncated: batch.Truncated})
+
+		xs := make([][]int64, len(batch.Indices))
+		ys := make([][]int64, len(batch.Indices))
+		mask := make([]int64, len(batch.Indices))
+		fxs := make([][]float64, len(batch.Indices))
+		labels := make([]int, len(batch.Indices))
+		for i, idx := range batch.Indices {
+			xs[i], ys[i], mask[i] = qtrain.X[idx], onehots[qtrain.Y[idx]], 1
+			fxs[i], labels[i] = ds.Train.X[idx], ds.Train.Y[idx]
+		}
+		native := &fixedpoint.Native{}
+		model, _ = fixedpoint.Step[int64](native, p.step, model, xs, ys, mask, noise)
+		if err := native.Err(); err != nil {
+			return nil, fmt.Errorf("trainer: quantized step %d: %w", t, err)
+		}
+		res.Weights = append(res.Weights, model.Flatten())
+		res.Transcript.ModelCommitments = append(res.Transcript.ModelCommitments, commit.Hex(commit.HashInts(commit.TagModel, model.Flatten())))
+
+		net.setWeights(fmodel)
+		sum, loss, err := net.clippedSum(fxs, labels, cfg.ClipNorm)
+		if err != nil {
+			return nil, fmt.Errorf("trainer: float step %d: %w", t, err)
+		}
+		applyFloatUpdate(fmodel, sum, noise, noiseScale, stepSize)
+		if len(batch.Indices) > 0 {
+			loss /= float64(len(batch.Indices))
+		}
+		if (t+1)%cfg.EvalEvery == 0 || t+1 == cfg.Steps {
+			if err := evaluate(t+1, loss); err != nil {
+				return nil, err
+			}
+		}
+		if opts.Progress != nil {
+			opts.Progress(t+1, cfg.Steps)
+		}
+	}
+	res.TestAccuracy, res.TestPredictions = accuracy(f, model, qtest)
+	net.setWeights(fmodel)
+	if res.FloatPredictions, err = net.predict(ds.Test.X); err != nil {
+		return nil, err
+	}
+	res.FloatTestAccuracy = fraction(res.FloatPredictions, ds.Test.Y)
+	res.Model = run.Model{Widths: widths, Format: f, Weights: model.Flatten(),
+		Commitment: res.Transcript.ModelCommitments[len(res.Transcript.ModelCommitments)-1]}
+	log.Info("trained", "test_accuracy", res.TestAccuracy, "float_test_accuracy", res.FloatTestAccuracy, "epsilon", res.Privacy.Epsilon)
+	return res, nil
+}
+
+// ParamsHash commits to the public parameters: Poseidon2 over the canonical
+// JSON encoding, packed 31 bytes per field element.
+func ParamsHash(p run.Params) (fr.Element, error) {
+	b, err := jsonCanonical(p)
+	if err != nil {
+		return fr.Element{}, fmt.Errorf("trainer: encoding params: %w", err)
+	}
+	var elems []fr.Element
+	for i := 0; i < len(b); i += 31 {
+		var e fr.Element
+		e.SetBytes(b[i:min(i+31, len(b))])
+		elems = append(elems, e)
+	}
+	elems = append(elems, commit.FromInt64(int64(len(b))))
+	return commit.Hash(commit.TagParams, elems...), nil
+}
+
+func applyFloatUpdate(m []floatLayer, sum []float64, noise []int64, noiseScale, stepSize float64) {
+	i := 0
+	for _, l := range m {
+		for r := range l.W {
+			for c := range l.W[r] {
+				l.W[r][c] -= stepSize * (sum[i] + float64(noise[i])*noiseScale)
+				i++
+			}
+		}
+		for r := range l.B {
+			l.B[r] -= stepSize * (sum[i] + float64(noise[i])*noiseScale)
+			i++
+		}
+	}
+}
+
+func toFloat(f fixedpoint.Format, m fixedpoint.Model[int64]) []floatLayer {
+	out := make([]floatLayer, len(m.Layers))
+	for l, layer := range m.Layers {
+		out[l].W = make([][]float64, len(layer.W))
+		for r, row := range layer.W {
+			out[l].W[r] = make([]float64, len(row))
+			for c, v := range row {
+				out[l].W[r][c] = f.Float(v)
+			}
+		}
+		out[l].B = make([]float64, len(layer.B))
+		for r, v := range layer.B {
+			out[l].B[r] = f.Float(v)
+		}
+	}
+	return out
+}
+
+// Predict is the quantized model's class for one quantized input.
+func Predict(f fixedpoint.Format, m fixedpoint.Model[int64], x []int64) (int, error) {
+	n := &fixedpoint.Native{}
+	logits := fixedpoint.Forward[int64](n, f, m, x).Logits
+	if err := n.Err(); err != nil {
+		return 0, err
+	}
+	best := 0
+	for k, z := range logits {
+		if z > logits[best] {
+			best = k
+		}
+	}
+	return best, nil
+}
+
+// accuracy evaluates the quantized model; a row whose forward pass breaks a
+// bound counts as wrong (and is predicted -1... clamped to 0 for reports).
+func accuracy(f fixedpoint.Format, m fixedpoint.Model[int64], q *data.Quantized) (float64, []int) {
+	preds := make([]int, q.Len())
+	for i, x := range q.X {
+		p, err := Predict(f, m, x)
+		if err != nil {
+			p = 0
+		}
+		preds[i] = p
+	}
+	return fraction(preds, q.Y), preds
+}
+
+func fraction(preds, labels []int) float64 {
+	if len(labels) == 0 {
+		return 0
+	}
+	ok := 0
+	for i := range labels {
+		if preds[i] == labels[i] {
+			ok++
+		}
+	}
+	return float64(ok) / float64(len(labels))
+}
