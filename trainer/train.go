@@ -92,45 +92,86 @@ type plan struct {
 }
 
 func makePlan(cfg Config, f fixedpoint.Format, rows int, nParams int) (*plan, error) {
-	acc := dp.Accountant(cfg.Accountant)
-	q, T := cfg.SamplingRate, cfg.Steps
-	deltaAcc := cfg.Delta * (1 - samplerShare)
-	p := &plan{sigma: cfg.NoiseMultiplier}
-	if p.sigma == 0 {
-		s, err := dp.CalibrateNoise(acc, q, T, deltaAcc, cfg.Epsilon)
+	sigma, calibrated := cfg.NoiseMultiplier, false
+	if sigma == 0 {
+		s, err := dp.CalibrateNoise(dp.Accountant(cfg.Accountant), cfg.SamplingRate, cfg.Steps, cfg.Delta*(1-samplerShare), cfg.Epsilon)
 		if err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrPrivacy, err)
 		}
-		p.sigma = s
-		p.privacy.Calibrated = true
+		sigma, calibrated = s, true
 	}
-	g, err := dp.Epsilon(acc, []dp.Segment{{SamplingRate: q, NoiseMultiplier: p.sigma, Steps: T}}, deltaAcc)
+	maxBatch := cfg.MaxBatch
+	if maxBatch == 0 {
+		maxBatch = dp.MaxBatchFor(rows, cfg.SamplingRate, cfg.Steps, cfg.Delta*samplerShare/100)
+	}
+	m := Mechanism{Rows: rows, Params: nParams, SamplingRate: cfg.SamplingRate, NoiseMultiplier: sigma,
+		Steps: cfg.Steps, MaxBatch: maxBatch, Delta: cfg.Delta, Accountant: cfg.Accountant, LatticeBits: f.LatticeBits}
+	p, err := m.plan()
+	if err != nil {
+		return nil, err
+	}
+	p.privacy.Calibrated = calibrated
+	if p.step, err = fixedpoint.NewStepParams(f, cfg.ClipNorm, cfg.LearningRate, cfg.SamplingRate*float64(rows), p.noise.Bits()); err != nil {
+		return nil, fmt.Errorf("trainer: %w", err)
+	}
+	return p, nil
+}
+
+// Mechanism is the public description of a run's privacy mechanism: all that
+// epsilon and delta depend on.
+type Mechanism struct {
+	Rows, Params    int
+	SamplingRate    float64
+	NoiseMultiplier float64
+	Steps, MaxBatch int
+	Delta           float64 // the configured delta; the claimed delta never exceeds it
+	Accountant      string
+	LatticeBits     uint
+}
+
+// MechanismOf reads the mechanism from a run's public parameters.
+func MechanismOf(p run.Params) Mechanism {
+	return Mechanism{Rows: p.Rows, Params: fixedpoint.NumParams(p.Widths), SamplingRate: p.SamplingRate,
+		NoiseMultiplier: p.NoiseMultiplier, Steps: p.Steps, MaxBatch: p.MaxBatch, Delta: p.Delta,
+		Accountant: p.Accountant, LatticeBits: p.Step.LatticeBits}
+}
+
+// Privacy recomputes the guarantee from public parameters only: the
+// accountant runs at delta*(1-1e-3), and the samplers' total-variation
+// distance from the ideal mechanism (noise table precision and tail cut,
+// Poisson table precision, padding overflow) is added as (1+e^eps)*tv.
+func (m Mechanism) Privacy() (Privacy, error) {
+	p, err := m.plan()
+	if err != nil {
+		return Privacy{}, err
+	}
+	return p.privacy, nil
+}
+
+func (m Mechanism) plan() (*plan, error) {
+	acc := dp.Accountant(m.Accountant)
+	deltaAcc := m.Delta * (1 - samplerShare)
+	g, err := dp.Epsilon(acc, []dp.Segment{{SamplingRate: m.SamplingRate, NoiseMultiplier: m.NoiseMultiplier, Steps: m.Steps}}, deltaAcc)
 	if err != nil {
 		return nil, fmt.Errorf("trainer: accountant: %w", err)
 	}
-	p.maxBatch = cfg.MaxBatch
-	if p.maxBatch == 0 {
-		p.maxBatch = dp.MaxBatchFor(rows, q, T, cfg.Delta*samplerShare/100)
-	}
-	if p.sampler, err = dp.NewPoissonSampler(rows, q, p.maxBatch); err != nil {
+	p := &plan{sigma: m.NoiseMultiplier, maxBatch: m.MaxBatch}
+	if p.sampler, err = dp.NewPoissonSampler(m.Rows, m.SamplingRate, m.MaxBatch); err != nil {
 		return nil, fmt.Errorf("trainer: %w", err)
 	}
-	if p.noise, err = dp.NewDiscreteGaussian(p.sigma * float64(f.LatticeUnits())); err != nil {
-		return nil, fmt.Errorf("trainer: noise multiplier %v with %d lattice bits: %w", p.sigma, f.LatticeBits, err)
+	if p.noise, err = dp.NewDiscreteGaussian(m.NoiseMultiplier * float64(uint64(1)<<m.LatticeBits)); err != nil {
+		return nil, fmt.Errorf("trainer: noise multiplier %v with %d lattice bits: %w", m.NoiseMultiplier, m.LatticeBits, err)
 	}
-	tv := float64(T) * (float64(nParams)*p.noise.Distance +
-		float64(p.maxBatch+1)*p.sampler.TableDistance() +
-		dp.BinomialTail(rows, q, p.maxBatch))
+	tv := float64(m.Steps) * (float64(m.Params)*p.noise.Distance +
+		float64(m.MaxBatch+1)*p.sampler.TableDistance() +
+		dp.BinomialTail(m.Rows, m.SamplingRate, m.MaxBatch))
 	total := dp.AdjustDelta(g.Epsilon, deltaAcc, tv)
-	if total > cfg.Delta {
-		return nil, fmt.Errorf("%w: the samplers' distance %.3g makes delta %.3g exceed %.3g; raise max_batch", ErrPrivacy, tv, total, cfg.Delta)
+	if total > m.Delta {
+		return nil, fmt.Errorf("%w: the samplers' distance %.3g makes delta %.3g exceed %.3g; raise max_batch", ErrPrivacy, tv, total, m.Delta)
 	}
 	p.privacy = Privacy{
 		Epsilon: g.Epsilon, Delta: total, DeltaAccountant: deltaAcc, DeltaSampler: total - deltaAcc,
-		SamplerDistance: tv, Order: g.Order, Accountant: cfg.Accountant, Calibrated: p.privacy.Calibrated,
-	}
-	if p.step, err = fixedpoint.NewStepParams(f, cfg.ClipNorm, cfg.LearningRate, q*float64(rows), p.noise.Bits()); err != nil {
-		return nil, fmt.Errorf("trainer: %w", err)
+		SamplerDistance: tv, Order: g.Order, Accountant: m.Accountant,
 	}
 	return p, nil
 }
@@ -400,7 +441,7 @@ func Predict(f fixedpoint.Format, m fixedpoint.Model[int64], x []int64) (int, er
 }
 
 // accuracy evaluates the quantized model; a row whose forward pass breaks a
-// bound counts as wrong (and is predicted -1... clamped to 0 for reports).
+// bound is predicted as class 0.
 func accuracy(f fixedpoint.Format, m fixedpoint.Model[int64], q *data.Quantized) (float64, []int) {
 	preds := make([]int, q.Len())
 	for i, x := range q.X {

@@ -1,0 +1,223 @@
+package cli
+
+import (
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/zkdp/zkdp/commit"
+	"github.com/zkdp/zkdp/config"
+	"github.com/zkdp/zkdp/data"
+	"github.com/zkdp/zkdp/dp"
+	"github.com/zkdp/zkdp/run"
+	"github.com/zkdp/zkdp/trainer"
+)
+
+// ErrRunExists is returned when --out holds a finished run and --force is not given.
+var ErrRunExists = errors.New("the output folder already holds a finished run (use --force to overwrite it)")
+
+// TrainOptions are `zkdp train`'s inputs.
+type TrainOptions struct {
+	*Global
+	ConfigPath string
+	Out        string
+	Force      bool
+	// Loader is filled by the command from ConfigPath, the environment and
+	// the flags; tests may preset it.
+	Loader *config.Loader
+}
+
+// NewTrainCmd builds `zkdp train`.
+func NewTrainCmd(o *TrainOptions) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "train",
+		Short: "Train a model with DP-SGD and write a run directory",
+		Long: `Train a model with DP-SGD on a shipped dataset and write a run directory:
+report.json, a classification report, plots, the public transcript (params, D,
+S, beacon, M_0..M_T) and, in private/ (mode 0600), what only the prover may see.
+
+Configuration precedence: flags > ZKDP_* environment > --config file > defaults.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if o.Loader == nil {
+				o.Loader = config.NewLoader()
+			}
+			if err := o.Loader.ReadFile(o.ConfigPath); err != nil {
+				return err
+			}
+			for key, name := range map[string]string{"seed": "seed", "beacon": "beacon", "training.steps": "steps", "training.epsilon": "epsilon", "training.noise_multiplier": "noise-multiplier"} {
+				if err := o.Loader.BindFlag(key, cmd.Flags().Lookup(name)); err != nil {
+					return err
+				}
+			}
+			return o.Run(cmd)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVarP(&o.ConfigPath, "config", "c", "quickstart", "config file, or the name of a shipped config ("+shippedConfigs()+")")
+	f.StringVarP(&o.Out, "out", "o", "", "run directory to write (default runs/<dataset>)")
+	f.BoolVar(&o.Force, "force", false, "overwrite a finished run in --out")
+	f.Uint64("seed", 0, "reproducible run: fixes the split, the initialization and the secret PRF seed (NOT secret; for experiments)")
+	f.String("beacon", "", "public beacon (hex field element) fixed after the seed commitment was published")
+	f.Int("steps", 0, "override training.steps")
+	f.Float64("epsilon", 0, "override training.epsilon")
+	f.Float64("noise-multiplier", 0, "override training.noise_multiplier")
+	return cmd
+}
+
+// Run trains and writes the run directory.
+func (o *TrainOptions) Run(cmd *cobra.Command) error {
+	cfg, err := o.Loader.Load()
+	if err != nil {
+		return err
+	}
+	log, err := o.logger(cfg)
+	if err != nil {
+		return err
+	}
+	out := o.Out
+	if out == "" {
+		out = filepath.Join("runs", cfg.Data.Name)
+	}
+	if _, err := os.Stat(filepath.Join(out, run.ReportFile)); err == nil && !o.Force {
+		return fmt.Errorf("%s: %w", out, ErrRunExists)
+	}
+	setup, err := newSetup(cfg)
+	if err != nil {
+		return err
+	}
+	ds, err := data.Load(cfg.Data, setup.InitSeed)
+	if err != nil {
+		return err
+	}
+	setup.Dataset = ds
+	dir, err := run.Create(out)
+	if err != nil {
+		return err
+	}
+	progress := newProgress(o.Err, log)
+	start := time.Now()
+	res, err := trainer.Train(cmd.Context(), setup, trainer.Options{Logger: log, Progress: progress.update})
+	progress.done()
+	if err != nil {
+		return err
+	}
+	if cfg.Seed != nil {
+		res.Transcript.AuditReady = false
+	}
+	if err := res.Write(dir, cfg.Training.ModelName()); err != nil {
+		return err
+	}
+	if cfg.Seed != nil {
+		log.Warn("the secret seed was derived from the config's seed: it is reproducible and therefore NOT secret; use this run for experiments only")
+	}
+	fmt.Fprintf(o.Out, "trained %s (%s) on %s: %d steps in %s\n", cfg.Training.ModelName(), cfg.Data.Name, out, cfg.Training.Steps, time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(o.Out, "  test accuracy %.4f (float reference %.4f)\n", res.TestAccuracy, res.FloatTestAccuracy)
+	fmt.Fprintf(o.Out, "  (epsilon, delta) = (%.4f, %.3g) by %s, noise multiplier %.4f\n", res.Privacy.Epsilon, res.Privacy.Delta, res.Privacy.Accountant, res.Params.NoiseMultiplier)
+	fmt.Fprintf(o.Out, "  dataset root %s\n  model commitment %s\n", res.Transcript.DatasetRoot, res.Model.Commitment)
+	if !res.Transcript.AuditReady {
+		fmt.Fprintln(o.Out, "  not fit for an audit: see the notes in report.json")
+	}
+	return nil
+}
+
+// newSetup derives the seeds and the beacon from the config.
+func newSetup(cfg config.Config) (trainer.Setup, error) {
+	s := trainer.Setup{Training: cfg.Training, Format: cfg.FixedPoint}
+	if cfg.Seed != nil {
+		s.Seed = dp.SeedFromUint64(*cfg.Seed)
+		s.InitSeed = *cfg.Seed
+	} else {
+		var err error
+		if s.Seed, err = dp.NewSeed(); err != nil {
+			return s, err
+		}
+		var b [8]byte
+		if _, err := rand.Read(b[:]); err != nil {
+			return s, fmt.Errorf("drawing the split seed: %w", err)
+		}
+		s.InitSeed = binary.LittleEndian.Uint64(b[:])
+	}
+	if cfg.Beacon != "" {
+		b, err := commit.ParseHex(cfg.Beacon)
+		if err != nil {
+			return s, fmt.Errorf("beacon: %w", err)
+		}
+		s.Beacon, s.BeaconGiven = b, true
+	} else {
+		var err error
+		if s.Beacon, err = dp.NewBeacon(); err != nil {
+			return s, err
+		}
+	}
+	return s, nil
+}
+
+func (o *TrainOptions) logger(cfg config.Config) (*slog.Logger, error) {
+	level, format := cfg.Log.Level, cfg.Log.Format
+	if o.LogLevel != "" {
+		level = o.LogLevel
+	}
+	if o.LogFormat != "" {
+		format = o.LogFormat
+	}
+	return NewLogger(o.Err, level, format)
+}
+
+// progress draws a bar on a terminal and logs every tenth otherwise.
+type progress struct {
+	w        io.Writer
+	log      *slog.Logger
+	terminal bool
+	start    time.Time
+	last     int
+}
+
+func newProgress(w io.Writer, log *slog.Logger) *progress {
+	p := &progress{w: w, log: log, start: time.Now(), last: -1}
+	if f, ok := w.(*os.File); ok {
+		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+			p.terminal = true
+		}
+	}
+	return p
+}
+
+func (p *progress) update(step, total int) {
+	frac := float64(step) / float64(total)
+	elapsed := time.Since(p.start)
+	eta := time.Duration(float64(elapsed) * (1 - frac) / frac).Round(time.Second)
+	if p.terminal {
+		const width = 30
+		n := int(frac * width)
+		fmt.Fprintf(p.w, "\r[%s%s] %d/%d %3.0f%% ETA %s ", bar(n, '#'), bar(width-n, ' '), step, total, 100*frac, eta)
+		return
+	}
+	if tenth := step * 10 / total; tenth != p.last {
+		p.last = tenth
+		p.log.Info("training", "step", step, "steps", total, "eta", eta.String())
+	}
+}
+
+func (p *progress) done() {
+	if p.terminal {
+		fmt.Fprintln(p.w)
+	}
+}
+
+func bar(n int, c byte) string {
+	b := make([]byte, max(n, 0))
+	for i := range b {
+		b[i] = c
+	}
+	return string(b)
+}
+

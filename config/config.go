@@ -1,0 +1,185 @@
+// Package config is zkdp's typed configuration: one viper instance reads the
+// defaults, a YAML file, ZKDP_* environment variables and command-line flags,
+// in increasing precedence, and unmarshals them into Config.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"reflect"
+	"strings"
+
+	"github.com/go-viper/mapstructure/v2"
+	"github.com/spf13/pflag"
+	"github.com/spf13/viper"
+
+	"github.com/zkdp/zkdp/commit"
+	"github.com/zkdp/zkdp/configs"
+	"github.com/zkdp/zkdp/data"
+	"github.com/zkdp/zkdp/fixedpoint"
+	"github.com/zkdp/zkdp/trainer"
+)
+
+// EnvPrefix prefixes environment variables: ZKDP_TRAINING_STEPS sets training.steps.
+const EnvPrefix = "ZKDP"
+
+// ErrInvalid matches every error Validate returns.
+var ErrInvalid = errors.New("config: invalid")
+
+// Config is the whole configuration of a run.
+type Config struct {
+	// Seed, when set, makes a run reproducible: it fixes the split, the
+	// initialization and the secret PRF seed. Unset, the secret seed comes
+	// from crypto/rand, as production use requires.
+	Seed *uint64 `mapstructure:"seed"`
+	// Beacon is the public randomness fixed after the seed commitment was
+	// published (hex field element). Unset, the trainer draws one and marks
+	// the run as not fit for an audit.
+	Beacon     string            `mapstructure:"beacon"`
+	Data       data.Config       `mapstructure:"data"`
+	Training   trainer.Config    `mapstructure:"training"`
+	FixedPoint fixedpoint.Format `mapstructure:"fixed_point"`
+	Log        Log               `mapstructure:"log"`
+}
+
+// Log configures log/slog (and gnark's logger, routed through it).
+type Log struct {
+	Level  string `mapstructure:"level"`  // debug, info, warn, error
+	Format string `mapstructure:"format"` // text or json
+}
+
+// Defaults is the configuration before any file, variable or flag.
+func Defaults() Config {
+	return Config{
+		Training:   trainer.DefaultConfig(),
+		FixedPoint: fixedpoint.DefaultFormat(),
+		Log:        Log{Level: "info", Format: "text"},
+	}
+}
+
+// Validate lists every problem, each naming its key.
+func (c Config) Validate() error {
+	var errs []error
+	for _, e := range c.Data.Validate() {
+		errs = append(errs, e)
+	}
+	errs = append(errs, c.Training.Validate()...)
+	if err := c.FixedPoint.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("fixed_point: %w", err))
+	}
+	if c.Beacon != "" {
+		if _, err := commit.ParseHex(c.Beacon); err != nil {
+			errs = append(errs, fmt.Errorf("beacon: %w", err))
+		}
+	}
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Errorf("log.level: must be debug, info, warn or error, got %q", c.Log.Level))
+	}
+	if c.Log.Format != "text" && c.Log.Format != "json" {
+		errs = append(errs, fmt.Errorf("log.format: must be text or json, got %q", c.Log.Format))
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%w: %d problems:\n  %w", ErrInvalid, len(errs), joinIndented(errs))
+}
+
+func joinIndented(errs []error) error {
+	msgs := make([]string, len(errs))
+	for i, e := range errs {
+		msgs[i] = e.Error()
+	}
+	return errors.Join(append([]error{errors.New(strings.Join(msgs, "\n  "))}, errs...)...)
+}
+
+// Loader reads a Config.
+type Loader struct {
+	v *viper.Viper
+}
+
+// NewLoader returns a loader whose keys all have defaults and environment
+// bindings, so that ZKDP_* variables reach every key.
+func NewLoader() *Loader {
+	v := viper.New()
+	v.SetEnvPrefix(EnvPrefix)
+	v.SetEnvKeyReplacer(strings.NewReplacer(".", "_"))
+	v.AutomaticEnv()
+	setDefaults(v, "", reflect.ValueOf(Defaults()))
+	_ = v.BindEnv("seed")
+	_ = v.BindEnv("beacon")
+	return &Loader{v: v}
+}
+
+// setDefaults registers every leaf key of a struct as a viper default.
+func setDefaults(v *viper.Viper, prefix string, val reflect.Value) {
+	t := val.Type()
+	for i := range t.NumField() {
+		key := t.Field(i).Tag.Get("mapstructure")
+		if key == "" || key == "-" {
+			continue
+		}
+		if prefix != "" {
+			key = prefix + "." + key
+		}
+		f := val.Field(i)
+		if f.Kind() == reflect.Struct {
+			setDefaults(v, key, f)
+			continue
+		}
+		if f.Kind() == reflect.Pointer {
+			continue
+		}
+		v.SetDefault(key, f.Interface())
+	}
+}
+
+// ReadFile reads a YAML config file; a name without a path separator or
+// extension that is not a file on disk is looked up among the shipped configs.
+func (l *Loader) ReadFile(path string) error {
+	l.v.SetConfigType("yaml")
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		if !errors.Is(err, os.ErrNotExist) || strings.ContainsAny(path, `/\.`) {
+			return fmt.Errorf("config: %w", err)
+		}
+		if raw, err = configs.Read(path); err != nil {
+			return err
+		}
+	}
+	if err := l.v.ReadConfig(bytes.NewReader(raw)); err != nil {
+		return fmt.Errorf("config: %s: %w", path, err)
+	}
+	return nil
+}
+
+// BindFlag makes a command-line flag override key.
+func (l *Loader) BindFlag(key string, f *pflag.Flag) error {
+	if err := l.v.BindPFlag(key, f); err != nil {
+		return fmt.Errorf("config: binding --%s to %s: %w", f.Name, key, err)
+	}
+	return nil
+}
+
+// Load unmarshals the layers into a Config, rejecting unknown keys in the
+// file, and validates it.
+func (l *Loader) Load() (Config, error) {
+	var c Config
+	err := l.v.Unmarshal(&c, func(dc *mapstructure.DecoderConfig) {
+		dc.ErrorUnused = true
+		dc.WeaklyTypedInput = true
+	})
+	if err != nil {
+		return c, fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	if err := c.Validate(); err != nil {
+		return c, err
+	}
+	return c, nil
+}
+
+// AllSettings is the effective configuration as nested maps (for `zkdp config dump`).
+func (l *Loader) AllSettings() map[string]any { return l.v.AllSettings() }
