@@ -1,0 +1,20 @@
+package data
+
+import "testing"
+
+func BenchmarkCommitAdult(b *testing.B) {
+	cfg, _ := DefaultConfig("adult")
+	ds, err := Load(cfg, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	q, err := QuantizeSplit(ds.Train, 16)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, err := q.Commit(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,133 @@
+package data
+
+import (
+	"errors"
+	"math"
+	"testing"
+
+	"github.com/zkdp/zkdp/commit"
+)
+
+func TestQuantizeRounding(t *testing.T) {
+	tests := []struct {
+		x        float64
+		fracBits uint
+		want     int64
+	}{
+		{0, 16, 0},
+		{1, 16, 1 << 16},
+		{-1, 16, -(1 << 16)},
+		{0.5, 0, 1},   // tie rounds away from zero...
+		{-0.5, 0, -1}, // ...on both sides
+		{2.5, 0, 3},   // not to even
+		{-2.5, 0, -3},
+		{0.375, 2, 2}, // 1.5 -> 2
+		{math.Nextafter(0.5, 0), 0, 0},
+		{1.0 / 3, 16, 21845},   // 21845.33
+		{-1.0 / 3, 16, -21845}, // symmetric
+		{2.0 / 3, 16, 43691},   // 43690.67
+		{-math.Ldexp(1, 63), 0, math.MinInt64},
+		{0.75, 62, 3 << 60},
+	}
+	for _, tt := range tests {
+		got, err := Quantize(tt.x, tt.fracBits)
+		if err != nil || got != tt.want {
+			t.Errorf("Quantize(%v, %d) = %d, %v; want %d", tt.x, tt.fracBits, got, err, tt.want)
+		}
+	}
+}
+
+func TestQuantizeErrors(t *testing.T) {
+	tests := []struct {
+		x        float64
+		fracBits uint
+		want     error
+	}{
+		{math.NaN(), 16, ErrNotFinite},
+		{math.Inf(1), 16, ErrNotFinite},
+		{math.Inf(-1), 16, ErrNotFinite},
+		{math.Ldexp(1, 63), 0, ErrOutOfRange},
+		{1, 63, ErrFracBits},
+		{1, math.MaxUint, ErrFracBits},
+		{2, 62, ErrOutOfRange},
+		{-1e300, 62, ErrOutOfRange},
+	}
+	for _, tt := range tests {
+		if _, err := Quantize(tt.x, tt.fracBits); !errors.Is(err, tt.want) {
+			t.Errorf("Quantize(%v, %d): got %v, want %v", tt.x, tt.fracBits, err, tt.want)
+		}
+	}
+}
+
+func TestQuantizeSplitErrors(t *testing.T) {
+	if _, err := QuantizeSplit(Split{X: [][]float64{{0}}, Y: nil}, 8); !errors.Is(err, ErrShape) {
+		t.Errorf("labels missing: got %v", err)
+	}
+	if _, err := QuantizeSplit(Split{X: [][]float64{{0, 1}, {0}}, Y: []int{0, 1}}, 8); !errors.Is(err, ErrShape) {
+		t.Errorf("ragged rows: got %v", err)
+	}
+	if _, err := QuantizeSplit(Split{X: [][]float64{{0, math.NaN()}}, Y: []int{0}}, 8); !errors.Is(err, ErrNotFinite) {
+		t.Errorf("NaN feature: got %v", err)
+	}
+	if _, err := (&Quantized{}).Commit(); !errors.Is(err, commit.ErrEmptyTree) {
+		t.Errorf("empty commit: got %v", err)
+	}
+}
+
+func TestCommit(t *testing.T) {
+	cfg, err := DefaultConfig("breast_cancer")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds, err := Load(cfg, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := QuantizeSplit(ds.Train, 16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tree, err := q.Commit()
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := q.Commit()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tree.Root() != again.Root() || tree.Len() != q.Len() {
+		t.Fatal("commit is not deterministic")
+	}
+	// The leaf is exactly H(TagLeaf; x_i, y_i).
+	row := append(append([]int64(nil), q.X[3]...), int64(q.Y[3]))
+	if q.Leaf(3) != commit.HashInts(commit.TagLeaf, row) {
+		t.Fatal("Leaf(3) is not HashInts(TagLeaf, x_3 || y_3)")
+	}
+	for _, i := range []int{0, 1, 200, q.Len() - 1} {
+		path, err := tree.Path(i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if commit.RootFromPath(q.Leaf(i), i, path) != tree.Root() {
+			t.Fatalf("row %d: Merkle path does not reach the root", i)
+		}
+	}
+	// One unit in the last place of one feature, or one label, moves the root.
+	q.X[100][7]++
+	changed, err := q.Commit()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if changed.Root() == tree.Root() {
+		t.Fatal("changing one quantized value kept the root")
+	}
+	q.X[100][7]--
+	q.Y[100] = 1 - q.Y[100]
+	relabeled, err := q.Commit()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if relabeled.Root() == tree.Root() {
+		t.Fatal("changing one label kept the root")
+	}
+}
