@@ -28,7 +28,7 @@ var ErrRunExists = errors.New("the output folder already holds a finished run (u
 type TrainOptions struct {
 	*Global
 	ConfigPath string
-	Out        string
+	OutDir     string
 	Force      bool
 	// Loader is filled by the command from ConfigPath, the environment and
 	// the flags; tests may preset it.
@@ -63,7 +63,7 @@ Configuration precedence: flags > ZKDP_* environment > --config file > defaults.
 	}
 	f := cmd.Flags()
 	f.StringVarP(&o.ConfigPath, "config", "c", "quickstart", "config file, or the name of a shipped config ("+shippedConfigs()+")")
-	f.StringVarP(&o.Out, "out", "o", "", "run directory to write (default runs/<dataset>)")
+	f.StringVarP(&o.OutDir, "out", "o", "", "run directory to write (default runs/<dataset>)")
 	f.BoolVar(&o.Force, "force", false, "overwrite a finished run in --out")
 	f.Uint64("seed", 0, "reproducible run: fixes the split, the initialization and the secret PRF seed (NOT secret; for experiments)")
 	f.String("beacon", "", "public beacon (hex field element) fixed after the seed commitment was published")
@@ -83,7 +83,7 @@ func (o *TrainOptions) Run(cmd *cobra.Command) error {
 	if err != nil {
 		return err
 	}
-	out := o.Out
+	out := o.OutDir
 	if out == "" {
 		out = filepath.Join("runs", cfg.Data.Name)
 	}

@@ -112,3 +112,53 @@ func ParseHex(s string) (fr.Element, error) {
 	}
 	return e, nil
 }
+
+// ErrPackRange is returned when a value does not fit its packing slot.
+var ErrPackRange = errors.New("commit: value outside its packing range")
+
+// packedBits is the room used in each field element: below 2^248 < p.
+const packedBits = 248
+
+// Pack packs signed values with |v| < 2^bits into field elements, as many
+// slots of bits+1 bits as fit in 248 bits; each slot holds v + 2^bits, so it
+// is non-negative. A circuit unpacks with one range check per slot, which it
+// needs anyway to bound the values.
+func Pack(vals []int64, bits uint) ([]fr.Element, error) {
+	if bits < 1 || bits > 62 {
+		return nil, fmt.Errorf("%w: %d-bit slots are not supported", ErrPackRange, bits)
+	}
+	per := SlotsPerElement(bits)
+	out := make([]fr.Element, 0, (len(vals)+per-1)/per)
+	lim := int64(1) << bits
+	var shift, slot fr.Element
+	shift.SetUint64(1 << (bits + 1))
+	for start := 0; start < len(vals); start += per {
+		var acc fr.Element
+		// Horner from the last slot, so slot 0 is the lowest bits.
+		for i := min(start+per, len(vals)) - 1; i >= start; i-- {
+			v := vals[i]
+			if v <= -lim || v >= lim {
+				return nil, fmt.Errorf("%w: value %d at %d needs more than %d bits", ErrPackRange, v, i, bits)
+			}
+			slot.SetUint64(uint64(v + lim))
+			acc.Mul(&acc, &shift)
+			acc.Add(&acc, &slot)
+		}
+		out = append(out, acc)
+	}
+	return out, nil
+}
+
+// SlotsPerElement is how many bits-bit signed values Pack puts in one element.
+func SlotsPerElement(bits uint) int { return int(packedBits / (bits + 1)) }
+
+// HashPacked is Hash(tag, len(vals), bits, Pack(vals, bits)...): the
+// commitment used for dataset rows and model weights.
+func HashPacked(tag uint64, vals []int64, bits uint) (fr.Element, error) {
+	packed, err := Pack(vals, bits)
+	if err != nil {
+		return fr.Element{}, err
+	}
+	head := []fr.Element{FromInt64(int64(len(vals))), FromInt64(int64(bits))}
+	return Hash(tag, append(head, packed...)...), nil
+}

@@ -2,6 +2,7 @@ package commit
 
 import (
 	"errors"
+	"math/big"
 	"testing"
 
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
@@ -75,5 +76,41 @@ func TestMerklePaths(t *testing.T) {
 	}
 	if _, err := NewMerkleTree(nil); !errors.Is(err, ErrEmptyTree) {
 		t.Fatalf("empty tree: got %v", err)
+	}
+}
+
+func TestPack(t *testing.T) {
+	vals := []int64{0, 1, -1, 1<<17 - 1, -(1<<17 - 1)}
+	for range 30 {
+		vals = append(vals, int64(len(vals)*7919%(1<<17))-(1<<16))
+	}
+	packed, err := Pack(vals, 17)
+	if err != nil {
+		t.Fatal(err)
+	}
+	per := SlotsPerElement(17)
+	if len(packed) != (len(vals)+per-1)/per {
+		t.Fatalf("%d elements for %d values at %d per element", len(packed), len(vals), per)
+	}
+	// Unpack the first element by hand.
+	var b big.Int
+	packed[0].BigInt(&b)
+	mask := new(big.Int).Lsh(big.NewInt(1), 18)
+	for i := range per {
+		var slot big.Int
+		slot.Mod(&b, mask)
+		if got := slot.Int64() - 1<<17; got != vals[i] {
+			t.Fatalf("slot %d holds %d, want %d", i, got, vals[i])
+		}
+		b.Rsh(&b, 18)
+	}
+	if _, err := Pack([]int64{1 << 17}, 17); !errors.Is(err, ErrPackRange) {
+		t.Fatalf("out-of-range value: %v", err)
+	}
+	h1, _ := HashPacked(TagModel, vals, 17)
+	h2, _ := HashPacked(TagModel, vals[:len(vals)-1], 17)
+	h3, _ := HashPacked(TagModel, vals, 18)
+	if h1 == h2 || h1 == h3 {
+		t.Fatal("length or slot width does not change the hash")
 	}
 }
