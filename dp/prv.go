@@ -214,7 +214,7 @@ func composePRVs(fft *fourier.FFT, d prvDomain, spectra [][]complex128, shifts [
 	// sum i - (totalSteps-1)*zeroIndex; the circular result holds it at
 	// (sum i) mod size, so rotate by -(totalSteps-1)*zeroIndex.
 	size := d.size
-	roll := int((-(int64(totalSteps-1) * int64(d.zeroIndex))%int64(size) + int64(size)) % int64(size))
+	roll := int((-(int64(totalSteps-1)*int64(d.zeroIndex))%int64(size) + int64(size)) % int64(size))
 	pmf := make([]float64, size)
 	inv := 1 / float64(size)
 	for j, v := range circular {
