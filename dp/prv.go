@@ -33,9 +33,9 @@ const (
 	// prvCurvePoints bounds the number of step counts EpsilonCurve composes
 	// explicitly for the PRV accountant.
 	prvCurvePoints = 64
-	// maxPRVDomainSize caps the discretisation (2^27 points is about 1 GiB
-	// of float64 plus spectrum); larger requests fail with ErrNumerical.
-	maxPRVDomainSize = 1 << 27
+	// maxPRVDomainSize caps the discretisation; it needs about 40 bytes per
+	// point (2^26 points: ~2.7 GB). Larger requests fail with ErrNumerical.
+	maxPRVDomainSize = 1 << 26
 )
 
 // subsampledGaussianPRV is the privacy loss random variable of one
@@ -100,18 +100,22 @@ func newPRVDomain(segments []Segment, epsError, deltaError float64) (prvDomain, 
 	return prvDomain{dt: dt, zeroIndex: k, size: nextEven5Smooth(2*k + 2)}, nil
 }
 
+// nextEven5Smooth returns the smallest even n' >= n whose prime factors are
+// 2, 3 and 5 and that gonum's FFT (FFTPACK) can plan: FFTPACK factors into
+// 4s, a 2, 3s and 5s and holds at most 13 factors.
 func nextEven5Smooth(n int) int {
 	for ; ; n++ {
 		if n%2 != 0 {
 			continue
 		}
-		m := n
-		for _, f := range []int{2, 3, 5} {
+		m, factors := n, 0
+		for _, f := range []int{4, 2, 3, 5} {
 			for m%f == 0 {
 				m /= f
+				factors++
 			}
 		}
-		if m == 1 {
+		if m == 1 && factors <= 13 {
 			return n
 		}
 	}
@@ -124,33 +128,35 @@ func nextEven5Smooth(n int) int {
 func (p subsampledGaussianPRV) discretise(d prvDomain) ([]float64, float64, error) {
 	tMin, tMax := d.t(0), d.t(d.size-1)
 	// Cut points x_0 = tMin, x_k = t_k - dt/2 (k = 1..size-1), x_size = tMax.
-	cdf := make([]float64, d.size+1)
-	sf := make([]float64, d.size+1)
-	for k := 0; k <= d.size; k++ {
-		x := d.t(k) - d.dt/2
+	cut := func(k int) float64 {
 		switch k {
 		case 0:
-			x = tMin
+			return tMin
 		case d.size:
-			x = tMax
+			return tMax
 		}
-		cdf[k], sf[k] = p.cdfSurvival(x)
+		return d.t(k) - d.dt/2
 	}
-	mass := (cdf[d.size] - cdf[0]) // retained probability F(tMax) - F(tMin)
-	if sf[0] < 0.5 {
-		mass = sf[0] - sf[d.size]
+	cdfMin, sfMin := p.cdfSurvival(tMin)
+	cdfMax, sfMax := p.cdfSurvival(tMax)
+	mass := cdfMax - cdfMin // retained probability F(tMax) - F(tMin)
+	if sfMin < 0.5 {
+		mass = sfMin - sfMax
 	}
 	pmf := make([]float64, d.size)
 	var discreteMean neumaierSum
+	cdfLo, sfLo := cdfMin, sfMin
 	for k := range pmf {
+		cdfHi, sfHi := p.cdfSurvival(cut(k + 1))
 		if d.t(k) <= 0 {
-			pmf[k] = (cdf[k+1] - cdf[k]) / mass
+			pmf[k] = (cdfHi - cdfLo) / mass
 		} else {
-			pmf[k] = (sf[k] - sf[k+1]) / mass
+			pmf[k] = (sfLo - sfHi) / mass
 		}
 		discreteMean.add(d.t(k) * pmf[k])
+		cdfLo, sfLo = cdfHi, sfHi
 	}
-	shift := p.truncatedMean(tMin, tMax, cdf[0], sf[d.size], mass) - discreteMean.value()
+	shift := p.truncatedMean(tMin, tMax, cdfMin, sfMax, mass) - discreteMean.value()
 	if math.Abs(shift) >= d.dt/2 {
 		return nil, 0, fmt.Errorf("PRV(q=%v, sigma=%v): discrete mean differs from continuous mean by %.3g >= dt/2: %w",
 			p.q, p.sigma, shift, ErrNumerical)
@@ -187,26 +193,41 @@ func (p subsampledGaussianPRV) truncatedMean(tMin, tMax, cdfMin, sfMax, mass flo
 	return mean.value()
 }
 
-// composePRVs composes the discretised PRVs of all segments (each repeated
-// Steps times) by multiplying their spectra, and returns the composed pmf on
-// the grid t_k + totalShift. spectra[i] is the FFT of segment i's pmf.
-func composePRVs(fft *fourier.FFT, d prvDomain, spectra [][]complex128, shifts []float64, steps []int) ([]float64, float64) {
-	n := len(spectra[0])
-	prod := make([]complex128, n)
-	for j := range prod {
-		prod[j] = 1
+// polarSpectrum is a spectrum in polar form (log modulus, argument), so that
+// raising it to the n-th power is one exp and one sincos per bin.
+type polarSpectrum struct{ logAbs, arg []float64 }
+
+func toPolar(spec []complex128) polarSpectrum {
+	p := polarSpectrum{logAbs: make([]float64, len(spec)), arg: make([]float64, len(spec))}
+	for j, c := range spec {
+		p.logAbs[j] = math.Log(math.Hypot(real(c), imag(c)))
+		p.arg[j] = math.Atan2(imag(c), real(c))
 	}
+	return p
+}
+
+// composePRVs composes the discretised PRVs of all segments (each repeated
+// steps[i] times) by multiplying their spectra, and returns the composed pmf
+// on the grid t_k + totalShift.
+func composePRVs(fft *fourier.FFT, d prvDomain, spectra []polarSpectrum, shifts []float64, steps []int) ([]float64, float64) {
+	n := len(spectra[0].arg)
+	logAbs := make([]float64, n)
+	arg := make([]float64, n)
 	totalSteps, totalShift := 0, 0.0
 	for i, spec := range spectra {
 		power := float64(steps[i])
-		for j, c := range spec {
-			r, theta := math.Hypot(real(c), imag(c)), math.Atan2(imag(c), real(c))
-			rn := math.Pow(r, power)
-			sin, cos := math.Sincos(theta * power)
-			prod[j] *= complex(rn*cos, rn*sin)
+		for j := range logAbs {
+			logAbs[j] += power * spec.logAbs[j]
+			arg[j] += power * spec.arg[j]
 		}
 		totalSteps += steps[i]
 		totalShift += power * shifts[i]
+	}
+	prod := make([]complex128, n)
+	for j := range prod {
+		sin, cos := math.Sincos(math.Mod(arg[j], 2*math.Pi))
+		r := math.Exp(logAbs[j])
+		prod[j] = complex(r*cos, r*sin)
 	}
 	circular := fft.Sequence(nil, prod)
 	// A sum of totalSteps grid values with indices i_1..i_m lies at
@@ -249,7 +270,7 @@ func epsilonForDelta(d prvDomain, pmf []float64, shift, targetDelta float64) (fl
 
 // prvSetup discretises every segment on a common domain sized for
 // segments, returning the FFT plan, the domain, spectra and mean shifts.
-func prvSetup(segments []Segment, delta, epsError, deltaError float64) (*fourier.FFT, prvDomain, [][]complex128, []float64, error) {
+func prvSetup(segments []Segment, delta, epsError, deltaError float64) (*fourier.FFT, prvDomain, []polarSpectrum, []float64, error) {
 	d, err := newPRVDomain(segments, epsError, deltaError)
 	if err != nil {
 		return nil, prvDomain{}, nil, nil, err
@@ -258,14 +279,14 @@ func prvSetup(segments []Segment, delta, epsError, deltaError float64) (*fourier
 		return nil, prvDomain{}, nil, nil, fmt.Errorf("delta=%v too small for a %d-point PRV domain (rounding would dominate): %w", delta, d.size, ErrNumerical)
 	}
 	fft := fourier.NewFFT(d.size)
-	spectra := make([][]complex128, len(segments))
+	spectra := make([]polarSpectrum, len(segments))
 	shifts := make([]float64, len(segments))
 	for i, s := range segments {
 		pmf, shift, err := subsampledGaussianPRV{q: s.SamplingRate, sigma: s.NoiseMultiplier}.discretise(d)
 		if err != nil {
 			return nil, prvDomain{}, nil, nil, fmt.Errorf("segment %d: %w", i, err)
 		}
-		spectra[i] = fft.Coefficients(nil, pmf)
+		spectra[i] = toPolar(fft.Coefficients(nil, pmf))
 		shifts[i] = shift
 	}
 	return fft, d, spectra, shifts, nil

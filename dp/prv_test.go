@@ -5,6 +5,8 @@ import (
 	"math"
 	"os"
 	"testing"
+
+	"gonum.org/v1/gonum/dsp/fourier"
 )
 
 // prvReferences are the values Opacus's opacus/tests/prv_accountant.py
@@ -232,4 +234,20 @@ func BenchmarkEpsilonPRV1kSteps(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// TestPRVDomainSizePlannable: 2*3^13 is 5-smooth but has 14 FFTPACK factors,
+// which would make gonum's FFT panic; the domain size must skip it.
+func TestPRVDomainSizePlannable(t *testing.T) {
+	const fourteenFactors = 2 * 1594323
+	n := nextEven5Smooth(fourteenFactors)
+	if n == fourteenFactors {
+		t.Fatalf("nextEven5Smooth returned a size FFTPACK cannot plan")
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			t.Fatalf("fourier.NewFFT(%d) panicked: %v", n, r)
+		}
+	}()
+	fourier.NewFFT(n)
 }
