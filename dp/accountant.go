@@ -103,7 +103,11 @@ type Guarantee struct {
 
 // Epsilon returns the smallest epsilon the chosen accountant can certify at
 // the given delta for the composition of all segments (in any order; the
-// composition is commutative).
+// composition is commutative). PRV uses Opacus's error parameters
+// (eps_error 0.01, delta_error delta/1000) and returns the upper end of its
+// error interval. RDP returns +Inf (and Order 0) if no order on the default
+// grid gives a finite bound. Invalid inputs give the package's sentinel
+// errors; a PRV discretisation that cannot be carried out gives ErrNumerical.
 func Epsilon(acc Accountant, segments []Segment, delta float64) (Guarantee, error) {
 	if err := validateSegments(segments); err != nil {
 		return Guarantee{}, err

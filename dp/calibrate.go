@@ -19,7 +19,9 @@ const (
 // mechanism with sampling rate q satisfy (targetEpsilon, delta)-DP under the
 // chosen accountant. The returned sigma is always one whose epsilon was
 // computed and found <= targetEpsilon; it never exceeds the target.
-// It returns ErrUnreachableEpsilon if even sigma = 1e4 does not suffice.
+// The search covers [1e-2, 1e4]: it returns ErrUnreachableEpsilon if even
+// sigma = 1e4 does not suffice, and 1e-2 if that little noise already does.
+// Each step evaluates Epsilon, so PRV calibration costs ~20 PRV evaluations.
 func CalibrateNoise(acc Accountant, q float64, steps int, delta, targetEpsilon float64) (float64, error) {
 	if acc != AccountantRDP && acc != AccountantPRV {
 		return 0, fmt.Errorf("accountant %q: %w", string(acc), ErrUnknownAccountant)
