@@ -26,16 +26,16 @@ func CalibrateNoise(acc Accountant, q float64, steps int, delta, targetEpsilon f
 	if acc != AccountantRDP && acc != AccountantPRV {
 		return 0, fmt.Errorf("accountant %q: %w", string(acc), ErrUnknownAccountant)
 	}
-	if err := validateSamplingRate(q); err != nil {
+	if err := acctValidateSamplingRate(q); err != nil {
 		return 0, err
 	}
-	if err := validateSteps(steps); err != nil {
+	if err := acctValidateSteps(steps); err != nil {
 		return 0, err
 	}
-	if err := validateDelta(delta); err != nil {
+	if err := acctValidateDelta(delta); err != nil {
 		return 0, err
 	}
-	if err := validateEpsilon(targetEpsilon); err != nil {
+	if err := acctValidateEpsilon(targetEpsilon); err != nil {
 		return 0, err
 	}
 
@@ -43,17 +43,17 @@ func CalibrateNoise(acc Accountant, q float64, steps int, delta, targetEpsilon f
 		g, err := Epsilon(acc, []Segment{{SamplingRate: q, NoiseMultiplier: sigma, Steps: steps}}, delta)
 		return g.Epsilon, err
 	}
-	sigma, err := calibrate(epsilonOf, targetEpsilon)
+	sigma, err := calibrateNoiseMultiplier(epsilonOf, targetEpsilon)
 	if err != nil {
 		return 0, fmt.Errorf("targetEpsilon=%v with q=%v, steps=%d, delta=%v: %w", targetEpsilon, q, steps, delta, err)
 	}
 	return sigma, nil
 }
 
-// calibrate finds the smallest sigma in [minCalibrationNoise,
+// calibrateNoiseMultiplier finds the smallest sigma in [minCalibrationNoise,
 // maxCalibrationNoise] with epsilonOf(sigma) <= target, by doubling/halving
 // from 1 and then bisection to calibrationRelTol.
-func calibrate(epsilonOf func(sigma float64) (float64, error), target float64) (float64, error) {
+func calibrateNoiseMultiplier(epsilonOf func(sigma float64) (float64, error), target float64) (float64, error) {
 	// meets reports whether sigma certifiably meets the target. A numerical
 	// failure counts as "does not meet": we only ever return a sigma whose
 	// epsilon was actually computed.

@@ -144,7 +144,7 @@ func (p subsampledGaussianPRV) discretise(d prvDomain) ([]float64, float64, erro
 		mass = sfMin - sfMax
 	}
 	pmf := make([]float64, d.size)
-	var discreteMean neumaierSum
+	var discreteMean acctNeumaierSum
 	cdfLo, sfLo := cdfMin, sfMin
 	for k := range pmf {
 		cdfHi, sfHi := p.cdfSurvival(cut(k + 1))
@@ -183,12 +183,12 @@ func (p subsampledGaussianPRV) truncatedMean(tMin, tMax, cdfMin, sfMax, mass flo
 	}
 	neg = append(neg, 0)
 	pos := []float64{0, 1e-5, 1e-4, 1e-3, 0.01, 0.1, tMax}
-	var mean neumaierSum
+	var mean acctNeumaierSum
 	for i := 0; i+1 < len(neg); i++ {
-		mean.add(-integrateAdaptive(lower, neg[i], neg[i+1]))
+		mean.add(-acctIntegrateAdaptive(lower, neg[i], neg[i+1]))
 	}
 	for i := 0; i+1 < len(pos); i++ {
-		mean.add(integrateAdaptive(upper, pos[i], pos[i+1]))
+		mean.add(acctIntegrateAdaptive(upper, pos[i], pos[i+1]))
 	}
 	return mean.value()
 }
@@ -197,7 +197,7 @@ func (p subsampledGaussianPRV) truncatedMean(tMin, tMax, cdfMin, sfMax, mass flo
 // raising it to the n-th power is one exp and one sincos per bin.
 type polarSpectrum struct{ logAbs, arg []float64 }
 
-func toPolar(spec []complex128) polarSpectrum {
+func prvToPolar(spec []complex128) polarSpectrum {
 	p := polarSpectrum{logAbs: make([]float64, len(spec)), arg: make([]float64, len(spec))}
 	for j, c := range spec {
 		p.logAbs[j] = math.Log(math.Hypot(real(c), imag(c)))
@@ -286,7 +286,7 @@ func prvSetup(segments []Segment, delta, epsError, deltaError float64) (*fourier
 		if err != nil {
 			return nil, prvDomain{}, nil, nil, fmt.Errorf("segment %d: %w", i, err)
 		}
-		spectra[i] = toPolar(fft.Coefficients(nil, pmf))
+		spectra[i] = prvToPolar(fft.Coefficients(nil, pmf))
 		shifts[i] = shift
 	}
 	return fft, d, spectra, shifts, nil
@@ -343,10 +343,10 @@ func prvEpsilonCurve(seg Segment, delta, epsError, deltaError float64) ([]float6
 	return curve, nil
 }
 
-// neumaierSum is compensated summation.
-type neumaierSum struct{ sum, comp float64 }
+// acctNeumaierSum is compensated summation.
+type acctNeumaierSum struct{ sum, comp float64 }
 
-func (s *neumaierSum) add(x float64) {
+func (s *acctNeumaierSum) add(x float64) {
 	t := s.sum + x
 	if math.Abs(s.sum) >= math.Abs(x) {
 		s.comp += (s.sum - t) + x
@@ -356,55 +356,55 @@ func (s *neumaierSum) add(x float64) {
 	s.sum = t
 }
 
-func (s *neumaierSum) value() float64 { return s.sum + s.comp }
+func (s *acctNeumaierSum) value() float64 { return s.sum + s.comp }
 
 // Gauss–Kronrod 7/15 nodes and weights on [-1, 1].
 var (
-	gk15Nodes = [8]float64{
+	acctGk15Nodes = [8]float64{
 		0.991455371120812639206854697526329, 0.949107912342758524526189684047851,
 		0.864864423359769072789712788640926, 0.741531185599394439863864773280788,
 		0.586087235467691130294144845693013, 0.405845151377397166906606412076961,
 		0.207784955007898467600689403773245, 0,
 	}
-	gk15Weights = [8]float64{
+	acctGk15Weights = [8]float64{
 		0.022935322010529224963732008058970, 0.063092092629978553290700663189204,
 		0.104790010322250183839876322541518, 0.140653259715525918745189590510238,
 		0.169004726639267902826583426598550, 0.190350578064785409913256402421014,
 		0.204432940075298892414161999234649, 0.209482141084727828012999174891714,
 	}
-	g7Weights = [4]float64{ // at Kronrod nodes 1, 3, 5, 7
+	acctG7Weights = [4]float64{ // at Kronrod nodes 1, 3, 5, 7
 		0.129484966168869693270611432679082, 0.279705391489276667901467771423780,
 		0.381830050505118944950369775488975, 0.417959183673469387755102040816327,
 	}
 )
 
-func gk15(f func(float64) float64, a, b float64) (float64, float64) {
+func acctGk15(f func(float64) float64, a, b float64) (float64, float64) {
 	c, h := (a+b)/2, (b-a)/2
 	fc := f(c)
-	kron, gauss := fc*gk15Weights[7], fc*g7Weights[3]
+	kron, gauss := fc*acctGk15Weights[7], fc*acctG7Weights[3]
 	for i := 0; i < 7; i++ {
-		x := h * gk15Nodes[i]
+		x := h * acctGk15Nodes[i]
 		s := f(c-x) + f(c+x)
-		kron += gk15Weights[i] * s
+		kron += acctGk15Weights[i] * s
 		if i%2 == 1 {
-			gauss += g7Weights[i/2] * s
+			gauss += acctG7Weights[i/2] * s
 		}
 	}
 	return kron * h, math.Abs((kron - gauss) * h)
 }
 
-// integrateAdaptive integrates f over [a, b] by adaptive bisection with
+// acctIntegrateAdaptive integrates f over [a, b] by adaptive bisection with
 // Gauss–Kronrod 7/15 to an absolute error of about 1e-15 (or 1e-13
 // relative), with a bounded number of subdivisions.
-func integrateAdaptive(f func(float64) float64, a, b float64) float64 {
+func acctIntegrateAdaptive(f func(float64) float64, a, b float64) float64 {
 	type interval struct{ a, b float64 }
 	const absTol, relTol, maxIntervals = 1e-15, 1e-13, 4000
-	var total neumaierSum
+	var total acctNeumaierSum
 	stack := []interval{{a, b}}
 	for n := 0; len(stack) > 0; n++ {
 		iv := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
-		val, errEst := gk15(f, iv.a, iv.b)
+		val, errEst := acctGk15(f, iv.a, iv.b)
 		if errEst <= math.Max(absTol*(iv.b-iv.a)/(b-a), relTol*math.Abs(val)) || n > maxIntervals || iv.b-iv.a < 1e-12*(b-a) {
 			total.add(val)
 			continue

@@ -86,8 +86,8 @@ func TestPRVReferences(t *testing.T) {
 			t.Errorf("sigma=%v q=%v steps=%d: %v", r.sigma, r.q, r.steps, err)
 			continue
 		}
-		if relErr(g.Epsilon, r.want) > 1e-3 {
-			t.Errorf("sigma=%v q=%v steps=%d: eps %.10g, Opacus/MSR %.10g (rel err %.2g)", r.sigma, r.q, r.steps, g.Epsilon, r.want, relErr(g.Epsilon, r.want))
+		if acctRelErr(g.Epsilon, r.want) > 1e-3 {
+			t.Errorf("sigma=%v q=%v steps=%d: eps %.10g, Opacus/MSR %.10g (rel err %.2g)", r.sigma, r.q, r.steps, g.Epsilon, r.want, acctRelErr(g.Epsilon, r.want))
 		}
 	}
 	if ran < 15 {
@@ -106,8 +106,8 @@ func TestPRVBelowRDP(t *testing.T) {
 		{0.05, 2.0, 200},
 		{1, 5, 10},
 	} {
-		prv := mustEpsilon(t, AccountantPRV, []Segment{s}, 1e-5)
-		rdp := mustEpsilon(t, AccountantRDP, []Segment{s}, 1e-5)
+		prv := acctMustEpsilon(t, AccountantPRV, []Segment{s}, 1e-5)
+		rdp := acctMustEpsilon(t, AccountantRDP, []Segment{s}, 1e-5)
 		if prv > rdp {
 			t.Errorf("%+v: PRV %v above RDP %v", s, prv, rdp)
 		}
@@ -119,7 +119,7 @@ func TestPRVBelowRDP(t *testing.T) {
 
 func TestPRVMonotonicity(t *testing.T) {
 	base := Segment{SamplingRate: 0.01, NoiseMultiplier: 1.0, Steps: 500}
-	eps := func(s Segment) float64 { return mustEpsilon(t, AccountantPRV, []Segment{s}, 1e-5) }
+	eps := func(s Segment) float64 { return acctMustEpsilon(t, AccountantPRV, []Segment{s}, 1e-5) }
 	e0 := eps(base)
 	moreSteps, higherQ, moreNoise := base, base, base
 	moreSteps.Steps *= 2
@@ -133,13 +133,13 @@ func TestPRVMonotonicity(t *testing.T) {
 func TestPRVHeterogeneous(t *testing.T) {
 	a := Segment{SamplingRate: 0.01, NoiseMultiplier: 1.0, Steps: 300}
 	b := Segment{SamplingRate: 0.02, NoiseMultiplier: 1.5, Steps: 500}
-	ab := mustEpsilon(t, AccountantPRV, []Segment{a, b}, 1e-5)
-	ba := mustEpsilon(t, AccountantPRV, []Segment{b, a}, 1e-5)
-	if relErr(ab, ba) > 1e-9 {
+	ab := acctMustEpsilon(t, AccountantPRV, []Segment{a, b}, 1e-5)
+	ba := acctMustEpsilon(t, AccountantPRV, []Segment{b, a}, 1e-5)
+	if acctRelErr(ab, ba) > 1e-9 {
 		t.Errorf("not commutative: %v vs %v", ab, ba)
 	}
-	ea := mustEpsilon(t, AccountantPRV, []Segment{a}, 1e-5)
-	eb := mustEpsilon(t, AccountantPRV, []Segment{b}, 1e-5)
+	ea := acctMustEpsilon(t, AccountantPRV, []Segment{a}, 1e-5)
+	eb := acctMustEpsilon(t, AccountantPRV, []Segment{b}, 1e-5)
 	if !(ab > ea && ab > eb) {
 		t.Errorf("composition %v not above parts %v, %v", ab, ea, eb)
 	}
@@ -147,11 +147,11 @@ func TestPRVHeterogeneous(t *testing.T) {
 	// the discretisation (the two runs use different meshes).
 	a1, a2 := a, a
 	a1.Steps, a2.Steps = 100, 200
-	split := mustEpsilon(t, AccountantPRV, []Segment{a1, a2}, 1e-5)
+	split := acctMustEpsilon(t, AccountantPRV, []Segment{a1, a2}, 1e-5)
 	if math.Abs(split-ea) > 2e-3 {
 		t.Errorf("split %v vs single %v", split, ea)
 	}
-	if rdp := mustEpsilon(t, AccountantRDP, []Segment{a, b}, 1e-5); ab > rdp {
+	if rdp := acctMustEpsilon(t, AccountantRDP, []Segment{a, b}, 1e-5); ab > rdp {
 		t.Errorf("heterogeneous PRV %v above RDP %v", ab, rdp)
 	}
 }
@@ -175,14 +175,14 @@ func TestPRVEpsilonCurve(t *testing.T) {
 	for _, steps := range []int{10, 320, 640} {
 		s := seg
 		s.Steps = steps
-		want := mustEpsilon(t, AccountantPRV, []Segment{s}, 1e-5)
+		want := acctMustEpsilon(t, AccountantPRV, []Segment{s}, 1e-5)
 		if math.Abs(curve[steps-1]-want) > 1e-3 {
 			t.Errorf("curve[%d] = %v, Epsilon = %v", steps-1, curve[steps-1], want)
 		}
 	}
 	s := seg
 	s.Steps = 5
-	if want := mustEpsilon(t, AccountantPRV, []Segment{s}, 1e-5); curve[4] < want-1e-3 {
+	if want := acctMustEpsilon(t, AccountantPRV, []Segment{s}, 1e-5); curve[4] < want-1e-3 {
 		t.Errorf("interpolated curve[4] = %v below Epsilon %v", curve[4], want)
 	}
 }
@@ -197,8 +197,8 @@ func TestCalibrateNoisePRV(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		eps := mustEpsilon(t, AccountantPRV, []Segment{{c.q, sigma, c.steps}}, 1e-5)
-		if eps > c.target || relErr(eps, c.target) > 1e-3 {
+		eps := acctMustEpsilon(t, AccountantPRV, []Segment{{c.q, sigma, c.steps}}, 1e-5)
+		if eps > c.target || acctRelErr(eps, c.target) > 1e-3 {
 			t.Errorf("%+v: sigma %v gives eps %v", c, sigma, eps)
 		}
 		rdpSigma, err := CalibrateNoise(AccountantRDP, c.q, c.steps, 1e-5, c.target)
