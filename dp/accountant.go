@@ -47,7 +47,10 @@ import (
 	"math"
 )
 
-// Accountant names a privacy accounting method.
+// Accountant names a privacy accounting method. Both accountants analyse the
+// continuous Poisson-subsampled Gaussian; the comment at the top of
+// accountant.go explains how zkdp's discrete noise, sampler precision and
+// batch padding enter the final (epsilon, delta) (see also AdjustDelta).
 type Accountant string
 
 const (
