@@ -47,7 +47,10 @@ import (
 	"math"
 )
 
-// Accountant names a privacy accounting method.
+// Accountant names a privacy accounting method. Both accountants analyse the
+// continuous Poisson-subsampled Gaussian; the comment at the top of
+// accountant.go explains how zkdp's discrete noise, sampler precision and
+// batch padding enter the final (epsilon, delta) (see also AdjustDelta).
 type Accountant string
 
 const (
@@ -103,12 +106,16 @@ type Guarantee struct {
 
 // Epsilon returns the smallest epsilon the chosen accountant can certify at
 // the given delta for the composition of all segments (in any order; the
-// composition is commutative).
+// composition is commutative). PRV uses Opacus's error parameters
+// (eps_error 0.01, delta_error delta/1000) and returns the upper end of its
+// error interval. RDP returns +Inf (and Order 0) if no order on the default
+// grid gives a finite bound. Invalid inputs give the package's sentinel
+// errors; a PRV discretisation that cannot be carried out gives ErrNumerical.
 func Epsilon(acc Accountant, segments []Segment, delta float64) (Guarantee, error) {
-	if err := validateSegments(segments); err != nil {
+	if err := acctValidateSegments(segments); err != nil {
 		return Guarantee{}, err
 	}
-	if err := validateDelta(delta); err != nil {
+	if err := acctValidateDelta(delta); err != nil {
 		return Guarantee{}, err
 	}
 	switch acc {
@@ -137,10 +144,10 @@ func Epsilon(acc Accountant, segments []Segment, delta float64) (Guarantee, erro
 // of the next evaluated count, which is an upper bound because epsilon never
 // decreases with more steps.
 func EpsilonCurve(acc Accountant, seg Segment, delta float64) ([]float64, error) {
-	if err := validateSegments([]Segment{seg}); err != nil {
+	if err := acctValidateSegments([]Segment{seg}); err != nil {
 		return nil, err
 	}
-	if err := validateDelta(delta); err != nil {
+	if err := acctValidateDelta(delta); err != nil {
 		return nil, err
 	}
 	switch acc {
@@ -162,57 +169,57 @@ func AdjustDelta(epsilon, delta, tvDistance float64) float64 {
 	return delta + (1+math.Exp(epsilon))*tvDistance
 }
 
-func validateSegments(segments []Segment) error {
+func acctValidateSegments(segments []Segment) error {
 	if len(segments) == 0 {
 		return fmt.Errorf("segments: none given: %w", ErrInvalidSteps)
 	}
 	for i, s := range segments {
-		if err := validateSegment(s); err != nil {
+		if err := acctValidateSegment(s); err != nil {
 			return fmt.Errorf("segment %d: %w", i, err)
 		}
 	}
 	return nil
 }
 
-func validateSegment(s Segment) error {
-	if err := validateSamplingRate(s.SamplingRate); err != nil {
+func acctValidateSegment(s Segment) error {
+	if err := acctValidateSamplingRate(s.SamplingRate); err != nil {
 		return err
 	}
-	if err := validateNoiseMultiplier(s.NoiseMultiplier); err != nil {
+	if err := acctValidateNoiseMultiplier(s.NoiseMultiplier); err != nil {
 		return err
 	}
-	return validateSteps(s.Steps)
+	return acctValidateSteps(s.Steps)
 }
 
-func validateSamplingRate(q float64) error {
+func acctValidateSamplingRate(q float64) error {
 	if !(q > 0 && q <= 1) { // also rejects NaN
 		return fmt.Errorf("SamplingRate=%v: %w", q, ErrInvalidSamplingRate)
 	}
 	return nil
 }
 
-func validateNoiseMultiplier(sigma float64) error {
+func acctValidateNoiseMultiplier(sigma float64) error {
 	if !(sigma > 0) || math.IsInf(sigma, 1) {
 		return fmt.Errorf("NoiseMultiplier=%v: %w", sigma, ErrInvalidNoiseMultiplier)
 	}
 	return nil
 }
 
-func validateSteps(steps int) error {
+func acctValidateSteps(steps int) error {
 	if steps < 1 {
 		return fmt.Errorf("Steps=%d: %w", steps, ErrInvalidSteps)
 	}
 	return nil
 }
 
-func validateDelta(delta float64) error {
+func acctValidateDelta(delta float64) error {
 	if !(delta > 0 && delta < 1) {
 		return fmt.Errorf("delta=%v: %w", delta, ErrInvalidDelta)
 	}
 	return nil
 }
 
-func validateEpsilon(eps float64) error {
+func acctValidateEpsilon(eps float64) error {
 	if !(eps > 0) || math.IsInf(eps, 1) {
 		return fmt.Errorf("epsilon=%v: %w", eps, ErrInvalidEpsilon)
 	}

@@ -7,7 +7,7 @@ import (
 	"testing"
 )
 
-func mustEpsilon(t *testing.T, acc Accountant, segs []Segment, delta float64) float64 {
+func acctMustEpsilon(t *testing.T, acc Accountant, segs []Segment, delta float64) float64 {
 	t.Helper()
 	g, err := Epsilon(acc, segs, delta)
 	if err != nil {
@@ -45,7 +45,10 @@ func TestInvalidInputs(t *testing.T) {
 			if _, err := EpsilonCurve(acc, c.seg, c.delta); !errors.Is(err, c.want) {
 				t.Errorf("%s/%s EpsilonCurve: err = %v, want %v", c.name, acc, err, c.want)
 			}
-			if _, err := CalibrateNoise(acc, c.seg.SamplingRate, c.seg.Steps, c.delta, 1); c.want != ErrInvalidNoiseMultiplier && !errors.Is(err, c.want) {
+			if c.want == ErrInvalidNoiseMultiplier {
+				continue // CalibrateNoise takes no sigma
+			}
+			if _, err := CalibrateNoise(acc, c.seg.SamplingRate, c.seg.Steps, c.delta, 1); !errors.Is(err, c.want) {
 				t.Errorf("%s/%s CalibrateNoise: err = %v, want %v", c.name, acc, err, c.want)
 			}
 		}
@@ -70,7 +73,7 @@ func TestInvalidInputs(t *testing.T) {
 
 func TestRDPMonotonicity(t *testing.T) {
 	base := Segment{SamplingRate: 0.01, NoiseMultiplier: 1.1, Steps: 1000}
-	eps := func(s Segment) float64 { return mustEpsilon(t, AccountantRDP, []Segment{s}, 1e-5) }
+	eps := func(s Segment) float64 { return acctMustEpsilon(t, AccountantRDP, []Segment{s}, 1e-5) }
 	e0 := eps(base)
 	moreSteps, higherQ, moreNoise := base, base, base
 	moreSteps.Steps *= 2
@@ -107,18 +110,18 @@ func TestRDPMonotonicity(t *testing.T) {
 func TestRDPHeterogeneousComposition(t *testing.T) {
 	a := Segment{SamplingRate: 0.01, NoiseMultiplier: 1.0, Steps: 300}
 	b := Segment{SamplingRate: 0.02, NoiseMultiplier: 1.5, Steps: 700}
-	ab := mustEpsilon(t, AccountantRDP, []Segment{a, b}, 1e-5)
-	ba := mustEpsilon(t, AccountantRDP, []Segment{b, a}, 1e-5)
+	ab := acctMustEpsilon(t, AccountantRDP, []Segment{a, b}, 1e-5)
+	ba := acctMustEpsilon(t, AccountantRDP, []Segment{b, a}, 1e-5)
 	if ab != ba {
 		t.Errorf("composition not commutative: %v vs %v", ab, ba)
 	}
 	// Splitting a segment changes nothing.
 	a1, a2 := a, a
 	a1.Steps, a2.Steps = 100, 200
-	if split := mustEpsilon(t, AccountantRDP, []Segment{a1, b, a2}, 1e-5); math.Abs(split-ab) > 1e-12*ab {
+	if split := acctMustEpsilon(t, AccountantRDP, []Segment{a1, b, a2}, 1e-5); math.Abs(split-ab) > 1e-12*ab {
 		t.Errorf("split segments: %v vs %v", split, ab)
 	}
-	if !(ab > mustEpsilon(t, AccountantRDP, []Segment{a}, 1e-5)) || !(ab > mustEpsilon(t, AccountantRDP, []Segment{b}, 1e-5)) {
+	if !(ab > acctMustEpsilon(t, AccountantRDP, []Segment{a}, 1e-5)) || !(ab > acctMustEpsilon(t, AccountantRDP, []Segment{b}, 1e-5)) {
 		t.Errorf("composition below a part")
 	}
 }
@@ -135,7 +138,7 @@ func TestRDPEpsilonCurve(t *testing.T) {
 	for _, steps := range []int{1, 2, 17, 1000, 2500} {
 		s := seg
 		s.Steps = steps
-		want := mustEpsilon(t, AccountantRDP, []Segment{s}, 1e-5)
+		want := acctMustEpsilon(t, AccountantRDP, []Segment{s}, 1e-5)
 		if math.Abs(curve[steps-1]-want) > 1e-12*want {
 			t.Errorf("curve[%d] = %v, Epsilon = %v", steps-1, curve[steps-1], want)
 		}
@@ -156,7 +159,7 @@ func TestRDPExtremeInputs(t *testing.T) {
 		{0.5, 0.05, 1_000_000},
 		{1e-4, 1e3, 1_000_000_000},
 	} {
-		e := mustEpsilon(t, AccountantRDP, []Segment{s}, 1e-5)
+		e := acctMustEpsilon(t, AccountantRDP, []Segment{s}, 1e-5)
 		if math.IsNaN(e) || e < 0 {
 			t.Errorf("%+v: eps %v", s, e)
 		}
@@ -182,15 +185,15 @@ func TestCalibrateNoiseRDP(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%+v: %v", c, err)
 		}
-		eps := mustEpsilon(t, AccountantRDP, []Segment{{c.q, sigma, c.steps}}, c.delta)
+		eps := acctMustEpsilon(t, AccountantRDP, []Segment{{c.q, sigma, c.steps}}, c.delta)
 		if eps > c.target {
 			t.Errorf("%+v: sigma %v gives eps %v above target", c, sigma, eps)
 		}
-		if relErr(eps, c.target) > 1e-3 {
+		if acctRelErr(eps, c.target) > 1e-3 {
 			t.Errorf("%+v: sigma %v gives eps %v, not within 1e-3 of target", c, sigma, eps)
 		}
 		// Slightly less noise must miss the target (sigma is the smallest).
-		less := mustEpsilon(t, AccountantRDP, []Segment{{c.q, sigma * (1 - 2*calibrationRelTol), c.steps}}, c.delta)
+		less := acctMustEpsilon(t, AccountantRDP, []Segment{{c.q, sigma * (1 - 2*calibrationRelTol), c.steps}}, c.delta)
 		if less <= c.target {
 			t.Errorf("%+v: sigma %v is not minimal: %v also meets target", c, sigma, sigma*(1-2*calibrationRelTol))
 		}
@@ -212,7 +215,7 @@ func TestCalibrateNoiseOpacus(t *testing.T) {
 			eps, _ := rdpEpsilon([]Segment{{0.04, sigma, c.steps}}, 1e-5, DefaultOrders(), fracSeriesSigned)
 			return eps, nil
 		}
-		sigma, err := calibrate(epsilonOf, 8)
+		sigma, err := calibrateNoiseMultiplier(epsilonOf, 8)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -19,21 +19,23 @@ const (
 // mechanism with sampling rate q satisfy (targetEpsilon, delta)-DP under the
 // chosen accountant. The returned sigma is always one whose epsilon was
 // computed and found <= targetEpsilon; it never exceeds the target.
-// It returns ErrUnreachableEpsilon if even sigma = 1e4 does not suffice.
+// The search covers [1e-2, 1e4]: it returns ErrUnreachableEpsilon if even
+// sigma = 1e4 does not suffice, and 1e-2 if that little noise already does.
+// Each step evaluates Epsilon, so PRV calibration costs ~20 PRV evaluations.
 func CalibrateNoise(acc Accountant, q float64, steps int, delta, targetEpsilon float64) (float64, error) {
 	if acc != AccountantRDP && acc != AccountantPRV {
 		return 0, fmt.Errorf("accountant %q: %w", string(acc), ErrUnknownAccountant)
 	}
-	if err := validateSamplingRate(q); err != nil {
+	if err := acctValidateSamplingRate(q); err != nil {
 		return 0, err
 	}
-	if err := validateSteps(steps); err != nil {
+	if err := acctValidateSteps(steps); err != nil {
 		return 0, err
 	}
-	if err := validateDelta(delta); err != nil {
+	if err := acctValidateDelta(delta); err != nil {
 		return 0, err
 	}
-	if err := validateEpsilon(targetEpsilon); err != nil {
+	if err := acctValidateEpsilon(targetEpsilon); err != nil {
 		return 0, err
 	}
 
@@ -41,17 +43,17 @@ func CalibrateNoise(acc Accountant, q float64, steps int, delta, targetEpsilon f
 		g, err := Epsilon(acc, []Segment{{SamplingRate: q, NoiseMultiplier: sigma, Steps: steps}}, delta)
 		return g.Epsilon, err
 	}
-	sigma, err := calibrate(epsilonOf, targetEpsilon)
+	sigma, err := calibrateNoiseMultiplier(epsilonOf, targetEpsilon)
 	if err != nil {
 		return 0, fmt.Errorf("targetEpsilon=%v with q=%v, steps=%d, delta=%v: %w", targetEpsilon, q, steps, delta, err)
 	}
 	return sigma, nil
 }
 
-// calibrate finds the smallest sigma in [minCalibrationNoise,
+// calibrateNoiseMultiplier finds the smallest sigma in [minCalibrationNoise,
 // maxCalibrationNoise] with epsilonOf(sigma) <= target, by doubling/halving
 // from 1 and then bisection to calibrationRelTol.
-func calibrate(epsilonOf func(sigma float64) (float64, error), target float64) (float64, error) {
+func calibrateNoiseMultiplier(epsilonOf func(sigma float64) (float64, error), target float64) (float64, error) {
 	// meets reports whether sigma certifiably meets the target. A numerical
 	// failure counts as "does not meet": we only ever return a sigma whose
 	// epsilon was actually computed.

@@ -93,10 +93,10 @@ func logAInteger(q, sigma float64, alpha int) float64 {
 	terms := make([]float64, alpha+1)
 	for i := 0; i <= alpha; i++ {
 		fi := float64(i)
-		logCoef, _ := logBinomial(a, fi)
+		logCoef, _ := acctLogBinomial(a, fi)
 		terms[i] = logCoef + fi*logQ + (a-fi)*log1mQ + (fi*fi-fi)/(2*sigma*sigma)
 	}
-	return logSumExp(terms)
+	return acctLogSumExp(terms)
 }
 
 // logAFractional computes log(A_alpha) for fractional alpha and 0 < q < 1 by
@@ -114,17 +114,17 @@ func logAFractional(q, sigma, alpha float64, variant fracSeriesVariant) float64 
 	sqrt2Sigma := math.Sqrt2 * sigma
 	twoSigma2 := 2 * sigma * sigma
 
-	var sum0, sum1 signedLog // the two series, initialised to 0
+	var sum0, sum1 acctSignedLog // the two series, initialised to 0
 	sum0.logMag, sum1.logMag = math.Inf(-1), math.Inf(-1)
 	lastS0, lastS1 := math.Inf(-1), math.Inf(-1)
 	for i := 0; i < maxFracSeriesTerms; i++ {
 		fi := float64(i)
 		j := alpha - fi
-		logCoef, positive := logBinomial(alpha, fi)
+		logCoef, positive := acctLogBinomial(alpha, fi)
 		logT0 := logCoef + fi*logQ + j*log1mQ
 		logT1 := logCoef + j*logQ + fi*log1mQ
-		logE0 := math.Log(0.5) + logErfc((fi-z0)/sqrt2Sigma)
-		logE1 := math.Log(0.5) + logErfc((z0-j)/sqrt2Sigma)
+		logE0 := math.Log(0.5) + acctLogErfc((fi-z0)/sqrt2Sigma)
+		logE1 := math.Log(0.5) + acctLogErfc((z0-j)/sqrt2Sigma)
 		logS0 := logT0 + (fi*fi-fi)/twoSigma2 + logE0
 		logS1 := logT1 + (j*j-j)/twoSigma2 + logE1
 
@@ -149,7 +149,7 @@ func logAFractional(q, sigma, alpha float64, variant fracSeriesVariant) float64 
 		default:
 			// dp_accounting stopping rule: both terms decreasing and
 			// negligible (e^-30) relative to the running total.
-			total := logAddExp(sum0.logMag, sum1.logMag)
+			total := acctLogAddExp(sum0.logMag, sum1.logMag)
 			if logS0 < lastS0 && logS1 < lastS1 && math.Max(logS0, logS1) < total-30 {
 				return total
 			}
@@ -159,21 +159,21 @@ func logAFractional(q, sigma, alpha float64, variant fracSeriesVariant) float64 
 	return math.Inf(1)
 }
 
-// signedLog is sign * exp(logMag).
-type signedLog struct {
+// acctSignedLog is sign * exp(logMag).
+type acctSignedLog struct {
 	positive bool
 	logMag   float64
 }
 
-func (s signedLog) add(logY float64) signedLog {
-	return s.addSigned(signedLog{positive: true, logMag: logY})
+func (s acctSignedLog) add(logY float64) acctSignedLog {
+	return s.addSigned(acctSignedLog{positive: true, logMag: logY})
 }
 
-func (s signedLog) sub(logY float64) signedLog {
-	return s.addSigned(signedLog{positive: false, logMag: logY})
+func (s acctSignedLog) sub(logY float64) acctSignedLog {
+	return s.addSigned(acctSignedLog{positive: false, logMag: logY})
 }
 
-func (s signedLog) addSigned(o signedLog) signedLog {
+func (s acctSignedLog) addSigned(o acctSignedLog) acctSignedLog {
 	if math.IsInf(s.logMag, -1) {
 		return o
 	}
@@ -181,7 +181,7 @@ func (s signedLog) addSigned(o signedLog) signedLog {
 		return s
 	}
 	if s.positive == o.positive {
-		return signedLog{positive: s.positive, logMag: logAddExp(s.logMag, o.logMag)}
+		return acctSignedLog{positive: s.positive, logMag: acctLogAddExp(s.logMag, o.logMag)}
 	}
 	// Opposite signs: the larger magnitude wins.
 	big, small := s, o
@@ -189,14 +189,14 @@ func (s signedLog) addSigned(o signedLog) signedLog {
 		big, small = small, big
 	}
 	if big.logMag == small.logMag {
-		return signedLog{positive: true, logMag: math.Inf(-1)}
+		return acctSignedLog{positive: true, logMag: math.Inf(-1)}
 	}
-	return signedLog{positive: big.positive, logMag: big.logMag + math.Log1p(-math.Exp(small.logMag-big.logMag))}
+	return acctSignedLog{positive: big.positive, logMag: big.logMag + math.Log1p(-math.Exp(small.logMag-big.logMag))}
 }
 
-// logBinomial returns log|C(n, k)| and whether C(n, k) is positive, for real
+// acctLogBinomial returns log|C(n, k)| and whether C(n, k) is positive, for real
 // n >= 0 and integer-valued k >= 0.
-func logBinomial(n, k float64) (float64, bool) {
+func acctLogBinomial(n, k float64) (float64, bool) {
 	a, _ := math.Lgamma(n + 1)
 	b, _ := math.Lgamma(k + 1)
 	c, sign := math.Lgamma(n - k + 1)
@@ -207,7 +207,7 @@ func logBinomial(n, k float64) (float64, bool) {
 	return a - b - c, sign > 0
 }
 
-func logAddExp(x, y float64) float64 {
+func acctLogAddExp(x, y float64) float64 {
 	if x < y {
 		x, y = y, x
 	}
@@ -217,7 +217,7 @@ func logAddExp(x, y float64) float64 {
 	return x + math.Log1p(math.Exp(y-x))
 }
 
-func logSumExp(xs []float64) float64 {
+func acctLogSumExp(xs []float64) float64 {
 	m := math.Inf(-1)
 	for _, x := range xs {
 		m = math.Max(m, x)
@@ -232,8 +232,8 @@ func logSumExp(xs []float64) float64 {
 	return m + math.Log(s)
 }
 
-// logErfc returns log(erfc(x)) accurately also where erfc underflows.
-func logErfc(x float64) float64 {
+// acctLogErfc returns log(erfc(x)) accurately also where erfc underflows.
+func acctLogErfc(x float64) float64 {
 	if x < 25 {
 		return math.Log(math.Erfc(x))
 	}

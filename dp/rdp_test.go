@@ -41,7 +41,7 @@ func epsilonFromRDPClassic(orders, rdp []float64, delta float64) (float64, float
 	return best, bestOrder
 }
 
-func relErr(got, want float64) float64 {
+func acctRelErr(got, want float64) float64 {
 	return math.Abs(got-want) / math.Abs(want)
 }
 
@@ -105,8 +105,8 @@ func TestRDPEpsilonReferences(t *testing.T) {
 			if r.classic {
 				eps, order = epsilonFromRDPClassic(r.orders, rdpTotal(seg, r.orders, r.variant), r.delta)
 			}
-			if relErr(eps, r.want) > 1e-3 {
-				t.Errorf("epsilon = %.10g, want %.10g (rel err %.2g); source: %s", eps, r.want, relErr(eps, r.want), r.source)
+			if acctRelErr(eps, r.want) > 1e-3 {
+				t.Errorf("epsilon = %.10g, want %.10g (rel err %.2g); source: %s", eps, r.want, acctRelErr(eps, r.want), r.source)
 			}
 			if r.wantOrder != 0 && order != r.wantOrder {
 				t.Errorf("optimal order = %v, want %v; source: %s", order, r.wantOrder, r.source)
@@ -145,7 +145,7 @@ func TestRDPValueReferences(t *testing.T) {
 	}
 	for _, r := range refs {
 		got := float64(r.steps) * rdpPerStep(r.q, r.sigma, []float64{r.order}, r.variant)[0]
-		if relErr(got, r.want) > 1e-3 {
+		if acctRelErr(got, r.want) > 1e-3 {
 			t.Errorf("rdp = %.10g, want %.10g; source: %s", got, r.want, r.source)
 		}
 	}
@@ -162,7 +162,7 @@ func TestRDPConversionReferences(t *testing.T) {
 		rdp = append(rdp, 1.1)
 	}
 	eps, order := epsilonFromRDP(orders, rdp, 1e-5)
-	if relErr(eps, 1.32783806176) > 1e-9 || order != 32 {
+	if acctRelErr(eps, 1.32783806176) > 1e-9 || order != 32 {
 		t.Errorf("pure DP: eps=%v order=%v, want 1.32783806176 at 32", eps, order)
 	}
 
