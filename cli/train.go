@@ -220,4 +220,3 @@ func bar(n int, c byte) string {
 	}
 	return string(b)
 }
-

@@ -78,12 +78,23 @@ func (q *Quantized) Len() int { return len(q.Y) }
 
 // Leaf is row i's Merkle leaf, Poseidon2(TagLeaf; x_i..., y_i). i must be in
 // [0, Len()), as for a slice index.
-func (q *Quantized) Leaf(i int) fr.Element {
+func (q *Quantized) Leaf(i int) (fr.Element, error) {
+	if i < 0 || i >= q.Len() {
+		return fr.Element{}, fmt.Errorf("%w: row %d of %d", ErrShape, i, q.Len())
+	}
 	row := make([]int64, len(q.X[i])+1)
 	copy(row, q.X[i])
 	row[len(row)-1] = int64(q.Y[i])
-	return commit.HashInts(commit.TagLeaf, row)
+	leaf, err := commit.HashPacked(commit.TagLeaf, row, q.LeafBits())
+	if err != nil {
+		return leaf, fmt.Errorf("data: row %d: %w", i, err)
+	}
+	return leaf, nil
 }
+
+// LeafBits is the packing slot of a leaf's values: features are within
+// [-1, 1], so |v| <= 2^FracBits < 2^(FracBits+1), and labels are small.
+func (q *Quantized) LeafBits() uint { return q.FracBits + 1 }
 
 // Commit builds the Merkle tree over every row's Leaf; its root is the
 // dataset commitment D.
@@ -101,15 +112,19 @@ func (q *Quantized) Commit() (*commit.MerkleTree, error) {
 	// on the scheduling.
 	leaves := make([]fr.Element, q.Len())
 	workers := min(runtime.GOMAXPROCS(0), len(leaves))
+	errs := make([]error, workers)
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Go(func() {
-			for i := w; i < len(leaves); i += workers {
-				leaves[i] = q.Leaf(i)
+			for i := w; i < len(leaves) && errs[w] == nil; i += workers {
+				leaves[i], errs[w] = q.Leaf(i)
 			}
 		})
 	}
 	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
 	tree, err := commit.NewMerkleTree(leaves)
 	if err != nil {
 		return nil, fmt.Errorf("data: commit: %w", err)

@@ -98,17 +98,28 @@ func TestCommit(t *testing.T) {
 	if tree.Root() != again.Root() || tree.Len() != q.Len() {
 		t.Fatal("commit is not deterministic")
 	}
-	// The leaf is exactly H(TagLeaf; x_i, y_i).
+	// The leaf is exactly the packed hash of (x_i, y_i).
 	row := append(append([]int64(nil), q.X[3]...), int64(q.Y[3]))
-	if q.Leaf(3) != commit.HashInts(commit.TagLeaf, row) {
-		t.Fatal("Leaf(3) is not HashInts(TagLeaf, x_3 || y_3)")
+	want, err := commit.HashPacked(commit.TagLeaf, row, q.LeafBits())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if leaf, err := q.Leaf(3); err != nil || leaf != want {
+		t.Fatalf("Leaf(3) is not HashPacked(TagLeaf, x_3 || y_3): %v", err)
+	}
+	if _, err := q.Leaf(q.Len()); !errors.Is(err, ErrShape) {
+		t.Fatalf("Leaf past the end: %v", err)
 	}
 	for _, i := range []int{0, 1, 200, q.Len() - 1} {
 		path, err := tree.Path(i)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if commit.RootFromPath(q.Leaf(i), i, path) != tree.Root() {
+		leaf, err := q.Leaf(i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if commit.RootFromPath(leaf, i, path) != tree.Root() {
 			t.Fatalf("row %d: Merkle path does not reach the root", i)
 		}
 	}

@@ -273,8 +273,9 @@ func Train(ctx context.Context, s Setup, opts Options) (*Result, error) {
 	if !s.BeaconGiven {
 		res.Transcript.BeaconSource = "self-drawn"
 	}
-	res.Weights = append(res.Weights, model.Flatten())
-	res.Transcript.ModelCommitments = append(res.Transcript.ModelCommitments, commit.Hex(commit.HashInts(commit.TagModel, model.Flatten())))
+	if err := res.appendModel(model, f); err != nil {
+		return nil, err
+	}
 
 	net, err := newFloatNet(widths, max(p.maxBatch, 1))
 	if err != nil {
@@ -340,8 +341,9 @@ func Train(ctx context.Context, s Setup, opts Options) (*Result, error) {
 		if err := native.Err(); err != nil {
 			return nil, fmt.Errorf("trainer: quantized step %d: %w", t, err)
 		}
-		res.Weights = append(res.Weights, model.Flatten())
-		res.Transcript.ModelCommitments = append(res.Transcript.ModelCommitments, commit.Hex(commit.HashInts(commit.TagModel, model.Flatten())))
+		if err := res.appendModel(model, f); err != nil {
+			return nil, fmt.Errorf("trainer: step %d: %w", t, err)
+		}
 
 		net.setWeights(fmodel)
 		sum, loss, err := net.clippedSum(fxs, labels, cfg.ClipNorm)
@@ -371,6 +373,23 @@ func Train(ctx context.Context, s Setup, opts Options) (*Result, error) {
 		Commitment: res.Transcript.ModelCommitments[len(res.Transcript.ModelCommitments)-1]}
 	log.Info("trained", "test_accuracy", res.TestAccuracy, "float_test_accuracy", res.FloatTestAccuracy, "epsilon", res.Privacy.Epsilon)
 	return res, nil
+}
+
+// ModelCommitment is M = H(W): the packed Poseidon2 hash of the flattened
+// weights, each within the format's weight bound.
+func ModelCommitment(f fixedpoint.Format, weights []int64) (fr.Element, error) {
+	return commit.HashPacked(commit.TagModel, weights, f.WeightBits)
+}
+
+func (r *Result) appendModel(m fixedpoint.Model[int64], f fixedpoint.Format) error {
+	w := m.Flatten()
+	c, err := ModelCommitment(f, w)
+	if err != nil {
+		return fmt.Errorf("trainer: model commitment: %w", err)
+	}
+	r.Weights = append(r.Weights, w)
+	r.Transcript.ModelCommitments = append(r.Transcript.ModelCommitments, commit.Hex(c))
+	return nil
 }
 
 // ParamsHash commits to the public parameters: Poseidon2 over the canonical
