@@ -63,6 +63,10 @@ type Config struct {
 	// empty: '?' becomes its own one-hot category, no row is dropped),
 	// "drop" (drop the row) or "error".
 	Missing string `mapstructure:"missing"`
+	// Center maps minmax and log_minmax features to [-1, 1] instead of
+	// [0, 1] (onehot features stay 0/1). Centered inputs condition a linear
+	// model better, which matters under DP-SGD's few, noisy steps.
+	Center bool `mapstructure:"center"`
 }
 
 // FeatureSpec says how one source column becomes model features.

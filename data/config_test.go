@@ -26,8 +26,8 @@ func TestShippedConfigsMatchDefaults(t *testing.T) {
 			if err := v.ReadInConfig(); err != nil {
 				t.Fatal(err)
 			}
-			if keys := v.AllSettings(); len(keys) != 1 || keys["data"] == nil {
-				t.Fatalf("top-level keys %v, want only data", reflect.ValueOf(keys).MapKeys())
+			if v.Get("data") == nil {
+				t.Fatal("no data section")
 			}
 			var got Config
 			if err := v.UnmarshalKey("data", &got); err != nil {

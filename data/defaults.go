@@ -59,7 +59,7 @@ var wdbcRanges = [30][2]float64{
 }
 
 func breastCancerDefaults() Config {
-	cfg := Config{Name: "breast_cancer", TestFraction: 0.2, Missing: MissingError}
+	cfg := Config{Name: "breast_cancer", TestFraction: 0.2, Missing: MissingError, Center: true}
 	for i, col := range wdbcColumns() {
 		cfg.Features = append(cfg.Features, FeatureSpec{Column: col, Kind: KindMinMax, Min: wdbcRanges[i][0], Max: wdbcRanges[i][1]})
 	}
@@ -86,6 +86,7 @@ func adultDefaults() Config {
 	return Config{
 		Name:    "adult",
 		Missing: MissingCategory,
+		Center:  true,
 		Features: []FeatureSpec{
 			// adult.names: rows were extracted with AAGE>16; the CPS
 			// public-use files top-code age at 90.

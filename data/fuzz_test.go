@@ -54,8 +54,8 @@ func FuzzParseRow(f *testing.F) {
 				t.Fatalf("%s: %q: %d features, label %d", key, line, len(x), y)
 			}
 			for _, v := range x {
-				if !(v >= 0 && v <= 1) {
-					t.Fatalf("%s: %q: feature %v outside [0,1]", key, line, v)
+				if !(v >= -1 && v <= 1) {
+					t.Fatalf("%s: %q: feature %v outside [-1,1]", key, line, v)
 				}
 			}
 		}

@@ -60,7 +60,7 @@ func (e *RowError) Is(target error) bool { return target == ErrBadRow }
 
 // Split is one part of a dataset: scaled features and labels.
 type Split struct {
-	X [][]float64 // X[i] holds row i's features, each within [0,1]
+	X [][]float64 // X[i] holds row i's features, each within [0,1] ([-1,1] with Config.Center)
 	Y []int       // Y[i] is row i's label, in [0, len(Dataset.Classes))
 }
 
@@ -131,6 +131,7 @@ type columnEncoder struct {
 type rowParser struct {
 	sch      *schema
 	missing  string
+	center   bool
 	cols     []columnEncoder // one per source column, in file order
 	width    int
 	features []string
@@ -138,7 +139,7 @@ type rowParser struct {
 
 // newRowParser assumes cfg has been validated against sch.
 func newRowParser(sch *schema, cfg Config) *rowParser {
-	p := &rowParser{sch: sch, missing: cfg.missingPolicy()}
+	p := &rowParser{sch: sch, missing: cfg.missingPolicy(), center: cfg.Center}
 	specs := map[string]FeatureSpec{}
 	for _, f := range cfg.Features {
 		specs[f.Column] = f
@@ -301,6 +302,9 @@ func (p *rowParser) parseRow(file string, line int, text string) (x []float64, y
 				return fail(enc.name, fmt.Errorf("%q %w", raw, ErrNotFinite))
 			}
 			x[enc.offset] = scale(v, enc.spec)
+			if p.center {
+				x[enc.offset] = 2*x[enc.offset] - 1
+			}
 		}
 	}
 	y, ok := p.parseLabel(fields[len(fields)-1])

@@ -50,8 +50,8 @@ func assertScaled(t *testing.T, ds *Dataset) {
 				t.Fatalf("row %d has %d features, want %d", i, len(row), len(ds.Features))
 			}
 			for j, v := range row {
-				if !(v >= 0 && v <= 1) {
-					t.Fatalf("row %d feature %s = %v, outside [0,1]", i, ds.Features[j], v)
+				if !(v >= -1 && v <= 1) {
+					t.Fatalf("row %d feature %s = %v, outside [-1,1]", i, ds.Features[j], v)
 				}
 			}
 			if s.Y[i] < 0 || s.Y[i] >= len(ds.Classes) {
@@ -288,4 +288,32 @@ func ExampleLoad() {
 	// Output:
 	// breast_cancer 30 features, [malignant benign]
 	// train 455 test 114 tree depth 9
+}
+
+// Center maps numeric features to [-1, 1] and leaves one-hot features 0/1.
+func TestCenter(t *testing.T) {
+	cfg, err := DefaultConfig("adult")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Center = false
+	plain, err := Load(cfg, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Center = true
+	centered, err := Load(cfg, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for j, name := range plain.Features {
+		a, b := plain.Train.X[0][j], centered.Train.X[0][j]
+		if strings.Contains(name, "=") {
+			if a != b {
+				t.Fatalf("one-hot %s changed: %v -> %v", name, a, b)
+			}
+		} else if b != 2*a-1 {
+			t.Fatalf("numeric %s: %v -> %v, want %v", name, a, b, 2*a-1)
+		}
+	}
 }

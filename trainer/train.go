@@ -22,7 +22,7 @@ var ErrPrivacy = errors.New("trainer: privacy budget cannot be met")
 
 // samplerShare is the part of delta reserved for the samplers' distance from
 // the ideal mechanism (tables, tail cut, batch padding).
-const samplerShare = 1e-3
+const samplerShare = 1e-2
 
 // Setup is everything a training run starts from.
 type Setup struct {
@@ -137,7 +137,7 @@ func MechanismOf(p run.Params) Mechanism {
 }
 
 // Privacy recomputes the guarantee from public parameters only: the
-// accountant runs at delta*(1-1e-3), and the samplers' total-variation
+// accountant runs at delta*(1-1e-2), and the samplers' total-variation
 // distance from the ideal mechanism (noise table precision and tail cut,
 // Poisson table precision, padding overflow) is added as (1+e^eps)*tv.
 func (m Mechanism) Privacy() (Privacy, error) {

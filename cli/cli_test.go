@@ -1,0 +1,135 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/zkdp/zkdp/run"
+)
+
+func execute(t *testing.T, args ...string) (string, string, int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := Execute(context.Background(), args, IO{Out: &out, Err: &errb})
+	return out.String(), errb.String(), code
+}
+
+func TestPrivacyJSON(t *testing.T) {
+	out, errs, code := execute(t, "privacy", "--sampling-rate", "0.0025", "--noise-multiplier", "1.3", "--steps", "6000", "--delta", "1e-5", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var v map[string]any
+	if err := json.Unmarshal([]byte(out), &v); err != nil {
+		t.Fatalf("not one JSON object: %q", out)
+	}
+	// TensorFlow Privacy's reference: epsilon 0.7242 at order 19.
+	if eps := v["epsilon"].(float64); eps < 0.7241 || eps > 0.7243 || v["order"].(float64) != 19 || v["accountant"] != "rdp" || v["delta"].(float64) != 1e-5 {
+		t.Fatalf("got %v", v)
+	}
+}
+
+func TestPrivacyCalibrates(t *testing.T) {
+	out, errs, code := execute(t, "privacy", "--sampling-rate", "0.01", "--epsilon", "1", "--steps", "1000", "--delta", "1e-5", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var raw map[string]any
+	if err := json.Unmarshal([]byte(out), &raw); err != nil {
+		t.Fatal(err)
+	}
+	v := map[string]float64{"noise_multiplier": raw["noise_multiplier"].(float64), "epsilon": raw["epsilon"].(float64)}
+	if v["noise_multiplier"] <= 0 || v["epsilon"] > 1 || v["epsilon"] < 0.999 {
+		t.Fatalf("got %v", raw)
+	}
+}
+
+func TestPrivacyRejectsBadInput(t *testing.T) {
+	cases := map[string][]string{
+		"q above 1":      {"--sampling-rate", "1.5", "--noise-multiplier", "1", "--steps", "10"},
+		"negative sigma": {"--sampling-rate", "0.1", "--noise-multiplier", "-1", "--steps", "10"},
+		"delta 1":        {"--sampling-rate", "0.1", "--noise-multiplier", "1", "--steps", "10", "--delta", "1"},
+		"steps 0":        {"--sampling-rate", "0.1", "--noise-multiplier", "1", "--steps", "0"},
+		"no sigma":       {"--sampling-rate", "0.1", "--steps", "10"},
+		"both":           {"--sampling-rate", "0.1", "--steps", "10", "--epsilon", "1", "--noise-multiplier", "1"},
+	}
+	for name, args := range cases {
+		_, errs, code := execute(t, append([]string{"privacy"}, args...)...)
+		if code == 0 || !strings.Contains(errs, "zkdp:") {
+			t.Errorf("%s: exit %d, stderr %q", name, code, errs)
+		}
+	}
+}
+
+// `zkdp train` end to end on the quickstart config, then `privacy --run`
+// recomputes the run's epsilon from public files alone.
+func TestTrainThenPrivacyRun(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	out, errs, code := execute(t, "train", "--config", "quickstart", "--out", dir, "--seed", "4", "--log-level", "warn")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	if !strings.Contains(out, "test accuracy") {
+		t.Fatalf("summary missing: %q", out)
+	}
+	var report map[string]any
+	b, err := os.ReadFile(filepath.Join(dir, run.ReportFile))
+	if err != nil || json.Unmarshal(b, &report) != nil {
+		t.Fatalf("report.json: %v", err)
+	}
+	if report["audit_ready"] != false {
+		t.Fatal("a run with a config seed and no beacon must not be audit-ready")
+	}
+	out, errs, code = execute(t, "privacy", "--run", dir, "--json")
+	if code != 0 {
+		t.Fatalf("privacy --run: exit %d: %s", code, errs)
+	}
+	var v map[string]any
+	if err := json.Unmarshal([]byte(out), &v); err != nil {
+		t.Fatal(err)
+	}
+	if v["epsilon"] != report["epsilon"] || v["delta"] != report["delta"] {
+		t.Fatalf("recomputed %v/%v, report says %v/%v", v["epsilon"], v["delta"], report["epsilon"], report["delta"])
+	}
+	// A finished run is not overwritten without --force.
+	if _, errs, code := execute(t, "train", "--config", "quickstart", "--out", dir, "--seed", "4"); code == 0 || !strings.Contains(errs, "--force") {
+		t.Fatalf("overwrote a finished run: exit %d %q", code, errs)
+	}
+}
+
+func TestTrainRejectsInvalidConfigBeforeWork(t *testing.T) {
+	cfg := filepath.Join(t.TempDir(), "bad.yaml")
+	if err := os.WriteFile(cfg, []byte("data:\n  name: breast_cancer\ntraining:\n  steps: -1\n  sampling_rate: 0\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "run")
+	_, errs, code := execute(t, "train", "--config", cfg, "--out", dir)
+	if code == 0 {
+		t.Fatal("invalid config accepted")
+	}
+	for _, key := range []string{"training.steps", "training.sampling_rate", "data.features"} {
+		if !strings.Contains(errs, key) {
+			t.Errorf("error does not name %s: %s", key, errs)
+		}
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Fatal("the run directory was created for an invalid config")
+	}
+}
+
+func TestConfigDumpAndVersion(t *testing.T) {
+	t.Setenv("ZKDP_TRAINING_STEPS", "77")
+	out, errs, code := execute(t, "config", "dump", "--config", "digits")
+	if code != 0 || !strings.Contains(out, "steps: \"77\"") || !strings.Contains(out, "name: digits") {
+		t.Fatalf("exit %d %s\n%s", code, errs, out)
+	}
+	out, _, code = execute(t, "version")
+	if code != 0 || !strings.HasPrefix(out, "zkdp") {
+		t.Fatalf("version: %q", out)
+	}
+}

@@ -1,0 +1,161 @@
+package config
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/spf13/pflag"
+
+	"github.com/zkdp/zkdp/configs"
+)
+
+func writeConfig(t *testing.T, body string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "c.yaml")
+	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// Precedence: flags > ZKDP_* environment > file > defaults.
+func TestPrecedence(t *testing.T) {
+	base, err := configs.Read("quickstart")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := string(base) + "\nseed: 11\n"
+	body = strings.Replace(body, "  eval_every: 2\n", "  eval_every: 7\n", 1)
+	if !strings.Contains(body, "eval_every: 7") {
+		t.Fatal("quickstart.yaml no longer sets training.eval_every: 2")
+	}
+	path := writeConfig(t, body)
+
+	t.Setenv("ZKDP_SEED", "22")
+	t.Setenv("ZKDP_TRAINING_EVAL_EVERY", "9")
+	t.Setenv("ZKDP_TRAINING_CLIP_NORM", "0.25")
+
+	l := NewLoader()
+	if err := l.ReadFile(path); err != nil {
+		t.Fatal(err)
+	}
+	fs := pflag.NewFlagSet("t", pflag.ContinueOnError)
+	fs.Uint64("seed", 0, "")
+	fs.Int("steps", 0, "")
+	if err := fs.Parse([]string{"--seed=33"}); err != nil {
+		t.Fatal(err)
+	}
+	for key, name := range map[string]string{"seed": "seed", "training.steps": "steps"} {
+		if err := l.BindFlag(key, fs.Lookup(name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c, err := l.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Seed == nil || *c.Seed != 33 {
+		t.Errorf("seed: flag must beat env and file, got %v", c.Seed)
+	}
+	if c.Training.EvalEvery != 9 {
+		t.Errorf("eval_every: env must beat file, got %d", c.Training.EvalEvery)
+	}
+	if c.Training.ClipNorm != 0.25 {
+		t.Errorf("clip_norm: env must beat file, got %v", c.Training.ClipNorm)
+	}
+	fileOnly := NewLoader()
+	if err := fileOnly.ReadFile(path); err != nil {
+		t.Fatal(err)
+	}
+	// An unset flag does not override: steps comes from the file.
+	fc, err := fileOnly.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Training.Steps != fc.Training.Steps || c.Training.Steps == 0 {
+		t.Errorf("steps: an unset flag overrode the file (%d vs %d)", c.Training.Steps, fc.Training.Steps)
+	}
+	if c.Log.Level != "info" || c.FixedPoint.FracBits != 16 {
+		t.Errorf("defaults not applied: %+v %+v", c.Log, c.FixedPoint)
+	}
+}
+
+func TestEnvSeedAlone(t *testing.T) {
+	t.Setenv("ZKDP_SEED", "5")
+	l := NewLoader()
+	if err := l.ReadFile("quickstart"); err != nil {
+		t.Fatal(err)
+	}
+	c, err := l.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Seed == nil || *c.Seed != 5 {
+		t.Fatalf("ZKDP_SEED ignored: %v", c.Seed)
+	}
+}
+
+func TestShippedConfigsValidate(t *testing.T) {
+	for _, name := range configs.Names() {
+		l := NewLoader()
+		if err := l.ReadFile(name); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := l.Load(); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
+
+// An invalid config fails before any work, listing every problem.
+func TestInvalidConfigListsEveryProblem(t *testing.T) {
+	path := writeConfig(t, `
+data:
+  name: nosuch
+training:
+  steps: 0
+  sampling_rate: 3
+  clip_norm: 1
+  learning_rate: 1
+  epsilon: 1
+beacon: "0x12"
+log:
+  level: loud
+`)
+	l := NewLoader()
+	if err := l.ReadFile(path); err != nil {
+		t.Fatal(err)
+	}
+	_, err := l.Load()
+	if !errors.Is(err, ErrInvalid) {
+		t.Fatalf("got %v", err)
+	}
+	for _, key := range []string{"data.name", "training.steps", "training.sampling_rate", "beacon", "log.level"} {
+		if !strings.Contains(err.Error(), key) {
+			t.Errorf("error does not name %s:\n%v", key, err)
+		}
+	}
+}
+
+func TestUnknownKeyRejected(t *testing.T) {
+	base, _ := configs.Read("quickstart")
+	path := writeConfig(t, string(base)+"\ntraining_typo: 3\n")
+	l := NewLoader()
+	if err := l.ReadFile(path); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.Load(); err == nil || !strings.Contains(err.Error(), "training_typo") {
+		t.Fatalf("unknown key not named: %v", err)
+	}
+}
+
+func TestMissingFileNamed(t *testing.T) {
+	l := NewLoader()
+	err := l.ReadFile("no/such/file.yaml")
+	if err == nil || !strings.Contains(err.Error(), "no/such/file.yaml") {
+		t.Fatalf("got %v", err)
+	}
+}

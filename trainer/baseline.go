@@ -1,0 +1,68 @@
+package trainer
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/zkdp/zkdp/dp"
+	"github.com/zkdp/zkdp/fixedpoint"
+)
+
+// Baseline trains the same model without privacy (no clipping, no noise) in
+// float64 with Gorgonia, on the same Poisson batches, and returns its test
+// accuracy: the reference a DP run is compared against.
+func Baseline(ctx context.Context, s Setup) (float64, error) {
+	cfg, ds := s.Training, s.Dataset
+	if errs := cfg.Validate(); len(errs) > 0 {
+		return 0, fmt.Errorf("trainer: baseline: %w", errs[0])
+	}
+	widths := append(append([]int{len(ds.Features)}, cfg.Hidden...), len(ds.Classes))
+	rows := ds.Train.Len()
+	maxBatch := cfg.MaxBatch
+	if maxBatch == 0 {
+		maxBatch = dp.MaxBatchFor(rows, cfg.SamplingRate, cfg.Steps, cfg.Delta*samplerShare/100)
+	}
+	sampler, err := dp.NewPoissonSampler(rows, cfg.SamplingRate, maxBatch)
+	if err != nil {
+		return 0, fmt.Errorf("trainer: baseline: %w", err)
+	}
+	flat, err := initialModel(widths, s.Format, cfg.InitScale, s.InitSeed)
+	if err != nil {
+		return 0, err
+	}
+	qm, err := fixedpoint.Unflatten(widths, flat)
+	if err != nil {
+		return 0, err
+	}
+	model := toFloat(s.Format, qm)
+	net, err := newFloatNet(widths, maxBatch)
+	if err != nil {
+		return 0, err
+	}
+	stepSize := cfg.LearningRate / (cfg.SamplingRate * float64(rows))
+	zeroNoise := make([]int64, fixedpoint.NumParams(widths))
+	for t := range cfg.Steps {
+		if err := ctx.Err(); err != nil {
+			return 0, err
+		}
+		batch := sampler.Sample(dp.Words(dp.StepKey(s.Seed, s.Beacon, t), dp.StreamSampling, maxBatch+1))
+		xs := make([][]float64, len(batch.Indices))
+		ys := make([]int, len(batch.Indices))
+		for i, idx := range batch.Indices {
+			xs[i], ys[i] = ds.Train.X[idx], ds.Train.Y[idx]
+		}
+		net.setWeights(model)
+		grad, err := net.weightGradient(xs, ys)
+		if err != nil {
+			return 0, err
+		}
+		applyFloatUpdate(model, grad, zeroNoise, 0, stepSize)
+	}
+	net.setWeights(model)
+	preds, err := net.predict(ds.Test.X)
+	if err != nil {
+		return 0, err
+	}
+	return fraction(preds, ds.Test.Y), nil
+}
+

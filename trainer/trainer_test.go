@@ -1,0 +1,270 @@
+package trainer
+
+import (
+	"bytes"
+	"context"
+	"io/fs"
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
+
+	"github.com/zkdp/zkdp/commit"
+	"github.com/zkdp/zkdp/data"
+	"github.com/zkdp/zkdp/dp"
+	"github.com/zkdp/zkdp/fixedpoint"
+	"github.com/zkdp/zkdp/run"
+)
+
+func smallSetup(t *testing.T, seed uint64) Setup {
+	t.Helper()
+	dc, err := data.DefaultConfig("breast_cancer")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dc.Center = true
+	ds, err := data.Load(dc, seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := DefaultConfig()
+	cfg.Steps, cfg.SamplingRate, cfg.ClipNorm, cfg.LearningRate, cfg.Epsilon = 20, 0.1, 1, 2, 2
+	cfg.EvalEvery = 5
+	var beacon fr.Element
+	beacon.SetUint64(2024)
+	return Setup{Dataset: ds, Training: cfg, Format: fixedpoint.DefaultFormat(), Seed: dp.SeedFromUint64(seed),
+		Beacon: beacon, BeaconGiven: true, InitSeed: seed}
+}
+
+func trainInto(t *testing.T, s Setup, dir string) *Result {
+	t.Helper()
+	res, err := Train(context.Background(), s, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := run.Create(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := res.Write(d, s.Training.ModelName()); err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+func readTree(t *testing.T, root string) map[string][]byte {
+	t.Helper()
+	out := map[string][]byte{}
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		rel, _ := filepath.Rel(root, path)
+		out[rel] = b
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// Same seed and beacon give the same bytes in every file of the run.
+func TestTrainDeterministic(t *testing.T) {
+	a, b := t.TempDir(), t.TempDir()
+	trainInto(t, smallSetup(t, 3), a)
+	trainInto(t, smallSetup(t, 3), b)
+	fa, fb := readTree(t, a), readTree(t, b)
+	if len(fa) != len(fb) || len(fa) < 10 {
+		t.Fatalf("runs hold %d and %d files", len(fa), len(fb))
+	}
+	for name, ba := range fa {
+		if !bytes.Equal(ba, fb[name]) {
+			t.Errorf("%s differs between two runs with the same seed and beacon", name)
+		}
+	}
+	// A different beacon changes the batches, hence the model.
+	other := smallSetup(t, 3)
+	other.Beacon.SetUint64(2025)
+	res, err := Train(context.Background(), other, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tr run.Transcript
+	if err := run.ReadJSON(filepath.Join(a, run.PublicDir, run.TranscriptFile), &tr); err != nil {
+		t.Fatal(err)
+	}
+	if res.Model.Commitment == tr.ModelCommitments[len(tr.ModelCommitments)-1] {
+		t.Fatal("a different beacon gave the same model")
+	}
+}
+
+// The run directory keeps secrets in private/ only, with owner-only modes,
+// and every public commitment checks out against the private witness.
+func TestRunDirectorySeparatesSecrets(t *testing.T) {
+	dir := t.TempDir()
+	s := smallSetup(t, 5)
+	res := trainInto(t, s, dir)
+	st, err := os.Stat(filepath.Join(dir, run.PrivateDir))
+	if err != nil || st.Mode().Perm() != 0o700 {
+		t.Fatalf("private dir mode %v, %v", st.Mode().Perm(), err)
+	}
+	files := readTree(t, dir)
+	seedHex := commit.Hex(s.Seed)
+	for name, b := range files {
+		path := filepath.Join(dir, name)
+		st, _ := os.Stat(path)
+		if filepath.Dir(name) == run.PrivateDir {
+			if st.Mode().Perm() != 0o600 {
+				t.Errorf("%s has mode %v, want 0600", name, st.Mode().Perm())
+			}
+			continue
+		}
+		if bytes.Contains(b, []byte(seedHex[2:])) {
+			t.Errorf("public file %s contains the secret seed", name)
+		}
+		if bytes.Contains(b, []byte(`"indices"`)) {
+			t.Errorf("public file %s contains batch indices", name)
+		}
+	}
+	// M_t in the transcript is the commitment of the private W_t.
+	weights, err := run.ReadWeights(filepath.Join(dir, run.PrivateDir, run.WeightsFile), fixedpoint.NumParams(res.Params.Widths))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(weights) != s.Training.Steps+1 {
+		t.Fatalf("%d weight vectors, want %d", len(weights), s.Training.Steps+1)
+	}
+	for i, w := range weights {
+		c, err := ModelCommitment(s.Format, w)
+		if err != nil || commit.Hex(c) != res.Transcript.ModelCommitments[i] {
+			t.Fatalf("M_%d does not match W_%d (%v)", i, i, err)
+		}
+	}
+	if err := run.ReadJSON(filepath.Join(dir, run.ReportFile), &struct{}{}); err == nil {
+		t.Fatal("ReadJSON accepted unknown fields")
+	}
+	for _, key := range []string{"dataset", "model", "steps", "sampling_rate", "expected_batch_size", "noise_multiplier",
+		"clip_norm", "epsilon", "delta", "test_accuracy", "float_test_accuracy", "dataset_root", "seed_commitment", "beacon", "model_commitment"} {
+		if !bytes.Contains(files[run.ReportFile], []byte(`"`+key+`"`)) {
+			t.Errorf("report.json lacks %q", key)
+		}
+	}
+}
+
+// One quantized step against the Gorgonia float reference from the same
+// weights, batch and noise: every parameter agrees within the stated bound,
+// lr/(qN) * C/C_l * |B| * (1 + 2e-3*C_l) + 2 ulp (one lattice unit of
+// clipping rounding and the softmax approximation per example, and the
+// update's rounding).
+func TestQuantizedStepMatchesFloatReference(t *testing.T) {
+	s := smallSetup(t, 7)
+	f := s.Format
+	q, err := data.QuantizeSplit(s.Dataset.Train, f.FracBits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	widths := []int{len(s.Dataset.Features), len(s.Dataset.Classes)}
+	p, err := makePlan(s.Training, f, q.Len(), fixedpoint.NumParams(widths))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A non-trivial starting point: a model trained for a few steps.
+	res, err := Train(context.Background(), s, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	model, _ := fixedpoint.Unflatten(widths, res.Model.Weights)
+	net, err := newFloatNet(widths, p.maxBatch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for step := range 5 {
+		key := dp.StepKey(s.Seed, s.Beacon, 100+step)
+		batch := p.sampler.Sample(dp.Words(key, dp.StreamSampling, p.maxBatch+1))
+		noise := p.noise.SampleVector(dp.Words(key, dp.StreamNoise, len(res.Model.Weights)))
+		var xs, ys [][]int64
+		var mask []int64
+		var fx [][]float64
+		var labels []int
+		for _, i := range batch.Indices {
+			oh := make([]int64, 2)
+			oh[q.Y[i]] = 1
+			xs, ys, mask = append(xs, q.X[i]), append(ys, oh), append(mask, 1)
+			fx, labels = append(fx, s.Dataset.Train.X[i]), append(labels, s.Dataset.Train.Y[i])
+		}
+		n := &fixedpoint.Native{}
+		next, _ := fixedpoint.Step[int64](n, p.step, model, xs, ys, mask, noise)
+		if n.Err() != nil {
+			t.Fatal(n.Err())
+		}
+		fm := toFloat(f, model)
+		net.setWeights(fm)
+		sum, _, err := net.clippedSum(fx, labels, s.Training.ClipNorm)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stepSize := s.Training.LearningRate / (s.Training.SamplingRate * float64(q.Len()))
+		unit := s.Training.ClipNorm / float64(f.LatticeUnits())
+		applyFloatUpdate(fm, sum, noise, unit, stepSize)
+		bound := stepSize*unit*float64(len(xs))*(1+2e-3*float64(f.LatticeUnits())) + 2/float64(f.One())
+		got := next.Flatten()
+		want := flattenFloat(fm)
+		for i := range got {
+			if d := math.Abs(f.Float(got[i]) - want[i]); d > bound {
+				t.Fatalf("step %d param %d: quantized %v, float %v, |diff| %.3g > bound %.3g", step, i, f.Float(got[i]), want[i], d, bound)
+			}
+		}
+		model = next
+	}
+}
+
+func flattenFloat(m []floatLayer) []float64 {
+	var out []float64
+	for _, l := range m {
+		for _, row := range l.W {
+			out = append(out, row...)
+		}
+		out = append(out, l.B...)
+	}
+	return out
+}
+
+func TestMechanismRecomputesPrivacy(t *testing.T) {
+	res, err := Train(context.Background(), smallSetup(t, 9), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := MechanismOf(res.Params).Privacy()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Epsilon != res.Privacy.Epsilon || got.Delta != res.Privacy.Delta {
+		t.Fatalf("recomputed (%v, %v), run claims (%v, %v)", got.Epsilon, got.Delta, res.Privacy.Epsilon, res.Privacy.Delta)
+	}
+	if res.Privacy.Epsilon > 2 || res.Privacy.Delta > 1e-5 {
+		t.Fatalf("calibrated run exceeds its budget: %+v", res.Privacy)
+	}
+}
+
+func TestConfigValidateListsEveryProblem(t *testing.T) {
+	c := Config{Steps: 0, SamplingRate: 2, ClipNorm: -1, LearningRate: 0, Delta: 1, Accountant: "x", EvalEvery: 0}
+	errs := c.Validate()
+	if len(errs) < 7 {
+		t.Fatalf("got %d problems: %v", len(errs), errs)
+	}
+	for _, key := range []string{"training.steps", "training.sampling_rate", "training.clip_norm", "training.learning_rate", "training.delta", "training.accountant", "training.eval_every"} {
+		found := false
+		for _, e := range errs {
+			if bytes.Contains([]byte(e.Error()), []byte(key)) {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("no problem names %s", key)
+		}
+	}
+}
