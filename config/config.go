@@ -156,8 +156,13 @@ func (l *Loader) ReadFile(path string) error {
 	return nil
 }
 
-// BindFlag makes a command-line flag override key.
+// BindFlag makes a command-line flag override key. A flag the user did not
+// set is not bound: viper would otherwise fall back to the flag's default and
+// let it beat the file and the environment.
 func (l *Loader) BindFlag(key string, f *pflag.Flag) error {
+	if f == nil || !f.Changed {
+		return nil
+	}
 	if err := l.v.BindPFlag(key, f); err != nil {
 		return fmt.Errorf("config: binding --%s to %s: %w", f.Name, key, err)
 	}

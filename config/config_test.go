@@ -159,3 +159,26 @@ func TestMissingFileNamed(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+// An unset flag with a default (seed 0) must not make the run reproducible.
+func TestUnsetFlagDoesNotOverride(t *testing.T) {
+	l := NewLoader()
+	if err := l.ReadFile("quickstart"); err != nil {
+		t.Fatal(err)
+	}
+	fs := pflag.NewFlagSet("t", pflag.ContinueOnError)
+	fs.Uint64("seed", 0, "")
+	if err := fs.Parse(nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.BindFlag("seed", fs.Lookup("seed")); err != nil {
+		t.Fatal(err)
+	}
+	c, err := l.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Seed != nil {
+		t.Fatalf("seed set to %d by an unset flag", *c.Seed)
+	}
+}

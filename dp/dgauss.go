@@ -71,7 +71,10 @@ func NewDiscreteGaussian(sigma float64) (*DiscreteGaussian, error) {
 	// Gaussian integral: 2 * sum_{z>tail} rho(z) / Z <= 2 * sigma*sqrt(pi/2) * erfc((tail)/(sigma sqrt2)) / Z.
 	z, _ := total.Float64()
 	tailMass := 2 * sigma * math.Sqrt(math.Pi/2) * math.Erfc(float64(tail)/(sigma*math.Sqrt2)) / z
-	rounding := float64(len(cdf)+1) * math.Ldexp(1, -63)
+	// Each flooring moves a probability by less than 2^-64, and the total
+	// variation is half the sum of those moves over the len(cdf) outcomes:
+	// below len*2^-65. We claim len*2^-64, a margin for the 256-bit sums.
+	rounding := float64(len(cdf)) * math.Ldexp(1, -64)
 	return &DiscreteGaussian{Sigma: sigma, Tail: tail, CDF: cdf, Distance: tailMass + rounding}, nil
 }
 

@@ -91,10 +91,12 @@ func (p *PoissonSampler) Sample(words []uint64) Batch {
 }
 
 // TableDistance bounds the total-variation distance between one slot's table
-// gap and the exact geometric gap with rate Q/2^64 (each threshold is within
-// 2^-64 + 2^-127 rows of the exact survival probability).
+// gap and the exact geometric gap with rate Q/2^64: each threshold is within
+// 2^-64 (flooring) plus k*2^-128 (the 128-bit recurrence) of the exact
+// survival probability, so each of the len+1 outcome probabilities moves by
+// less than 2^-63 and the distance, half the sum, is below (len+1)*2^-64.
 func (p *PoissonSampler) TableDistance() float64 {
-	return float64(len(p.Thresholds)+1) * math.Ldexp(1, -63)
+	return float64(len(p.Thresholds)+1) * math.Ldexp(1, -64)
 }
 
 // BinomialTail is P(Binomial(n, q) > k), computed in log space.

@@ -65,4 +65,3 @@ func Baseline(ctx context.Context, s Setup) (float64, error) {
 	}
 	return fraction(preds, ds.Test.Y), nil
 }
-
