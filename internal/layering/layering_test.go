@@ -1,0 +1,41 @@
+// Package layering guards the direction of dependencies: data flows from
+// datasets to the chain, and lower layers never import upper ones.
+package layering
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+func deps(t *testing.T, pkg string) []string {
+	t.Helper()
+	out, err := exec.Command("go", "list", "-deps", "github.com/zkdp/zkdp/"+pkg).Output()
+	if err != nil {
+		t.Fatalf("go list -deps %s: %v", pkg, err)
+	}
+	return strings.Fields(string(out))
+}
+
+func TestLayering(t *testing.T) {
+	forbidden := map[string][]string{
+		// The arithmetic, commitments, sampling and data know nothing of
+		// Gorgonia, the EVM or the CLI.
+		"commit":     {"gorgonia.org/", "github.com/ethereum/", "github.com/zkdp/zkdp/trainer", "github.com/zkdp/zkdp/cli"},
+		"fixedpoint": {"gorgonia.org/", "github.com/ethereum/", "github.com/zkdp/zkdp/trainer", "github.com/zkdp/zkdp/data"},
+		"dp":         {"gorgonia.org/", "github.com/ethereum/", "github.com/zkdp/zkdp/trainer", "github.com/zkdp/zkdp/data"},
+		"data":       {"gorgonia.org/", "github.com/ethereum/", "github.com/zkdp/zkdp/trainer", "github.com/zkdp/zkdp/dp"},
+		"run":        {"gorgonia.org/", "github.com/ethereum/", "github.com/zkdp/zkdp/trainer"},
+		// The trainer uses no proof-system backend.
+		"trainer": {"github.com/consensys/gnark/backend", "github.com/ethereum/", "github.com/zkdp/zkdp/cli"},
+	}
+	for pkg, bad := range forbidden {
+		for _, d := range deps(t, pkg) {
+			for _, prefix := range bad {
+				if strings.HasPrefix(d, prefix) {
+					t.Errorf("%s depends on %s", pkg, d)
+				}
+			}
+		}
+	}
+}
