@@ -34,6 +34,19 @@ func benchSeeds(b *testing.B) []uint64 {
 	return out
 }
 
+func loadShipped(b *testing.B, name string) config.Config {
+	b.Helper()
+	l := config.NewLoader()
+	if err := l.ReadFile(name); err != nil {
+		b.Fatal(err)
+	}
+	cfg, err := l.Load()
+	if err != nil {
+		b.Fatal(err)
+	}
+	return cfg
+}
+
 // BenchmarkAccuracy trains every shipped config once per seed (the seed fixes
 // the split, the initialization, the PRF seed and the beacon) and reports the
 // mean test accuracy of the released quantized model, of the float reference
@@ -43,14 +56,7 @@ func benchSeeds(b *testing.B) []uint64 {
 func BenchmarkAccuracy(b *testing.B) {
 	for _, name := range configs.Names() {
 		b.Run(name, func(b *testing.B) {
-			l := config.NewLoader()
-			if err := l.ReadFile(name); err != nil {
-				b.Fatal(err)
-			}
-			cfg, err := l.Load()
-			if err != nil {
-				b.Fatal(err)
-			}
+			cfg := loadShipped(b, name)
 			seeds := benchSeeds(b)
 			for range b.N {
 				var q, f, base, eps, delta float64
@@ -95,14 +101,7 @@ func BenchmarkAccuracy(b *testing.B) {
 func BenchmarkTrain20Steps(b *testing.B) {
 	for _, name := range configs.Names() {
 		b.Run(name, func(b *testing.B) {
-			l := config.NewLoader()
-			if err := l.ReadFile(name); err != nil {
-				b.Fatal(err)
-			}
-			cfg, err := l.Load()
-			if err != nil {
-				b.Fatal(err)
-			}
+			cfg := loadShipped(b, name)
 			ds, err := data.Load(cfg.Data, 1)
 			if err != nil {
 				b.Fatal(err)
@@ -118,4 +117,3 @@ func BenchmarkTrain20Steps(b *testing.B) {
 		})
 	}
 }
-

@@ -3,48 +3,19 @@ package data
 import (
 	"errors"
 	"fmt"
-	"math"
 	"runtime"
 	"sync"
 
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 
 	"github.com/zkdp/zkdp/commit"
+	"github.com/zkdp/zkdp/fixedpoint"
 )
 
-// Quantization errors.
-var (
-	ErrFracBits   = errors.New("data: fractional bits out of range")
-	ErrOutOfRange = errors.New("data: value out of int64 range after scaling")
-	ErrShape      = errors.New("data: ragged or mismatched split")
-)
+// ErrShape is returned for a ragged split.
+var ErrShape = errors.New("data: ragged or mismatched split")
 
-// MaxFracBits bounds Quantize's fracBits: 2^62 still fits an int64 with room
-// for the sign, and anything larger cannot hold a value of magnitude 1.
-const MaxFracBits = 62
-
-// twoTo63 is 2^63, the first float64 outside int64.
-const twoTo63 = float64(1 << 63)
-
-// Quantize returns x*2^fracBits rounded to the nearest integer, ties away
-// from zero (so -0.5 ulp and +0.5 ulp round symmetrically). It fails on NaN,
-// ±Inf, fracBits > MaxFracBits and results outside int64.
-func Quantize(x float64, fracBits uint) (int64, error) {
-	if fracBits > MaxFracBits {
-		return 0, fmt.Errorf("%w: %d > %d", ErrFracBits, fracBits, MaxFracBits)
-	}
-	if !isFinite(x) {
-		return 0, fmt.Errorf("data: quantize %v: %w", x, ErrNotFinite)
-	}
-	// Scaling by a power of two is exact, so the only rounding is math.Round's.
-	r := math.Round(math.Ldexp(x, int(fracBits)))
-	if r < -twoTo63 || r >= twoTo63 {
-		return 0, fmt.Errorf("%w: %v * 2^%d", ErrOutOfRange, x, fracBits)
-	}
-	return int64(r), nil
-}
-
-// Quantized is a split in fixed point: X[i][j] = Quantize(split.X[i][j], FracBits).
+// Quantized is a split in fixed point: X[i][j] = fixedpoint.Quantize(split.X[i][j], FracBits).
 type Quantized struct {
 	X        [][]int64
 	Y        []int
@@ -65,7 +36,7 @@ func QuantizeSplit(s Split, fracBits uint) (*Quantized, error) {
 		q.X[i] = make([]int64, len(row))
 		for j, v := range row {
 			var err error
-			if q.X[i][j], err = Quantize(v, fracBits); err != nil {
+			if q.X[i][j], err = fixedpoint.Quantize(v, fracBits); err != nil {
 				return nil, fmt.Errorf("data: row %d feature %d: %w", i, j, err)
 			}
 		}

@@ -63,16 +63,42 @@ func (f Format) Validate() error {
 // One is the fixed-point 1.0.
 func (f Format) One() int64 { return 1 << f.FracBits }
 
-// Quantize is round(x * 2^f), ties away from zero, checked against |q| < 2^bits.
-func (f Format) Quantize(x float64, bits uint) (int64, error) {
+// MaxFracBits bounds Quantize's fracBits: 2^62 still fits an int64 with room
+// for the sign.
+const MaxFracBits = 62
+
+// twoTo63 is 2^63, the first float64 outside int64.
+const twoTo63 = float64(1 << 63)
+
+// Quantize is the one rule from reals to fixed point: x*2^fracBits rounded to
+// the nearest integer, ties away from zero (so -0.5 ulp and +0.5 ulp round
+// symmetrically). It fails on NaN, ±Inf (ErrDomain), fracBits > MaxFracBits
+// (ErrFormat) and results outside int64 (ErrOverflow).
+func Quantize(x float64, fracBits uint) (int64, error) {
+	if fracBits > MaxFracBits {
+		return 0, fmt.Errorf("%w: %d fractional bits > %d", ErrFormat, fracBits, MaxFracBits)
+	}
 	if math.IsNaN(x) || math.IsInf(x, 0) {
 		return 0, fmt.Errorf("%w: cannot quantize %v", ErrDomain, x)
 	}
-	r := math.Round(x * float64(f.One()))
-	if math.Abs(r) >= math.Ldexp(1, int(bits)) {
-		return 0, fmt.Errorf("%w: %v needs more than %d bits at %d fractional bits", ErrOverflow, x, bits, f.FracBits)
+	// Scaling by a power of two is exact, so the only rounding is math.Round's.
+	r := math.Round(math.Ldexp(x, int(fracBits)))
+	if r < -twoTo63 || r >= twoTo63 {
+		return 0, fmt.Errorf("%w: %v * 2^%d is outside int64", ErrOverflow, x, fracBits)
 	}
 	return int64(r), nil
+}
+
+// Quantize is Quantize at the format's fractional bits, checked against |q| < 2^bits.
+func (f Format) Quantize(x float64, bits uint) (int64, error) {
+	r, err := Quantize(x, f.FracBits)
+	if err != nil {
+		return 0, err
+	}
+	if r <= -(1<<bits) || r >= 1<<bits {
+		return 0, fmt.Errorf("%w: %v needs more than %d bits at %d fractional bits", ErrOverflow, x, bits, f.FracBits)
+	}
+	return r, nil
 }
 
 // Float is the real number a raw value stands for.
