@@ -24,7 +24,8 @@ type Params struct {
 	NoiseMultiplier float64               `json:"noise_multiplier"`
 	ClipNorm        float64               `json:"clip_norm"`
 	LearningRate    float64               `json:"learning_rate"`
-	Delta           float64               `json:"delta"` // the accountant's target
+	Delta           float64               `json:"delta"`            // the configured delta; the claim never exceeds it
+	DeltaAccountant float64               `json:"delta_accountant"` // the part the accountant runs at; the rest covers the samplers
 	Accountant      string                `json:"accountant"`
 	Step            fixedpoint.StepParams `json:"fixed_point"`
 	NoiseScale      float64               `json:"noise_scale_lattice"` // sigma * 2^lattice_bits

@@ -20,8 +20,9 @@ import (
 // ErrPrivacy is returned when the requested privacy cannot be met.
 var ErrPrivacy = errors.New("trainer: privacy budget cannot be met")
 
-// samplerShare is the part of delta reserved for the samplers' distance from
-// the ideal mechanism (tables, tail cut, batch padding).
+// samplerShare is the part of delta first reserved for the samplers'
+// distance from the ideal mechanism (tables, tail cut, batch padding); a run
+// whose samplers need more reserves more (see makePlan).
 const samplerShare = 1e-2
 
 // Setup is everything a training run starts from.
@@ -83,39 +84,54 @@ type Result struct {
 
 // plan is the public parameters derived before any private computation.
 type plan struct {
-	sigma    float64
-	privacy  Privacy
-	sampler  *dp.PoissonSampler
-	noise    *dp.DiscreteGaussian
-	step     fixedpoint.StepParams
-	maxBatch int
+	noiseMultiplier float64
+	privacy         Privacy
+	sampler         *dp.PoissonSampler
+	noise           *dp.DiscreteGaussian
+	step            fixedpoint.StepParams
+	maxBatch        int
 }
 
 func makePlan(cfg Config, f fixedpoint.Format, rows int, nParams int) (*plan, error) {
-	sigma, calibrated := cfg.NoiseMultiplier, false
-	if sigma == 0 {
-		s, err := dp.CalibrateNoise(dp.Accountant(cfg.Accountant), cfg.SamplingRate, cfg.Steps, cfg.Delta*(1-samplerShare), cfg.Epsilon)
-		if err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrPrivacy, err)
-		}
-		sigma, calibrated = s, true
-	}
 	maxBatch := cfg.MaxBatch
 	if maxBatch == 0 {
 		maxBatch = dp.MaxBatchFor(rows, cfg.SamplingRate, cfg.Steps, cfg.Delta*samplerShare/100)
 	}
-	m := Mechanism{Rows: rows, Params: nParams, SamplingRate: cfg.SamplingRate, NoiseMultiplier: sigma,
+	m := Mechanism{Rows: rows, Params: nParams, SamplingRate: cfg.SamplingRate, NoiseMultiplier: cfg.NoiseMultiplier,
 		Steps: cfg.Steps, MaxBatch: maxBatch, Delta: cfg.Delta, Accountant: cfg.Accountant, LatticeBits: f.LatticeBits}
-	p, err := m.plan()
-	if err != nil {
-		return nil, err
+	// Reserve part of delta for the samplers; if their distance needs more
+	// (long runs with many parameters), reserve twice what they need and
+	// recalibrate. The split is public (params.delta_accountant).
+	share := samplerShare
+	for range 4 {
+		m.DeltaAccountant = cfg.Delta * (1 - share)
+		calibrated := false
+		if cfg.NoiseMultiplier == 0 {
+			s, err := dp.CalibrateNoise(dp.Accountant(cfg.Accountant), cfg.SamplingRate, cfg.Steps, m.DeltaAccountant, cfg.Epsilon)
+			if err != nil {
+				return nil, fmt.Errorf("%w: %w", ErrPrivacy, err)
+			}
+			m.NoiseMultiplier, calibrated = s, true
+		}
+		p, err := m.plan()
+		if errors.Is(err, errSamplerShare) && share < 0.5 {
+			share = min(0.5, 2*(p.privacy.Delta-m.DeltaAccountant)/cfg.Delta)
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		p.privacy.Calibrated = calibrated
+		if p.step, err = fixedpoint.NewStepParams(f, cfg.ClipNorm, cfg.LearningRate, cfg.SamplingRate*float64(rows), p.noise.Bits()); err != nil {
+			return nil, fmt.Errorf("trainer: %w", err)
+		}
+		return p, nil
 	}
-	p.privacy.Calibrated = calibrated
-	if p.step, err = fixedpoint.NewStepParams(f, cfg.ClipNorm, cfg.LearningRate, cfg.SamplingRate*float64(rows), p.noise.Bits()); err != nil {
-		return nil, fmt.Errorf("trainer: %w", err)
-	}
-	return p, nil
+	return nil, fmt.Errorf("%w: the samplers' distance from the ideal mechanism needs more than half of delta", ErrPrivacy)
 }
+
+// errSamplerShare says the samplers need a larger part of delta.
+var errSamplerShare = errors.New("trainer: the samplers' distance exceeds the part of delta reserved for it")
 
 // Mechanism is the public description of a run's privacy mechanism: all that
 // epsilon and delta depend on.
@@ -125,6 +141,7 @@ type Mechanism struct {
 	NoiseMultiplier float64
 	Steps, MaxBatch int
 	Delta           float64 // the configured delta; the claimed delta never exceeds it
+	DeltaAccountant float64 // the part of Delta the accountant runs at; the rest covers the samplers
 	Accountant      string
 	LatticeBits     uint
 }
@@ -133,11 +150,11 @@ type Mechanism struct {
 func MechanismOf(p run.Params) Mechanism {
 	return Mechanism{Rows: p.Rows, Params: fixedpoint.NumParams(p.Widths), SamplingRate: p.SamplingRate,
 		NoiseMultiplier: p.NoiseMultiplier, Steps: p.Steps, MaxBatch: p.MaxBatch, Delta: p.Delta,
-		Accountant: p.Accountant, LatticeBits: p.Step.LatticeBits}
+		DeltaAccountant: p.DeltaAccountant, Accountant: p.Accountant, LatticeBits: p.Step.LatticeBits}
 }
 
 // Privacy recomputes the guarantee from public parameters only: the
-// accountant runs at delta*(1-1e-2), and the samplers' total-variation
+// accountant runs at DeltaAccountant, and the samplers' total-variation
 // distance from the ideal mechanism (noise table precision and tail cut,
 // Poisson table precision, padding overflow) is added as (1+e^eps)*tv.
 func (m Mechanism) Privacy() (Privacy, error) {
@@ -150,12 +167,12 @@ func (m Mechanism) Privacy() (Privacy, error) {
 
 func (m Mechanism) plan() (*plan, error) {
 	acc := dp.Accountant(m.Accountant)
-	deltaAcc := m.Delta * (1 - samplerShare)
+	deltaAcc := m.DeltaAccountant
 	g, err := dp.Epsilon(acc, []dp.Segment{{SamplingRate: m.SamplingRate, NoiseMultiplier: m.NoiseMultiplier, Steps: m.Steps}}, deltaAcc)
 	if err != nil {
 		return nil, fmt.Errorf("trainer: accountant: %w", err)
 	}
-	p := &plan{sigma: m.NoiseMultiplier, maxBatch: m.MaxBatch}
+	p := &plan{noiseMultiplier: m.NoiseMultiplier, maxBatch: m.MaxBatch}
 	if p.sampler, err = dp.NewPoissonSampler(m.Rows, m.SamplingRate, m.MaxBatch); err != nil {
 		return nil, fmt.Errorf("trainer: %w", err)
 	}
@@ -166,12 +183,12 @@ func (m Mechanism) plan() (*plan, error) {
 		float64(m.MaxBatch+1)*p.sampler.TableDistance() +
 		dp.BinomialTail(m.Rows, m.SamplingRate, m.MaxBatch))
 	total := dp.AdjustDelta(g.Epsilon, deltaAcc, tv)
-	if total > m.Delta {
-		return nil, fmt.Errorf("%w: the samplers' distance %.3g makes delta %.3g exceed %.3g; raise max_batch", ErrPrivacy, tv, total, m.Delta)
-	}
 	p.privacy = Privacy{
 		Epsilon: g.Epsilon, Delta: total, DeltaAccountant: deltaAcc, DeltaSampler: total - deltaAcc,
 		SamplerDistance: tv, Order: g.Order, Accountant: m.Accountant,
+	}
+	if total > m.Delta {
+		return p, fmt.Errorf("%w: %w: distance %.3g makes delta %.3g exceed %.3g", ErrPrivacy, errSamplerShare, tv, total, m.Delta)
 	}
 	return p, nil
 }
@@ -237,7 +254,7 @@ func Train(ctx context.Context, s Setup, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	log.Info("plan", "rows", rows, "params", nParams, "sigma", p.sigma, "epsilon", p.privacy.Epsilon,
+	log.Info("plan", "rows", rows, "params", nParams, "sigma", p.noiseMultiplier, "epsilon", p.privacy.Epsilon,
 		"delta", p.privacy.Delta, "max_batch", p.maxBatch, "noise_scale", p.noise.Sigma)
 
 	flat, err := initialModel(widths, f, cfg.InitScale, s.InitSeed)
@@ -251,8 +268,9 @@ func Train(ctx context.Context, s Setup, opts Options) (*Result, error) {
 	params := run.Params{
 		Version: run.CurrentVersion, Dataset: ds.Name, Rows: rows, Features: len(ds.Features), Classes: len(ds.Classes),
 		Widths: widths, Steps: cfg.Steps, SamplingRate: cfg.SamplingRate, ExpectedBatch: cfg.SamplingRate * float64(rows),
-		MaxBatch: p.maxBatch, NoiseMultiplier: p.sigma, ClipNorm: cfg.ClipNorm, LearningRate: cfg.LearningRate,
-		Delta: cfg.Delta, Accountant: cfg.Accountant, Step: p.step, NoiseScale: p.noise.Sigma, NoiseTail: p.noise.Tail,
+		MaxBatch: p.maxBatch, NoiseMultiplier: p.noiseMultiplier, ClipNorm: cfg.ClipNorm, LearningRate: cfg.LearningRate,
+		Delta: cfg.Delta, DeltaAccountant: p.privacy.DeltaAccountant, Accountant: cfg.Accountant, Step: p.step,
+		NoiseScale: p.noise.Sigma, NoiseTail: p.noise.Tail,
 	}
 	paramsHash, err := ParamsHash(params)
 	if err != nil {
@@ -282,7 +300,7 @@ func Train(ctx context.Context, s Setup, opts Options) (*Result, error) {
 		return nil, err
 	}
 	fmodel := toFloat(f, model)
-	epsCurve, err := dp.EpsilonCurve(dp.Accountant(cfg.Accountant), dp.Segment{SamplingRate: cfg.SamplingRate, NoiseMultiplier: p.sigma, Steps: cfg.Steps}, p.privacy.DeltaAccountant)
+	epsCurve, err := dp.EpsilonCurve(dp.Accountant(cfg.Accountant), dp.Segment{SamplingRate: cfg.SamplingRate, NoiseMultiplier: p.noiseMultiplier, Steps: cfg.Steps}, p.privacy.DeltaAccountant)
 	if err != nil {
 		return nil, fmt.Errorf("trainer: epsilon curve: %w", err)
 	}
