@@ -10,6 +10,7 @@ import (
 	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
 
+	"github.com/zkdp/zkdp/dp"
 	"github.com/zkdp/zkdp/metrics"
 	"github.com/zkdp/zkdp/run"
 )
@@ -58,7 +59,7 @@ func (r *Result) Report(model string) Report {
 	}
 	rep.Notes = append(rep.Notes,
 		fmt.Sprintf("delta %.6g = accountant %.6g + (1+e^eps) * %.3g (noise table precision and tail cut at %d sigma, Poisson table precision, padding to %d rows)",
-			r.Privacy.Delta, r.Privacy.DeltaAccountant, r.Privacy.SamplerDistance, 14, r.Params.MaxBatch),
+			r.Privacy.Delta, r.Privacy.DeltaAccountant, r.Privacy.SamplerDistance, dp.TailSigmas, r.Params.MaxBatch),
 		"test accuracy is measured on the test split, outside the privacy guarantee, which covers the training rows only")
 	if !r.Transcript.AuditReady {
 		rep.Notes = append(rep.Notes, "the beacon was drawn by the trainer after the seed: this run is NOT fit for an audit (give a beacon fixed after the seed commitment was published)")
