@@ -20,7 +20,6 @@ type floatNet struct {
 	x, y   *G.Node
 	w      []*G.Node // (in+1) x out per layer
 	deltas []*G.Node // dL/de per layer, batch x out
-	wGrads []*G.Node // dL/dW per layer (the non-private baseline uses them)
 	acts   []G.Value // augmented input of each layer, read during the run
 	loss   G.Value
 }
@@ -75,12 +74,11 @@ func newFloatNet(widths []int, batch int) (*floatNet, error) {
 		return nil, fmt.Errorf("trainer: building the float loss: %w", err)
 	}
 	G.Read(loss, &n.loss)
-	grads, err := G.Grad(loss, append(append([]*G.Node{}, es...), n.w...)...)
+	grads, err := G.Grad(loss, es...)
 	if err != nil {
 		return nil, fmt.Errorf("trainer: differentiating the float loss: %w", err)
 	}
-	n.deltas = grads[:len(es)]
-	n.wGrads = grads[len(es):]
+	n.deltas = grads
 	n.vm = G.NewTapeMachine(g)
 	return n, nil
 }
@@ -177,28 +175,6 @@ func (n *floatNet) clippedSum(xs [][]float64, labels []int, clip float64) ([]flo
 		}
 	}
 	return sum, n.loss.Data().(float64), nil
-}
-
-// weightGradient is the plain (unclipped) summed gradient, flattened like
-// fixedpoint.Model, for the non-private baseline.
-func (n *floatNet) weightGradient(xs [][]float64, labels []int) ([]float64, error) {
-	if err := n.run(xs, labels); err != nil {
-		return nil, err
-	}
-	var out []float64
-	for l := range n.wGrads {
-		in, o := n.widths[l], n.widths[l+1]
-		g := n.wGrads[l].Value().Data().([]float64)
-		for r := range o {
-			for c := range in {
-				out = append(out, g[c*o+r])
-			}
-		}
-		for r := range o {
-			out = append(out, g[in*o+r])
-		}
-	}
-	return out, nil
 }
 
 // predict returns the argmax class of each row, evaluating in chunks of the
