@@ -47,6 +47,24 @@ func loadShipped(b *testing.B, name string) config.Config {
 	return cfg
 }
 
+// seededSetup is the run a benchmark seed stands for: the seed fixes the
+// split, the initialization, the PRF seed and the beacon. adjust, if not
+// nil, may change the loaded dataset first.
+func seededSetup(b *testing.B, cfg config.Config, seed uint64, adjust func(*data.Dataset, uint64)) trainer.Setup {
+	b.Helper()
+	ds, err := data.Load(cfg.Data, seed)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if adjust != nil {
+		adjust(ds, seed)
+	}
+	var beacon fr.Element
+	beacon.SetUint64(seed + 1000)
+	return trainer.Setup{Dataset: ds, Training: cfg.Training, Format: cfg.FixedPoint,
+		Seed: dp.SeedFromUint64(seed), Beacon: beacon, BeaconGiven: true, InitSeed: seed}
+}
+
 // BenchmarkAccuracy trains every shipped config once per seed (the seed fixes
 // the split, the initialization, the PRF seed and the beacon) and reports the
 // mean test accuracy of the released quantized model, of the float reference
@@ -61,14 +79,7 @@ func BenchmarkAccuracy(b *testing.B) {
 			for range b.N {
 				var q, f, base, eps, delta float64
 				for _, seed := range seeds {
-					ds, err := data.Load(cfg.Data, seed)
-					if err != nil {
-						b.Fatal(err)
-					}
-					var beacon fr.Element
-					beacon.SetUint64(seed + 1000)
-					s := trainer.Setup{Dataset: ds, Training: cfg.Training, Format: cfg.FixedPoint,
-						Seed: dp.SeedFromUint64(seed), Beacon: beacon, BeaconGiven: true, InitSeed: seed}
+					s := seededSetup(b, cfg, seed, nil)
 					res, err := trainer.Train(context.Background(), s, trainer.Options{})
 					if err != nil {
 						b.Fatal(err)

@@ -5,11 +5,8 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
-
 	"github.com/zkdp/zkdp/configs"
 	"github.com/zkdp/zkdp/data"
-	"github.com/zkdp/zkdp/dp"
 	"github.com/zkdp/zkdp/trainer"
 )
 
@@ -44,15 +41,7 @@ func BenchmarkValidation(b *testing.B) {
 			for range b.N {
 				sum := 0.0
 				for _, seed := range seeds {
-					ds, err := data.Load(cfg.Data, seed)
-					if err != nil {
-						b.Fatal(err)
-					}
-					holdout(ds, seed)
-					var beacon fr.Element
-					beacon.SetUint64(seed + 1000)
-					res, err := trainer.Train(context.Background(), trainer.Setup{Dataset: ds, Training: cfg.Training,
-						Format: cfg.FixedPoint, Seed: dp.SeedFromUint64(seed), Beacon: beacon, BeaconGiven: true, InitSeed: seed}, trainer.Options{})
+					res, err := trainer.Train(context.Background(), seededSetup(b, cfg, seed, holdout), trainer.Options{})
 					if err != nil {
 						b.Fatal(err)
 					}
