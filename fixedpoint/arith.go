@@ -1,7 +1,8 @@
 package fixedpoint
 
 // Arith is the arithmetic the quantized step is written against. Bounds are in
-// bits: a result r must satisfy |r| < 2^bits (0 <= r < 2^bits where stated).
+// bits: a result r must satisfy -2^bits <= r < 2^bits (0 <= r < 2^bits where
+// stated).
 // An implementation either checks them (Native) or constrains them (circuits).
 type Arith[V any] interface {
 	// Const embeds a public constant.
@@ -12,8 +13,8 @@ type Arith[V any] interface {
 	Mul(a, b V) V
 	// Rescale is floor(v / 2^shift), with |result| < 2^bits.
 	Rescale(v V, shift uint, bits uint) V
-	// Div is floor(n / d) for 0 <= n and 0 < d < 2^bits(d), with 0 <= result < 2^bits.
-	Div(n, d V, bits uint) V
+	// Div is floor(n / d) for 0 <= n and 0 < d < 2^dBits, with 0 <= result < 2^qBits.
+	Div(n, d V, qBits, dBits uint) V
 	// CeilSqrt is the least s >= 0 with s*s >= n, for 0 <= n < 2^bits.
 	CeilSqrt(n V, bits uint) V
 	// IsNegative is 1 if v < 0 and 0 otherwise, for |v| < 2^bits.

@@ -11,7 +11,7 @@
 //
 // A real number r is held as the integer round(r * 2^f) for f = Format.FracBits
 // (a field element inside circuits, an int64 natively). Every value has a
-// declared bound, given in bits: |v| < 2^bits. The native execution stops with
+// declared bound, given in bits: -2^bits <= v < 2^bits (two's complement). The native execution stops with
 // an error (ErrOverflow) when a bound is broken; the circuit range-checks the
 // same bound. Nothing wraps silently.
 //

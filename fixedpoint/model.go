@@ -138,7 +138,8 @@ func Softmax[V any](a Arith[V], f Format, logits []V) []V {
 	}
 	p := make([]V, len(logits))
 	for k := range e {
-		p[k] = a.Div(a.Mul(e[k], a.Const(f.One())), sum, f.FracBits+1)
+		// sum <= len(logits) * 2^f since every e_k <= 1.
+		p[k] = a.Div(a.Mul(e[k], a.Const(f.One())), sum, f.FracBits+1, bitsFor(len(logits), f.FracBits+1))
 	}
 	return p
 }

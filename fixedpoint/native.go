@@ -36,7 +36,7 @@ func within(v int64, b uint) bool {
 		return true
 	}
 	lim := int64(1) << b
-	return v > -lim && v < lim
+	return v >= -lim && v < lim
 }
 
 func (n *Native) Const(c int64) int64 { return c }
@@ -85,13 +85,16 @@ func (n *Native) Rescale(v int64, shift uint, b uint) int64 {
 	return r
 }
 
-func (n *Native) Div(num, d int64, b uint) int64 {
+func (n *Native) Div(num, d int64, qBits, dBits uint) int64 {
 	if num < 0 || d <= 0 {
 		return n.fail(fmt.Errorf("%w: floor(%d / %d)", ErrDomain, num, d))
 	}
+	if !within(d, dBits) {
+		return n.fail(fmt.Errorf("%w: divisor %d needs more than %d bits", ErrOverflow, d, dBits))
+	}
 	q := num / d
-	if !within(q, b) {
-		return n.fail(fmt.Errorf("%w: quotient %d needs more than %d bits", ErrOverflow, q, b))
+	if !within(q, qBits) {
+		return n.fail(fmt.Errorf("%w: quotient %d needs more than %d bits", ErrOverflow, q, qBits))
 	}
 	return q
 }

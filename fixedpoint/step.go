@@ -41,7 +41,7 @@ func (p StepParams) StepSizeReal() float64 {
 // bitsFor is the number of bits that hold a sum of n terms each below 2^b.
 func bitsFor(n int, b uint) uint { return b + uint(bits.Len(uint(n))) }
 
-// Bound range-checks v: |v| < 2^bits.
+// Bound range-checks v: -2^bits <= v < 2^bits.
 func Bound[V any](a Arith[V], v V, bits uint) V { return a.Rescale(v, 0, bits) }
 
 // ClippedGradient is one example's gradient of the cross-entropy loss at m,
@@ -98,6 +98,7 @@ func ClippedGradient[V any](a Arith[V], p StepParams, m Model[V], x, onehot []V)
 	clip := a.Const(p.ClipNorm)
 	divisor := a.Select(a.IsNegative(a.Sub(total, clip), 2*f.ActBits), clip, total)
 	divisor = a.Mul(divisor, one)
+	divisorBits := 2*f.ActBits + f.FracBits
 	lattice := a.Const(f.LatticeUnits())
 
 	var grad []V
@@ -119,7 +120,7 @@ func ClippedGradient[V any](a Arith[V], p StepParams, m Model[V], x, onehot []V)
 			scaled := a.Mul(absD[k], lattice)
 			row := make([]V, len(acts))
 			for j := range acts {
-				mag := a.Div(a.Mul(scaled, absA[j]), divisor, f.LatticeBits+1)
+				mag := a.Div(a.Mul(scaled, absA[j]), divisor, f.LatticeBits+1, divisorBits)
 				row[j] = a.Select(Xor(a, negD[k], negA[j]), a.Sub(a.Const(0), mag), mag)
 			}
 			wrow[k], bias[k] = row[:len(acts)-1], row[len(acts)-1]

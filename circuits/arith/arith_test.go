@@ -1,0 +1,223 @@
+package arith
+
+import (
+	"math/big"
+	"math/rand/v2"
+	"sync/atomic"
+	"testing"
+
+	"github.com/consensys/gnark-crypto/ecc"
+	"github.com/consensys/gnark/backend"
+	"github.com/consensys/gnark/constraint/solver"
+	"github.com/consensys/gnark/frontend"
+	"github.com/consensys/gnark/frontend/cs/r1cs"
+	"github.com/consensys/gnark/test"
+
+	"github.com/zkdp/zkdp/fixedpoint"
+)
+
+// stepCircuit replays fixedpoint.Step in a circuit: the new weights and the
+// noisy gradient sum are public and must equal the circuit's computation.
+type stepCircuit struct {
+	W     []frontend.Variable
+	X     [][]frontend.Variable
+	Y     [][]frontend.Variable
+	Mask  []frontend.Variable
+	Noise []frontend.Variable
+	Next  []frontend.Variable `gnark:",public"`
+	Sum   []frontend.Variable `gnark:",public"`
+
+	widths []int
+	params fixedpoint.StepParams
+}
+
+func (c *stepCircuit) Define(api frontend.API) error {
+	a := New(api)
+	m, err := fixedpoint.Unflatten(c.widths, c.W)
+	if err != nil {
+		return err
+	}
+	next, sum := fixedpoint.Step[frontend.Variable](a, c.params, m, c.X, c.Y, c.Mask, c.Noise)
+	for i, w := range next.Flatten() {
+		api.AssertIsEqual(w, c.Next[i])
+		api.AssertIsEqual(sum[i], c.Sum[i])
+	}
+	return nil
+}
+
+func vars(v []int64) []frontend.Variable {
+	out := make([]frontend.Variable, len(v))
+	for i, x := range v {
+		out[i] = x
+	}
+	return out
+}
+
+type stepCase struct {
+	widths          []int
+	w, noise        []int64
+	xs, ys          [][]int64
+	mask            []int64
+	next, sum       []int64
+	params          fixedpoint.StepParams
+	batch, features int
+}
+
+func randomStep(t *testing.T, rng *rand.Rand, widths []int, batch int, weightScale float64) stepCase {
+	t.Helper()
+	f := fixedpoint.DefaultFormat()
+	p, err := fixedpoint.NewStepParams(f, []float64{0.05, 0.5, 1, 4}[rng.IntN(4)], 0.5, 8, 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := stepCase{widths: widths, params: p}
+	n := fixedpoint.NumParams(widths)
+	for range n {
+		c.w = append(c.w, int64(rng.NormFloat64()*weightScale*float64(f.One())))
+		c.noise = append(c.noise, int64(rng.NormFloat64()*3000))
+	}
+	k := widths[len(widths)-1]
+	for b := range batch {
+		x := make([]int64, widths[0])
+		for j := range x {
+			x[j] = int64((rng.Float64()*2 - 1) * float64(f.One()))
+		}
+		y := make([]int64, k)
+		y[rng.IntN(k)] = 1
+		c.xs, c.ys = append(c.xs, x), append(c.ys, y)
+		c.mask = append(c.mask, int64(1-b%3/2)) // some padding slots
+	}
+	m, _ := fixedpoint.Unflatten(widths, c.w)
+	nat := &fixedpoint.Native{}
+	next, sum := fixedpoint.Step[int64](nat, p, m, c.xs, c.ys, c.mask, c.noise)
+	if err := nat.Err(); err != nil {
+		t.Fatal(err)
+	}
+	c.next, c.sum = next.Flatten(), sum
+	return c
+}
+
+func (c stepCase) circuit() *stepCircuit {
+	out := &stepCircuit{widths: c.widths, params: c.params,
+		W: make([]frontend.Variable, len(c.w)), Noise: make([]frontend.Variable, len(c.w)),
+		Next: make([]frontend.Variable, len(c.w)), Sum: make([]frontend.Variable, len(c.w)),
+		Mask: make([]frontend.Variable, len(c.xs))}
+	for range c.xs {
+		out.X = append(out.X, make([]frontend.Variable, c.widths[0]))
+		out.Y = append(out.Y, make([]frontend.Variable, c.widths[len(c.widths)-1]))
+	}
+	return out
+}
+
+func (c stepCase) assignment() *stepCircuit {
+	out := &stepCircuit{W: vars(c.w), Noise: vars(c.noise), Next: vars(c.next), Sum: vars(c.sum), Mask: vars(c.mask)}
+	for i := range c.xs {
+		out.X = append(out.X, vars(c.xs[i]))
+		out.Y = append(out.Y, vars(c.ys[i]))
+	}
+	return out
+}
+
+// The native step and the circuit agree on random inputs: logistic
+// regression and a hidden layer, weights small (little clipping) and large
+// (heavy clipping), with padding slots.
+func TestStepNativeEqualsCircuit(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	for i, widths := range [][]int{{3, 2}, {5, 4}, {4, 3, 3}, {6, 5, 2}} {
+		for _, scale := range []float64{0.05, 2} {
+			c := randomStep(t, rng, widths, 3, scale)
+			if err := test.IsSolved(c.circuit(), c.assignment(), ecc.BN254.ScalarField()); err != nil {
+				t.Fatalf("case %d (widths %v, scale %v): the circuit rejects the native step: %v", i, widths, scale, err)
+			}
+		}
+	}
+}
+
+// Changing any output, or any input with the outputs kept, is rejected; the
+// compiled R1CS is checked too (not only the test engine).
+func TestStepRejectsWrongWitness(t *testing.T) {
+	assert := test.NewAssert(t)
+	rng := rand.New(rand.NewPCG(13, 14))
+	c := randomStep(t, rng, []int{3, 2}, 2, 1)
+	wrongNext := c.assignment()
+	wrongNext.Next[1] = c.next[1] + 1
+	wrongSum := c.assignment()
+	wrongSum.Sum[0] = c.sum[0] - 1
+	wrongNoise := c.assignment()
+	wrongNoise.Noise[2] = c.noise[2] + 1
+	wrongX := c.assignment()
+	wrongX.X[0][1] = c.xs[0][1] + 1000
+	wrongLabel := c.assignment()
+	wrongLabel.Y[0] = vars([]int64{c.ys[0][1], c.ys[0][0]})
+	assert.CheckCircuit(c.circuit(),
+		test.WithValidAssignment(c.assignment()),
+		test.WithInvalidAssignment(wrongNext),
+		test.WithInvalidAssignment(wrongSum),
+		test.WithInvalidAssignment(wrongNoise),
+		test.WithInvalidAssignment(wrongX),
+		test.WithInvalidAssignment(wrongLabel),
+		test.WithCurves(ecc.BN254), test.WithBackends(backend.GROTH16), test.NoProverChecks(), test.NoFuzzing(), test.NoSerializationChecks())
+}
+
+// Every hint is pinned by constraints: a hint that answers off by one (in
+// either direction) makes the honest witness fail to solve.
+func TestHintsAreConstrained(t *testing.T) {
+	rng := rand.New(rand.NewPCG(15, 16))
+	c := randomStep(t, rng, []int{3, 3, 2}, 2, 1)
+	ccs, err := frontend.Compile(ecc.BN254.ScalarField(), r1cs.NewBuilder, c.circuit())
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := frontend.NewWitness(c.assignment(), ecc.BN254.ScalarField())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ccs.IsSolved(w); err != nil {
+		t.Fatalf("honest witness rejected: %v", err)
+	}
+	field := ecc.BN254.ScalarField()
+	for _, h := range []solver.Hint{FloorDivHint, CeilSqrtHint, IsNegativeHint} {
+		for _, delta := range []int64{1, -1} {
+			h, delta := h, delta
+			var calls atomic.Int32
+			wrong := func(f *big.Int, in, out []*big.Int) error {
+				if err := h(f, in, out); err != nil {
+					return err
+				}
+				// Corrupt one call in the middle, first output only.
+				if calls.Add(1) == 3 {
+					out[0].Add(out[0], big.NewInt(delta))
+					out[0].Mod(out[0], field)
+				}
+				return nil
+			}
+			if err := ccs.IsSolved(w, solver.OverrideHint(solver.GetHintID(h), wrong)); err == nil {
+				t.Errorf("%s off by %d was accepted", solver.GetHintName(h), delta)
+			}
+		}
+	}
+}
+
+// Range checks hold on the boundaries of the declared bounds.
+type boundsCircuit struct {
+	V, Q frontend.Variable
+}
+
+func (c *boundsCircuit) Define(api frontend.API) error {
+	a := New(api)
+	api.AssertIsEqual(a.Rescale(c.V, 4, 8), c.Q)
+	return nil
+}
+
+func TestRescaleBounds(t *testing.T) {
+	assert := test.NewAssert(t)
+	// floor(v/16) must lie in [-256, 256).
+	assert.CheckCircuit(&boundsCircuit{},
+		test.WithValidAssignment(&boundsCircuit{V: 255*16 + 15, Q: 255}),
+		test.WithValidAssignment(&boundsCircuit{V: -256 * 16, Q: -256}),
+		test.WithValidAssignment(&boundsCircuit{V: -17, Q: -2}),
+		test.WithInvalidAssignment(&boundsCircuit{V: 256 * 16, Q: 256}),
+		test.WithInvalidAssignment(&boundsCircuit{V: -256*16 - 1, Q: -257}),
+		test.WithInvalidAssignment(&boundsCircuit{V: -17, Q: -1}),
+		test.WithCurves(ecc.BN254), test.WithBackends(backend.GROTH16), test.NoProverChecks(), test.NoFuzzing(), test.NoSerializationChecks())
+}

@@ -1,0 +1,10 @@
+// Package circuits holds zkdp's gnark circuits (Groth16 on BN254). Its
+// subpackages are gadgets in the style of gnark's std library:
+//
+//   - arith: the fixed-point arithmetic of package fixedpoint over
+//     frontend.API, so the quantized step and forward pass that the trainer
+//     runs natively are the code the circuits constrain;
+//
+// The step circuit and the inference circuits are built from them (issues:
+// step proofs, inference proofs).
+package circuits
