@@ -19,9 +19,10 @@
 //
 // Rescaling a product by 2^s is floor division: Rescale(v, s) = floor(v / 2^s),
 // toward minus infinity. Division is floor too: Div(n, d) = floor(n / d) for
-// n >= 0 and d > 0. The only other rounding is clipping, which scales
-// magnitudes: sign(g) * floor(|g| * C / D), so that a clipped vector's norm can
-// never exceed its bound after rounding.
+// n >= 0 and d > 0. There is no other rounding rule. Clipping scales a
+// gradient to norm C_l - ClipMargin(n) lattice units (one division per
+// example, then floors); the margin absorbs the floors, and the clipped norm
+// is then checked exactly: ||g||^2 <= C_l^2 on the quantized values.
 //
 // # Nonlinear functions
 //

@@ -9,8 +9,10 @@ import (
 // One quantized DP-SGD step on a 2-feature, 2-class logistic regression: the
 // native execution checks every bound and reports the first violation. By
 // hand: dz = (0.5, -0.5) and (x, 1) = (1, -0.5, 1), so ||G|| = 0.7071*1.5 =
-// 1.0607 > C = 1 and each entry is scaled by 1024/1.0607 lattice units:
-// 0.5*1*965.4 -> 482; the update is lr/(qN) = 0.25 times 482/1024 -> 7712/2^16.
+// 1.0607 > C = 1, and each entry is scaled to E = 1024 - ClipMargin(6) = 1020
+// lattice units of norm: 0.5*1*1020/1.0607 = 480.8 -> 480, 0.5*(-0.5)*961.6 =
+// -240.4 -> -241 (floor); the update is lr/(qN) = 0.25 times 480/1024 ->
+// 7680/2^16.
 func ExampleStep() {
 	f := fixedpoint.DefaultFormat()
 	p, err := fixedpoint.NewStepParams(f, 1.0, 0.5, 2, 20)
@@ -29,6 +31,6 @@ func ExampleStep() {
 	fmt.Println("new weights:", next.Flatten())
 	// Output:
 	// error: <nil>
-	// clipped gradient sum (lattice units): [482 -241 -482 241 482 -482]
-	// new weights: [-7712 3856 7712 -3856 -7712 7712]
+	// clipped gradient sum (lattice units): [480 -241 -481 240 480 -481]
+	// new weights: [-7680 3856 7696 -3840 -7680 7696]
 }

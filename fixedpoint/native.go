@@ -85,6 +85,21 @@ func (n *Native) Rescale(v int64, shift uint, b uint) int64 {
 	return r
 }
 
+func (n *Native) Floor(v int64, shift uint) int64 { return v >> shift }
+
+// ErrClip is returned when a clipped gradient's norm exceeds the clip norm:
+// the margin covers inputs within [-1, 1], and a hidden layer's activations
+// may be larger.
+var ErrClip = errors.New("fixedpoint: a clipped gradient exceeds the clip norm")
+
+func (n *Native) AssertNonNegative(v int64, b uint) {
+	if v < 0 {
+		n.fail(fmt.Errorf("%w: %d below zero", ErrClip, v))
+	} else if !within(v, b) {
+		n.fail(fmt.Errorf("%w: %d needs more than %d bits", ErrOverflow, v, b))
+	}
+}
+
 func (n *Native) Div(num, d int64, qBits, dBits uint) int64 {
 	if num < 0 || d <= 0 {
 		return n.fail(fmt.Errorf("%w: floor(%d / %d)", ErrDomain, num, d))

@@ -97,31 +97,37 @@ func ClippedGradient[V any](a Arith[V], p StepParams, m Model[V], x, onehot []V)
 	}
 	clip := a.Const(p.ClipNorm)
 	divisor := a.Select(a.IsNegative(a.Sub(total, clip), 2*f.ActBits), clip, total)
-	divisor = a.Mul(divisor, one)
-	divisorBits := 2*f.ActBits + f.FracBits
-	lattice := a.Const(f.LatticeUnits())
+
+	// One division per example: c = floor(E * 2^(f+X) / D), the scale from
+	// gradient units to 2^-e lattice units, with E = C_l - margin. Then per
+	// class v_k = floor(delta_k * c / 2^(f+X-e)) and per entry
+	// g_kj = floor(v_k * a_j / 2^(f+e)): one product and one remainder check.
+	// Each entry is within 1 + |a_j| 2^-e of the exact clipped value, so for
+	// inputs within [-1, 1] the margin keeps the norm at most C_l; the norm is
+	// then checked exactly, whatever the layer.
+	n := 0
+	for l := range L {
+		n += len(deltas[l]) * (len(t.Acts[l]) + 1)
+	}
+	target := a.Const(f.LatticeUnits() - ClipMargin(n))
+	const scaleBits, extraBits = 8, 6 // X and e above
+	factor := a.Div(a.Mul(target, a.Const(1<<(f.FracBits+scaleBits))), divisor,
+		f.LatticeBits+scaleBits+f.FracBits+1, 2*f.ActBits)
 
 	var grad []V
+	sumSq := a.Const(0)
 	for l := range L {
-		absD := make([]V, len(deltas[l]))
-		negD := make([]V, len(deltas[l]))
-		for k, d := range deltas[l] {
-			absD[k], negD[k] = Abs(a, d, f.ActBits+1)
-		}
 		acts := append(append([]V{}, t.Acts[l]...), one)
-		absA := make([]V, len(acts))
-		negA := make([]V, len(acts))
-		for j, v := range acts {
-			absA[j], negA[j] = Abs(a, v, f.ActBits+1)
-		}
-		wrow := make([][]V, len(absD))
-		bias := make([]V, len(absD))
-		for k := range absD {
-			scaled := a.Mul(absD[k], lattice)
+		wrow := make([][]V, len(deltas[l]))
+		bias := make([]V, len(deltas[l]))
+		for k, d := range deltas[l] {
+			v := a.Rescale(a.Mul(d, factor), f.FracBits+scaleBits-extraBits, f.LatticeBits+extraBits+1)
 			row := make([]V, len(acts))
 			for j := range acts {
-				mag := a.Div(a.Mul(scaled, absA[j]), divisor, f.LatticeBits+1, divisorBits)
-				row[j] = a.Select(Xor(a, negD[k], negA[j]), a.Sub(a.Const(0), mag), mag)
+				// |v * a_j| is bounded by v's and a_j's checks: only the
+				// remainder needs one.
+				row[j] = a.Floor(a.Mul(v, acts[j]), f.FracBits+extraBits)
+				sumSq = a.Add(sumSq, a.Mul(row[j], row[j]))
 			}
 			wrow[k], bias[k] = row[:len(acts)-1], row[len(acts)-1]
 		}
@@ -130,7 +136,16 @@ func ClippedGradient[V any](a Arith[V], p StepParams, m Model[V], x, onehot []V)
 		}
 		grad = append(grad, bias...)
 	}
+	// ||g||^2 <= C_l^2, exactly on the quantized values.
+	a.AssertNonNegative(a.Sub(a.Const(f.LatticeUnits()*f.LatticeUnits()), sumSq), 2*f.LatticeBits+1)
 	return grad
+}
+
+// ClipMargin is the number of lattice units kept below the clip norm so that
+// rounding n entries (each by less than 1 + 2^-6 units for inputs in [-1, 1])
+// cannot push a clipped gradient's norm above it: ceil(sqrt(n) * 65/64) + 1.
+func ClipMargin(n int) int64 {
+	return int64(math.Ceil(math.Sqrt(float64(n))*65/64)) + 1
 }
 
 // Step is one quantized DP-SGD update:

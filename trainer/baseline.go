@@ -54,7 +54,7 @@ func Baseline(ctx context.Context, s Setup) (float64, error) {
 			xs[i], ys[i] = ds.Train.X[idx], ds.Train.Y[idx]
 		}
 		net.setWeights(model)
-		grad, _, err := net.clippedSum(xs, ys, cfg.ClipNorm)
+		grad, _, err := net.clippedSum(xs, ys, effectiveClip(cfg.ClipNorm, s.Format, fixedpoint.NumParams(widths)))
 		if err != nil {
 			return 0, err
 		}

@@ -310,6 +310,7 @@ func Train(ctx context.Context, s Setup, opts Options) (*Result, error) {
 		onehots[k][k] = 1
 	}
 	noiseScale := cfg.ClipNorm / float64(f.LatticeUnits())
+	floatClip := effectiveClip(cfg.ClipNorm, f, nParams)
 	stepSize := cfg.LearningRate / (cfg.SamplingRate * float64(rows))
 	evaluate := func(step int, loss float64) error {
 		acc, _ := accuracy(f, model, qtest)
@@ -364,7 +365,7 @@ func Train(ctx context.Context, s Setup, opts Options) (*Result, error) {
 		}
 
 		net.setWeights(fmodel)
-		sum, loss, err := net.clippedSum(fxs, labels, cfg.ClipNorm)
+		sum, loss, err := net.clippedSum(fxs, labels, floatClip)
 		if err != nil {
 			return nil, fmt.Errorf("trainer: float step %d: %w", t, err)
 		}
@@ -425,6 +426,12 @@ func ParamsHash(p run.Params) (fr.Element, error) {
 	}
 	elems = append(elems, commit.FromInt64(int64(len(b))))
 	return commit.Hash(commit.TagParams, elems...), nil
+}
+
+// effectiveClip is the norm the quantized step clips to, C*(C_l - margin)/C_l
+// (the margin absorbs rounding), so the float reference clips alike.
+func effectiveClip(clip float64, f fixedpoint.Format, nParams int) float64 {
+	return clip * float64(f.LatticeUnits()-fixedpoint.ClipMargin(nParams)) / float64(f.LatticeUnits())
 }
 
 func applyFloatUpdate(m []floatLayer, sum []float64, noise []int64, noiseScale, stepSize float64) {

@@ -157,9 +157,9 @@ func TestRunDirectorySeparatesSecrets(t *testing.T) {
 
 // One quantized step against the Gorgonia float reference from the same
 // weights, batch and noise: every parameter agrees within the stated bound,
-// lr/(qN) * C/C_l * |B| * (1 + 2e-3*C_l) + 2 ulp (one lattice unit of
-// clipping rounding and the softmax approximation per example, and the
-// update's rounding).
+// lr/(qN) * C/C_l * |B| * (1 + 2^-6 + 2e-3*C_l) + 2 ulp (per example one
+// lattice unit of floor, the clip scale's rounding and the softmax
+// approximation; then the update's floor).
 func TestQuantizedStepMatchesFloatReference(t *testing.T) {
 	s := smallSetup(t, 7)
 	f := s.Format
@@ -203,14 +203,16 @@ func TestQuantizedStepMatchesFloatReference(t *testing.T) {
 		}
 		fm := toFloat(f, model)
 		net.setWeights(fm)
-		sum, _, err := net.clippedSum(fx, labels, s.Training.ClipNorm)
+		sum, _, err := net.clippedSum(fx, labels, effectiveClip(s.Training.ClipNorm, f, len(res.Model.Weights)))
 		if err != nil {
 			t.Fatal(err)
 		}
 		stepSize := s.Training.LearningRate / (s.Training.SamplingRate * float64(q.Len()))
 		unit := s.Training.ClipNorm / float64(f.LatticeUnits())
 		applyFloatUpdate(fm, sum, noise, unit, stepSize)
-		bound := stepSize*unit*float64(len(xs))*(1+2e-3*float64(f.LatticeUnits())) + 2/float64(f.One())
+		// Per entry: one lattice unit of floor, 2^-6 of the scale's rounding,
+		// and the softmax approximation (2e-3 of C_l); then the update's floor.
+		bound := stepSize*unit*float64(len(xs))*(1+1.0/64+2e-3*float64(f.LatticeUnits())) + 2/float64(f.One())
 		got := next.Flatten()
 		want := flattenFloat(fm)
 		for i := range got {

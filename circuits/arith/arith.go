@@ -7,6 +7,7 @@
 // result comes from a hint and is pinned down by constraints:
 //
 //	Rescale:    v = q*2^s + r,   0 <= r < 2^s,   -2^bits <= q < 2^bits
+//	Floor:      v = q*2^s + r,   0 <= r < 2^s    (v bounded by the caller)
 //	Div:        n = q*d + r,     0 <= r < d,     0 <= q < 2^qBits, d < 2^dBits
 //	CeilSqrt:   (s-1)^2 < n <= s^2,  0 <= s
 //	IsNegative: b*(b-1) = 0,     0 <= v + b*2^bits < 2^bits
@@ -103,6 +104,23 @@ func (a *Arith) Rescale(v frontend.Variable, shift uint, bits uint) frontend.Var
 	a.api.AssertIsEqual(v, a.api.Add(a.api.Mul(q, new(big.Int).Lsh(big.NewInt(1), shift)), r))
 	return q
 }
+
+// Floor is floor(v / 2^shift) for a v whose bounds the caller has already
+// established (|v| far below p): v = q*2^shift + r with 0 <= r < 2^shift pins
+// q down, and q is as bounded as v.
+func (a *Arith) Floor(v frontend.Variable, shift uint) frontend.Variable {
+	out, err := a.api.Compiler().NewHint(FloorDivHint, 2, v, new(big.Int).Lsh(big.NewInt(1), shift))
+	if err != nil {
+		panic(err)
+	}
+	q, r := out[0], out[1]
+	a.check(r, shift)
+	a.api.AssertIsEqual(v, a.api.Add(a.api.Mul(q, new(big.Int).Lsh(big.NewInt(1), shift)), r))
+	return q
+}
+
+// AssertNonNegative requires 0 <= v < 2^bits.
+func (a *Arith) AssertNonNegative(v frontend.Variable, bits uint) { a.check(v, bits) }
 
 // checkSigned enforces -2^bits <= v < 2^bits: v + 2^bits in [0, 2^(bits+1)).
 func (a *Arith) checkSigned(v frontend.Variable, bits uint) {
