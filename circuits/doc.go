@@ -4,6 +4,8 @@
 //   - arith: the fixed-point arithmetic of package fixedpoint over
 //     frontend.API, so the quantized step and forward pass that the trainer
 //     runs natively are the code the circuits constrain;
+//   - commitment: in-circuit HashPacked, Merkle openings and dataset leaves,
+//     replaying package commit;
 //
 // The step circuit and the inference circuits are built from them (issues:
 // step proofs, inference proofs).

@@ -1,0 +1,62 @@
+package commitment_test
+
+import (
+	"fmt"
+	"math/big"
+
+	"github.com/consensys/gnark-crypto/ecc"
+	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
+	"github.com/consensys/gnark/frontend"
+	"github.com/consensys/gnark/test"
+
+	"github.com/zkdp/zkdp/circuits/commitment"
+	"github.com/zkdp/zkdp/commit"
+)
+
+// openRow proves that a quantized row (features and label) is a leaf of the
+// dataset committed to by the public root.
+type openRow struct {
+	X     [2]frontend.Variable
+	Label frontend.Variable
+	Index frontend.Variable
+	Path  [2]frontend.Variable
+	Root  frontend.Variable `gnark:",public"`
+}
+
+func (c *openRow) Define(api frontend.API) error {
+	// LeafOf range-checks the row, so X is bounded by 2^(16+1) from here on.
+	leaf := commitment.LeafOf(api, c.X[:], c.Label, 16)
+	commitment.VerifyMembership(api, c.Root, leaf, c.Index, c.Path[:])
+	return nil
+}
+
+func field(e fr.Element) *big.Int {
+	var b big.Int
+	e.BigInt(&b)
+	return &b
+}
+
+// A row of a three-row dataset opened in-circuit against the native root.
+func ExampleVerifyMembership() {
+	rows := [][]int64{{65536, -3, 1}, {0, 12, 0}, {7, -7, 1}} // two features, then the label
+	leaves := make([]fr.Element, len(rows))
+	for i, r := range rows {
+		leaves[i], _ = commit.HashPacked(commit.TagLeaf, r, 17)
+	}
+	tree, _ := commit.NewMerkleTree(leaves)
+	path, _ := tree.Path(2)
+
+	w := &openRow{
+		X:     [2]frontend.Variable{7, field(commit.FromInt64(-7))},
+		Label: 1,
+		Index: 2,
+		Path:  [2]frontend.Variable{field(path[0]), field(path[1])},
+		Root:  field(tree.Root()),
+	}
+	fmt.Println("opens:", test.IsSolved(&openRow{}, w, ecc.BN254.ScalarField()) == nil)
+	w.Label = 0
+	fmt.Println("with another label:", test.IsSolved(&openRow{}, w, ecc.BN254.ScalarField()) == nil)
+	// Output:
+	// opens: true
+	// with another label: false
+}
