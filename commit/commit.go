@@ -119,7 +119,8 @@ var ErrPackRange = errors.New("commit: value outside its packing range")
 // packedBits is the room used in each field element: below 2^248 < p.
 const packedBits = 248
 
-// Pack packs signed values with |v| < 2^bits into field elements, as many
+// Pack packs signed values with -2^bits <= v < 2^bits (the two's-complement
+// range every fixed-point bound uses) into field elements, as many
 // slots of bits+1 bits as fit in 248 bits; each slot holds v + 2^bits, so it
 // is non-negative. A circuit unpacks with one range check per slot, which it
 // needs anyway to bound the values.
@@ -137,7 +138,7 @@ func Pack(vals []int64, bits uint) ([]fr.Element, error) {
 		// Horner from the last slot, so slot 0 is the lowest bits.
 		for i := min(start+per, len(vals)) - 1; i >= start; i-- {
 			v := vals[i]
-			if v <= -lim || v >= lim {
+			if v < -lim || v >= lim {
 				return nil, fmt.Errorf("%w: value %d at %d needs more than %d bits", ErrPackRange, v, i, bits)
 			}
 			slot.SetUint64(uint64(v + lim))

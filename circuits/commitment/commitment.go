@@ -68,9 +68,7 @@ func Node(api frontend.API, left, right frontend.Variable) frontend.Variable {
 // Without it a slot could carry into its neighbour and one packed element
 // would open to several vectors. Callers get this bound for free and may rely
 // on it in the arithmetic that uses vals (e.g. |v| <= 2^bits before a
-// product). The bound admits v = -2^bits, which commit.Pack rejects; the
-// packing stays injective on the wider range, so such a witness only opens a
-// commitment the native code can never have produced.
+// product). It is the same two's-complement range commit.Pack accepts.
 //
 // Pack panics (at compile time) if bits is outside [MinBits, MaxBits].
 func Pack(api frontend.API, vals []frontend.Variable, bits uint) []frontend.Variable {

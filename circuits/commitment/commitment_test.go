@@ -218,9 +218,8 @@ func TestHashPackedAliasing(t *testing.T) {
 		opts(test.WithValidAssignment(honest), test.WithValidAssignment(alias))...)
 }
 
-// TestHashPackedLowerEdge pins the documented bound: -2^bits is inside the
-// circuit's range (slot 0) although commit.Pack rejects it, and -2^bits - 1
-// is not.
+// TestHashPackedLowerEdge pins the bound shared with commit.Pack: -2^bits is
+// inside the range (slot 0) and -2^bits - 1 is not.
 func TestHashPackedLowerEdge(t *testing.T) {
 	assert := test.NewAssert(t)
 	const bits = 22
@@ -228,8 +227,9 @@ func TestHashPackedLowerEdge(t *testing.T) {
 	edge := packedAssignment(t, commit.TagModel, []int64{5, 0, 9}, bits)
 	edge.Vals[1] = fe(-(1 << bits))
 	edge.Digest = feOf(loosePacked(commit.TagModel, bigs(vals), bits))
-	if _, err := commit.HashPacked(commit.TagModel, vals, bits); err == nil {
-		t.Fatal("commit.HashPacked accepted -2^bits")
+	native, err := commit.HashPacked(commit.TagModel, vals, bits)
+	if err != nil || feOf(native).Cmp(edge.Digest.(*big.Int)) != 0 {
+		t.Fatalf("commit.HashPacked disagrees at -2^bits: %v", err)
 	}
 	below := packedAssignment(t, commit.TagModel, []int64{5, 0, 9}, bits)
 	below.Vals[1] = fe(-(1 << bits) - 1)
