@@ -1,0 +1,59 @@
+package sampling
+
+import (
+	"math/big"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/consensys/gnark-crypto/ecc"
+	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
+	"github.com/consensys/gnark/constraint/solver"
+	"github.com/consensys/gnark/frontend"
+	"github.com/consensys/gnark/test"
+)
+
+// randElement is a reproducible pseudo-random field element.
+func randElement(rng *rand.Rand) fr.Element {
+	var b [fr.Bytes]byte
+	for i := range b {
+		b[i] = byte(rng.Uint32())
+	}
+	var e fr.Element
+	e.SetBytes(b[:]) // reduces modulo p
+	return e
+}
+
+// checkOpts are the options of every CheckCircuit here: BN254, solver only.
+func checkOpts(opts ...test.TestingOption) []test.TestingOption {
+	return append([]test.TestingOption{test.WithCurves(ecc.BN254), test.NoProverChecks()}, opts...)
+}
+
+// assertHintRejected checks that assignment satisfies circuit with the
+// honest hints, and that replacing hint by bad makes it unsatisfiable, both
+// in the constraint-system solver (solver.OverrideHint) and in the test
+// engine (test.WithReplacementHint).
+func assertHintRejected(t *testing.T, circuit, assignment frontend.Circuit, hint, bad solver.Hint) {
+	t.Helper()
+	assert := test.NewAssert(t)
+	assert.CheckCircuit(circuit, checkOpts(test.WithValidAssignment(assignment))...)
+	id := solver.GetHintID(hint)
+	assert.CheckCircuit(circuit, checkOpts(
+		test.WithInvalidAssignment(assignment),
+		test.NoTestEngine(),
+		test.WithSolverOpts(solver.OverrideHint(id, bad)))...)
+	if err := test.IsSolved(circuit, assignment, ecc.BN254.ScalarField(), test.WithReplacementHint(id, bad)); err == nil {
+		t.Fatal("the test engine accepted a wrong hint value")
+	}
+}
+
+// tamper wraps an honest hint and changes its output k by delta.
+func tamper(hint solver.Hint, k int, delta int64) solver.Hint {
+	return func(f *big.Int, in, out []*big.Int) error {
+		if err := hint(f, in, out); err != nil {
+			return err
+		}
+		out[k].Add(out[k], big.NewInt(delta))
+		out[k].Mod(out[k], f)
+		return nil
+	}
+}
