@@ -57,3 +57,17 @@ func tamper(hint solver.Hint, k int, delta int64) solver.Hint {
 		return nil
 	}
 }
+
+// flipBitAt wraps a boolean hint and negates its output on the call whose
+// first input is at, so that only one slot is wrong.
+func flipBitAt(hint solver.Hint, at int64) solver.Hint {
+	return func(f *big.Int, in, out []*big.Int) error {
+		if err := hint(f, in, out); err != nil {
+			return err
+		}
+		if in[0].Cmp(big.NewInt(at)) == 0 {
+			out[0].Sub(big.NewInt(1), out[0])
+		}
+		return nil
+	}
+}
