@@ -222,7 +222,9 @@ func TestPoissonHintsRejected(t *testing.T) {
 		k     int
 		delta int64
 	}{{"gap+1", 0, 1}, {"gap-1", 4, -1}, {"extra gap+1", s.MaxBatch, 1}} {
-		t.Run(tc.name, func(t *testing.T) { assertHintRejected(t, c, a, poissonGapHint, tamper(poissonGapHint, tc.k, tc.delta)) })
+		t.Run(tc.name, func(t *testing.T) {
+			assertHintRejected(t, c, a, poissonGapHint, tamper(poissonGapHint, tc.k, tc.delta))
+		})
 	}
 	// One slot inside the rows and the first padding slot, each alone.
 	inside, padding := int64(-1), int64(-1)
