@@ -71,3 +71,5 @@ func flipBitAt(hint solver.Hint, at int64) solver.Hint {
 		return nil
 	}
 }
+
+func fieldBN254() *big.Int { return ecc.BN254.ScalarField() }
