@@ -210,3 +210,22 @@ type badTableCircuit struct {
 }
 
 func (c *badTableCircuit) Define(api frontend.API) error { return c.f(api) }
+
+// TestUnusedGadgets: gadgets built but never sampled add no table, which
+// would not solve without queries.
+func TestUnusedGadgets(t *testing.T) {
+	test.NewAssert(t).CheckCircuit(&unusedCircuit{}, checkOpts(test.WithValidAssignment(&unusedCircuit{X: 1}))...)
+}
+
+type unusedCircuit struct{ X frontend.Variable }
+
+func (c *unusedCircuit) Define(api frontend.API) error {
+	if _, err := NewDiscreteGaussian(api, []uint64{1, 2, math.MaxUint64}, 1); err != nil {
+		return err
+	}
+	if _, err := NewPoisson(api, []uint64{3, 2}, 2, 1); err != nil {
+		return err
+	}
+	api.AssertIsEqual(c.X, 1)
+	return nil
+}
