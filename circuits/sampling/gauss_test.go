@@ -3,6 +3,7 @@ package sampling
 import (
 	"errors"
 	"math"
+	"math/big"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -228,4 +229,34 @@ func (c *unusedCircuit) Define(api frontend.API) error {
 	}
 	api.AssertIsEqual(c.X, 1)
 	return nil
+}
+
+// TestOversizedWordRejected: a word of 2^64 or p-1 (which Words never gives)
+// fits no interval, whatever the hint says, so the gadgets need no prior
+// range check of their words.
+func TestOversizedWordRejected(t *testing.T) {
+	s := mustSampler(t, 8, 0.5, 2)
+	g := mustGaussian(t, 1)
+	two64 := new(big.Int).Lsh(big.NewInt(1), 64)
+	pm1 := new(big.Int).Sub(fieldBN254(), big.NewInt(1))
+	for _, u := range []*big.Int{two64, pm1} {
+		pc := newPoissonCircuit(s)
+		pc.noOut = true
+		pa := newPoissonCircuit(s)
+		for j := range pa.Words {
+			pa.Words[j] = u
+		}
+		for j := range pa.Gaps { // outputs unused (noOut) but assigned
+			pa.Gaps[j], pa.Positions[j], pa.Padding[j] = 0, 0, 0
+		}
+		pa.Truncated = 0
+		for _, gap := range []int64{0, int64(s.Rows)} { // the first and the last interval
+			assertRejectedWith(t, pc, pa, poissonGapHint, constHint(big.NewInt(gap)))
+		}
+		gc := &gaussCircuit{U: make([]frontend.Variable, 1), Z: make([]frontend.Variable, 1), dg: g, noOut: true}
+		ga := &gaussCircuit{U: []frontend.Variable{u}, Z: []frontend.Variable{0}}
+		for _, i := range []int64{0, int64(len(g.CDF) - 1)} {
+			assertRejectedWith(t, gc, ga, gaussianIndexHint, constHint(big.NewInt(i)))
+		}
+	}
 }

@@ -36,6 +36,14 @@ func assertHintRejected(t *testing.T, circuit, assignment frontend.Circuit, hint
 	t.Helper()
 	assert := test.NewAssert(t)
 	assert.CheckCircuit(circuit, checkOpts(test.WithValidAssignment(assignment))...)
+	assertRejectedWith(t, circuit, assignment, hint, bad)
+}
+
+// assertRejectedWith checks that assignment does not satisfy circuit when
+// hint is replaced by bad.
+func assertRejectedWith(t *testing.T, circuit, assignment frontend.Circuit, hint, bad solver.Hint) {
+	t.Helper()
+	assert := test.NewAssert(t)
 	id := solver.GetHintID(hint)
 	assert.CheckCircuit(circuit, checkOpts(
 		test.WithInvalidAssignment(assignment),
@@ -73,3 +81,13 @@ func flipBitAt(hint solver.Hint, at int64) solver.Hint {
 }
 
 func fieldBN254() *big.Int { return ecc.BN254.ScalarField() }
+
+// constHint sets every output to v.
+func constHint(v *big.Int) solver.Hint {
+	return func(_ *big.Int, _, out []*big.Int) error {
+		for i := range out {
+			out[i].Set(v)
+		}
+		return nil
+	}
+}
