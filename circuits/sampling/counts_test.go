@@ -43,6 +43,8 @@ func TestConstraintCounts(t *testing.T) {
 	w11 := nbConstraints(t, &wordsCircuit{Words: make([]frontend.Variable, 22), noOut: true})
 	t.Logf("Words: 1 block %d constraints, 11 blocks %d: %.1f per block (2 words)", w1, w11, float64(w11-w1)/10)
 
+	t.Logf("SeedCommitment + StepKey: %d constraints", nbConstraints(t, &seedCircuit{}))
+
 	// Poisson: the full batch and per slot.
 	maxBatch := dp.MaxBatchFor(countRows, countRate, countSteps, 1e-5*1e-2/100)
 	s := mustSampler(t, countRows, countRate, maxBatch)
