@@ -1,0 +1,66 @@
+package sampling
+
+import (
+	"testing"
+
+	"github.com/consensys/gnark/frontend"
+	"github.com/consensys/gnark/frontend/cs/r1cs"
+
+	"github.com/zkdp/zkdp/dp"
+)
+
+// Realistic sizes: the digits config (1437 training rows, q = 0.1, 800
+// steps, delta 1e-5 with a 1% sampler share as in trainer.makePlan, a
+// 64x10 linear model) and a discrete Gaussian at sigma = 4.3 on a 2^10
+// lattice.
+const (
+	countRows   = 1437
+	countRate   = 0.1
+	countSteps  = 800
+	countParams = 64*10 + 10
+	countSigma  = 4.3 * 1024
+)
+
+func nbConstraints(t *testing.T, c frontend.Circuit) int {
+	t.Helper()
+	ccs, err := frontend.Compile(fieldBN254(), r1cs.NewBuilder, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ccs.GetNbConstraints()
+}
+
+// TestConstraintCounts logs R1CS sizes (Groth16 on BN254). The range checks
+// and lookups share one commitment and a range table, so a gadget's marginal
+// cost (the difference of two sizes) is the number that matters; the totals
+// include those fixed parts.
+func TestConstraintCounts(t *testing.T) {
+	if testing.Short() {
+		t.Skip("compiles circuits of realistic size")
+	}
+	// Words: per block.
+	w1 := nbConstraints(t, &wordsCircuit{Words: make([]frontend.Variable, 2), noOut: true})
+	w11 := nbConstraints(t, &wordsCircuit{Words: make([]frontend.Variable, 22), noOut: true})
+	t.Logf("Words: 1 block %d constraints, 11 blocks %d: %.1f per block (2 words)", w1, w11, float64(w11-w1)/10)
+
+	t.Logf("SeedCommitment + StepKey: %d constraints", nbConstraints(t, &seedCircuit{}))
+
+	// Poisson: the full batch and per slot.
+	maxBatch := dp.MaxBatchFor(countRows, countRate, countSteps, 1e-5*1e-2/100)
+	s := mustSampler(t, countRows, countRate, maxBatch)
+	half := mustSampler(t, countRows, countRate, maxBatch/2)
+	full := newPoissonCircuit(s)
+	full.noOut = true
+	small := newPoissonCircuit(half)
+	small.noOut = true
+	pf, ph := nbConstraints(t, full), nbConstraints(t, small)
+	t.Logf("Poisson (rows %d, q %v, %d thresholds, max batch %d): %d constraints; max batch %d: %d; %.1f per slot",
+		countRows, countRate, len(s.Thresholds), maxBatch, pf, maxBatch/2, ph, float64(pf-ph)/float64(maxBatch-maxBatch/2))
+
+	// Discrete Gaussian: table cost and per sample.
+	g := mustGaussian(t, countSigma)
+	one := nbConstraints(t, &gaussCircuit{U: make([]frontend.Variable, 1), Z: make([]frontend.Variable, 1), dg: g, noOut: true})
+	many := nbConstraints(t, &gaussCircuit{U: make([]frontend.Variable, countParams), Z: make([]frontend.Variable, countParams), dg: g, noOut: true})
+	t.Logf("Discrete Gaussian (sigma %v, %d CDF entries): 1 sample %d constraints, %d samples %d: %.1f per sample",
+		countSigma, len(g.CDF), one, countParams, many, float64(many-one)/float64(countParams-1))
+}

@@ -1,0 +1,262 @@
+package sampling
+
+import (
+	"errors"
+	"math"
+	"math/big"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/consensys/gnark/frontend"
+	"github.com/consensys/gnark/frontend/cs/r1cs"
+	"github.com/consensys/gnark/test"
+
+	"github.com/zkdp/zkdp/commit"
+	"github.com/zkdp/zkdp/dp"
+)
+
+type gaussCircuit struct {
+	U     []frontend.Variable
+	Z     []frontend.Variable `gnark:",public"`
+	dg    *dp.DiscreteGaussian
+	noOut bool // only run the gadget (hint tests): no output check
+}
+
+func (c *gaussCircuit) Define(api frontend.API) error {
+	g, err := NewDiscreteGaussian(api, c.dg.CDF, c.dg.Tail)
+	if err != nil {
+		return err
+	}
+	z, err := g.SampleVector(c.U)
+	if err != nil {
+		return err
+	}
+	if c.noOut {
+		return nil
+	}
+	for i := range z {
+		api.AssertIsEqual(z[i], c.Z[i])
+	}
+	return nil
+}
+
+func mustGaussian(t *testing.T, sigma float64) *dp.DiscreteGaussian {
+	t.Helper()
+	g, err := dp.NewDiscreteGaussian(sigma)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
+
+func gaussAssignment(g *dp.DiscreteGaussian, us []uint64) *gaussCircuit {
+	a := &gaussCircuit{U: make([]frontend.Variable, len(us)), Z: make([]frontend.Variable, len(us))}
+	for i, u := range us {
+		a.U[i] = u
+		a.Z[i] = commit.FromInt64(g.Sample(u))
+	}
+	return a
+}
+
+// boundaryWords are 0, MaxUint64 and CDF[i]-1, CDF[i] for every entry.
+func boundaryWords(g *dp.DiscreteGaussian) []uint64 {
+	us := []uint64{0, math.MaxUint64}
+	for _, c := range g.CDF {
+		if c > 0 {
+			us = append(us, c-1)
+		}
+		us = append(us, c)
+	}
+	return us
+}
+
+func TestDiscreteGaussianMatchesNative(t *testing.T) {
+	assert := test.NewAssert(t)
+	rng := rand.New(rand.NewPCG(15, 16))
+	for _, sigma := range []float64{1, 2.5} {
+		g := mustGaussian(t, sigma)
+		us := boundaryWords(g)
+		for range 20 {
+			us = append(us, rng.Uint64())
+		}
+		a := gaussAssignment(g, us)
+		opts := []test.TestingOption{test.WithValidAssignment(a)}
+		// Off by one either way, at a low, a middle and the top word.
+		for _, k := range []int{0, 1, len(us) / 2, len(us) - 1} {
+			for _, d := range []int64{-1, 1} {
+				b := *a
+				b.Z = slices.Clone(a.Z)
+				b.Z[k] = commit.FromInt64(g.Sample(us[k]) + d)
+				opts = append(opts, test.WithInvalidAssignment(&b))
+			}
+		}
+		wrongWord := *a // a word from the next interval, same outputs
+		wrongWord.U = slices.Clone(a.U)
+		wrongWord.U[len(us)/2] = g.CDF[g.Tail]
+		if g.Sample(g.CDF[g.Tail]) == g.Sample(us[len(us)/2]) {
+			t.Fatal("pick another wrong word")
+		}
+		opts = append(opts, test.WithInvalidAssignment(&wrongWord))
+		assert.CheckCircuit(&gaussCircuit{U: make([]frontend.Variable, len(us)), Z: make([]frontend.Variable, len(us)), dg: g},
+			checkOpts(opts...)...)
+	}
+}
+
+func TestDiscreteGaussianSingle(t *testing.T) {
+	// Sample on one word and the edge of a one-entry table (z = 0 always).
+	assert := test.NewAssert(t)
+	g := &dp.DiscreteGaussian{Tail: 0, CDF: []uint64{math.MaxUint64}}
+	for _, u := range []uint64{0, 1 << 63, math.MaxUint64} {
+		assert.CheckCircuit(&singleGaussCircuit{dg: g}, checkOpts(
+			test.WithValidAssignment(&singleGaussCircuit{U: u, Z: 0}),
+			test.WithInvalidAssignment(&singleGaussCircuit{U: u, Z: 1}))...)
+	}
+}
+
+type singleGaussCircuit struct {
+	U, Z frontend.Variable
+	dg   *dp.DiscreteGaussian
+}
+
+func (c *singleGaussCircuit) Define(api frontend.API) error {
+	g, err := NewDiscreteGaussian(api, c.dg.CDF, c.dg.Tail)
+	if err != nil {
+		return err
+	}
+	z, err := g.Sample(c.U)
+	if err != nil {
+		return err
+	}
+	api.AssertIsEqual(z, c.Z)
+	return nil
+}
+
+// TestDiscreteGaussianFromKey runs step key -> noise words -> samples.
+func TestDiscreteGaussianFromKey(t *testing.T) {
+	assert := test.NewAssert(t)
+	rng := rand.New(rand.NewPCG(17, 18))
+	g := mustGaussian(t, 3)
+	key := randElement(rng)
+	const n = 9
+	a := &keyedGaussCircuit{Key: key, gaussCircuit: *gaussAssignment(g, dp.Words(key, dp.StreamNoise, n))}
+	c := &keyedGaussCircuit{gaussCircuit: gaussCircuit{U: make([]frontend.Variable, n), Z: make([]frontend.Variable, n), dg: g}}
+	assert.CheckCircuit(c, checkOpts(test.WithValidAssignment(a))...)
+}
+
+type keyedGaussCircuit struct {
+	Key frontend.Variable
+	gaussCircuit
+}
+
+func (c *keyedGaussCircuit) Define(api frontend.API) error {
+	ws, err := Words(api, c.Key, dp.StreamNoise, len(c.U))
+	if err != nil {
+		return err
+	}
+	for i := range ws {
+		api.AssertIsEqual(ws[i], c.U[i])
+	}
+	return c.gaussCircuit.Define(api)
+}
+
+func TestDiscreteGaussianHintRejected(t *testing.T) {
+	g := mustGaussian(t, 1.5)
+	us := []uint64{0, g.CDF[3] - 1, g.CDF[3], 1 << 63, math.MaxUint64}
+	a := gaussAssignment(g, us)
+	c := &gaussCircuit{U: make([]frontend.Variable, len(us)), Z: make([]frontend.Variable, len(us)), dg: g, noOut: true}
+	for k := range us {
+		for _, d := range []int64{-1, 1} {
+			t.Run("index", func(t *testing.T) {
+				assertHintRejected(t, c, a, gaussianIndexHint, tamper(gaussianIndexHint, k, d))
+			})
+		}
+	}
+}
+
+func TestNewRejectsBadTables(t *testing.T) {
+	c := &badTableCircuit{}
+	for name, f := range map[string]func(api frontend.API) error{
+		"increasing thresholds": func(api frontend.API) error {
+			_, err := NewPoisson(api, []uint64{5, 6}, 2, 1)
+			return err
+		},
+		"rows mismatch": func(api frontend.API) error {
+			_, err := NewPoisson(api, []uint64{5}, 2, 1)
+			return err
+		},
+		"decreasing cdf": func(api frontend.API) error {
+			_, err := NewDiscreteGaussian(api, []uint64{5, 4, math.MaxUint64}, 1)
+			return err
+		},
+		"poisson word count": func(api frontend.API) error {
+			p, err := NewPoisson(api, []uint64{5}, 1, 2)
+			if err != nil {
+				return err
+			}
+			_, err = p.Sample([]frontend.Variable{1, 2})
+			return err
+		},
+	} {
+		c.f = f
+		if _, err := frontend.Compile(fieldBN254(), r1cs.NewBuilder, c); !errors.Is(err, ErrParams) {
+			t.Errorf("%s: got %v, want ErrParams", name, err)
+		}
+	}
+}
+
+type badTableCircuit struct {
+	X frontend.Variable
+	f func(api frontend.API) error
+}
+
+func (c *badTableCircuit) Define(api frontend.API) error { return c.f(api) }
+
+// TestUnusedGadgets: gadgets built but never sampled add no table, which
+// would not solve without queries.
+func TestUnusedGadgets(t *testing.T) {
+	test.NewAssert(t).CheckCircuit(&unusedCircuit{}, checkOpts(test.WithValidAssignment(&unusedCircuit{X: 1}))...)
+}
+
+type unusedCircuit struct{ X frontend.Variable }
+
+func (c *unusedCircuit) Define(api frontend.API) error {
+	if _, err := NewDiscreteGaussian(api, []uint64{1, 2, math.MaxUint64}, 1); err != nil {
+		return err
+	}
+	if _, err := NewPoisson(api, []uint64{3, 2}, 2, 1); err != nil {
+		return err
+	}
+	api.AssertIsEqual(c.X, 1)
+	return nil
+}
+
+// TestOversizedWordRejected: a word of 2^64 or p-1 (which Words never gives)
+// fits no interval, whatever the hint says, so the gadgets need no prior
+// range check of their words.
+func TestOversizedWordRejected(t *testing.T) {
+	s := mustSampler(t, 8, 0.5, 2)
+	g := mustGaussian(t, 1)
+	two64 := new(big.Int).Lsh(big.NewInt(1), 64)
+	pm1 := new(big.Int).Sub(fieldBN254(), big.NewInt(1))
+	for _, u := range []*big.Int{two64, pm1} {
+		pc := newPoissonCircuit(s)
+		pc.noOut = true
+		pa := newPoissonCircuit(s)
+		for j := range pa.Words {
+			pa.Words[j] = u
+		}
+		for j := range pa.Gaps { // outputs unused (noOut) but assigned
+			pa.Gaps[j], pa.Positions[j], pa.Padding[j] = 0, 0, 0
+		}
+		pa.Truncated = 0
+		for _, gap := range []int64{0, int64(s.Rows)} { // the first and the last interval
+			assertRejectedWith(t, pc, pa, poissonGapHint, constHint(big.NewInt(gap)))
+		}
+		gc := &gaussCircuit{U: make([]frontend.Variable, 1), Z: make([]frontend.Variable, 1), dg: g, noOut: true}
+		ga := &gaussCircuit{U: []frontend.Variable{u}, Z: []frontend.Variable{0}}
+		for _, i := range []int64{0, int64(len(g.CDF) - 1)} {
+			assertRejectedWith(t, gc, ga, gaussianIndexHint, constHint(big.NewInt(i)))
+		}
+	}
+}
