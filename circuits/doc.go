@@ -6,6 +6,8 @@
 //     runs natively are the code the circuits constrain;
 //   - commitment: in-circuit HashPacked, Merkle openings and dataset leaves,
 //     replaying package commit;
+//   - sampling: the PRF words, the Poisson slots and the discrete-Gaussian
+//     noise of package dp, by the same public tables;
 //
 // The step circuit and the inference circuits are built from them (issues:
 // step proofs, inference proofs).
