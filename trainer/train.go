@@ -165,6 +165,16 @@ func (m Mechanism) Privacy() (Privacy, error) {
 	return p.privacy, nil
 }
 
+// Samplers rebuilds the run's public sampler tables: the Poisson gap table
+// and the discrete-Gaussian noise table, which the step circuit embeds.
+func (m Mechanism) Samplers() (*dp.PoissonSampler, *dp.DiscreteGaussian, error) {
+	p, err := m.plan()
+	if err != nil {
+		return nil, nil, err
+	}
+	return p.sampler, p.noise, nil
+}
+
 func (m Mechanism) plan() (*plan, error) {
 	acc := dp.Accountant(m.Accountant)
 	deltaAcc := m.DeltaAccountant

@@ -1,0 +1,79 @@
+package step
+
+import (
+	"fmt"
+
+	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
+	"github.com/consensys/gnark/frontend"
+
+	"github.com/zkdp/zkdp/commit"
+)
+
+// Input is one step's witness in native form.
+type Input struct {
+	ParamsHash, DatasetRoot, Beacon fr.Element
+	Seed                            fr.Element
+	Step                            int
+	Before, After                   []int64        // W_t and W_{t+1}, flattened
+	Rows                            [][]int64      // the batch's quantized rows, at most MaxBatch
+	Labels                          []int          // their labels
+	Paths                           [][]fr.Element // their Merkle paths under DatasetRoot
+}
+
+// Statement is the step's single public input.
+func Statement(paramsHash, datasetRoot, seedCommitment, beacon fr.Element, step int, before, after fr.Element) fr.Element {
+	return commit.Hash(TagStatement, paramsHash, datasetRoot, seedCommitment, beacon, commit.FromInt64(int64(step)), before, after)
+}
+
+// Assign builds the full assignment; padding slots get zero rows and paths.
+func Assign(spec Spec, in Input) (*Circuit, error) {
+	if len(in.Rows) > spec.MaxBatch || len(in.Labels) != len(in.Rows) || len(in.Paths) != len(in.Rows) {
+		return nil, fmt.Errorf("%w: %d rows, %d labels, %d paths for %d slots", ErrSpec, len(in.Rows), len(in.Labels), len(in.Paths), spec.MaxBatch)
+	}
+	bits := spec.Params.WeightBits
+	before, err := commit.HashPacked(commit.TagModel, in.Before, bits)
+	if err != nil {
+		return nil, fmt.Errorf("step %d: W_t: %w", in.Step, err)
+	}
+	after, err := commit.HashPacked(commit.TagModel, in.After, bits)
+	if err != nil {
+		return nil, fmt.Errorf("step %d: W_t+1: %w", in.Step, err)
+	}
+	seedCommitment := commit.Hash(commit.TagSeed, in.Seed)
+	c := &Circuit{
+		Statement:  Statement(in.ParamsHash, in.DatasetRoot, seedCommitment, in.Beacon, in.Step, before, after),
+		ParamsHash: in.ParamsHash, DatasetRoot: in.DatasetRoot, SeedCommitment: seedCommitment, Beacon: in.Beacon,
+		Step: in.Step, ModelBefore: before, ModelAfter: after, Seed: in.Seed,
+		Weights: ints(in.Before),
+	}
+	for j := range spec.MaxBatch {
+		row := make([]int64, spec.Widths[0])
+		path := make([]frontend.Variable, spec.Depth)
+		label := 0
+		if j < len(in.Rows) {
+			if len(in.Rows[j]) != spec.Widths[0] || len(in.Paths[j]) != spec.Depth {
+				return nil, fmt.Errorf("%w: slot %d: %d features, path of %d", ErrSpec, j, len(in.Rows[j]), len(in.Paths[j]))
+			}
+			row, label = in.Rows[j], in.Labels[j]
+			for d, e := range in.Paths[j] {
+				path[d] = e
+			}
+		} else {
+			for d := range path {
+				path[d] = 0
+			}
+		}
+		c.Rows = append(c.Rows, ints(row))
+		c.Labels = append(c.Labels, label)
+		c.Paths = append(c.Paths, path)
+	}
+	return c, nil
+}
+
+func ints(v []int64) []frontend.Variable {
+	out := make([]frontend.Variable, len(v))
+	for i, x := range v {
+		out[i] = x
+	}
+	return out
+}

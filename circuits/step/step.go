@@ -1,0 +1,185 @@
+// Package step is the DP-SGD step circuit: a proof of step t says that the
+// prover knows the seed s, the batch rows and W_t such that (DESIGN.md §1)
+//
+//  1. H(s) = S, and every random choice comes from PRF(s, b, t);
+//  2. the batch is exactly the Poisson(q) sample that the PRF selects, padded
+//     to the public maximum, and every batch row is the row at its index
+//     under the dataset root D;
+//  3. each example's gradient at W_t is computed in the fixed-point semantics
+//     and clipped to norm C exactly;
+//  4. the noise is the discrete Gaussian that the PRF words give through the
+//     public table;
+//  5. W_{t+1} = W_t - lr/(qN) (sum of clipped gradients + noise), with
+//     M_t = H(W_t) and M_{t+1} = H(W_{t+1}).
+//
+// The public input is a single field element, the statement hash
+// Hash(TagStatement, params hash, D, S, beacon, t, M_t, M_{t+1}), so that a
+// verification on the EVM pays for one public input. The public constants
+// (shapes, fixed-point format, sampler tables) are part of the circuit, so
+// the verifying key commits to them.
+package step
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/consensys/gnark/frontend"
+	"github.com/consensys/gnark/std/rangecheck"
+
+	"github.com/zkdp/zkdp/circuits/arith"
+	"github.com/zkdp/zkdp/circuits/commitment"
+	"github.com/zkdp/zkdp/circuits/sampling"
+	"github.com/zkdp/zkdp/commit"
+	"github.com/zkdp/zkdp/dp"
+	"github.com/zkdp/zkdp/fixedpoint"
+)
+
+// TagStatement separates the statement hash from every other commitment.
+const TagStatement uint64 = 7
+
+// ErrSpec is returned for an inconsistent circuit specification.
+var ErrSpec = errors.New("step: invalid specification")
+
+// Spec is everything public that fixes the circuit's shape and constants.
+type Spec struct {
+	Widths     []int                 // [features, hidden..., classes]
+	Params     fixedpoint.StepParams // format, clip norm, step size
+	Rows       int                   // N
+	MaxBatch   int                   // B
+	Depth      int                   // Merkle depth of D
+	Thresholds []uint64              // the Poisson gap table (dp.PoissonSampler)
+	CDF        []uint64              // the noise table (dp.DiscreteGaussian)
+	Tail       int64
+}
+
+// Validate checks the shapes.
+func (s Spec) Validate() error {
+	switch {
+	case len(s.Widths) < 2:
+		return fmt.Errorf("%w: widths %v", ErrSpec, s.Widths)
+	case s.Rows < 1 || s.MaxBatch < 1 || len(s.Thresholds) != s.Rows:
+		return fmt.Errorf("%w: rows %d, max batch %d, %d thresholds", ErrSpec, s.Rows, s.MaxBatch, len(s.Thresholds))
+	case 1<<s.Depth < s.Rows:
+		return fmt.Errorf("%w: depth %d cannot hold %d rows", ErrSpec, s.Depth, s.Rows)
+	case int64(len(s.CDF)) != 2*s.Tail+1:
+		return fmt.Errorf("%w: noise table of %d entries for tail %d", ErrSpec, len(s.CDF), s.Tail)
+	}
+	return s.Params.Format.Validate()
+}
+
+// Circuit is one DP-SGD step.
+type Circuit struct {
+	Statement frontend.Variable `gnark:",public"`
+
+	ParamsHash, DatasetRoot, SeedCommitment, Beacon, Step frontend.Variable
+	ModelBefore, ModelAfter                                frontend.Variable
+	Seed                                                   frontend.Variable
+	Weights                                                []frontend.Variable   // W_t, fixedpoint.Model.Flatten order
+	Rows                                                   [][]frontend.Variable // B rows of quantized features (zeros in padding slots)
+	Labels                                                 []frontend.Variable   // B labels
+	Paths                                                  [][]frontend.Variable // B Merkle paths
+
+	spec Spec
+}
+
+// New returns the circuit for spec, with its slices sized for compilation.
+func New(spec Spec) (*Circuit, error) {
+	if err := spec.Validate(); err != nil {
+		return nil, err
+	}
+	c := &Circuit{spec: spec, Weights: make([]frontend.Variable, fixedpoint.NumParams(spec.Widths))}
+	for range spec.MaxBatch {
+		c.Rows = append(c.Rows, make([]frontend.Variable, spec.Widths[0]))
+		c.Labels = append(c.Labels, nil)
+		c.Paths = append(c.Paths, make([]frontend.Variable, spec.Depth))
+	}
+	return c, nil
+}
+
+// Define states the five parts of the step.
+func (c *Circuit) Define(api frontend.API) error {
+	s := c.spec
+	f := s.Params.Format
+	rc := rangecheck.New(api)
+	a := arith.New(api, arith.WithRangechecker(rc))
+
+	// The public statement binds every public item of the step.
+	api.AssertIsEqual(c.Statement, commitment.Hash(api, TagStatement,
+		c.ParamsHash, c.DatasetRoot, c.SeedCommitment, c.Beacon, c.Step, c.ModelBefore, c.ModelAfter))
+
+	// 1. The seed and the step's PRF key.
+	seedCommitment, err := sampling.SeedCommitment(api, c.Seed)
+	if err != nil {
+		return err
+	}
+	api.AssertIsEqual(seedCommitment, c.SeedCommitment)
+	key, err := sampling.StepKey(api, c.Seed, c.Beacon, c.Step)
+	if err != nil {
+		return err
+	}
+
+	// 2. The Poisson batch and the rows under D.
+	poisson, err := sampling.NewPoisson(api, s.Thresholds, s.Rows, s.MaxBatch)
+	if err != nil {
+		return err
+	}
+	words, err := sampling.Words(api, key, dp.StreamSampling, poisson.NbWords())
+	if err != nil {
+		return err
+	}
+	batch, err := poisson.Sample(words)
+	if err != nil {
+		return err
+	}
+	classes := s.Widths[len(s.Widths)-1]
+	onehots := make([][]frontend.Variable, s.MaxBatch)
+	mask := make([]frontend.Variable, s.MaxBatch)
+	for j := range s.MaxBatch {
+		pad := batch.Padding[j]
+		mask[j] = api.Sub(1, pad)
+		onehots[j] = oneHot(api, c.Labels[j], classes)
+		leaf := commitment.LeafOf(api, c.Rows[j], c.Labels[j], f.FracBits)
+		// A padding slot opens nothing: its index is 0 and its root unchecked.
+		index := api.Select(pad, 0, batch.Positions[j])
+		root := commitment.MerkleRoot(api, leaf, index, c.Paths[j])
+		api.AssertIsEqual(api.Mul(mask[j], api.Sub(root, c.DatasetRoot)), 0)
+	}
+
+	// 4. The noise.
+	gauss, err := sampling.NewDiscreteGaussian(api, s.CDF, s.Tail)
+	if err != nil {
+		return err
+	}
+	noiseWords, err := sampling.Words(api, key, dp.StreamNoise, len(c.Weights))
+	if err != nil {
+		return err
+	}
+	noise, err := gauss.SampleVector(noiseWords)
+	if err != nil {
+		return err
+	}
+
+	// 3 and 5. The clipped gradients and the update, by the trainer's code;
+	// the model commitments bound W_t (and range-check it) and W_{t+1}.
+	api.AssertIsEqual(commitment.HashPacked(api, commit.TagModel, c.Weights, f.WeightBits), c.ModelBefore)
+	model, err := fixedpoint.Unflatten(s.Widths, c.Weights)
+	if err != nil {
+		return err
+	}
+	next, _ := fixedpoint.Step[frontend.Variable](a, s.Params, model, c.Rows, onehots, mask, noise)
+	// Step already range-checked W_{t+1} to the weight bound.
+	api.AssertIsEqual(commitment.HashPackedUnchecked(api, commit.TagModel, next.Flatten(), f.WeightBits), c.ModelAfter)
+	return nil
+}
+
+// oneHot constrains y to the one-hot vector of label (which must be < k).
+func oneHot(api frontend.API, label frontend.Variable, k int) []frontend.Variable {
+	y := make([]frontend.Variable, k)
+	sum := frontend.Variable(0)
+	for i := range y {
+		y[i] = api.IsZero(api.Sub(label, i))
+		sum = api.Add(sum, y[i])
+	}
+	api.AssertIsEqual(sum, 1)
+	return y
+}
