@@ -72,12 +72,12 @@ type Circuit struct {
 	Statement frontend.Variable `gnark:",public"`
 
 	ParamsHash, DatasetRoot, SeedCommitment, Beacon, Step frontend.Variable
-	ModelBefore, ModelAfter                                frontend.Variable
-	Seed                                                   frontend.Variable
-	Weights                                                []frontend.Variable   // W_t, fixedpoint.Model.Flatten order
-	Rows                                                   [][]frontend.Variable // B rows of quantized features (zeros in padding slots)
-	Labels                                                 []frontend.Variable   // B labels
-	Paths                                                  [][]frontend.Variable // B Merkle paths
+	ModelBefore, ModelAfter                               frontend.Variable
+	Seed                                                  frontend.Variable
+	Weights                                               []frontend.Variable   // W_t, fixedpoint.Model.Flatten order
+	Rows                                                  [][]frontend.Variable // B rows of quantized features (zeros in padding slots)
+	Labels                                                []frontend.Variable   // B labels
+	Paths                                                 [][]frontend.Variable // B Merkle paths
 
 	spec Spec
 }
