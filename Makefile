@@ -19,8 +19,11 @@ demo: build
 vet: deps
 	$(GO) vet ./...
 
+# The default tier, then the prover_checks tier: full Groth16 setup, proving
+# and verification of the gadgets and of a trained step (about a minute).
 test: deps vet
 	$(GO) test -count=1 ./...
+	$(GO) test -count=1 -tags prover_checks ./circuits/...
 
 bench: build
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./benchmarks/

@@ -27,7 +27,10 @@ func TestLayering(t *testing.T) {
 		"data":       {"gorgonia.org/", "github.com/ethereum/", "github.com/zkdp/zkdp/trainer", "github.com/zkdp/zkdp/dp"},
 		"run":        {"gorgonia.org/", "github.com/ethereum/", "github.com/zkdp/zkdp/trainer"},
 		// Circuits replay the arithmetic; they know nothing of Gorgonia or the EVM.
-		"circuits/arith": {"gorgonia.org/", "github.com/ethereum/", "github.com/zkdp/zkdp/trainer", "github.com/zkdp/zkdp/data"},
+		"circuits/arith":      {"gorgonia.org/", "github.com/ethereum/", "github.com/zkdp/zkdp/trainer", "github.com/zkdp/zkdp/data"},
+		"circuits/commitment": {"gorgonia.org/", "github.com/ethereum/", "github.com/zkdp/zkdp/trainer", "github.com/zkdp/zkdp/data"},
+		"circuits/sampling":   {"gorgonia.org/", "github.com/ethereum/", "github.com/zkdp/zkdp/trainer", "github.com/zkdp/zkdp/data"},
+		"circuits/step":       {"gorgonia.org/", "github.com/ethereum/", "github.com/zkdp/zkdp/trainer", "github.com/zkdp/zkdp/data"},
 		// The trainer uses no proof-system backend.
 		"trainer": {"github.com/consensys/gnark/backend", "github.com/ethereum/", "github.com/zkdp/zkdp/cli"},
 	}
