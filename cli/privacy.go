@@ -9,7 +9,6 @@ import (
 
 	"github.com/zkdp/zkdp/dp"
 	"github.com/zkdp/zkdp/run"
-	"github.com/zkdp/zkdp/trainer"
 )
 
 // ErrPrivacyFlags is returned for an inconsistent set of `zkdp privacy` flags.
@@ -107,7 +106,7 @@ func (o *PrivacyOptions) fromRun() error {
 	if err := run.ReadJSON(d.Public(run.ParamsFile), &p); err != nil {
 		return err
 	}
-	g, err := trainer.MechanismOf(p).Privacy()
+	g, err := p.Mechanism().Guarantee()
 	if err != nil {
 		return err
 	}

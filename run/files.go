@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/zkdp/zkdp/dp"
 	"github.com/zkdp/zkdp/fixedpoint"
 )
 
@@ -30,6 +31,13 @@ type Params struct {
 	Step            fixedpoint.StepParams `json:"fixed_point"`
 	NoiseScale      float64               `json:"noise_scale_lattice"` // sigma * 2^lattice_bits
 	NoiseTail       int64                 `json:"noise_tail"`
+}
+
+// Mechanism is the run's privacy mechanism, from its public parameters only.
+func (p Params) Mechanism() dp.Mechanism {
+	return dp.Mechanism{Rows: p.Rows, Params: fixedpoint.NumParams(p.Widths), SamplingRate: p.SamplingRate,
+		NoiseMultiplier: p.NoiseMultiplier, Steps: p.Steps, MaxBatch: p.MaxBatch, Delta: p.Delta,
+		DeltaAccountant: p.DeltaAccountant, Accountant: p.Accountant, LatticeBits: p.Step.LatticeBits}
 }
 
 // CurrentVersion is the version of the run format this code writes.

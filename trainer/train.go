@@ -18,7 +18,7 @@ import (
 )
 
 // ErrPrivacy is returned when the requested privacy cannot be met.
-var ErrPrivacy = errors.New("trainer: privacy budget cannot be met")
+var ErrPrivacy = dp.ErrPrivacy
 
 // samplerShare is the part of delta first reserved for the samplers'
 // distance from the ideal mechanism (tables, tail cut, batch padding); a run
@@ -43,16 +43,7 @@ type Options struct {
 }
 
 // Privacy is the run's guarantee and where its delta comes from.
-type Privacy struct {
-	Epsilon         float64 `json:"epsilon"`
-	Delta           float64 `json:"delta"`            // claimed: accountant + sampler terms, at most the configured delta
-	DeltaAccountant float64 `json:"delta_accountant"` // what the accountant was run at
-	DeltaSampler    float64 `json:"delta_sampler"`    // (1+e^eps) * TV distance of tables, tail cut and padding
-	SamplerDistance float64 `json:"sampler_tv_distance"`
-	Order           float64 `json:"rdp_order,omitempty"`
-	Accountant      string  `json:"accountant"`
-	Calibrated      bool    `json:"noise_calibrated"`
-}
+type Privacy = dp.RunPrivacy
 
 // Curve holds per-evaluation metrics.
 type Curve struct {
@@ -97,7 +88,7 @@ func makePlan(cfg Config, f fixedpoint.Format, rows int, nParams int) (*plan, er
 	if maxBatch == 0 {
 		maxBatch = dp.MaxBatchFor(rows, cfg.SamplingRate, cfg.Steps, cfg.Delta*samplerShare/100)
 	}
-	m := Mechanism{Rows: rows, Params: nParams, SamplingRate: cfg.SamplingRate, NoiseMultiplier: cfg.NoiseMultiplier,
+	m := dp.Mechanism{Rows: rows, Params: nParams, SamplingRate: cfg.SamplingRate, NoiseMultiplier: cfg.NoiseMultiplier,
 		Steps: cfg.Steps, MaxBatch: maxBatch, Delta: cfg.Delta, Accountant: cfg.Accountant, LatticeBits: f.LatticeBits}
 	// Reserve part of delta for the samplers; if their distance needs more
 	// (long runs with many parameters), reserve twice what they need and
@@ -113,94 +104,22 @@ func makePlan(cfg Config, f fixedpoint.Format, rows int, nParams int) (*plan, er
 			}
 			m.NoiseMultiplier, calibrated = s, true
 		}
-		p, err := m.plan()
-		if errors.Is(err, errSamplerShare) && share < 0.5 {
-			share = min(0.5, 2*(p.privacy.Delta-m.DeltaAccountant)/cfg.Delta)
+		sampler, noise, priv, err := m.Build()
+		if errors.Is(err, dp.ErrSamplerShare) && share < 0.5 {
+			share = min(0.5, 2*(priv.Delta-m.DeltaAccountant)/cfg.Delta)
 			continue
 		}
 		if err != nil {
 			return nil, err
 		}
-		p.privacy.Calibrated = calibrated
+		priv.Calibrated = calibrated
+		p := &plan{noiseMultiplier: m.NoiseMultiplier, maxBatch: m.MaxBatch, sampler: sampler, noise: noise, privacy: priv}
 		if p.step, err = fixedpoint.NewStepParams(f, cfg.ClipNorm, cfg.LearningRate, cfg.SamplingRate*float64(rows), p.noise.Bits()); err != nil {
 			return nil, fmt.Errorf("trainer: %w", err)
 		}
 		return p, nil
 	}
 	return nil, fmt.Errorf("%w: the samplers' distance from the ideal mechanism needs more than half of delta", ErrPrivacy)
-}
-
-// errSamplerShare says the samplers need a larger part of delta.
-var errSamplerShare = errors.New("trainer: the samplers' distance exceeds the part of delta reserved for it")
-
-// Mechanism is the public description of a run's privacy mechanism: all that
-// epsilon and delta depend on.
-type Mechanism struct {
-	Rows, Params    int
-	SamplingRate    float64
-	NoiseMultiplier float64
-	Steps, MaxBatch int
-	Delta           float64 // the configured delta; the claimed delta never exceeds it
-	DeltaAccountant float64 // the part of Delta the accountant runs at; the rest covers the samplers
-	Accountant      string
-	LatticeBits     uint
-}
-
-// MechanismOf reads the mechanism from a run's public parameters.
-func MechanismOf(p run.Params) Mechanism {
-	return Mechanism{Rows: p.Rows, Params: fixedpoint.NumParams(p.Widths), SamplingRate: p.SamplingRate,
-		NoiseMultiplier: p.NoiseMultiplier, Steps: p.Steps, MaxBatch: p.MaxBatch, Delta: p.Delta,
-		DeltaAccountant: p.DeltaAccountant, Accountant: p.Accountant, LatticeBits: p.Step.LatticeBits}
-}
-
-// Privacy recomputes the guarantee from public parameters only: the
-// accountant runs at DeltaAccountant, and the samplers' total-variation
-// distance from the ideal mechanism (noise table precision and tail cut,
-// Poisson table precision, padding overflow) is added as (1+e^eps)*tv.
-func (m Mechanism) Privacy() (Privacy, error) {
-	p, err := m.plan()
-	if err != nil {
-		return Privacy{}, err
-	}
-	return p.privacy, nil
-}
-
-// Samplers rebuilds the run's public sampler tables: the Poisson gap table
-// and the discrete-Gaussian noise table, which the step circuit embeds.
-func (m Mechanism) Samplers() (*dp.PoissonSampler, *dp.DiscreteGaussian, error) {
-	p, err := m.plan()
-	if err != nil {
-		return nil, nil, err
-	}
-	return p.sampler, p.noise, nil
-}
-
-func (m Mechanism) plan() (*plan, error) {
-	acc := dp.Accountant(m.Accountant)
-	deltaAcc := m.DeltaAccountant
-	g, err := dp.Epsilon(acc, []dp.Segment{{SamplingRate: m.SamplingRate, NoiseMultiplier: m.NoiseMultiplier, Steps: m.Steps}}, deltaAcc)
-	if err != nil {
-		return nil, fmt.Errorf("trainer: accountant: %w", err)
-	}
-	p := &plan{noiseMultiplier: m.NoiseMultiplier, maxBatch: m.MaxBatch}
-	if p.sampler, err = dp.NewPoissonSampler(m.Rows, m.SamplingRate, m.MaxBatch); err != nil {
-		return nil, fmt.Errorf("trainer: %w", err)
-	}
-	if p.noise, err = dp.NewDiscreteGaussian(m.NoiseMultiplier * float64(uint64(1)<<m.LatticeBits)); err != nil {
-		return nil, fmt.Errorf("trainer: noise multiplier %v with %d lattice bits: %w", m.NoiseMultiplier, m.LatticeBits, err)
-	}
-	tv := float64(m.Steps) * (float64(m.Params)*p.noise.Distance +
-		float64(m.MaxBatch+1)*p.sampler.TableDistance() +
-		dp.BinomialTail(m.Rows, m.SamplingRate, m.MaxBatch))
-	total := dp.AdjustDelta(g.Epsilon, deltaAcc, tv)
-	p.privacy = Privacy{
-		Epsilon: g.Epsilon, Delta: total, DeltaAccountant: deltaAcc, DeltaSampler: total - deltaAcc,
-		SamplerDistance: tv, Order: g.Order, Accountant: m.Accountant,
-	}
-	if total > m.Delta {
-		return p, fmt.Errorf("%w: %w: distance %.3g makes delta %.3g exceed %.3g", ErrPrivacy, errSamplerShare, tv, total, m.Delta)
-	}
-	return p, nil
 }
 
 // initialModel is zero for the head and scaled Gaussian for hidden layers,

@@ -240,7 +240,7 @@ func TestMechanismRecomputesPrivacy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := MechanismOf(res.Params).Privacy()
+	got, err := res.Params.Mechanism().Guarantee()
 	if err != nil {
 		t.Fatal(err)
 	}

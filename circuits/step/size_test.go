@@ -43,7 +43,7 @@ func TestShippedStepSizes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		sampler, noise, err := trainer.MechanismOf(res.Params).Samplers()
+		sampler, noise, err := res.Params.Mechanism().Samplers()
 		if err != nil {
 			t.Fatal(err)
 		}

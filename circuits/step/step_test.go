@@ -48,7 +48,7 @@ func newTinyRun(t *testing.T) *tinyRun {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sampler, noise, err := trainer.MechanismOf(res.Params).Samplers()
+	sampler, noise, err := res.Params.Mechanism().Samplers()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +135,7 @@ func (r *tinyRun) updateWithNoise(t *testing.T, in Input, tamper func([]int64)) 
 
 func (r *tinyRun) updateSpec(t *testing.T, in Input, spec Spec, tamper func([]int64)) []int64 {
 	t.Helper()
-	_, gauss, err := trainer.MechanismOf(r.res.Params).Samplers()
+	_, gauss, err := r.res.Params.Mechanism().Samplers()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,84 @@
+package dp
+
+import (
+	"errors"
+	"fmt"
+)
+
+// ErrPrivacy is returned when a run's privacy budget cannot be met.
+var ErrPrivacy = errors.New("dp: privacy budget cannot be met")
+
+// ErrSamplerShare says the samplers' distance from the ideal mechanism needs
+// a larger part of delta than the run reserved.
+var ErrSamplerShare = errors.New("dp: the samplers' distance exceeds the part of delta reserved for it")
+
+// Mechanism is the public description of a run's privacy mechanism: all that
+// epsilon, delta and the samplers' tables depend on.
+type Mechanism struct {
+	Rows, Params    int // N and the number of noised parameters
+	SamplingRate    float64
+	NoiseMultiplier float64
+	Steps, MaxBatch int
+	Delta           float64 // the configured delta; the claimed delta never exceeds it
+	DeltaAccountant float64 // the part of Delta the accountant runs at; the rest covers the samplers
+	Accountant      string
+	LatticeBits     uint // the clip norm is 2^LatticeBits noise-lattice units
+}
+
+// RunPrivacy is a run's guarantee and where its delta comes from.
+type RunPrivacy struct {
+	Epsilon         float64 `json:"epsilon"`
+	Delta           float64 `json:"delta"`            // claimed: accountant + sampler terms, at most the configured delta
+	DeltaAccountant float64 `json:"delta_accountant"` // what the accountant was run at
+	DeltaSampler    float64 `json:"delta_sampler"`    // (1+e^eps) * TV distance of tables, tail cut and padding
+	SamplerDistance float64 `json:"sampler_tv_distance"`
+	Order           float64 `json:"rdp_order,omitempty"`
+	Accountant      string  `json:"accountant"`
+	Calibrated      bool    `json:"noise_calibrated"`
+}
+
+// Guarantee recomputes the guarantee from public parameters only: the
+// accountant runs at DeltaAccountant, and the samplers' total-variation
+// distance from the ideal mechanism (noise table precision and tail cut,
+// Poisson table precision, padding overflow) is added as (1+e^eps)*tv.
+func (m Mechanism) Guarantee() (RunPrivacy, error) {
+	_, _, g, err := m.Build()
+	return g, err
+}
+
+// Samplers rebuilds the run's public tables: the Poisson gap table and the
+// discrete-Gaussian noise table, which the step circuit embeds.
+func (m Mechanism) Samplers() (*PoissonSampler, *DiscreteGaussian, error) {
+	s, n, _, err := m.Build()
+	return s, n, err
+}
+
+// Build makes the samplers and the guarantee. When the samplers need more of
+// delta than reserved, it returns the guarantee it computed together with an
+// error wrapping ErrSamplerShare, so the caller can reserve more.
+func (m Mechanism) Build() (*PoissonSampler, *DiscreteGaussian, RunPrivacy, error) {
+	g, err := Epsilon(Accountant(m.Accountant), []Segment{{SamplingRate: m.SamplingRate, NoiseMultiplier: m.NoiseMultiplier, Steps: m.Steps}}, m.DeltaAccountant)
+	if err != nil {
+		return nil, nil, RunPrivacy{}, fmt.Errorf("accountant: %w", err)
+	}
+	sampler, err := NewPoissonSampler(m.Rows, m.SamplingRate, m.MaxBatch)
+	if err != nil {
+		return nil, nil, RunPrivacy{}, err
+	}
+	noise, err := NewDiscreteGaussian(m.NoiseMultiplier * float64(uint64(1)<<m.LatticeBits))
+	if err != nil {
+		return nil, nil, RunPrivacy{}, fmt.Errorf("noise multiplier %v with %d lattice bits: %w", m.NoiseMultiplier, m.LatticeBits, err)
+	}
+	tv := float64(m.Steps) * (float64(m.Params)*noise.Distance +
+		float64(m.MaxBatch+1)*sampler.TableDistance() +
+		BinomialTail(m.Rows, m.SamplingRate, m.MaxBatch))
+	total := AdjustDelta(g.Epsilon, m.DeltaAccountant, tv)
+	priv := RunPrivacy{
+		Epsilon: g.Epsilon, Delta: total, DeltaAccountant: m.DeltaAccountant, DeltaSampler: total - m.DeltaAccountant,
+		SamplerDistance: tv, Order: g.Order, Accountant: m.Accountant,
+	}
+	if total > m.Delta {
+		return sampler, noise, priv, fmt.Errorf("%w: %w: distance %.3g makes delta %.3g exceed %.3g", ErrPrivacy, ErrSamplerShare, tv, total, m.Delta)
+	}
+	return sampler, noise, priv, nil
+}
