@@ -99,6 +99,7 @@ func (o *TrainOptions) Run(cmd *cobra.Command) error {
 		return err
 	}
 	setup.Dataset = ds
+	setup.Source = &run.DataSource{Data: cfg.Data, SplitSeed: setup.InitSeed}
 	dir, err := run.Create(out)
 	if err != nil {
 		return err

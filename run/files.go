@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/zkdp/zkdp/data"
 	"github.com/zkdp/zkdp/dp"
 	"github.com/zkdp/zkdp/fixedpoint"
 )
@@ -65,6 +66,13 @@ type Model struct {
 // Secret is what only the prover may know.
 type Secret struct {
 	Seed string `json:"seed"` // hex field element s
+}
+
+// DataSource is how a prover reloads the committed rows. It is private: the
+// split seed says which rows were trained on.
+type DataSource struct {
+	Data      data.Config `json:"data"`
+	SplitSeed uint64      `json:"split_seed"`
 }
 
 // StepBatch is one step's private batch.

@@ -31,6 +31,8 @@ const (
 	SecretFile     = "seed.json"
 	BatchesFile    = "batches.json"
 	WeightsFile    = "weights.bin"
+	DataSourceFile = "dataset.json"
+	ProofsDir      = "proofs"
 )
 
 // ErrNotRun is returned when a folder is not a run directory.

@@ -94,6 +94,11 @@ func (r *Result) Write(d *run.Dir, model string) error {
 			return err
 		}
 	}
+	if r.Source != nil {
+		if err := run.WriteJSON(d.Private(run.DataSourceFile), r.Source, run.PrivateMode); err != nil {
+			return err
+		}
+	}
 	if err := run.WriteWeights(d.Private(run.WeightsFile), r.Weights); err != nil {
 		return err
 	}

@@ -34,6 +34,9 @@ type Setup struct {
 	Beacon      fr.Element // public beacon b
 	BeaconGiven bool       // false when the trainer drew b itself: not fit for an audit
 	InitSeed    uint64     // initial weights of hidden layers
+	// Source, if set, is written to private/ so that the prover can reload
+	// the committed rows.
+	Source *run.DataSource
 }
 
 // Options are knobs that do not change the run's result.
@@ -71,6 +74,7 @@ type Result struct {
 	FloatTestAccuracy float64
 	TruncatedSteps    int
 	Classes           []string
+	Source            *run.DataSource
 }
 
 // plan is the public parameters derived before any private computation.
@@ -216,6 +220,7 @@ func Train(ctx context.Context, s Setup, opts Options) (*Result, error) {
 			BeaconSource: "given", AuditReady: s.BeaconGiven,
 		},
 		TestLabels: qtest.Y,
+		Source:     s.Source,
 	}
 	if !s.BeaconGiven {
 		res.Transcript.BeaconSource = "self-drawn"
