@@ -2,9 +2,13 @@ package run
 
 import (
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"os"
 
+	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
+
+	"github.com/zkdp/zkdp/commit"
 	"github.com/zkdp/zkdp/data"
 	"github.com/zkdp/zkdp/dp"
 	"github.com/zkdp/zkdp/fixedpoint"
@@ -39,6 +43,24 @@ func (p Params) Mechanism() dp.Mechanism {
 	return dp.Mechanism{Rows: p.Rows, Params: fixedpoint.NumParams(p.Widths), SamplingRate: p.SamplingRate,
 		NoiseMultiplier: p.NoiseMultiplier, Steps: p.Steps, MaxBatch: p.MaxBatch, Delta: p.Delta,
 		DeltaAccountant: p.DeltaAccountant, Accountant: p.Accountant, LatticeBits: p.Step.LatticeBits}
+}
+
+// Hash commits to the public parameters: Poseidon2 over their JSON encoding
+// (deterministic for a struct: fields in declaration order, shortest float
+// formatting), packed 31 bytes per field element, then the length.
+func (p Params) Hash() (fr.Element, error) {
+	b, err := json.Marshal(p)
+	if err != nil {
+		return fr.Element{}, fmt.Errorf("run: encoding params: %w", err)
+	}
+	var elems []fr.Element
+	for i := 0; i < len(b); i += 31 {
+		var e fr.Element
+		e.SetBytes(b[i:min(i+31, len(b))])
+		elems = append(elems, e)
+	}
+	elems = append(elems, commit.FromInt64(int64(len(b))))
+	return commit.Hash(commit.TagParams, elems...), nil
 }
 
 // CurrentVersion is the version of the run format this code writes.

@@ -205,7 +205,7 @@ func Train(ctx context.Context, s Setup, opts Options) (*Result, error) {
 		Delta: cfg.Delta, DeltaAccountant: p.privacy.DeltaAccountant, Accountant: cfg.Accountant, Step: p.step,
 		NoiseScale: p.noise.Sigma, NoiseTail: p.noise.Tail,
 	}
-	paramsHash, err := ParamsHash(params)
+	paramsHash, err := params.Hash()
 	if err != nil {
 		return nil, err
 	}
@@ -343,23 +343,6 @@ func (r *Result) appendModel(m fixedpoint.Model[int64], f fixedpoint.Format) err
 	r.Weights = append(r.Weights, w)
 	r.Transcript.ModelCommitments = append(r.Transcript.ModelCommitments, commit.Hex(c))
 	return nil
-}
-
-// ParamsHash commits to the public parameters: Poseidon2 over the canonical
-// JSON encoding, packed 31 bytes per field element.
-func ParamsHash(p run.Params) (fr.Element, error) {
-	b, err := jsonCanonical(p)
-	if err != nil {
-		return fr.Element{}, fmt.Errorf("trainer: encoding params: %w", err)
-	}
-	var elems []fr.Element
-	for i := 0; i < len(b); i += 31 {
-		var e fr.Element
-		e.SetBytes(b[i:min(i+31, len(b))])
-		elems = append(elems, e)
-	}
-	elems = append(elems, commit.FromInt64(int64(len(b))))
-	return commit.Hash(commit.TagParams, elems...), nil
 }
 
 // effectiveClip is the norm the quantized step clips to, C*(C_l - margin)/C_l
