@@ -69,14 +69,19 @@ func (c *KeyCache) Paths(hash string) (pk, vk, meta string) {
 // the metadata and logs.
 func (c *KeyCache) Setup(ccs constraint.ConstraintSystem, name string) (groth16.ProvingKey, groth16.VerifyingKey, error) {
 	log := logger(c.Logger)
+	if c.Dir == "" {
+		// an empty Dir would silently scatter keys in the working folder
+		return nil, nil, fmt.Errorf("%w: key cache has no folder", ErrIO)
+	}
 	hash, err := CircuitHash(ccs)
 	if err != nil {
 		return nil, nil, err
 	}
+	start := time.Now()
 	pk, vk, err := c.load(hash)
 	switch {
 	case err == nil:
-		log.Debug("loaded cached groth16 keys", "circuit", name, "hash", hash, "dir", c.Dir)
+		log.Debug("loaded cached groth16 keys", "circuit", name, "hash", hash, "dir", c.Dir, "elapsed", time.Since(start))
 		return pk, vk, nil
 	case errors.Is(err, os.ErrNotExist):
 		// first use of this circuit: nothing to warn about
