@@ -75,7 +75,8 @@ type Summary struct {
 // job's error, each prefixed by the job's name and wrapping a sentinel
 // (ErrWitness, ErrProve, ErrInvalidProof, ErrIO). When ctx is cancelled no new
 // job starts; proofs already being computed (gnark's prover cannot be
-// interrupted) are finished and written, and the error wraps ctx.Err().
+// interrupted) are finished and written, jobs still building their witness
+// stop before proving, and the error wraps ctx.Err().
 func ProveAll(ctx context.Context, ccs constraint.ConstraintSystem, pk groth16.ProvingKey, vk groth16.VerifyingKey, jobs []Job, opts Options) (Summary, error) {
 	sum := Summary{Durations: map[string]time.Duration{}}
 	if err := checkBN254(ccs); err != nil {
@@ -182,12 +183,16 @@ type run struct {
 }
 
 type outcome struct {
-	skipped bool
-	elapsed time.Duration
-	err     error
+	skipped   bool
+	cancelled bool // not started because ctx was cancelled: neither done nor failed
+	elapsed   time.Duration
+	err       error
 }
 
 func (p *run) record(j Job, o outcome) {
+	if o.cancelled {
+		return
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.done++
@@ -254,6 +259,10 @@ func (p *run) do(j Job) (o outcome) {
 		p.log.Warn("existing proof rejected, proving again", "job", j.Name, "path", j.Path, "reason", reason)
 	}
 
+	// Last point where cancelling is cheap: gnark's prover cannot be stopped.
+	if p.ctx.Err() != nil {
+		return outcome{cancelled: true}
+	}
 	proof, err := groth16.Prove(p.ccs, p.pk, full, proverOptions(p.opts.SolidityCompatible)...)
 	if err != nil {
 		return outcome{err: fmt.Errorf("%w: %w", ErrProve, err)}

@@ -249,6 +249,9 @@ func TestProveAllAndResume(t *testing.T) {
 		if total != 5 {
 			t.Errorf("total %d", total)
 		}
+		if (done < total) != (eta > 0) {
+			t.Errorf("eta %v after %d of %d", eta, done, total)
+		}
 		calls = append(calls, done)
 	}}
 	sum, err := ProveAll(context.Background(), ccs, pk, vk, jobs, opts)
