@@ -1,0 +1,90 @@
+//go:build prover_checks
+
+package stepproof
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/zkdp/zkdp/prover"
+	"github.com/zkdp/zkdp/run"
+)
+
+// Prove a small run end to end, resume, verify from public files, and reject
+// every tampering of the public material.
+func TestProveVerifyTamper(t *testing.T) {
+	dir := smallRun(t)
+	keys := &prover.KeyCache{Dir: t.TempDir()}
+	sum, err := Prove(context.Background(), dir, Options{Workers: 1, Keys: keys})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Proven != 2 {
+		t.Fatalf("proved %d steps, want 2", sum.Proven)
+	}
+	rep, err := Verify(dir)
+	if err != nil {
+		t.Fatalf("honest run rejected: %v", err)
+	}
+	t.Logf("verified %d steps, circuit %d constraints", rep.Steps, rep.Constraints)
+
+	// Resume: a deleted proof is proven again, the other is kept.
+	d := &run.Dir{Root: dir}
+	if err := os.Remove(proofPath(d, 1)); err != nil {
+		t.Fatal(err)
+	}
+	sum, err = Prove(context.Background(), dir, Options{Workers: 1, Keys: keys})
+	if err != nil || sum.Proven != 1 || sum.Skipped != 1 {
+		t.Fatalf("resume: %+v, %v", sum, err)
+	}
+
+	// Nothing private reached the public folder.
+	seed, _ := os.ReadFile(d.Private(run.SecretFile))
+	filepath.WalkDir(d.Path(run.PublicDir), func(path string, e os.DirEntry, err error) error {
+		if err == nil && !e.IsDir() {
+			b, _ := os.ReadFile(path)
+			if bytes.Contains(b, bytes.TrimSpace(seed)[10:40]) {
+				t.Errorf("%s holds the seed", path)
+			}
+		}
+		return nil
+	})
+
+	tamper := func(name string, path string, change func([]byte) []byte, want error) {
+		orig, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, change(bytes.Clone(orig)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, err = Verify(dir)
+		if err == nil || (want != nil && !errors.Is(err, want)) {
+			t.Errorf("%s: got %v, want %v", name, err, want)
+		}
+		os.WriteFile(path, orig, 0o644)
+	}
+	tamper("flipped bit in a proof", proofPath(d, 0), func(b []byte) []byte { b[len(b)/2] ^= 1; return b }, ErrProof)
+	tamper("public input changed", prover.PublicPath(proofPath(d, 1)), func(b []byte) []byte { b[len(b)-1] ^= 1; return b }, ErrChain)
+	step0, _ := os.ReadFile(proofPath(d, 0))
+	pub0, _ := os.ReadFile(prover.PublicPath(proofPath(d, 0)))
+	tamper("step 0's proof replayed for step 1", proofPath(d, 1), func([]byte) []byte { return step0 }, ErrProof)
+	tamper("step 0's statement for step 1", prover.PublicPath(proofPath(d, 1)), func([]byte) []byte { return pub0 }, ErrChain)
+	tamper("model chain altered", d.Public(run.TranscriptFile), func(b []byte) []byte {
+		i := bytes.Index(b, []byte(`"model_commitments"`))
+		j := bytes.IndexByte(b[i:], 'x') + i + 5 // a hex digit of M_0
+		if b[j] == '1' {
+			b[j] = '2'
+		} else {
+			b[j] = '1'
+		}
+		return b
+	}, nil)
+	if _, err := Verify(dir); err != nil {
+		t.Fatalf("restored run rejected: %v", err)
+	}
+}

@@ -1,0 +1,318 @@
+// Package stepproof proves and verifies the steps of a training run: it
+// turns a run directory (package run) into one Groth16 proof per step with
+// the step circuit (circuits/step), and checks them from public files only.
+//
+// The prover reads private/ (seed, batches, weights, data source) and writes
+// only public files: public/step.vk, public/circuit.json and
+// public/proofs/step-NNNNN.{proof,public,json}.
+package stepproof
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/consensys/gnark-crypto/ecc"
+	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
+	"github.com/consensys/gnark/backend/witness"
+	"github.com/consensys/gnark/constraint"
+	"github.com/consensys/gnark/frontend"
+
+	"github.com/zkdp/zkdp/circuits/step"
+	"github.com/zkdp/zkdp/commit"
+	"github.com/zkdp/zkdp/data"
+	"github.com/zkdp/zkdp/fixedpoint"
+	"github.com/zkdp/zkdp/prover"
+	"github.com/zkdp/zkdp/run"
+)
+
+// Files of the public proof material.
+const (
+	VerifyingKeyFile = "step.vk"
+	CircuitFile      = "circuit.json"
+)
+
+// Sentinel errors.
+var (
+	// ErrDatasetMismatch: the reloaded rows do not commit to the run's D.
+	ErrDatasetMismatch = errors.New("stepproof: the reloaded dataset does not match the run's dataset root")
+	// ErrChain: the transcript's commitments do not chain or do not match a proof.
+	ErrChain = errors.New("stepproof: broken commitment chain")
+	// ErrCircuit: the verifying key is not the one of the circuit the params define.
+	ErrCircuit = errors.New("stepproof: the verifying key does not belong to this run's circuit")
+	// ErrProof: a step proof does not verify.
+	ErrProof = errors.New("stepproof: a step proof does not verify")
+)
+
+// CircuitInfo is public/circuit.json.
+type CircuitInfo struct {
+	Hash        string `json:"circuit_hash"`
+	Constraints int    `json:"constraints"`
+	Setup       string `json:"setup"`
+}
+
+// Spec is the step circuit's specification, from public parameters only.
+func Spec(p run.Params) (step.Spec, error) {
+	sampler, noise, err := p.Mechanism().Samplers()
+	if err != nil {
+		return step.Spec{}, fmt.Errorf("stepproof: rebuilding the samplers: %w", err)
+	}
+	depth := 0
+	for 1<<depth < p.Rows {
+		depth++
+	}
+	return step.Spec{Widths: p.Widths, Params: p.Step, Rows: p.Rows, MaxBatch: p.MaxBatch, Depth: depth,
+		Thresholds: sampler.Thresholds, CDF: noise.CDF, Tail: noise.Tail}, nil
+}
+
+// compile builds the run's step circuit.
+func compile(p run.Params) (step.Spec, constraint.ConstraintSystem, string, error) {
+	spec, err := Spec(p)
+	if err != nil {
+		return spec, nil, "", err
+	}
+	c, err := step.New(spec)
+	if err != nil {
+		return spec, nil, "", err
+	}
+	ccs, err := prover.Compile(c)
+	if err != nil {
+		return spec, nil, "", err
+	}
+	hash, err := prover.CircuitHash(ccs)
+	return spec, ccs, hash, err
+}
+
+// public is what every party reads.
+type public struct {
+	dir        *run.Dir
+	params     run.Params
+	transcript run.Transcript
+	paramsHash fr.Element
+	root, seed fr.Element
+	beacon     fr.Element
+	models     []fr.Element
+}
+
+func readPublic(root string) (*public, error) {
+	d, err := run.Open(root)
+	if err != nil {
+		return nil, err
+	}
+	pub := &public{dir: d}
+	if err := run.ReadJSON(d.Public(run.ParamsFile), &pub.params); err != nil {
+		return nil, err
+	}
+	if err := run.ReadJSON(d.Public(run.TranscriptFile), &pub.transcript); err != nil {
+		return nil, err
+	}
+	tr := pub.transcript
+	if pub.paramsHash, err = pub.params.Hash(); err != nil {
+		return nil, err
+	}
+	if commit.Hex(pub.paramsHash) != tr.ParamsHash {
+		return nil, fmt.Errorf("%w: params.json hashes to %s, the transcript says %s", ErrChain, commit.Hex(pub.paramsHash), tr.ParamsHash)
+	}
+	for name, dst := range map[string]*fr.Element{"dataset_root": &pub.root, "seed_commitment": &pub.seed, "beacon": &pub.beacon} {
+		v := map[string]string{"dataset_root": tr.DatasetRoot, "seed_commitment": tr.SeedCommitment, "beacon": tr.Beacon}[name]
+		if *dst, err = commit.ParseHex(v); err != nil {
+			return nil, fmt.Errorf("%s: transcript %s: %w", d.Public(run.TranscriptFile), name, err)
+		}
+	}
+	if len(tr.ModelCommitments) != pub.params.Steps+1 {
+		return nil, fmt.Errorf("%w: %d model commitments for %d steps", ErrChain, len(tr.ModelCommitments), pub.params.Steps)
+	}
+	for i, h := range tr.ModelCommitments {
+		m, err := commit.ParseHex(h)
+		if err != nil {
+			return nil, fmt.Errorf("%s: model_commitments[%d]: %w", d.Public(run.TranscriptFile), i, err)
+		}
+		pub.models = append(pub.models, m)
+	}
+	return pub, nil
+}
+
+// statement is step t's public input.
+func (p *public) statement(t int) fr.Element {
+	return step.Statement(p.paramsHash, p.root, p.seed, p.beacon, t, p.models[t], p.models[t+1])
+}
+
+func proofPath(d *run.Dir, t int) string {
+	return d.Public(filepath.Join(run.ProofsDir, fmt.Sprintf("step-%05d.proof", t)))
+}
+
+// Options tune Prove.
+type Options struct {
+	Workers  int
+	Progress func(done, total int, eta time.Duration)
+	Logger   *slog.Logger
+	Keys     *prover.KeyCache
+}
+
+// Prove proves every step of the run in dir that has no valid proof yet.
+func Prove(ctx context.Context, dir string, opts Options) (prover.Summary, error) {
+	log := opts.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	pub, err := readPublic(dir)
+	if err != nil {
+		return prover.Summary{}, err
+	}
+	d, p := pub.dir, pub.params
+	var secret run.Secret
+	var batches []run.StepBatch
+	var source run.DataSource
+	for path, v := range map[string]any{d.Private(run.SecretFile): &secret, d.Private(run.BatchesFile): &batches, d.Private(run.DataSourceFile): &source} {
+		if err := run.ReadJSON(path, v); err != nil {
+			return prover.Summary{}, err
+		}
+	}
+	seed, err := commit.ParseHex(secret.Seed)
+	if err != nil {
+		return prover.Summary{}, fmt.Errorf("%s: %w", d.Private(run.SecretFile), err)
+	}
+	weights, err := run.ReadWeights(d.Private(run.WeightsFile), fixedpoint.NumParams(p.Widths))
+	if err != nil {
+		return prover.Summary{}, err
+	}
+	if len(weights) != p.Steps+1 || len(batches) != p.Steps {
+		return prover.Summary{}, fmt.Errorf("stepproof: private files hold %d models and %d batches for %d steps", len(weights), len(batches), p.Steps)
+	}
+	ds, err := data.Load(source.Data, source.SplitSeed)
+	if err != nil {
+		return prover.Summary{}, err
+	}
+	q, err := data.QuantizeSplit(ds.Train, p.Step.FracBits)
+	if err != nil {
+		return prover.Summary{}, err
+	}
+	tree, err := q.Commit()
+	if err != nil {
+		return prover.Summary{}, err
+	}
+	if tree.Root() != pub.root {
+		return prover.Summary{}, fmt.Errorf("%w: %s vs %s", ErrDatasetMismatch, commit.Hex(tree.Root()), pub.transcript.DatasetRoot)
+	}
+	log.Info("compiling the step circuit", "dataset", p.Dataset, "max_batch", p.MaxBatch, "params", len(weights[0]))
+	spec, ccs, hash, err := compile(p)
+	if err != nil {
+		return prover.Summary{}, err
+	}
+	log.Info("step circuit", "constraints", ccs.GetNbConstraints(), "hash", hash)
+	keys := opts.Keys
+	if keys == nil {
+		if keys, err = prover.DefaultKeyCache(); err != nil {
+			return prover.Summary{}, err
+		}
+	}
+	pk, vk, err := keys.Setup(ccs, "step/"+p.Dataset)
+	if err != nil {
+		return prover.Summary{}, err
+	}
+	if err := prover.WriteVerifyingKey(d.Public(VerifyingKeyFile), vk); err != nil {
+		return prover.Summary{}, err
+	}
+	info := CircuitInfo{Hash: hash, Constraints: ccs.GetNbConstraints(),
+		Setup: "single-party (development only: whoever ran the setup can forge proofs)"}
+	if err := run.WriteJSON(d.Public(CircuitFile), info, run.PublicMode); err != nil {
+		return prover.Summary{}, err
+	}
+	jobs := make([]prover.Job, p.Steps)
+	for t := range p.Steps {
+		jobs[t] = prover.Job{
+			Name: fmt.Sprintf("step-%05d", t),
+			Path: proofPath(d, t),
+			Witness: func() (witness.Witness, error) {
+				in := step.Input{ParamsHash: pub.paramsHash, DatasetRoot: pub.root, Beacon: pub.beacon, Seed: seed, Step: t,
+					Before: weights[t], After: weights[t+1]}
+				for _, i := range batches[t].Indices {
+					path, err := tree.Path(i)
+					if err != nil {
+						return nil, err
+					}
+					in.Rows, in.Labels, in.Paths = append(in.Rows, q.X[i]), append(in.Labels, q.Y[i]), append(in.Paths, path)
+				}
+				a, err := step.Assign(spec, in)
+				if err != nil {
+					return nil, err
+				}
+				return frontend.NewWitness(a, ecc.BN254.ScalarField())
+			},
+		}
+	}
+	return prover.ProveAll(ctx, ccs, pk, vk, jobs, prover.Options{Workers: opts.Workers, Logger: log, Progress: opts.Progress})
+}
+
+// Report says what Verify checked.
+type Report struct {
+	Steps       int
+	Constraints int
+	CircuitHash string
+}
+
+// Verify checks a run from its public files only: the params hash in the
+// transcript, the verifying key against the circuit that the params define
+// (recompiled here), and every step's proof against the statement that
+// continues the commitment chain M_0..M_T. The first bad step is named.
+func Verify(dir string) (Report, error) {
+	pub, err := readPublic(dir)
+	if err != nil {
+		return Report{}, err
+	}
+	d := pub.dir
+	var info CircuitInfo
+	if err := run.ReadJSON(d.Public(CircuitFile), &info); err != nil {
+		return Report{}, err
+	}
+	_, ccs, hash, err := compile(pub.params)
+	if err != nil {
+		return Report{}, err
+	}
+	if hash != info.Hash {
+		return Report{}, fmt.Errorf("%w: the params define circuit %s, the run was proven with %s", ErrCircuit, hash, info.Hash)
+	}
+	vk, err := prover.ReadVerifyingKey(d.Public(VerifyingKeyFile))
+	if err != nil {
+		return Report{}, err
+	}
+	for t := range pub.params.Steps {
+		path := proofPath(d, t)
+		want := pub.statement(t)
+		var stmt step.Circuit
+		stmt.Statement = want
+		expected, err := frontend.NewWitness(&stmt, ecc.BN254.ScalarField(), frontend.PublicOnly())
+		if err != nil {
+			return Report{}, err
+		}
+		if err := samePublic(path, expected); err != nil {
+			return Report{}, fmt.Errorf("step %d: %w", t, err)
+		}
+		if err := prover.VerifyProofFile(vk, path); err != nil {
+			return Report{}, fmt.Errorf("step %d: %w: %w", t, ErrProof, err)
+		}
+	}
+	return Report{Steps: pub.params.Steps, Constraints: ccs.GetNbConstraints(), CircuitHash: hash}, nil
+}
+
+// samePublic checks that a proof's stored public input is the statement the
+// transcript implies for its step.
+func samePublic(proofPath string, expected witness.Witness) error {
+	raw, err := os.ReadFile(prover.PublicPath(proofPath))
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrProof, err)
+	}
+	want, err := expected.MarshalBinary()
+	if err != nil {
+		return err
+	}
+	if !bytes.Equal(raw, want) {
+		return fmt.Errorf("%w: the proof's public input is not the statement of this step (params, D, S, beacon, t, M_t, M_t+1)", ErrChain)
+	}
+	return nil
+}

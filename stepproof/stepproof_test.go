@@ -1,0 +1,108 @@
+package stepproof
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
+
+	"github.com/zkdp/zkdp/data"
+	"github.com/zkdp/zkdp/dp"
+	"github.com/zkdp/zkdp/fixedpoint"
+	"github.com/zkdp/zkdp/run"
+	"github.com/zkdp/zkdp/trainer"
+)
+
+// smallRun trains 2 steps on the breast-cancer rows with small batches and a
+// coarse noise lattice, so that its step circuit is small (tens of thousands
+// of constraints), and writes the run directory.
+func smallRun(t *testing.T) string {
+	t.Helper()
+	dc, err := data.DefaultConfig("breast_cancer")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds, err := data.Load(dc, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := trainer.DefaultConfig()
+	cfg.Steps, cfg.SamplingRate, cfg.ClipNorm, cfg.LearningRate, cfg.NoiseMultiplier = 2, 0.01, 1, 1, 2
+	format := fixedpoint.DefaultFormat()
+	format.LatticeBits = 4
+	var beacon fr.Element
+	beacon.SetUint64(99)
+	s := trainer.Setup{Dataset: ds, Training: cfg, Format: format, Seed: dp.SeedFromUint64(8), Beacon: beacon, BeaconGiven: true,
+		Source: &run.DataSource{Data: dc, SplitSeed: 1}}
+	res, err := trainer.Train(context.Background(), s, trainer.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "run")
+	d, err := run.Create(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := res.Write(d, cfg.ModelName()); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// The public side is checked before anything is compiled.
+func TestVerifyRejectsInconsistentTranscripts(t *testing.T) {
+	dir := smallRun(t)
+	d := &run.Dir{Root: dir}
+	var tr run.Transcript
+	if err := run.ReadJSON(d.Public(run.TranscriptFile), &tr); err != nil {
+		t.Fatal(err)
+	}
+	// A learning rate different from the one committed in the transcript.
+	var p run.Params
+	if err := run.ReadJSON(d.Public(run.ParamsFile), &p); err != nil {
+		t.Fatal(err)
+	}
+	p.LearningRate *= 2
+	if err := run.WriteJSON(d.Public(run.ParamsFile), p, run.PublicMode); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Verify(dir); !errors.Is(err, ErrChain) {
+		t.Fatalf("changed params: got %v, want ErrChain", err)
+	}
+	// A chain missing a model commitment.
+	p.LearningRate /= 2
+	if err := run.WriteJSON(d.Public(run.ParamsFile), p, run.PublicMode); err != nil {
+		t.Fatal(err)
+	}
+	tr.ModelCommitments = tr.ModelCommitments[:len(tr.ModelCommitments)-1]
+	if err := run.WriteJSON(d.Public(run.TranscriptFile), tr, run.PublicMode); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Verify(dir); !errors.Is(err, ErrChain) {
+		t.Fatalf("short chain: got %v, want ErrChain", err)
+	}
+}
+
+func TestSpecFromPublicParams(t *testing.T) {
+	dir := smallRun(t)
+	var p run.Params
+	if err := run.ReadJSON(filepath.Join(dir, run.PublicDir, run.ParamsFile), &p); err != nil {
+		t.Fatal(err)
+	}
+	spec, err := Spec(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if spec.Depth != 9 || spec.MaxBatch != p.MaxBatch || len(spec.Thresholds) != p.Rows || int64(len(spec.CDF)) != 2*spec.Tail+1 {
+		t.Fatalf("spec: depth %d, max batch %d, %d thresholds", spec.Depth, spec.MaxBatch, len(spec.Thresholds))
+	}
+	if err := spec.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, run.PrivateDir, run.DataSourceFile)); err != nil {
+		t.Fatalf("the data source is not in private/: %v", err)
+	}
+}
