@@ -20,10 +20,11 @@ vet: deps
 	$(GO) vet ./...
 
 # The default tier, then the prover_checks tier: full Groth16 setup, proving
-# and verification of the gadgets and of a trained step (about a minute).
+# and verification of the gadgets, of trained steps, and train -> prove ->
+# verify through the CLI (about two minutes).
 test: deps vet
 	$(GO) test -count=1 ./...
-	$(GO) test -count=1 -tags prover_checks ./circuits/...
+	$(GO) test -count=1 -tags prover_checks ./circuits/... ./prover/ ./stepproof/ ./cli/
 
 bench: build
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./benchmarks/

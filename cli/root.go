@@ -49,6 +49,8 @@ func NewRootCmd(streams IO) *cobra.Command {
 	root.AddCommand(
 		NewTrainCmd(&TrainOptions{Global: g}),
 		NewPrivacyCmd(&PrivacyOptions{Global: g}),
+		NewProveCmd(&ProveOptions{Global: g}),
+		NewVerifyCmd(&VerifyOptions{Global: g}),
 		NewVersionCmd(g),
 		NewConfigCmd(&ConfigOptions{Global: g}),
 	)

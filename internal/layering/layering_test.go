@@ -31,6 +31,9 @@ func TestLayering(t *testing.T) {
 		"circuits/commitment": {"gorgonia.org/", "github.com/ethereum/", "github.com/zkdp/zkdp/trainer", "github.com/zkdp/zkdp/data"},
 		"circuits/sampling":   {"gorgonia.org/", "github.com/ethereum/", "github.com/zkdp/zkdp/trainer", "github.com/zkdp/zkdp/data"},
 		"circuits/step":       {"gorgonia.org/", "github.com/ethereum/", "github.com/zkdp/zkdp/trainer", "github.com/zkdp/zkdp/data"},
+		// Proving and verifying a run needs no Gorgonia and no trainer.
+		"prover":    {"gorgonia.org/", "github.com/ethereum/", "github.com/zkdp/zkdp/trainer", "github.com/zkdp/zkdp/circuits", "github.com/zkdp/zkdp/run"},
+		"stepproof": {"gorgonia.org/", "github.com/ethereum/", "github.com/zkdp/zkdp/trainer"},
 		// The trainer uses no proof-system backend.
 		"trainer": {"github.com/consensys/gnark/backend", "github.com/ethereum/", "github.com/zkdp/zkdp/cli"},
 	}
