@@ -1,13 +1,7 @@
 package arith
 
 import (
-	"encoding/csv"
-	"errors"
 	"flag"
-	"fmt"
-	"os"
-	"sort"
-	"strconv"
 	"testing"
 
 	"github.com/consensys/gnark-crypto/ecc"
@@ -15,6 +9,7 @@ import (
 	"github.com/consensys/gnark/frontend/cs/r1cs"
 
 	"github.com/zkdp/zkdp/fixedpoint"
+	"github.com/zkdp/zkdp/internal/constraintstats"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/stats.csv with the measured constraint counts")
@@ -61,36 +56,11 @@ var statsCircuits = map[string][]int{
 	"clipped_gradient/mlp_64_16_10":  {64, 16, 10},
 }
 
-func readStats() (map[string]int, error) {
-	f, err := os.Open(statsFile)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	rows, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", statsFile, err)
-	}
-	out := map[string]int{}
-	for i, r := range rows[1:] {
-		if len(r) != 3 {
-			return nil, fmt.Errorf("%s:%d: want circuit,params,r1cs_constraints", statsFile, i+2)
-		}
-		n, err := strconv.Atoi(r[2])
-		if err != nil {
-			return nil, fmt.Errorf("%s:%d: %w", statsFile, i+2, err)
-		}
-		out[r[0]] = n
-	}
-	return out, nil
-}
-
 // TestConstraintStats compares the R1CS constraint count of every measured
 // circuit with testdata/stats.csv, exactly; -update rewrites the file. A
 // missing row is a failure, not a skip.
 func TestConstraintStats(t *testing.T) {
-	measured := map[string]int{}
-	params := map[string]int{}
+	measured := map[string]constraintstats.Row{}
 	for name, widths := range statsCircuits {
 		c, err := newGradientCircuit(widths)
 		if err != nil {
@@ -100,51 +70,9 @@ func TestConstraintStats(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		measured[name] = ccs.GetNbConstraints()
-		params[name] = fixedpoint.NumParams(widths)
-		t.Logf("%s: %d constraints, %d parameters, %.2f per parameter", name, measured[name], params[name], float64(measured[name])/float64(params[name]))
+		row := constraintstats.Row{Params: fixedpoint.NumParams(widths), Constraints: ccs.GetNbConstraints()}
+		measured[name] = row
+		t.Logf("%s: %d constraints, %d parameters, %.2f per parameter", name, row.Constraints, row.Params, float64(row.Constraints)/float64(row.Params))
 	}
-	if *update {
-		names := make([]string, 0, len(measured))
-		for n := range measured {
-			names = append(names, n)
-		}
-		sort.Strings(names)
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		f, err := os.Create(statsFile)
-		if err != nil {
-			t.Fatal(err)
-		}
-		w := csv.NewWriter(f)
-		w.Write([]string{"circuit", "params", "r1cs_constraints"})
-		for _, n := range names {
-			w.Write([]string{n, strconv.Itoa(params[n]), strconv.Itoa(measured[n])})
-		}
-		w.Flush()
-		if err := errors.Join(w.Error(), f.Close()); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := readStats()
-	if err != nil {
-		t.Fatalf("%v (run go test -run TestConstraintStats -update)", err)
-	}
-	for name, got := range measured {
-		w, ok := want[name]
-		if !ok {
-			t.Errorf("%s: no row in %s (run with -update)", name, statsFile)
-			continue
-		}
-		if got != w {
-			t.Errorf("%s: %d constraints, %s says %d (run with -update if the change is intended)", name, got, statsFile, w)
-		}
-	}
-	for name := range want {
-		if _, ok := measured[name]; !ok {
-			t.Errorf("%s: row in %s for a circuit no longer measured", name, statsFile)
-		}
-	}
+	constraintstats.Check(t, statsFile, measured, *update)
 }

@@ -1,6 +1,7 @@
 package commitment
 
 import (
+	"flag"
 	"testing"
 
 	"github.com/consensys/gnark-crypto/ecc"
@@ -9,6 +10,7 @@ import (
 	"github.com/consensys/gnark/frontend/cs/scs"
 
 	"github.com/zkdp/zkdp/commit"
+	"github.com/zkdp/zkdp/internal/constraintstats"
 )
 
 // rowsCircuit hashes Rows rows of Width values, as a step circuit hashes a
@@ -37,8 +39,9 @@ func newRows(n, width int, bits uint) *rowsCircuit {
 	return c
 }
 
-// TestConstraintCounts logs the cost of the gadgets the step circuit uses
-// (no assertion: the numbers are for sizing). Digits rows have 64 pixels and
+// TestConstraintCounts compares the R1CS cost of the gadgets the step
+// circuit uses with testdata/stats.csv, exactly (-update rewrites it); PLONK
+// sizes are logged. Digits rows have 64 pixels and
 // a label, Adult rows 112 features and a label, both at FracBits+1 = 17
 // bits; the digits model has 650 weights at WeightBits = 22.
 func TestConstraintCounts(t *testing.T) {
@@ -60,6 +63,7 @@ func TestConstraintCounts(t *testing.T) {
 		{"digits row opening (LeafOf + depth 11)", &rowCircuit{X: make([]frontend.Variable, 64), Path: make([]frontend.Variable, 11), FracBits: 16}},
 		{"adult row opening (LeafOf + depth 15)", &rowCircuit{X: make([]frontend.Variable, 112), Path: make([]frontend.Variable, 15), FracBits: 16}},
 	}
+	measured := map[string]constraintstats.Row{}
 	for _, c := range cases {
 		r, err := frontend.Compile(ecc.BN254.ScalarField(), r1cs.NewBuilder, c.circuit)
 		if err != nil {
@@ -70,5 +74,9 @@ func TestConstraintCounts(t *testing.T) {
 			t.Fatalf("%s: %v", c.name, err)
 		}
 		t.Logf("%-50s R1CS %7d   PLONK %7d", c.name, r.GetNbConstraints(), p.GetNbConstraints())
+		measured[c.name] = constraintstats.Row{Constraints: r.GetNbConstraints()}
 	}
+	constraintstats.Check(t, "testdata/stats.csv", measured, *updateStats)
 }
+
+var updateStats = flag.Bool("update", false, "rewrite testdata/stats.csv with the measured constraint counts")

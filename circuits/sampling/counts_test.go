@@ -1,12 +1,14 @@
 package sampling
 
 import (
+	"flag"
 	"testing"
 
 	"github.com/consensys/gnark/frontend"
 	"github.com/consensys/gnark/frontend/cs/r1cs"
 
 	"github.com/zkdp/zkdp/dp"
+	"github.com/zkdp/zkdp/internal/constraintstats"
 )
 
 // Realistic sizes: the digits config (1437 training rows, q = 0.1, 800
@@ -63,4 +65,15 @@ func TestConstraintCounts(t *testing.T) {
 	many := nbConstraints(t, &gaussCircuit{U: make([]frontend.Variable, countParams), Z: make([]frontend.Variable, countParams), dg: g, noOut: true})
 	t.Logf("Discrete Gaussian (sigma %v, %d CDF entries): 1 sample %d constraints, %d samples %d: %.1f per sample",
 		countSigma, len(g.CDF), one, countParams, many, float64(many-one)/float64(countParams-1))
+	constraintstats.Check(t, "testdata/stats.csv", map[string]constraintstats.Row{
+		"words/1 block":                        {Constraints: w1},
+		"words/11 blocks":                      {Constraints: w11},
+		"seed commitment + step key":           {Constraints: nbConstraints(t, &seedCircuit{})},
+		"poisson/digits full batch":            {Constraints: pf},
+		"poisson/digits half batch":            {Constraints: ph},
+		"discrete gaussian/digits 1 sample":    {Constraints: one},
+		"discrete gaussian/digits all samples": {Constraints: many, Params: countParams},
+	}, *updateStats)
 }
+
+var updateStats = flag.Bool("update", false, "rewrite testdata/stats.csv with the measured constraint counts")
