@@ -133,3 +133,27 @@ func TestConfigDumpAndVersion(t *testing.T) {
 		t.Fatalf("version: %q", out)
 	}
 }
+
+func TestBenchCircuitsJSON(t *testing.T) {
+	out, errs, code := execute(t, "bench", "circuits", "--config", "quickstart", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var v struct {
+		Circuits []struct {
+			Name                       string  `json:"name"`
+			Constraints                int     `json:"constraints"`
+			MaxBatch                   int     `json:"max_batch"`
+			Params                     int     `json:"params"`
+			ConstraintsPerExampleParam float64 `json:"constraints_per_example_param"`
+		} `json:"circuits"`
+	}
+	if err := json.Unmarshal([]byte(out), &v); err != nil || len(v.Circuits) != 1 {
+		t.Fatalf("not the expected JSON: %q (%v)", out, err)
+	}
+	c := v.Circuits[0]
+	if c.Name != "quickstart/step" || c.Constraints < 1000 || c.Params != 62 || c.MaxBatch < 1 ||
+		c.ConstraintsPerExampleParam != float64(c.Constraints)/float64(c.MaxBatch*c.Params) {
+		t.Fatalf("got %+v", c)
+	}
+}

@@ -7,24 +7,18 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/zkdp/zkdp/configs"
 )
 
 // train -> prove -> verify through the CLI on a small config (two steps,
 // small batches, a coarse noise lattice), then a tampered proof fails verify
 // with a non-zero exit naming the step.
 func TestTrainProveVerify(t *testing.T) {
-	base, err := configs.Read("quickstart")
-	if err != nil {
-		t.Fatal(err)
+	// Smaller than the quickstart, through the environment as a user would.
+	for k, v := range map[string]string{"ZKDP_TRAINING_STEPS": "2", "ZKDP_TRAINING_SAMPLING_RATE": "0.01",
+		"ZKDP_TRAINING_EPSILON": "0", "ZKDP_TRAINING_NOISE_MULTIPLIER": "2", "ZKDP_FIXED_POINT_LATTICE_BITS": "4"} {
+		t.Setenv(k, v)
 	}
-	cfg := strings.NewReplacer("  steps: 30\n", "  steps: 2\n", "  sampling_rate: 0.3\n", "  sampling_rate: 0.01\n",
-		"  epsilon: 1\n", "  noise_multiplier: 2\n").Replace(string(base)) + "fixed_point:\n  lattice_bits: 4\n"
-	path := filepath.Join(t.TempDir(), "small.yaml")
-	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	path := "quickstart"
 	dir := filepath.Join(t.TempDir(), "run")
 	keys := t.TempDir()
 	if _, errs, code := execute(t, "train", "--config", path, "--out", dir, "--seed", "2", "--log-level", "warn"); code != 0 {

@@ -44,6 +44,12 @@ func NewRootCmd(streams IO) *cobra.Command {
 	}
 	root.SetOut(streams.Out)
 	root.SetErr(streams.Err)
+	// Every command routes gnark's logger through slog with the same switches;
+	// train refines the level and format from its config.
+	root.PersistentPreRunE = func(*cobra.Command, []string) error {
+		_, err := NewLogger(streams.Err, orDefault(g.LogLevel, "info"), orDefault(g.LogFormat, "text"))
+		return err
+	}
 	root.PersistentFlags().StringVar(&g.LogLevel, "log-level", "", "log level: debug, info, warn, error (default from config, else info)")
 	root.PersistentFlags().StringVar(&g.LogFormat, "log-format", "", "log format: text or json (default from config, else text)")
 	root.AddCommand(
@@ -51,6 +57,7 @@ func NewRootCmd(streams IO) *cobra.Command {
 		NewPrivacyCmd(&PrivacyOptions{Global: g}),
 		NewProveCmd(&ProveOptions{Global: g}),
 		NewVerifyCmd(&VerifyOptions{Global: g}),
+		NewBenchCmd(&BenchOptions{Global: g}),
 		NewVersionCmd(g),
 		NewConfigCmd(&ConfigOptions{Global: g}),
 	)

@@ -316,3 +316,24 @@ func samePublic(proofPath string, expected witness.Witness) error {
 	}
 	return nil
 }
+
+// Size is a step circuit's size.
+type Size struct {
+	Name                       string  `json:"name"`
+	Constraints                int     `json:"constraints"`
+	MaxBatch                   int     `json:"max_batch"`
+	Params                     int     `json:"params"`
+	NoiseTable                 int     `json:"noise_table"`
+	ConstraintsPerExampleParam float64 `json:"constraints_per_example_param"`
+}
+
+// Measure compiles the step circuit that params define and reports its size.
+func Measure(name string, p run.Params) (Size, error) {
+	spec, ccs, _, err := compile(p)
+	if err != nil {
+		return Size{}, err
+	}
+	n, params := ccs.GetNbConstraints(), fixedpoint.NumParams(p.Widths)
+	return Size{Name: name, Constraints: n, MaxBatch: p.MaxBatch, Params: params, NoiseTable: len(spec.CDF),
+		ConstraintsPerExampleParam: float64(n) / float64(p.MaxBatch*params)}, nil
+}

@@ -198,13 +198,7 @@ func Train(ctx context.Context, s Setup, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	params := run.Params{
-		Version: run.CurrentVersion, Dataset: ds.Name, Rows: rows, Features: len(ds.Features), Classes: len(ds.Classes),
-		Widths: widths, Steps: cfg.Steps, SamplingRate: cfg.SamplingRate, ExpectedBatch: cfg.SamplingRate * float64(rows),
-		MaxBatch: p.maxBatch, NoiseMultiplier: p.noiseMultiplier, ClipNorm: cfg.ClipNorm, LearningRate: cfg.LearningRate,
-		Delta: cfg.Delta, DeltaAccountant: p.privacy.DeltaAccountant, Accountant: cfg.Accountant, Step: p.step,
-		NoiseScale: p.noise.Sigma, NoiseTail: p.noise.Tail,
-	}
+	params := paramsOf(cfg, ds, widths, rows, p)
 	paramsHash, err := params.Hash()
 	if err != nil {
 		return nil, err
@@ -326,6 +320,35 @@ func Train(ctx context.Context, s Setup, opts Options) (*Result, error) {
 		Commitment: res.Transcript.ModelCommitments[len(res.Transcript.ModelCommitments)-1]}
 	log.Info("trained", "test_accuracy", res.TestAccuracy, "float_test_accuracy", res.FloatTestAccuracy, "epsilon", res.Privacy.Epsilon)
 	return res, nil
+}
+
+// paramsOf assembles the public parameters of a planned run.
+func paramsOf(cfg Config, ds *data.Dataset, widths []int, rows int, p *plan) run.Params {
+	return run.Params{
+		Version: run.CurrentVersion, Dataset: ds.Name, Rows: rows, Features: len(ds.Features), Classes: len(ds.Classes),
+		Widths: widths, Steps: cfg.Steps, SamplingRate: cfg.SamplingRate, ExpectedBatch: cfg.SamplingRate * float64(rows),
+		MaxBatch: p.maxBatch, NoiseMultiplier: p.noiseMultiplier, ClipNorm: cfg.ClipNorm, LearningRate: cfg.LearningRate,
+		Delta: cfg.Delta, DeltaAccountant: p.privacy.DeltaAccountant, Accountant: cfg.Accountant, Step: p.step,
+		NoiseScale: p.noise.Sigma, NoiseTail: p.noise.Tail,
+	}
+}
+
+// Plan returns the public parameters a run of s would have, without
+// training: enough to build its step circuit (e.g. to measure it).
+func Plan(s Setup) (run.Params, error) {
+	if errs := s.Training.Validate(); len(errs) > 0 {
+		return run.Params{}, errors.Join(errs...)
+	}
+	if err := s.Format.Validate(); err != nil {
+		return run.Params{}, err
+	}
+	ds := s.Dataset
+	widths := append(append([]int{len(ds.Features)}, s.Training.Hidden...), len(ds.Classes))
+	p, err := makePlan(s.Training, s.Format, ds.Train.Len(), fixedpoint.NumParams(widths))
+	if err != nil {
+		return run.Params{}, err
+	}
+	return paramsOf(s.Training, ds, widths, ds.Train.Len(), p), nil
 }
 
 // ModelCommitment is M = H(W): the packed Poseidon2 hash of the flattened
