@@ -5,6 +5,7 @@ import (
 	"math/big"
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
 
@@ -111,6 +112,10 @@ func BenchmarkStepProvingThroughput(b *testing.B) {
 		b.ReportMetric(stepRate, "step_constraints/s")
 		b.ReportMetric(plainRate, "plain_constraints/s")
 		b.ReportMetric(stepRate/plainRate, "ratio")
+		var ru syscall.Rusage
+		if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err == nil {
+			b.ReportMetric(float64(ru.Maxrss)/1024, "peak_MiB") // Linux reports KiB
+		}
 		b.Logf("%d steps of %d constraints in %s; plain %d-constraint proofs in %s", steps, size.Constraints, stepTime, ccs.GetNbConstraints(), plainTime)
 	}
 }

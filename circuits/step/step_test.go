@@ -203,6 +203,17 @@ func TestTamperedStepsAreRejected(t *testing.T) {
 		"noise not the PRF's": func(in *Input) {
 			in.After = r.updateWithNoise(t, *in, func(noise []int64) { noise[0] += 3 })
 		},
+		// A changed entry of the gradient sum moves W_t+1 exactly as noise does.
+		"changed gradient entry": func(in *Input) {
+			in.After = r.updateWithNoise(t, *in, func(noise []int64) { noise[len(noise)-1]-- })
+		},
+		"sigma different from params": func(in *Input) {
+			in.After = r.updateWithNoise(t, *in, func(noise []int64) {
+				for i := range noise {
+					noise[i] *= 2
+				}
+			})
+		},
 		"clipping skipped": func(in *Input) {
 			// W_t+1 from unclipped gradients: a much larger clip norm.
 			spec := r.spec
