@@ -12,9 +12,15 @@ deps:
 build: deps
 	$(GO) build -o $(BIN) ./cmd/zkdp
 
+# Train with DP, recompute the guarantee from public files, prove every step
+# (about two minutes the first time: the keys' setup is then cached) and
+# verify the proofs from public files.
 demo: build
 	$(BIN) train --config quickstart --out $(DEMO) --force
+	rm -rf $(DEMO)/public/proofs
 	$(BIN) privacy --run $(DEMO)
+	$(BIN) prove --run $(DEMO)
+	$(BIN) verify --run $(DEMO)
 
 vet: deps
 	$(GO) vet ./...
