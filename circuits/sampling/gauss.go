@@ -91,11 +91,7 @@ func (g *DiscreteGaussian) SampleVector(us []frontend.Variable) ([]frontend.Vari
 		i := idx[j]
 		// The lookups bound i: i+1 must index the table, so i <= L-1.
 		tt := g.lookupTable().Lookup(i, api.Add(i, 1))
-		lo, hi := tt[0], tt[1] // CDF[i-1], CDF[i]
-		// lo <= u < hi; both differences are below 2^64 when they hold
-		// (lo < 2^64, hi <= 2^64) and wrap to about p otherwise.
-		g.rc.Check(api.Sub(u, lo), 64)
-		g.rc.Check(api.Sub(hi, 1, u), 64)
+		assertInInterval(api, g.rc, u, tt[0], tt[1]) // CDF[i-1] <= u < CDF[i]
 		out[j] = api.Sub(i, g.tail)
 	}
 	return out, nil

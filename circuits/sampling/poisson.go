@@ -103,11 +103,7 @@ func (p *Poisson) Sample(words []frontend.Variable) (*Batch, error) {
 		g := gaps[j]
 		// The lookups also bound g: g+1 must index the table, so g <= N.
 		tt := p.lookupTable().Lookup(g, api.Add(g, 1))
-		hi, lo := tt[0], tt[1] // T[g-1], T[g]
-		// lo <= u < hi. Both sides are below 2^64 when they hold (lo <= T[0]
-		// < 2^64, hi <= 2^64), and a violation wraps to about p.
-		p.rc.Check(api.Sub(u, lo), 64)
-		p.rc.Check(api.Sub(hi, 1, u), 64)
+		assertInInterval(api, p.rc, u, tt[1], tt[0]) // T[g] <= u < T[g-1]
 		pos = api.Add(pos, 1, g)
 		pad, err := p.isGE(pos, p.rows)
 		if err != nil {
@@ -151,4 +147,12 @@ func (p *Poisson) isGE(a frontend.Variable, n int) (frontend.Variable, error) {
 	d := api.Add(api.Mul(api.Sub(api.Mul(f, 2), 1), api.Sub(a, n)), f, -1)
 	p.rc.Check(d, p.posBits)
 	return f, nil
+}
+
+// assertInInterval enforces lo <= u < hi for table bounds lo < 2^64 and
+// hi <= 2^64: both differences are below 2^64 when the bounds hold, and a
+// violation wraps to about p, which the 64-bit range checks reject.
+func assertInInterval(api frontend.API, rc frontend.Rangechecker, u, lo, hi frontend.Variable) {
+	rc.Check(api.Sub(u, lo), 64)
+	rc.Check(api.Sub(hi, 1, u), 64)
 }
