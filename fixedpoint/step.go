@@ -47,8 +47,16 @@ func Bound[V any](a Arith[V], v V, bits uint) V { return a.Rescale(v, 0, bits) }
 // ClippedGradient is one example's gradient of the cross-entropy loss at m,
 // clipped to norm C and expressed in gradient-lattice units (C = 2^LatticeBits
 // units), flattened like Model.Flatten. Its L2 norm is at most 2^LatticeBits
-// exactly, whatever the rounding.
+// exactly, whatever the rounding. It is MaskedGradient with mask 1.
 func ClippedGradient[V any](a Arith[V], p StepParams, m Model[V], x, onehot []V) []V {
+	return MaskedGradient(a, p, m, x, onehot, a.Const(1))
+}
+
+// MaskedGradient is ClippedGradient for a batch slot: mask 0 (a padding slot)
+// zeroes the example's clip scale, hence every entry. Masking the one scale
+// instead of each entry costs a circuit one product per example, not one per
+// parameter; the values are the same.
+func MaskedGradient[V any](a Arith[V], p StepParams, m Model[V], x, onehot []V, mask V) []V {
 	f := p.Format
 	t := Forward(a, f, m, x)
 	prob := Softmax(a, f, t.Logits)
@@ -113,6 +121,7 @@ func ClippedGradient[V any](a Arith[V], p StepParams, m Model[V], x, onehot []V)
 	const scaleBits, extraBits = 8, 6 // X and e above
 	factor := a.Div(a.Mul(target, a.Const(1<<(f.FracBits+scaleBits))), divisor,
 		f.LatticeBits+scaleBits+f.FracBits+1, 2*f.ActBits)
+	factor = a.Mul(factor, mask)
 
 	var grad []V
 	sumSq := a.Const(0)
@@ -162,9 +171,9 @@ func Step[V any](a Arith[V], p StepParams, m Model[V], xs, onehots [][]V, mask [
 		sum[i] = a.Const(0)
 	}
 	for b := range xs {
-		g := ClippedGradient(a, p, m, xs[b], onehots[b])
+		g := MaskedGradient(a, p, m, xs[b], onehots[b], mask[b])
 		for i := range sum {
-			sum[i] = a.Add(sum[i], a.Mul(mask[b], g[i]))
+			sum[i] = a.Add(sum[i], g[i])
 		}
 	}
 	eta := a.Const(p.StepSize)
