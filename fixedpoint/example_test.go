@@ -9,9 +9,9 @@ import (
 // One quantized DP-SGD step on a 2-feature, 2-class logistic regression: the
 // native execution checks every bound and reports the first violation. By
 // hand: dz = (0.5, -0.5) and (x, 1) = (1, -0.5, 1), so ||G|| = 0.7071*1.5 =
-// 1.0607 > C = 1, and each entry is scaled to E = 1024 - ClipMargin(6) = 1020
-// lattice units of norm: 0.5*1*1020/1.0607 = 480.8 -> 480, 0.5*(-0.5)*961.6 =
-// -240.4 -> -241 (floor); the update is lr/(qN) = 0.25 times 480/1024 ->
+// 1.0607 > C = 1, and each entry is scaled to E = 1024 - ClipMargin(6) = 1019
+// lattice units of norm: 0.5*1*1019/1.0607 = 480.3 -> 480, 0.5*(-0.5)*960.7 =
+// -240.2 -> -241 (floor); the update is lr/(qN) = 0.25 times 480/1024 ->
 // 7680/2^16.
 func ExampleStep() {
 	f := fixedpoint.DefaultFormat()

@@ -44,10 +44,11 @@ func bitsFor(n int, b uint) uint { return b + uint(bits.Len(uint(n))) }
 // Bound range-checks v: -2^bits <= v < 2^bits.
 func Bound[V any](a Arith[V], v V, bits uint) V { return a.Rescale(v, 0, bits) }
 
-// ClippedGradient is one example's gradient of the cross-entropy loss at m,
-// clipped to norm C and expressed in gradient-lattice units (C = 2^LatticeBits
-// units), flattened like Model.Flatten. Its L2 norm is at most 2^LatticeBits
-// exactly, whatever the rounding. It is MaskedGradient with mask 1.
+// ClippedGradient is one example's contribution to the clipped gradient sum:
+// its gradient of the cross-entropy loss at m, clipped to norm C and
+// expressed exactly at 2^-GradFracBits gradient-lattice units (C is
+// 2^LatticeBits units), flattened like Model.Flatten. Its norm is checked to
+// be at most C_l - ClipMargin + 2 units. It is MaskedGradient with mask 1.
 func ClippedGradient[V any](a Arith[V], p StepParams, m Model[V], x, onehot []V) []V {
 	return MaskedGradient(a, p, m, x, onehot, a.Const(1))
 }
@@ -107,59 +108,81 @@ func MaskedGradient[V any](a Arith[V], p StepParams, m Model[V], x, onehot []V, 
 	divisor := a.Select(a.IsNegative(a.Sub(total, clip), 2*f.ActBits), clip, total)
 
 	// One division per example: c = floor(E * 2^(f+X) / D), the scale from
-	// gradient units to 2^-e lattice units, with E = C_l - margin. Then per
-	// class v_k = floor(delta_k * c / 2^(f+X-e)) and per entry
-	// g_kj = floor(v_k * a_j / 2^(f+e)): one product and one remainder check.
-	// Each entry is within 1 + |a_j| 2^-e of the exact clipped value, so for
-	// inputs within [-1, 1] the margin keeps the norm at most C_l; the norm is
-	// then checked exactly, whatever the layer.
+	// gradient units to 2^-e lattice units, with E = C_l - ClipMargin(n). Per
+	// class v_k = floor(delta_k * c / 2^(f+X-e)); the example's contribution
+	// is the exact outer product x_kj = v_k * a_j, at 2^-GradFracBits lattice
+	// units, never rounded per example: Step sums the contributions of the
+	// batch and floors each parameter once. Its norm ||x|| = ||v|| ||a||
+	// (per layer) is checked exactly to be at most E + 2 lattice units.
 	n := 0
 	for l := range L {
 		n += len(deltas[l]) * (len(t.Acts[l]) + 1)
 	}
-	target := a.Const(f.LatticeUnits() - ClipMargin(n))
-	const scaleBits, extraBits = 8, 6 // X and e above
-	factor := a.Div(a.Mul(target, a.Const(1<<(f.FracBits+scaleBits))), divisor,
-		f.LatticeBits+scaleBits+f.FracBits+1, 2*f.ActBits)
+	margin := ClipMargin(n)
+	target := a.Const(f.LatticeUnits() - margin)
+	factor := a.Div(a.Mul(target, a.Const(1<<(f.FracBits+clipScaleBits))), divisor,
+		f.LatticeBits+clipScaleBits+f.FracBits+1, 2*f.ActBits)
 	factor = a.Mul(factor, mask)
 
-	var grad []V
-	sumSq := a.Const(0)
+	var contrib []V
+	normSq := a.Const(0) // sum over layers of ceil(||v_l|| ||a_l|| / 2^f)^2, at 2^-2e lattice units
 	for l := range L {
 		acts := append(append([]V{}, t.Acts[l]...), one)
-		wrow := make([][]V, len(deltas[l]))
-		bias := make([]V, len(deltas[l]))
+		aBits := f.ActBits + 1
+		if l == 0 {
+			aBits = f.InputBits + 1
+		}
+		vs := make([]V, len(deltas[l]))
 		for k, d := range deltas[l] {
-			v := a.Rescale(a.Mul(d, factor), f.FracBits+scaleBits-extraBits, f.LatticeBits+extraBits+1)
+			vs[k] = a.Rescale(a.Mul(d, factor), f.FracBits+clipScaleBits-clipExtraBits, f.LatticeBits+clipExtraBits+1)
+		}
+		sv := a.CeilSqrt(Dot(a, vs, vs), bitsFor(len(vs), 2*(f.LatticeBits+clipExtraBits+1)))
+		sa := a.CeilSqrt(Dot(a, acts, acts), bitsFor(len(acts), 2*aBits))
+		// ceil(sv*sa / 2^f) = -floor(-sv*sa / 2^f), at 2^-e lattice units
+		pl := a.Sub(a.Const(0), a.Rescale(a.Sub(a.Const(0), a.Mul(sv, sa)), f.FracBits, f.LatticeBits+clipExtraBits+aBits-f.FracBits+bitsFor(len(vs)+len(acts), 1)))
+		normSq = a.Add(normSq, a.Mul(pl, pl))
+		wrow := make([][]V, len(vs))
+		bias := make([]V, len(vs))
+		for k, v := range vs {
 			row := make([]V, len(acts))
 			for j := range acts {
-				// |v * a_j| is bounded by v's and a_j's checks: only the
-				// remainder needs one.
-				row[j] = a.Floor(a.Mul(v, acts[j]), f.FracBits+extraBits)
-				sumSq = a.Add(sumSq, a.Mul(row[j], row[j]))
+				row[j] = a.Mul(v, acts[j])
 			}
 			wrow[k], bias[k] = row[:len(acts)-1], row[len(acts)-1]
 		}
 		for k := range wrow {
-			grad = append(grad, wrow[k]...)
+			contrib = append(contrib, wrow[k]...)
 		}
-		grad = append(grad, bias...)
+		contrib = append(contrib, bias...)
 	}
-	// ||g||^2 <= C_l^2, exactly on the quantized values.
-	a.AssertNonNegative(a.Sub(a.Const(f.LatticeUnits()*f.LatticeUnits()), sumSq), 2*f.LatticeBits+1)
-	return grad
+	bound := (f.LatticeUnits() - margin + 2) << clipExtraBits
+	a.AssertNonNegative(a.Sub(a.Const(bound*bound), normSq), 2*(f.LatticeBits+clipExtraBits)+1)
+	return contrib
 }
 
-// ClipMargin is the number of lattice units kept below the clip norm so that
-// rounding n entries (each by less than 1 + 2^-6 units for inputs in [-1, 1])
-// cannot push a clipped gradient's norm above it: ceil(sqrt(n) * 65/64) + 1.
+// The clip scale's working precision: X extra bits in the per-example factor
+// and e fractional bits of a lattice unit in v.
+const (
+	clipScaleBits = 8
+	clipExtraBits = 6
+)
+
+// GradFracBits is the number of fractional bits, in lattice units, of an
+// example's contribution: x_kj = v_k * a_j carries e + f of them.
+func GradFracBits(f Format) uint { return f.FracBits + clipExtraBits }
+
+// ClipMargin is the number of lattice units an example's contribution is kept
+// below the clip norm C_l. Its norm is checked to be at most C_l - ClipMargin
+// + 2; flooring the batch sum moves each of the n parameters by less than one
+// unit, so removing one example moves the floored sum by at most
+// C_l - ClipMargin + 2 + sqrt(n) <= C_l: the sensitivity is C_l exactly.
 func ClipMargin(n int) int64 {
-	return int64(math.Ceil(math.Sqrt(float64(n))*65/64)) + 1
+	return int64(math.Ceil(math.Sqrt(float64(n)))) + 2
 }
 
 // Step is one quantized DP-SGD update:
 //
-//	W' = W - floor((sum_i mask_i * clip(g_i) + noise) * StepSize / 2^E)
+//	W' = W - floor((floor(sum_i mask_i * clip(g_i)) + noise) * StepSize / 2^E)
 //
 // xs, onehots and mask cover the padded batch (mask 0 for padding slots);
 // noise is in lattice units, flattened like the parameters. It returns the new
@@ -175,6 +198,12 @@ func Step[V any](a Arith[V], p StepParams, m Model[V], xs, onehots [][]V, mask [
 		for i := range sum {
 			sum[i] = a.Add(sum[i], g[i])
 		}
+	}
+	// One floor per parameter and step: the batch's exact sum to lattice
+	// units. The sum is bounded by the contributions' checks, so only the
+	// remainder needs one.
+	for i := range sum {
+		sum[i] = a.Floor(sum[i], GradFracBits(p.Format))
 	}
 	eta := a.Const(p.StepSize)
 	next := make([]V, len(flat))
