@@ -1,9 +1,9 @@
 package fixedpoint
 
 import (
-	"math/big"
 	"errors"
 	"math"
+	"math/big"
 	"math/rand/v2"
 	"testing"
 )
