@@ -19,10 +19,12 @@
 //
 // Rescaling a product by 2^s is floor division: Rescale(v, s) = floor(v / 2^s),
 // toward minus infinity. Division is floor too: Div(n, d) = floor(n / d) for
-// n >= 0 and d > 0. There is no other rounding rule. Clipping scales a
-// gradient to norm C_l - ClipMargin(n) lattice units (one division per
-// example, then floors); the margin absorbs the floors, and the clipped norm
-// is then checked exactly: ||g||^2 <= C_l^2 on the quantized values.
+// n >= 0 and d > 0. There is no other rounding rule. Clipping scales an
+// example's gradient to norm C_l - ClipMargin(n) lattice units (one division
+// per example and one floor per class); the example's contribution, an outer
+// product, is then exact, and its norm is checked exactly on those values.
+// The batch's sum is floored once per parameter and step, and the margin
+// keeps the floored sum's sensitivity at C_l.
 //
 // # Nonlinear functions
 //
