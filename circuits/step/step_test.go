@@ -6,6 +6,7 @@ import (
 
 	"github.com/consensys/gnark-crypto/ecc"
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
+	"github.com/consensys/gnark/backend"
 	"github.com/consensys/gnark/test"
 
 	"github.com/zkdp/zkdp/commit"
@@ -259,4 +260,31 @@ func TestTamperedStepsAreRejected(t *testing.T) {
 	if err := test.IsSolved(circuit, c, ecc.BN254.ScalarField()); err == nil {
 		t.Fatal("a changed public input was accepted")
 	}
+}
+
+// gnark's CheckCircuit on the compiled step circuit (R1CS for Groth16), with
+// the honest step and tampered ones.
+func TestStepCheckCircuit(t *testing.T) {
+	assert := test.NewAssert(t)
+	r := newTinyRun(t)
+	step := 0
+	for len(r.res.Batches[step].Indices) == 0 {
+		step++
+	}
+	honest := r.input(t, step)
+	wrongAfter := r.input(t, step)
+	wrongAfter.After = append([]int64{}, wrongAfter.After...)
+	wrongAfter.After[0]++
+	wrongSeed := r.input(t, step)
+	wrongSeed.Seed = dp.SeedFromUint64(99)
+	circuit, err := New(r.spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	assert.CheckCircuit(circuit,
+		test.WithValidAssignment(r.assign(t, honest)),
+		test.WithInvalidAssignment(r.assign(t, wrongAfter)),
+		test.WithInvalidAssignment(r.assign(t, wrongSeed)),
+		test.WithCurves(ecc.BN254), test.WithBackends(backend.GROTH16),
+		test.NoProverChecks(), test.NoFuzzing(), test.NoSerializationChecks())
 }
