@@ -9,6 +9,6 @@
 //   - sampling: the PRF words, the Poisson slots and the discrete-Gaussian
 //     noise of package dp, by the same public tables;
 //
-// The step circuit and the inference circuits are built from them (issues:
-// step proofs, inference proofs).
+// The step circuit (step) and the inference circuit (inference) are built
+// from them.
 package circuits

@@ -30,6 +30,7 @@ func TestLayering(t *testing.T) {
 		"circuits/arith":      {"gorgonia.org/", "github.com/ethereum/", "github.com/zkdp/zkdp/trainer", "github.com/zkdp/zkdp/data"},
 		"circuits/commitment": {"gorgonia.org/", "github.com/ethereum/", "github.com/zkdp/zkdp/trainer", "github.com/zkdp/zkdp/data"},
 		"circuits/sampling":   {"gorgonia.org/", "github.com/ethereum/", "github.com/zkdp/zkdp/trainer", "github.com/zkdp/zkdp/data"},
+		"circuits/inference":  {"gorgonia.org/", "github.com/ethereum/", "github.com/zkdp/zkdp/trainer", "github.com/zkdp/zkdp/data"},
 		"circuits/step":       {"gorgonia.org/", "github.com/ethereum/", "github.com/zkdp/zkdp/trainer", "github.com/zkdp/zkdp/data"},
 		// Proving and verifying a run needs no Gorgonia and no trainer.
 		"prover":    {"gorgonia.org/", "github.com/ethereum/", "github.com/zkdp/zkdp/trainer", "github.com/zkdp/zkdp/circuits", "github.com/zkdp/zkdp/run"},

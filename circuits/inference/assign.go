@@ -1,0 +1,90 @@
+package inference
+
+import (
+	"fmt"
+
+	"github.com/consensys/gnark/frontend"
+
+	"github.com/zkdp/zkdp/commit"
+	"github.com/zkdp/zkdp/fixedpoint"
+)
+
+// Result is the native inference of one input: what the circuit proves.
+type Result struct {
+	Class  int
+	Logits []int64
+}
+
+// Infer runs the quantized forward pass natively, exactly as the circuit.
+func Infer(f fixedpoint.Format, widths []int, weights []int64, x []int64) (Result, error) {
+	m, err := fixedpoint.Unflatten(widths, weights)
+	if err != nil {
+		return Result{}, err
+	}
+	n := &fixedpoint.Native{}
+	logits := fixedpoint.Forward[int64](n, f, m, x).Logits
+	if err := n.Err(); err != nil {
+		return Result{}, err
+	}
+	best := 0
+	for k, z := range logits {
+		if z > logits[best] {
+			best = k
+		}
+	}
+	return Result{Class: best, Logits: logits}, nil
+}
+
+// Assign builds the assignment for inputs xs under weights (the committed or
+// the fixed model), with the native results.
+func Assign(spec Spec, weights []int64, xs [][]int64) (*Circuit, []Result, error) {
+	if len(xs) != spec.Batch {
+		return nil, nil, fmt.Errorf("%w: %d inputs for a batch of %d", ErrSpec, len(xs), spec.Batch)
+	}
+	c := &Circuit{}
+	if spec.Binding == Committed {
+		m, err := commit.HashPacked(commit.TagModel, weights, spec.Format.WeightBits)
+		if err != nil {
+			return nil, nil, fmt.Errorf("inference: model commitment: %w", err)
+		}
+		c.ModelCommitment = []frontend.Variable{m}
+		c.Weights = vars(weights)
+	}
+	var results []Result
+	for _, x := range xs {
+		if len(x) != spec.Widths[0] {
+			return nil, nil, fmt.Errorf("%w: an input of %d features for a model of %d", ErrSpec, len(x), spec.Widths[0])
+		}
+		r, err := Infer(spec.Format, spec.Widths, weights, x)
+		if err != nil {
+			return nil, nil, err
+		}
+		results = append(results, r)
+		c.Classes = append(c.Classes, r.Class)
+		if spec.Logits {
+			c.Logits = append(c.Logits, vars(r.Logits))
+		}
+		switch spec.Visibility {
+		case Public:
+			c.Inputs = append(c.Inputs, vars(x))
+		case Hashed:
+			h, err := commit.HashPacked(commit.TagInput, x, spec.Format.InputBits)
+			if err != nil {
+				return nil, nil, fmt.Errorf("inference: input hash: %w", err)
+			}
+			c.InputHashes = append(c.InputHashes, h)
+			c.PrivateInputs = append(c.PrivateInputs, vars(x))
+		default:
+			c.PrivateInputs = append(c.PrivateInputs, vars(x))
+		}
+	}
+	return c, results, nil
+}
+
+func vars(v []int64) []frontend.Variable {
+	out := make([]frontend.Variable, len(v))
+	for i, x := range v {
+		out[i] = x
+	}
+	return out
+}

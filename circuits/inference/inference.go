@@ -1,0 +1,177 @@
+// Package inference is the inference circuit: it proves that class y (and,
+// optionally, the logits) is the quantized forward pass of a model on an
+// input, in the fixed-point semantics the trainer used (package fixedpoint).
+//
+// The model is bound either as committed (weights private, H(W) = M public:
+// one circuit serves every model of that shape) or fixed (weights are
+// constants of the circuit, so the verifying key commits to the model and
+// the circuit is smaller). Each input is public, private, or private with a
+// public hash H(x), so that a data holder can later reveal or match an input
+// without publishing it. One proof covers k inputs.
+package inference
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/consensys/gnark/frontend"
+	"github.com/consensys/gnark/std/rangecheck"
+
+	"github.com/zkdp/zkdp/circuits/arith"
+	"github.com/zkdp/zkdp/circuits/commitment"
+	"github.com/zkdp/zkdp/commit"
+	"github.com/zkdp/zkdp/fixedpoint"
+)
+
+// Binding says how the circuit binds the model.
+type Binding int
+
+// The model bindings.
+const (
+	Committed Binding = iota // weights private; their commitment M is public
+	Fixed                    // weights are circuit constants
+)
+
+// Visibility says what a verifier learns about the inputs.
+type Visibility int
+
+// The input visibilities.
+const (
+	Public  Visibility = iota // the input itself is public
+	Private                   // nothing about the input
+	Hashed                    // H(TagInput, x) is public
+)
+
+// ErrSpec is returned for an inconsistent specification.
+var ErrSpec = errors.New("inference: invalid specification")
+
+// Spec fixes the circuit's shape.
+type Spec struct {
+	Widths     []int
+	Format     fixedpoint.Format
+	Batch      int
+	Binding    Binding
+	Visibility Visibility
+	Logits     bool    // also make the logits public
+	Weights    []int64 // the model, for Fixed binding only
+}
+
+// Circuit proves k inferences. Only the fields the spec uses are assigned;
+// public fields of an unused kind are left empty.
+type Circuit struct {
+	ModelCommitment []frontend.Variable   `gnark:",public"` // one element for Committed binding, none for Fixed
+	Inputs          [][]frontend.Variable `gnark:",public"` // Public visibility
+	InputHashes     []frontend.Variable   `gnark:",public"` // Hashed visibility
+	Classes         []frontend.Variable   `gnark:",public"`
+	Logits          [][]frontend.Variable `gnark:",public"` // when Spec.Logits
+
+	Weights       []frontend.Variable   // Committed binding
+	PrivateInputs [][]frontend.Variable // Private and Hashed visibility
+
+	spec Spec
+}
+
+// New returns the circuit for spec with its slices sized.
+func New(spec Spec) (*Circuit, error) {
+	if len(spec.Widths) < 2 || spec.Batch < 1 {
+		return nil, fmt.Errorf("%w: widths %v, batch %d", ErrSpec, spec.Widths, spec.Batch)
+	}
+	n := fixedpoint.NumParams(spec.Widths)
+	if spec.Binding == Fixed && len(spec.Weights) != n {
+		return nil, fmt.Errorf("%w: a fixed model of widths %v needs %d weights, got %d", ErrSpec, spec.Widths, n, len(spec.Weights))
+	}
+	if err := spec.Format.Validate(); err != nil {
+		return nil, err
+	}
+	c := &Circuit{spec: spec, Classes: make([]frontend.Variable, spec.Batch)}
+	if spec.Binding == Committed {
+		c.Weights = make([]frontend.Variable, n)
+		c.ModelCommitment = make([]frontend.Variable, 1)
+	}
+	d, k := spec.Widths[0], spec.Widths[len(spec.Widths)-1]
+	for range spec.Batch {
+		switch spec.Visibility {
+		case Public:
+			c.Inputs = append(c.Inputs, make([]frontend.Variable, d))
+		default:
+			c.PrivateInputs = append(c.PrivateInputs, make([]frontend.Variable, d))
+		}
+		if spec.Logits {
+			c.Logits = append(c.Logits, make([]frontend.Variable, k))
+		}
+	}
+	if spec.Visibility == Hashed {
+		c.InputHashes = make([]frontend.Variable, spec.Batch)
+	}
+	return c, nil
+}
+
+// Define constrains every inference.
+func (c *Circuit) Define(api frontend.API) error {
+	s := c.spec
+	f := s.Format
+	a := arith.New(api, arith.WithRangechecker(rangecheck.New(api)))
+	weights := make([]frontend.Variable, fixedpoint.NumParams(s.Widths))
+	if s.Binding == Committed {
+		// The commitment range-checks every weight to the format's bound.
+		api.AssertIsEqual(commitment.HashPacked(api, commit.TagModel, c.Weights, f.WeightBits), c.ModelCommitment[0])
+		copy(weights, c.Weights)
+	} else {
+		for i, w := range s.Weights {
+			weights[i] = w
+		}
+	}
+	model, err := fixedpoint.Unflatten(s.Widths, weights)
+	if err != nil {
+		return err
+	}
+	for j := range s.Batch {
+		var x []frontend.Variable
+		switch s.Visibility {
+		case Public:
+			x = c.Inputs[j]
+			for _, v := range x {
+				a.Rescale(v, 0, f.InputBits) // the declared input bound
+			}
+		case Private:
+			x = c.PrivateInputs[j]
+			for _, v := range x {
+				a.Rescale(v, 0, f.InputBits)
+			}
+		case Hashed:
+			x = c.PrivateInputs[j]
+			// The hash's packing range-checks x to the input bound.
+			api.AssertIsEqual(commitment.HashPacked(api, commit.TagInput, x, f.InputBits), c.InputHashes[j])
+		}
+		logits := fixedpoint.Forward[frontend.Variable](a, f, model, x).Logits
+		if s.Logits {
+			for k := range logits {
+				api.AssertIsEqual(logits[k], c.Logits[j][k])
+			}
+		}
+		assertArgmax(api, a, f, logits, c.Classes[j])
+	}
+	return nil
+}
+
+// assertArgmax constrains class to the first index of the largest logit, as
+// the trainer's Predict: logit[class] >= logit[k] for every k, strictly for
+// k < class.
+func assertArgmax(api frontend.API, a *arith.Arith, f fixedpoint.Format, logits []frontend.Variable, class frontend.Variable) {
+	k := len(logits)
+	onehot := make([]frontend.Variable, k)
+	sum, best := frontend.Variable(0), frontend.Variable(0)
+	for i := range onehot {
+		onehot[i] = api.IsZero(api.Sub(class, i))
+		sum = api.Add(sum, onehot[i])
+		best = api.Add(best, api.Mul(onehot[i], logits[i]))
+	}
+	api.AssertIsEqual(sum, 1) // class is in [0, k)
+	after := frontend.Variable(0)
+	for i := k - 1; i >= 0; i-- {
+		// after = 1 when class > i, i.e. i comes before the class: strict.
+		diff := api.Sub(api.Sub(best, logits[i]), after)
+		a.AssertNonNegative(diff, f.ActBits+2)
+		after = api.Add(after, onehot[i])
+	}
+}

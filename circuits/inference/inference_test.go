@@ -1,0 +1,141 @@
+package inference
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	"github.com/consensys/gnark-crypto/ecc"
+	"github.com/consensys/gnark/backend"
+	"github.com/consensys/gnark/frontend"
+	"github.com/consensys/gnark/test"
+
+	"github.com/zkdp/zkdp/fixedpoint"
+)
+
+func randomCase(rng *rand.Rand, widths []int, batch int) ([]int64, [][]int64) {
+	f := fixedpoint.DefaultFormat()
+	w := make([]int64, fixedpoint.NumParams(widths))
+	for i := range w {
+		w[i] = int64(rng.NormFloat64() * 0.8 * float64(f.One()))
+	}
+	var xs [][]int64
+	for range batch {
+		x := make([]int64, widths[0])
+		for j := range x {
+			x[j] = int64((rng.Float64()*2 - 1) * float64(f.One()))
+		}
+		xs = append(xs, x)
+	}
+	return w, xs
+}
+
+func opts() []test.TestingOption {
+	return []test.TestingOption{test.WithCurves(ecc.BN254), test.WithBackends(backend.GROTH16),
+		test.NoProverChecks(), test.NoFuzzing(), test.NoSerializationChecks()}
+}
+
+// Every binding and visibility, logistic regression and a hidden layer: the
+// native inference is accepted, and a changed output, input, weight or
+// commitment is rejected.
+func TestInferenceAllModes(t *testing.T) {
+	assert := test.NewAssert(t)
+	rng := rand.New(rand.NewPCG(21, 22))
+	for _, widths := range [][]int{{6, 3}, {5, 4, 3}} {
+		for _, binding := range []Binding{Committed, Fixed} {
+			for _, vis := range []Visibility{Public, Private, Hashed} {
+				w, xs := randomCase(rng, widths, 3)
+				spec := Spec{Widths: widths, Format: fixedpoint.DefaultFormat(), Batch: 3, Binding: binding, Visibility: vis, Logits: true}
+				if binding == Fixed {
+					spec.Weights = w
+				}
+				circuit, err := New(spec)
+				if err != nil {
+					t.Fatal(err)
+				}
+				valid, res, err := Assign(spec, w, xs)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var invalid []test.TestingOption
+				wrongClass, _, _ := Assign(spec, w, xs)
+				wrongClass.Classes[1] = (res[1].Class + 1) % widths[len(widths)-1]
+				invalid = append(invalid, test.WithInvalidAssignment(wrongClass))
+				wrongLogit, _, _ := Assign(spec, w, xs)
+				wrongLogit.Logits[0][0] = res[0].Logits[0] + 1
+				invalid = append(invalid, test.WithInvalidAssignment(wrongLogit))
+				// Another input with the claimed outputs of the first.
+				other := append([][]int64{}, xs...)
+				other[2] = append([]int64{}, xs[2]...)
+				other[2][0] += 1000
+				wrongInput, _, _ := Assign(spec, w, other)
+				wrongInput.Classes, wrongInput.Logits = valid.Classes, valid.Logits
+				invalid = append(invalid, test.WithInvalidAssignment(wrongInput))
+				if vis == Hashed {
+					wrongHash, _, _ := Assign(spec, w, xs)
+					wrongHash.InputHashes[0] = wrongInput.InputHashes[2]
+					invalid = append(invalid, test.WithInvalidAssignment(wrongHash))
+				}
+				if binding == Committed {
+					// A changed weight under the original commitment.
+					w2 := append([]int64{}, w...)
+					w2[1]++
+					wrongWeight, _, _ := Assign(spec, w2, xs)
+					wrongWeight.ModelCommitment = valid.ModelCommitment
+					wrongWeight.Classes, wrongWeight.Logits = valid.Classes, valid.Logits
+					invalid = append(invalid, test.WithInvalidAssignment(wrongWeight))
+					// The original weights under another commitment.
+					other, _, _ := Assign(spec, w2, xs)
+					wrongCommit, _, _ := Assign(spec, w, xs)
+					wrongCommit.ModelCommitment = other.ModelCommitment
+					invalid = append(invalid, test.WithInvalidAssignment(wrongCommit))
+				}
+				assert.CheckCircuit(circuit, append(append([]test.TestingOption{test.WithValidAssignment(valid)}, invalid...), opts()...)...)
+			}
+		}
+	}
+}
+
+// Ties go to the first index, as the trainer's Predict does.
+func TestArgmaxTies(t *testing.T) {
+	assert := test.NewAssert(t)
+	f := fixedpoint.DefaultFormat()
+	// Zero weights: every logit is 0, so the class must be 0.
+	widths := []int{2, 3}
+	w := make([]int64, fixedpoint.NumParams(widths))
+	xs := [][]int64{{f.One(), -f.One()}}
+	spec := Spec{Widths: widths, Format: f, Batch: 1, Binding: Fixed, Visibility: Public, Weights: w}
+	circuit, _ := New(spec)
+	valid, res, err := Assign(spec, w, xs)
+	if err != nil || res[0].Class != 0 {
+		t.Fatalf("native tie: %v %v", res, err)
+	}
+	later, _, _ := Assign(spec, w, xs)
+	later.Classes[0] = 2
+	assert.CheckCircuit(circuit, append([]test.TestingOption{test.WithValidAssignment(valid), test.WithInvalidAssignment(later)}, opts()...)...)
+}
+
+// The fixed and committed circuits prove the same outputs for the same model.
+func TestFixedAndCommittedAgree(t *testing.T) {
+	rng := rand.New(rand.NewPCG(23, 24))
+	widths := []int{7, 3}
+	w, xs := randomCase(rng, widths, 4)
+	for _, binding := range []Binding{Committed, Fixed} {
+		spec := Spec{Widths: widths, Format: fixedpoint.DefaultFormat(), Batch: 4, Binding: binding, Visibility: Private}
+		if binding == Fixed {
+			spec.Weights = w
+		}
+		circuit, _ := New(spec)
+		a, res, err := Assign(spec, w, xs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := test.IsSolved(circuit, a, ecc.BN254.ScalarField()); err != nil {
+			t.Fatalf("binding %d: %v", binding, err)
+		}
+		for i, r := range res {
+			if a.Classes[i] != frontend.Variable(r.Class) {
+				t.Fatal("assignment and native result differ")
+			}
+		}
+	}
+}
