@@ -29,12 +29,6 @@ type Arith[V any] interface {
 	Select(cond, a, b V) V
 }
 
-// Abs returns |v| and the sign bit of v (1 when negative).
-func Abs[V any](a Arith[V], v V, bits uint) (abs, neg V) {
-	neg = a.IsNegative(v, bits)
-	return a.Select(neg, a.Sub(a.Const(0), v), v), neg
-}
-
 // Max returns the largest of vs (non-empty), each with |v| < 2^bits.
 func Max[V any](a Arith[V], vs []V, bits uint) V {
 	m := vs[0]
@@ -43,11 +37,6 @@ func Max[V any](a Arith[V], vs []V, bits uint) V {
 		m = a.Select(a.IsNegative(a.Sub(m, v), bits+1), v, m)
 	}
 	return m
-}
-
-// Xor of two bits.
-func Xor[V any](a Arith[V], x, y V) V {
-	return a.Sub(a.Add(x, y), a.Mul(a.Const(2), a.Mul(x, y)))
 }
 
 // Dot is the exact sum of products; the caller rescales once, so a dot

@@ -33,11 +33,6 @@ func NewStepParams(f Format, clipNorm, learningRate, expectedBatch float64, nois
 	return StepParams{Format: f, ClipNorm: c, StepSize: int64(math.Round(eta)), NoiseBits: noiseBits}, nil
 }
 
-// StepSizeReal is the real factor lr*C/(qN) that StepSize stands for.
-func (p StepParams) StepSizeReal() float64 {
-	return float64(p.StepSize) * float64(p.LatticeUnits()) * math.Ldexp(1, -int(2*p.FracBits+p.UpdateFracBits))
-}
-
 // bitsFor is the number of bits that hold a sum of n terms each below 2^b.
 func bitsFor(n int, b uint) uint { return b + uint(bits.Len(uint(n))) }
 
