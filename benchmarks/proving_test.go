@@ -122,7 +122,7 @@ func BenchmarkStepProvingThroughput(b *testing.B) {
 
 // chainValue is the squaring chain's output mod the BN254 scalar field.
 func chainValue(x int64, n int) frontend.Variable {
-	var v, c = bigOf(x), bigOf(0)
+	v, c := big.NewInt(x), new(big.Int)
 	mod := ecc.BN254.ScalarField()
 	for i := range n {
 		v.Mul(v, v)
@@ -132,5 +132,3 @@ func chainValue(x int64, n int) frontend.Variable {
 	}
 	return v
 }
-
-func bigOf(v int64) *big.Int { return big.NewInt(v) }

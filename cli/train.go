@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -199,7 +200,7 @@ func (p *progress) update(step, total int) {
 	if p.terminal {
 		const width = 30
 		n := int(frac * width)
-		fmt.Fprintf(p.w, "\r[%s%s] %d/%d %3.0f%% ETA %s ", bar(n, '#'), bar(width-n, ' '), step, total, 100*frac, eta)
+		fmt.Fprintf(p.w, "\r[%s%s] %d/%d %3.0f%% ETA %s ", strings.Repeat("#", n), strings.Repeat(" ", width-n), step, total, 100*frac, eta)
 		return
 	}
 	if tenth := step * 10 / total; tenth != p.last {
@@ -212,12 +213,4 @@ func (p *progress) done() {
 	if p.terminal {
 		fmt.Fprintln(p.w)
 	}
-}
-
-func bar(n int, c byte) string {
-	b := make([]byte, max(n, 0))
-	for i := range b {
-		b[i] = c
-	}
-	return string(b)
 }

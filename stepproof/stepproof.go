@@ -118,10 +118,13 @@ func readPublic(root string) (*public, error) {
 	if commit.Hex(pub.paramsHash) != tr.ParamsHash {
 		return nil, fmt.Errorf("%w: params.json hashes to %s, the transcript says %s", ErrChain, commit.Hex(pub.paramsHash), tr.ParamsHash)
 	}
-	for name, dst := range map[string]*fr.Element{"dataset_root": &pub.root, "seed_commitment": &pub.seed, "beacon": &pub.beacon} {
-		v := map[string]string{"dataset_root": tr.DatasetRoot, "seed_commitment": tr.SeedCommitment, "beacon": tr.Beacon}[name]
-		if *dst, err = commit.ParseHex(v); err != nil {
-			return nil, fmt.Errorf("%s: transcript %s: %w", d.Public(run.TranscriptFile), name, err)
+	for _, field := range []struct {
+		name string
+		hex  string
+		dst  *fr.Element
+	}{{"dataset_root", tr.DatasetRoot, &pub.root}, {"seed_commitment", tr.SeedCommitment, &pub.seed}, {"beacon", tr.Beacon, &pub.beacon}} {
+		if *field.dst, err = commit.ParseHex(field.hex); err != nil {
+			return nil, fmt.Errorf("%s: transcript %s: %w", d.Public(run.TranscriptFile), field.name, err)
 		}
 	}
 	if len(tr.ModelCommitments) != pub.params.Steps+1 {

@@ -126,24 +126,19 @@ func (c *Circuit) Define(api frontend.API) error {
 		return err
 	}
 	for j := range s.Batch {
-		var x []frontend.Variable
-		switch s.Visibility {
-		case Public:
-			x = c.Inputs[j]
-			for _, v := range x {
-				a.Rescale(v, 0, f.InputBits) // the declared input bound
-			}
-		case Private:
-			x = c.PrivateInputs[j]
-			for _, v := range x {
-				a.Rescale(v, 0, f.InputBits)
-			}
-		case Hashed:
-			x = c.PrivateInputs[j]
-			// The hash's packing range-checks x to the input bound.
-			api.AssertIsEqual(commitment.HashPacked(api, commit.TagInput, x, f.InputBits), c.InputHashes[j])
+		x := c.PrivateInputs
+		if s.Visibility == Public {
+			x = c.Inputs
 		}
-		logits := fixedpoint.Forward[frontend.Variable](a, f, model, x).Logits
+		if s.Visibility == Hashed {
+			// The hash's packing range-checks x to the input bound.
+			api.AssertIsEqual(commitment.HashPacked(api, commit.TagInput, x[j], f.InputBits), c.InputHashes[j])
+		} else {
+			for _, v := range x[j] {
+				fixedpoint.Bound[frontend.Variable](a, v, f.InputBits) // the declared input bound
+			}
+		}
+		logits := fixedpoint.Forward[frontend.Variable](a, f, model, x[j]).Logits
 		if s.Logits {
 			for k := range logits {
 				api.AssertIsEqual(logits[k], c.Logits[j][k])
