@@ -1,20 +1,13 @@
 package arith
 
 import (
-	"flag"
 	"testing"
 
-	"github.com/consensys/gnark-crypto/ecc"
 	"github.com/consensys/gnark/frontend"
-	"github.com/consensys/gnark/frontend/cs/r1cs"
 
 	"github.com/zkdp/zkdp/fixedpoint"
 	"github.com/zkdp/zkdp/internal/constraintstats"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/stats.csv with the measured constraint counts")
-
-const statsFile = "testdata/stats.csv"
 
 // gradientCircuit is one example's clipped gradient: the per-example part of
 // the step circuit, which dominates its size.
@@ -66,13 +59,9 @@ func TestConstraintStats(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ccs, err := frontend.Compile(ecc.BN254.ScalarField(), r1cs.NewBuilder, c)
-		if err != nil {
-			t.Fatal(err)
-		}
-		row := constraintstats.Row{Params: fixedpoint.NumParams(widths), Constraints: ccs.GetNbConstraints()}
+		row := constraintstats.Row{Params: fixedpoint.NumParams(widths), Constraints: constraintstats.Count(t, c)}
 		measured[name] = row
 		t.Logf("%s: %d constraints, %d parameters, %.2f per parameter", name, row.Constraints, row.Params, float64(row.Constraints)/float64(row.Params))
 	}
-	constraintstats.Check(t, statsFile, measured, *update)
+	constraintstats.Check(t, measured)
 }

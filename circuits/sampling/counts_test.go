@@ -1,7 +1,6 @@
 package sampling
 
 import (
-	"flag"
 	"testing"
 
 	"github.com/consensys/gnark/frontend"
@@ -65,7 +64,7 @@ func TestConstraintCounts(t *testing.T) {
 	many := nbConstraints(t, &gaussCircuit{U: make([]frontend.Variable, countParams), Z: make([]frontend.Variable, countParams), dg: g, noOut: true})
 	t.Logf("Discrete Gaussian (sigma %v, %d CDF entries): 1 sample %d constraints, %d samples %d: %.1f per sample",
 		countSigma, len(g.CDF), one, countParams, many, float64(many-one)/float64(countParams-1))
-	constraintstats.Check(t, "testdata/stats.csv", map[string]constraintstats.Row{
+	constraintstats.Check(t, map[string]constraintstats.Row{
 		"words/1 block":                        {Constraints: w1},
 		"words/11 blocks":                      {Constraints: w11},
 		"seed commitment + step key":           {Constraints: nbConstraints(t, &seedCircuit{})},
@@ -73,7 +72,5 @@ func TestConstraintCounts(t *testing.T) {
 		"poisson/digits half batch":            {Constraints: ph},
 		"discrete gaussian/digits 1 sample":    {Constraints: one},
 		"discrete gaussian/digits all samples": {Constraints: many, Params: countParams},
-	}, *updateStats)
+	})
 }
-
-var updateStats = flag.Bool("update", false, "rewrite testdata/stats.csv with the measured constraint counts")

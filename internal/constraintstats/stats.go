@@ -6,13 +6,34 @@ package constraintstats
 import (
 	"encoding/csv"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"testing"
+
+	"github.com/consensys/gnark-crypto/ecc"
+	"github.com/consensys/gnark/frontend"
+	"github.com/consensys/gnark/frontend/cs/r1cs"
 )
+
+// File is where a package keeps its counts, relative to its folder.
+const File = "testdata/stats.csv"
+
+// update is -update in every test binary that measures circuits.
+var update = flag.Bool("update", false, "rewrite testdata/stats.csv with the measured constraint counts")
+
+// Count compiles circuit to R1CS on BN254 and returns its constraint count.
+func Count(t testing.TB, circuit frontend.Circuit) int {
+	t.Helper()
+	ccs, err := frontend.Compile(ecc.BN254.ScalarField(), r1cs.NewBuilder, circuit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ccs.GetNbConstraints()
+}
 
 // Row is one measured circuit.
 type Row struct {
@@ -20,15 +41,16 @@ type Row struct {
 	Constraints int // R1CS constraints on BN254
 }
 
-// Check compares measured with the CSV at path, or rewrites it when update.
-func Check(t testing.TB, path string, measured map[string]Row, update bool) {
+// Check compares measured with the package's File, or rewrites it under -update.
+func Check(t testing.TB, measured map[string]Row) {
 	t.Helper()
+	path := File
 	names := make([]string, 0, len(measured))
 	for n := range measured {
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	if update {
+	if *update {
 		if err := write(path, names, measured); err != nil {
 			t.Fatal(err)
 		}
