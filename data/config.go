@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"path"
 	"slices"
 	"strings"
 )
@@ -71,7 +72,9 @@ type Config struct {
 
 // FeatureSpec says how one source column becomes model features.
 type FeatureSpec struct {
-	// Column is the source column's name (see Columns).
+	// Column is the source column's name (see Columns), or a path.Match
+	// pattern such as "pixel_*" covering every matching column that no
+	// explicit entry names.
 	Column string `mapstructure:"column"`
 	// Kind is minmax, log_minmax, onehot or drop.
 	Kind string `mapstructure:"kind"`
@@ -103,6 +106,9 @@ func (c Config) missingPolicy() string {
 	}
 	return c.Missing
 }
+
+// maxListed bounds how many unspecified columns an error names.
+const maxListed = 8
 
 // Validate returns every problem in c (nil if none), each naming its config
 // key, e.g. `data.features[3].max: must be > min (got 1 <= 2)`.
@@ -141,9 +147,18 @@ func (c Config) Validate() []error {
 	used := 0
 	for i, f := range c.Features {
 		at := fmt.Sprintf("data.features[%d]", i)
+		if isPattern(f.Column) {
+			if _, err := path.Match(f.Column, ""); err != nil {
+				add(at+".column", "bad pattern %q: %v", f.Column, err)
+			} else if known && len(c.patternColumns(i, sch.columns)) == 0 {
+				add(at+".column", "pattern %q matches no column of %s left unspecified by the entries before it", f.Column, c.Name)
+			}
+		}
 		switch {
 		case f.Column == "":
 			add(at+".column", "required")
+		case isPattern(f.Column):
+			// checked above; the columns it covers are recorded below
 		case known && f.Column == sch.label:
 			add(at+".column", "%q is the label column, not a feature", f.Column)
 		case known && !slices.Contains(sch.columns, f.Column):
@@ -161,14 +176,24 @@ func (c Config) Validate() []error {
 		errs = append(errs, f.validate(at)...)
 	}
 	if known {
+		for col, f := range c.specsByColumn(sch.columns) {
+			if _, ok := seen[col]; !ok && isPattern(f.Column) {
+				seen[col] = -1
+			}
+		}
+	}
+	if known {
 		var missing []string
 		for _, col := range sch.columns {
 			if _, ok := seen[col]; !ok {
 				missing = append(missing, fmt.Sprintf("%q", col))
 			}
 		}
+		if len(missing) > maxListed {
+			missing = append(missing[:maxListed], fmt.Sprintf("and %d more", len(missing)-maxListed))
+		}
 		if len(missing) > 0 {
-			add("data.features", "no entry for column %s (use kind: drop to ignore a column)", strings.Join(missing, ", "))
+			add("data.features", "no entry for column %s (use kind: drop to ignore a column, or a pattern such as \"pixel_*\")", strings.Join(missing, ", "))
 		}
 	}
 	if len(c.Features) > 0 && used == 0 {
@@ -233,6 +258,57 @@ func (f FeatureSpec) validate(at string) []error {
 		add(".kind", "unknown kind %q (one of %s, %s, %s, %s)", f.Kind, KindMinMax, KindLogMinMax, KindOneHot, KindDrop)
 	}
 	return errs
+}
+
+// isPattern reports a feature entry whose column is a path.Match pattern
+// (e.g. "pixel_*"), which covers every matching column that no explicit
+// entry names: MNIST's 784 pixels share one rule.
+func isPattern(column string) bool { return strings.ContainsAny(column, "*?[") }
+
+// specsByColumn resolves the entries to one spec per source column: an
+// explicit entry wins over a pattern, and an earlier pattern over a later one.
+func (c Config) specsByColumn(columns []string) map[string]FeatureSpec {
+	specs := map[string]FeatureSpec{}
+	for _, f := range c.Features {
+		if !isPattern(f.Column) {
+			specs[f.Column] = f
+		}
+	}
+	for i, f := range c.Features {
+		if isPattern(f.Column) {
+			for _, col := range c.patternColumns(i, columns) {
+				specs[col] = f
+			}
+		}
+	}
+	return specs
+}
+
+// patternColumns lists the columns pattern entry i covers: those it matches
+// that no explicit entry and no earlier pattern covers.
+func (c Config) patternColumns(i int, columns []string) []string {
+	var out []string
+	for _, col := range columns {
+		if !matches(c.Features[i].Column, col) {
+			continue
+		}
+		taken := false
+		for j, f := range c.Features {
+			if (!isPattern(f.Column) && f.Column == col) || (j < i && isPattern(f.Column) && matches(f.Column, col)) {
+				taken = true
+				break
+			}
+		}
+		if !taken {
+			out = append(out, col)
+		}
+	}
+	return out
+}
+
+func matches(pattern, name string) bool {
+	ok, _ := path.Match(pattern, name)
+	return ok
 }
 
 func isFinite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }

@@ -18,6 +18,7 @@ func TestShippedConfigsMatchDefaults(t *testing.T) {
 		"breast_cancer.yaml": "breast_cancer",
 		"digits.yaml":        "digits",
 		"adult.yaml":         "adult",
+		"mnist.yaml":         "mnist",
 		"quickstart.yaml":    "breast_cancer",
 	} {
 		t.Run(file, func(t *testing.T) {
@@ -101,7 +102,7 @@ func TestValidateCases(t *testing.T) {
 		field string // the key the single error must name
 	}{
 		{"no name", func(c *Config) { c.Name = "" }, "data.name"},
-		{"unknown name", func(c *Config) { c.Name = "mnist" }, "data.name"},
+		{"unknown name", func(c *Config) { c.Name = "iris" }, "data.name"},
 		{"adult with test_fraction", func(c *Config) { c.TestFraction = 0.2 }, "data.test_fraction"},
 		{"bad missing policy", func(c *Config) { c.Missing = "impute" }, "data.missing"},
 		{"unknown column", func(c *Config) {

@@ -16,6 +16,8 @@ func DefaultConfig(name string) (Config, error) {
 		return digitsDefaults(), nil
 	case "adult":
 		return adultDefaults(), nil
+	case "mnist":
+		return mnistDefaults(), nil
 	}
 	return Config{}, fmt.Errorf("%w: %q (one of %s)", ErrUnknownDataset, name, strings.Join(Names(), ", "))
 }
@@ -134,4 +136,11 @@ func adultDefaults() Config {
 				"Trinadad&Tobago", "Peru", "Hong", "Holand-Netherlands"),
 		},
 	}
+}
+
+// mnistDefaults scales every pixel by 0..255, the range of idx's unsigned
+// bytes (LeCun's MNIST page), and holds out 2,000 of the 10,000 images.
+func mnistDefaults() Config {
+	return Config{Name: "mnist", TestFraction: 0.2, Missing: MissingError,
+		Features: []FeatureSpec{{Column: "pixel_*", Kind: KindMinMax, Min: 0, Max: 255}}}
 }

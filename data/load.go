@@ -101,7 +101,11 @@ func load(cfg Config, fsys fs.FS, splitSeed uint64) (*Dataset, error) {
 	sch := schemas[cfg.Name]
 	p := newRowParser(sch, cfg)
 	ds := &Dataset{Name: cfg.Name, Features: p.features, Classes: slices.Clone(sch.classes)}
-	all, dropped, err := p.readFile(fsys, sch.trainFile)
+	read := p.readFile
+	if sch.format == formatIDX {
+		read = p.readIDX
+	}
+	all, dropped, err := read(fsys, sch.trainFile)
 	if err != nil {
 		return nil, err
 	}
@@ -140,10 +144,7 @@ type rowParser struct {
 // newRowParser assumes cfg has been validated against sch.
 func newRowParser(sch *schema, cfg Config) *rowParser {
 	p := &rowParser{sch: sch, missing: cfg.missingPolicy(), center: cfg.Center}
-	specs := map[string]FeatureSpec{}
-	for _, f := range cfg.Features {
-		specs[f.Column] = f
-	}
+	specs := cfg.specsByColumn(sch.columns)
 	for _, name := range sch.columns {
 		enc := columnEncoder{name: name, spec: specs[name], offset: p.width}
 		switch enc.spec.Kind {
@@ -301,10 +302,7 @@ func (p *rowParser) parseRow(file string, line int, text string) (x []float64, y
 			if !isFinite(v) {
 				return fail(enc.name, fmt.Errorf("%q %w", raw, ErrNotFinite))
 			}
-			x[enc.offset] = scale(v, enc.spec)
-			if p.center {
-				x[enc.offset] = 2*x[enc.offset] - 1
-			}
+			x[enc.offset] = p.numeric(enc, v)
 		}
 	}
 	y, ok := p.parseLabel(fields[len(fields)-1])
@@ -312,6 +310,15 @@ func (p *rowParser) parseRow(file string, line int, text string) (x []float64, y
 		return fail(p.sch.label, fmt.Errorf("%q %w (one of %q)", fields[len(fields)-1], ErrUnknownLabel, p.sch.labelTokens))
 	}
 	return x, y, drop, nil
+}
+
+// numeric scales value v of a minmax or log_minmax column.
+func (p *rowParser) numeric(enc *columnEncoder, v float64) float64 {
+	x := scale(v, enc.spec)
+	if p.center {
+		return 2*x - 1
+	}
+	return x
 }
 
 // columnName names source field i, the label included.

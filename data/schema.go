@@ -19,9 +19,19 @@ const (
 	headerSklearn            // line 1: "rows,features,class0,class1,..." (scikit-learn's CSV metadata)
 )
 
+// fileFormat says how a dataset's rows are stored.
+type fileFormat int
+
+const (
+	formatCSV fileFormat = iota // one comma-separated row per line, label last
+	formatIDX                   // LeCun's gzipped idx files: images in trainFile, labels in labelFile
+)
+
 // schema is the fixed layout of one shipped dataset.
 type schema struct {
+	format    fileFormat
 	trainFile string
+	labelFile string // formatIDX: the labels of trainFile's images
 	testFile  string // "" when the dataset has no published test split
 	header    headerKind
 	// commentPrefix marks lines to skip (UCI's adult.test starts with "|1x3 Cross validator").
@@ -65,7 +75,21 @@ var schemas = map[string]*schema{
 		labelTokens: []string{"<=50K", ">50K"},
 		labelSuffix: ".",
 	},
+	// MNIST's test set (the only part shipped: see datasets/mnist/SOURCE.txt),
+	// split 8,000 / 2,000 by data.test_fraction.
+	"mnist": {
+		format:      formatIDX,
+		trainFile:   "t10k-images-idx3-ubyte.gz",
+		labelFile:   "t10k-labels-idx1-ubyte.gz",
+		columns:     pixels(mnistSide),
+		label:       "label",
+		classes:     []string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"},
+		labelTokens: []string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"},
+	},
 }
+
+// mnistSide is the side of an MNIST image in pixels.
+const mnistSide = 28
 
 // wdbcMeasures are the ten nucleus measurements of the WDBC data.
 var wdbcMeasures = []string{"radius", "texture", "perimeter", "area", "smoothness",
@@ -88,10 +112,13 @@ func wdbcColumns() []string {
 }
 
 // digitPixels names the 8x8 pixels pixel_<row>_<col>, as scikit-learn does.
-func digitPixels() []string {
-	cols := make([]string, 0, 64)
-	for r := range 8 {
-		for c := range 8 {
+func digitPixels() []string { return pixels(8) }
+
+// pixels names the pixels of a side x side image pixel_<row>_<col>, row-major.
+func pixels(side int) []string {
+	cols := make([]string, 0, side*side)
+	for r := range side {
+		for c := range side {
 			cols = append(cols, fmt.Sprintf("pixel_%d_%d", r, c))
 		}
 	}

@@ -2,11 +2,13 @@
 // binary so the CLI works from any directory.
 //
 // Each dataset lives in its own folder with the SOURCE.txt that records its
-// origin, license (CC BY 4.0: attribution required) and checksums:
+// origin, license and checksums (CC BY 4.0, attribution required, for the
+// UCI sets; CC BY-SA 3.0, attribution and share-alike, for MNIST):
 //
 //	breast_cancer/  breast_cancer.csv             (UCI Breast Cancer Wisconsin (Diagnostic), via scikit-learn)
 //	digits/         digits.csv                    (UCI Optical Recognition of Handwritten Digits, via scikit-learn)
 //	adult/          adult.data, adult.test, adult.names (UCI Adult)
+//	mnist/          t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz (MNIST test set, idx format)
 //
 // The files are byte-for-byte copies; the tests recompute their sha256 sums
 // against SOURCE.txt.
@@ -19,15 +21,16 @@ import (
 	"io/fs"
 )
 
-// FS holds every shipped dataset folder (breast_cancer, digits, adult).
+// FS holds every shipped dataset folder (breast_cancer, digits, adult, mnist).
 //
 //go:embed breast_cancer/breast_cancer.csv breast_cancer/SOURCE.txt
 //go:embed digits/digits.csv digits/SOURCE.txt
 //go:embed adult/adult.data adult/adult.test adult/adult.names adult/SOURCE.txt
+//go:embed mnist/t10k-images-idx3-ubyte.gz mnist/t10k-labels-idx1-ubyte.gz mnist/SOURCE.txt
 var FS embed.FS
 
 // Names lists the shipped datasets, in a fixed order.
-var Names = []string{"breast_cancer", "digits", "adult"}
+var Names = []string{"breast_cancer", "digits", "adult", "mnist"}
 
 // ErrUnknownDataset is returned by Open for a name that is not shipped.
 var ErrUnknownDataset = errors.New("datasets: unknown dataset")

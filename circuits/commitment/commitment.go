@@ -110,7 +110,7 @@ func PackUnchecked(api frontend.API, vals []frontend.Variable, bits uint) []fron
 }
 
 // HashPacked is commit.HashPacked in-circuit:
-// Hash(tag, len(vals), bits, Pack(vals, bits)...). It includes Pack's range
+// Sponge(Hash(tag, len(vals), bits), Pack(vals, bits)). It includes Pack's range
 // checks, so every vals[i] is bounded by -2^bits <= v < 2^bits afterwards.
 func HashPacked(api frontend.API, tag uint64, vals []frontend.Variable, bits uint) frontend.Variable {
 	return hashHead(api, tag, len(vals), bits, Pack(api, vals, bits))
@@ -123,12 +123,34 @@ func HashPackedUnchecked(api frontend.API, tag uint64, vals []frontend.Variable,
 	return hashHead(api, tag, len(vals), bits, PackUnchecked(api, vals, bits))
 }
 
-// hashHead hashes the length and the slot width before the packed elements,
-// as commit.HashPacked does.
+// hashHead absorbs the packed elements into the width-16 sponge whose
+// capacity holds Hash(tag, n, bits), as commit.HashPacked does. The capacity
+// depends only on the circuit's shape, so it is a constant here.
 func hashHead(api frontend.API, tag uint64, n int, bits uint, packed []frontend.Variable) frontend.Variable {
-	elems := make([]frontend.Variable, 0, 2+len(packed))
-	elems = append(elems, n, bits)
-	return Hash(api, tag, append(elems, packed...)...)
+	return Sponge(api, commit.PackedIV(tag, n, bits), packed)
+}
+
+// Sponge is commit.Sponge in-circuit.
+func Sponge(api frontend.API, iv frontend.Variable, elems []frontend.Variable) frontend.Variable {
+	checkField(api)
+	perm, err := permposeidon2.NewPoseidon2FromParameters(api, commit.SpongeWidth, commit.SpongeFullRounds, commit.SpongePartialRounds)
+	if err != nil {
+		panic(fmt.Sprintf("commitment: poseidon2 sponge: %v", err))
+	}
+	state := make([]frontend.Variable, commit.SpongeWidth)
+	state[0] = iv
+	for i := 1; i < len(state); i++ {
+		state[i] = 0
+	}
+	for start := 0; start == 0 || start < len(elems); start += commit.SpongeRate {
+		for k := start; k < min(start+commit.SpongeRate, len(elems)); k++ {
+			state[1+k-start] = api.Add(state[1+k-start], elems[k])
+		}
+		if err := perm.Permutation(state); err != nil {
+			panic(fmt.Sprintf("commitment: poseidon2 sponge: %v", err))
+		}
+	}
+	return state[1]
 }
 
 // LeafOf is data.(*Quantized).Leaf in-circuit: the dataset leaf of a row

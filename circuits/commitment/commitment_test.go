@@ -70,7 +70,7 @@ func feOf(e fr.Element) *big.Int {
 func loosePacked(tag uint64, vals []*big.Int, bits uint) fr.Element {
 	per := commit.SlotsPerElement(bits)
 	off := new(big.Int).Lsh(big.NewInt(1), bits)
-	elems := []fr.Element{commit.FromInt64(int64(len(vals))), commit.FromInt64(int64(bits))}
+	var elems []fr.Element
 	for start := 0; start < len(vals); start += per {
 		acc := new(big.Int)
 		for k := start; k < min(start+per, len(vals)); k++ {
@@ -81,7 +81,7 @@ func loosePacked(tag uint64, vals []*big.Int, bits uint) fr.Element {
 		e.SetBigInt(acc)
 		elems = append(elems, e)
 	}
-	return commit.Hash(tag, elems...)
+	return commit.Sponge(commit.PackedIV(tag, len(vals), bits), elems)
 }
 
 func bigs(vals []int64) []*big.Int {
@@ -140,7 +140,12 @@ func TestHashPackedMatchesNative(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	for _, bits := range []uint{1, 5, 17, 22, 62} {
 		per := commit.SlotsPerElement(bits)
-		for _, n := range []int{1, per - 1, per, per + 1, 2*per + 3} {
+		lengths := []int{1, per - 1, per, per + 1, 2*per + 3}
+		if bits == 17 {
+			// Sponge block edges: 15, 16 and 31 packed elements.
+			lengths = append(lengths, commit.SpongeRate*per, commit.SpongeRate*per+1, 2*commit.SpongeRate*per+1)
+		}
+		for _, n := range lengths {
 			if n < 1 {
 				continue
 			}
