@@ -157,3 +157,38 @@ func TestBenchCircuitsJSON(t *testing.T) {
 		t.Fatalf("got %+v", c)
 	}
 }
+
+func TestInferPredictsAndRejectsBadFlags(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	if _, errs, code := execute(t, "train", "--config", "quickstart", "--out", dir, "--seed", "1", "--log-level", "warn"); code != 0 {
+		t.Fatalf("train: %s", errs)
+	}
+	out, errs, code := execute(t, "infer", "--run", dir, "--row", "0", "--row", "2", "--json")
+	if code != 0 {
+		t.Fatalf("infer: exit %d: %s", code, errs)
+	}
+	var res struct {
+		Predictions []struct {
+			Source string `json:"source"`
+			Class  int    `json:"class"`
+			Label  *int   `json:"label"`
+		} `json:"predictions"`
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil || len(res.Predictions) != 2 || res.Predictions[1].Source != "row 2" || res.Predictions[1].Label == nil {
+		t.Fatalf("got %q (%v)", out, err)
+	}
+	input := filepath.Join(t.TempDir(), "x.csv")
+	os.WriteFile(input, []byte("0.5,0.5\n"), 0o644)
+	for name, args := range map[string][]string{
+		"row out of range":    {"--row", "100000"},
+		"row and input":       {"--row", "1", "--input", input},
+		"neither":             {},
+		"bad binding":         {"--row", "1", "--model-binding", "baked"},
+		"bad visibility":      {"--row", "1", "--input-visibility", "secret"},
+		"wrong feature count": {"--input", input},
+	} {
+		if _, errs, code := execute(t, append([]string{"infer", "--run", dir}, args...)...); code == 0 || errs == "" {
+			t.Errorf("%s: exit %d, stderr %q", name, code, errs)
+		}
+	}
+}

@@ -2,10 +2,12 @@ package cli
 
 import (
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/zkdp/zkdp/inferproof"
 	"github.com/zkdp/zkdp/prover"
 	"github.com/zkdp/zkdp/stepproof"
 )
@@ -44,12 +46,9 @@ func (o *ProveOptions) Run(cmd *cobra.Command) error {
 	if err != nil {
 		return err
 	}
-	keys := &prover.KeyCache{Dir: o.KeysDir, Logger: log}
-	if o.KeysDir == "" {
-		if keys, err = prover.DefaultKeyCache(); err != nil {
-			return err
-		}
-		keys.Logger = log
+	keys, err := keyCache(o.KeysDir, log)
+	if err != nil {
+		return err
 	}
 	bar := newProgress(o.Err, log)
 	start := time.Now()
@@ -74,7 +73,7 @@ type VerifyOptions struct {
 func NewVerifyCmd(o *VerifyOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "verify",
-		Short: "Verify a run's step proofs from its public files only",
+		Short: "Verify a run's step and inference proofs from its public files only",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			rep, err := stepproof.Verify(o.RunDir)
@@ -83,12 +82,32 @@ func NewVerifyCmd(o *VerifyOptions) *cobra.Command {
 			}
 			fmt.Fprintf(o.Out, "verified %d step proofs of %s (circuit %s, %d constraints); the commitments chain from M_0 to M_%d\n",
 				rep.Steps, o.RunDir, rep.CircuitHash[:16], rep.Constraints, rep.Steps)
+			n, err := inferproof.Verify(o.RunDir)
+			if err != nil {
+				return err
+			}
+			if n > 0 {
+				fmt.Fprintf(o.Out, "verified %d inference proofs against the released model M_%d\n", n, rep.Steps)
+			}
 			return nil
 		},
 	}
 	cmd.Flags().StringVar(&o.RunDir, "run", "", "run directory (only public/ is read)")
 	_ = cmd.MarkFlagRequired("run")
 	return cmd
+}
+
+// keyCache opens the key cache in dir, or the default one.
+func keyCache(dir string, log *slog.Logger) (*prover.KeyCache, error) {
+	if dir != "" {
+		return &prover.KeyCache{Dir: dir, Logger: log}, nil
+	}
+	keys, err := prover.DefaultKeyCache()
+	if err != nil {
+		return nil, err
+	}
+	keys.Logger = log
+	return keys, nil
 }
 
 func orDefault(v, d string) string {

@@ -27,7 +27,10 @@ func TestTrainProveVerify(t *testing.T) {
 	if out, errs, code := execute(t, "prove", "--run", dir, "--keys", keys, "--log-level", "warn"); code != 0 || !strings.Contains(out, "proved 2 steps") {
 		t.Fatalf("prove: exit %d %s %s", code, out, errs)
 	}
-	if out, errs, code := execute(t, "verify", "--run", dir); code != 0 || !strings.Contains(out, "verified 2 step proofs") {
+	if out, errs, code := execute(t, "infer", "--run", dir, "--row", "0,3", "--prove", "--model-binding", "committed", "--keys", keys, "--log-level", "warn"); code != 0 || !strings.Contains(out, "proved 2 inference(s) with circuit committed-hashed-b2") {
+		t.Fatalf("infer: exit %d %s %s", code, out, errs)
+	}
+	if out, errs, code := execute(t, "verify", "--run", dir); code != 0 || !strings.Contains(out, "verified 2 step proofs") || !strings.Contains(out, "verified 1 inference proofs") {
 		t.Fatalf("verify: exit %d %s %s", code, out, errs)
 	}
 	proof := filepath.Join(dir, "public", "proofs", "step-00001.proof")

@@ -48,7 +48,7 @@ func Assign(spec Spec, weights []int64, xs [][]int64) (*Circuit, []Result, error
 			return nil, nil, fmt.Errorf("inference: model commitment: %w", err)
 		}
 		c.ModelCommitment = []frontend.Variable{m}
-		c.Weights = vars(weights)
+		c.Weights = Vars(weights)
 	}
 	var results []Result
 	for _, x := range xs {
@@ -62,26 +62,27 @@ func Assign(spec Spec, weights []int64, xs [][]int64) (*Circuit, []Result, error
 		results = append(results, r)
 		c.Classes = append(c.Classes, r.Class)
 		if spec.Logits {
-			c.Logits = append(c.Logits, vars(r.Logits))
+			c.Logits = append(c.Logits, Vars(r.Logits))
 		}
 		switch spec.Visibility {
 		case Public:
-			c.Inputs = append(c.Inputs, vars(x))
+			c.Inputs = append(c.Inputs, Vars(x))
 		case Hashed:
 			h, err := commit.HashPacked(commit.TagInput, x, spec.Format.InputBits)
 			if err != nil {
 				return nil, nil, fmt.Errorf("inference: input hash: %w", err)
 			}
 			c.InputHashes = append(c.InputHashes, h)
-			c.PrivateInputs = append(c.PrivateInputs, vars(x))
+			c.PrivateInputs = append(c.PrivateInputs, Vars(x))
 		default:
-			c.PrivateInputs = append(c.PrivateInputs, vars(x))
+			c.PrivateInputs = append(c.PrivateInputs, Vars(x))
 		}
 	}
 	return c, results, nil
 }
 
-func vars(v []int64) []frontend.Variable {
+// Vars turns integers into circuit values, for assignments.
+func Vars(v []int64) []frontend.Variable {
 	out := make([]frontend.Variable, len(v))
 	for i, x := range v {
 		out[i] = x

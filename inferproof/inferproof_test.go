@@ -1,0 +1,218 @@
+package inferproof
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
+
+	"github.com/zkdp/zkdp/commit"
+	"github.com/zkdp/zkdp/data"
+	"github.com/zkdp/zkdp/dp"
+	"github.com/zkdp/zkdp/fixedpoint"
+	"github.com/zkdp/zkdp/prover"
+	"github.com/zkdp/zkdp/run"
+	"github.com/zkdp/zkdp/trainer"
+)
+
+// trainedRun trains a 3-step logistic regression on the breast-cancer rows:
+// its inference circuits have a few thousand constraints, so their key setup
+// takes about a second.
+func trainedRun(t *testing.T) string {
+	t.Helper()
+	dc, err := data.DefaultConfig("breast_cancer")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds, err := data.Load(dc, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := trainer.DefaultConfig()
+	cfg.Steps, cfg.SamplingRate, cfg.ClipNorm, cfg.LearningRate, cfg.NoiseMultiplier = 3, 0.05, 1, 2, 1
+	var beacon fr.Element
+	beacon.SetUint64(5)
+	s := trainer.Setup{Dataset: ds, Training: cfg, Format: fixedpoint.DefaultFormat(), Seed: dp.SeedFromUint64(2), Beacon: beacon,
+		BeaconGiven: true, Source: &run.DataSource{Data: dc, SplitSeed: 1}}
+	res, err := trainer.Train(context.Background(), s, trainer.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "run")
+	d, err := run.Create(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := res.Write(d, cfg.ModelName()); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func TestInputErrors(t *testing.T) {
+	dir := trainedRun(t)
+	m, err := Model(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	held, err := HeldOut(dir, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	row := strings.TrimSuffix(strings.Repeat("0.5,", 30), ",")
+	for name, tc := range map[string]struct {
+		content string
+		want    string
+	}{
+		"too few features": {"0.1,0.2\n", "in.csv:1: 2 features, the model takes 30"},
+		"out of range":     {"# header\n" + row + "\n" + strings.Replace(row, "0.5", "2.5", 1) + "\n", `in.csv:3: feature "mean radius" (#0): 2.5 is outside the quantization range [-2, 2)`},
+		"not a number":     {strings.Replace(row, "0.5", "x", 1) + "\n", `in.csv:1: feature "mean radius" (#0): "x" is not a number`},
+		"empty":            {"\n# nothing\n", "holds no input"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "in.csv")
+			if err := os.WriteFile(path, []byte(tc.content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, err := ReadInputs(path, m, held.Features)
+			if !errors.Is(err, ErrInput) || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("got %v, want ErrInput containing %q", err, tc.want)
+			}
+		})
+	}
+	path := filepath.Join(t.TempDir(), "in.csv")
+	os.WriteFile(path, []byte(row+"\n"+row+"\n"), 0o644)
+	inputs, err := ReadInputs(path, m, held.Features)
+	if err != nil || len(inputs) != 2 || inputs[1][29] != 1<<15 {
+		t.Fatalf("got %v, %v", inputs, err)
+	}
+}
+
+func TestModelMustMatchCommitment(t *testing.T) {
+	dir := trainedRun(t)
+	d := &run.Dir{Root: dir}
+	var m run.Model
+	if err := run.ReadJSON(d.Public(run.ModelFile), &m); err != nil {
+		t.Fatal(err)
+	}
+	m.Weights[3]++
+	if err := run.WriteJSON(d.Public(run.ModelFile), m, run.PublicMode); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Model(dir); !errors.Is(err, ErrModel) {
+		t.Fatalf("a changed weight: got %v, want ErrModel", err)
+	}
+	// A consistent model that is not the trained one.
+	h, _ := commit.HashPacked(commit.TagModel, m.Weights, m.Format.WeightBits)
+	m.Commitment = commit.Hex(h)
+	run.WriteJSON(d.Public(run.ModelFile), m, run.PublicMode)
+	if _, err := Model(dir); !errors.Is(err, ErrModel) || !strings.Contains(err.Error(), "transcript") {
+		t.Fatalf("a model other than M_T: got %v", err)
+	}
+}
+
+// TestProveVerifyAndTamper proves a batch for each binding, verifies the run's
+// claims from public files, then tampers with each part a verifier relies on.
+func TestProveVerifyAndTamper(t *testing.T) {
+	dir := trainedRun(t)
+	m, err := Model(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	held, err := HeldOut(dir, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := &prover.KeyCache{Dir: t.TempDir()}
+	inputs := held.Rows[:2]
+	preds, err := Predict(m, inputs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var claims []Claim
+	for _, o := range []Options{{Binding: "fixed", Visibility: "hashed"}, {Binding: "committed", Visibility: "public", Logits: true}, {Binding: "committed", Visibility: "private"}} {
+		c, err := Prove(context.Background(), dir, inputs, ProveOptions{Options: o, Keys: keys})
+		if err != nil {
+			t.Fatalf("%+v: %v", o, err)
+		}
+		for i, p := range preds {
+			if c.Classes[i] != p.Class {
+				t.Fatalf("%s: claim class %d, native %d", c.Circuit, c.Classes[i], p.Class)
+			}
+		}
+		claims = append(claims, c)
+	}
+	if n, err := Verify(dir); err != nil || n != 3 {
+		t.Fatalf("verify: %d, %v", n, err)
+	}
+	folder := filepath.Join(dir, run.PublicDir, Dir)
+	claimPath := func(c Claim) string { return filepath.Join(folder, strings.TrimSuffix(c.Proof, ".proof")+".json") }
+
+	tamper := func(name string, c Claim, edit func(*Claim), want error) {
+		t.Run(name, func(t *testing.T) {
+			path := claimPath(c)
+			orig, _ := os.ReadFile(path)
+			defer os.WriteFile(path, orig, 0o644)
+			changed := c
+			changed.Classes = append([]int(nil), c.Classes...)
+			changed.Logits = append([][]int64(nil), c.Logits...)
+			changed.InputHashes = append([]string(nil), c.InputHashes...)
+			edit(&changed)
+			if err := run.WriteJSON(path, changed, run.PublicMode); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := Verify(dir); !errors.Is(err, want) {
+				t.Fatalf("got %v, want %v", err, want)
+			}
+		})
+	}
+	fixed, public := claims[0], claims[1]
+	tamper("changed class", fixed, func(c *Claim) { c.Classes[0] = 1 - c.Classes[0] }, ErrClaim)
+	tamper("changed input hash", fixed, func(c *Claim) {
+		h, _ := commit.HashPacked(commit.TagInput, held.Rows[5], m.Format.InputBits)
+		c.InputHashes[0] = commit.Hex(h)
+	}, ErrClaim)
+	tamper("changed public input", public, func(c *Claim) {
+		c.Inputs = [][]int64{append([]int64(nil), c.Inputs[0]...), c.Inputs[1]}
+		c.Inputs[0][0]++
+	}, ErrClaim)
+	tamper("changed logit", public, func(c *Claim) { c.Logits[0] = []int64{c.Logits[0][0] + 1, c.Logits[0][1]} }, ErrClaim)
+	tamper("changed model commitment", public, func(c *Claim) { c.ModelCommitment = "0x" + strings.Repeat("0", 63) + "1" }, ErrClaim)
+	tamper("changed binding", fixed, func(c *Claim) { c.Binding = "committed"; c.Circuit = "committed-hashed-b2" }, ErrClaim)
+	tamper("verifying key outside the folder", fixed, func(c *Claim) { c.VerifyingKey = "../params.json" }, ErrClaim)
+
+	// A proof and public witness consistent with each other but for other
+	// inputs: the stored public inputs no longer match the claim.
+	t.Run("public witness of another proof", func(t *testing.T) {
+		other, err := Prove(context.Background(), dir, held.Rows[2:4], ProveOptions{Options: Options{Binding: "fixed", Visibility: "hashed"}, Keys: keys})
+		if err != nil {
+			t.Fatal(err)
+		}
+		src, dst := prover.PublicPath(filepath.Join(folder, other.Proof)), prover.PublicPath(filepath.Join(folder, fixed.Proof))
+		orig, _ := os.ReadFile(dst)
+		defer os.WriteFile(dst, orig, 0o644)
+		raw, _ := os.ReadFile(src)
+		os.WriteFile(dst, raw, 0o644)
+		if _, err := Verify(dir); !errors.Is(err, ErrClaim) {
+			t.Fatalf("got %v, want ErrClaim", err)
+		}
+	})
+	t.Run("flipped proof byte", func(t *testing.T) {
+		path := filepath.Join(folder, public.Proof)
+		orig, _ := os.ReadFile(path)
+		defer os.WriteFile(path, orig, 0o644)
+		bad := append([]byte(nil), orig...)
+		bad[40] ^= 1
+		os.WriteFile(path, bad, 0o644)
+		if _, err := Verify(dir); !errors.Is(err, prover.ErrInvalidProof) {
+			t.Fatalf("got %v, want ErrInvalidProof", err)
+		}
+	})
+	if n, err := Verify(dir); err != nil || n != 4 {
+		t.Fatalf("after the tamper cases were undone: %d, %v", n, err)
+	}
+}
