@@ -10,6 +10,8 @@ import (
 	"github.com/zkdp/zkdp/configs"
 	"github.com/zkdp/zkdp/data"
 	"github.com/zkdp/zkdp/dp"
+	"github.com/zkdp/zkdp/fixedpoint"
+	"github.com/zkdp/zkdp/inferproof"
 	"github.com/zkdp/zkdp/stepproof"
 	"github.com/zkdp/zkdp/trainer"
 )
@@ -17,8 +19,35 @@ import (
 // BenchOptions are `zkdp bench circuits`' inputs.
 type BenchOptions struct {
 	*Global
-	Configs []string
-	JSON    bool
+	Configs   []string
+	Inference bool
+	JSON      bool
+}
+
+// circuitSize is one line of `zkdp bench circuits`.
+type circuitSize struct {
+	Name                       string  `json:"name"`
+	Constraints                int     `json:"constraints"`
+	MaxBatch                   int     `json:"max_batch,omitempty"`
+	Params                     int     `json:"params"`
+	NoiseTable                 int     `json:"noise_table,omitempty"`
+	ConstraintsPerExampleParam float64 `json:"constraints_per_example_param,omitempty"`
+}
+
+// mnistWidths is the MLP of the zkML comparison (circomlib-ml, EZKL).
+var mnistWidths = []int{784, 56, 10}
+
+// provableConfigs are the shipped configs whose step circuit compiles here:
+// mnist's (a 541-row batch of a 44,530-parameter MLP, hundreds of millions of
+// constraints) is for inference proofs only.
+func provableConfigs() []string {
+	var out []string
+	for _, n := range configs.Names() {
+		if n != "mnist" {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 // NewBenchCmd builds `zkdp bench` and its `circuits` subcommand.
@@ -30,7 +59,8 @@ func NewBenchCmd(o *BenchOptions) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE:  func(*cobra.Command, []string) error { return o.Circuits() },
 	}
-	circuits.Flags().StringSliceVar(&o.Configs, "config", configs.Names(), "configs to measure")
+	circuits.Flags().StringSliceVar(&o.Configs, "config", provableConfigs(), "configs whose step circuit to measure")
+	circuits.Flags().BoolVar(&o.Inference, "inference", true, "also measure the MNIST 784-56-10 inference circuits")
 	circuits.Flags().BoolVar(&o.JSON, "json", false, `print {"circuits": [...]} as JSON`)
 	cmd.AddCommand(circuits)
 	return cmd
@@ -38,7 +68,7 @@ func NewBenchCmd(o *BenchOptions) *cobra.Command {
 
 // Circuits measures the step circuit of every selected config.
 func (o *BenchOptions) Circuits() error {
-	var sizes []stepproof.Size
+	var sizes []circuitSize
 	for _, name := range o.Configs {
 		l := config.NewLoader()
 		if err := l.ReadFile(name); err != nil {
@@ -60,10 +90,23 @@ func (o *BenchOptions) Circuits() error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", name, err)
 		}
-		sizes = append(sizes, size)
+		sizes = append(sizes, circuitSize(size))
 		if !o.JSON {
-			fmt.Fprintf(o.Out, "%-22s %10d constraints  max batch %4d  params %5d  noise table %7d  %.2f per example-parameter\n",
+			fmt.Fprintf(o.Out, "%-32s %10d constraints  max batch %4d  params %5d  noise table %7d  %.2f per example-parameter\n",
 				size.Name, size.Constraints, size.MaxBatch, size.Params, size.NoiseTable, size.ConstraintsPerExampleParam)
+		}
+	}
+	if o.Inference {
+		for _, binding := range []string{"fixed", "committed"} {
+			n, err := inferproof.Measure(mnistWidths, fixedpoint.DefaultFormat(), binding)
+			if err != nil {
+				return err
+			}
+			s := circuitSize{Name: "mnist-784-56-10/infer-" + binding, Constraints: n, Params: fixedpoint.NumParams(mnistWidths)}
+			sizes = append(sizes, s)
+			if !o.JSON {
+				fmt.Fprintf(o.Out, "%-32s %10d constraints  one hashed input, params %d\n", s.Name, s.Constraints, s.Params)
+			}
 		}
 	}
 	if o.JSON {

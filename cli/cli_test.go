@@ -148,7 +148,7 @@ func TestBenchCircuitsJSON(t *testing.T) {
 			ConstraintsPerExampleParam float64 `json:"constraints_per_example_param"`
 		} `json:"circuits"`
 	}
-	if err := json.Unmarshal([]byte(out), &v); err != nil || len(v.Circuits) != 1 {
+	if err := json.Unmarshal([]byte(out), &v); err != nil || len(v.Circuits) != 3 || v.Circuits[1].Name != "mnist-784-56-10/infer-fixed" || v.Circuits[2].Name != "mnist-784-56-10/infer-committed" || v.Circuits[2].Constraints <= v.Circuits[1].Constraints {
 		t.Fatalf("not the expected JSON: %q (%v)", out, err)
 	}
 	c := v.Circuits[0]

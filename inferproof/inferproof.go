@@ -546,3 +546,24 @@ func HeldOut(dir string, m run.Model) (*Held, error) {
 	}
 	return &Held{Features: ds.Features, Classes: ds.Classes, Rows: q.X, Labels: q.Y}, nil
 }
+
+// Measure compiles the inference circuit of one hashed input for a model of
+// the given widths and binding and returns its constraint count. A fixed
+// circuit's size depends on its weights (zero weights cost nothing), so the
+// fixed binding is measured with inference.SampleWeights, as the committed
+// constraint CSV is.
+func Measure(widths []int, f fixedpoint.Format, binding string) (int, error) {
+	b, ok := Bindings[binding]
+	if !ok {
+		return 0, fmt.Errorf("%w: model binding %q", ErrOption, binding)
+	}
+	spec := inference.Spec{Widths: widths, Format: f, Batch: 1, Binding: b, Visibility: inference.Hashed}
+	if b == inference.Fixed {
+		spec.Weights = inference.SampleWeights(widths, f)
+	}
+	ccs, _, err := compile(spec)
+	if err != nil {
+		return 0, err
+	}
+	return ccs.GetNbConstraints(), nil
+}

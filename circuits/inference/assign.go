@@ -2,6 +2,7 @@ package inference
 
 import (
 	"fmt"
+	"math/rand/v2"
 
 	"github.com/consensys/gnark/frontend"
 
@@ -88,4 +89,17 @@ func Vars(v []int64) []frontend.Variable {
 		out[i] = x
 	}
 	return out
+}
+
+// SampleWeights returns seeded random weights for a model of the given
+// widths, none of them zero: a fixed circuit's size depends on its weights
+// only through the zero ones (which cost nothing), so sizes measured with
+// these stand for any trained model.
+func SampleWeights(widths []int, f fixedpoint.Format) []int64 {
+	rng := rand.New(rand.NewPCG(1, 1))
+	w := make([]int64, fixedpoint.NumParams(widths))
+	for i := range w {
+		w[i] = int64(rng.NormFloat64()*0.8*float64(f.One())) | 1
+	}
+	return w
 }
