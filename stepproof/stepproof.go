@@ -47,7 +47,16 @@ var (
 	ErrCircuit = errors.New("stepproof: the verifying key does not belong to this run's circuit")
 	// ErrProof: a step proof does not verify.
 	ErrProof = errors.New("stepproof: a step proof does not verify")
+	// ErrTooLarge: the run's step circuit is too large to compile on one machine.
+	ErrTooLarge = errors.New("stepproof: step circuit too large to prove on one machine")
 )
+
+// MaxExampleParams bounds max batch x parameters of a provable step: about
+// 12 constraints each (benchmarks/RESULTS.md), so some 25M constraints, tens
+// of GiB while compiling and proving. Beyond it, compilation would only run
+// out of memory after a long wait; the MNIST MLP (541 x 44,530) is far
+// beyond, and ships for inference proofs only.
+const MaxExampleParams = 2_000_000
 
 // CircuitInfo is public/circuit.json.
 type CircuitInfo struct {
@@ -72,6 +81,10 @@ func Spec(p run.Params) (step.Spec, error) {
 
 // compile builds the run's step circuit.
 func compile(p run.Params) (step.Spec, constraint.ConstraintSystem, string, error) {
+	if n := p.MaxBatch * fixedpoint.NumParams(p.Widths); n > MaxExampleParams {
+		return step.Spec{}, nil, "", fmt.Errorf("%w: max batch %d x %d parameters = %d example-parameters (at most %d)",
+			ErrTooLarge, p.MaxBatch, fixedpoint.NumParams(p.Widths), n, MaxExampleParams)
+	}
 	spec, err := Spec(p)
 	if err != nil {
 		return spec, nil, "", err

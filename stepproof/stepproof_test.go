@@ -106,3 +106,11 @@ func TestSpecFromPublicParams(t *testing.T) {
 		t.Fatalf("the data source is not in private/: %v", err)
 	}
 }
+
+// An MNIST-sized run is refused before anything is compiled.
+func TestProveRefusesHugeCircuits(t *testing.T) {
+	p := run.Params{Widths: []int{784, 56, 10}, MaxBatch: 541}
+	if _, _, _, err := compile(p); !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("got %v, want ErrTooLarge", err)
+	}
+}
