@@ -177,6 +177,19 @@ func TestInferPredictsAndRejectsBadFlags(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &res); err != nil || len(res.Predictions) != 2 || res.Predictions[1].Source != "row 2" || res.Predictions[1].Label == nil {
 		t.Fatalf("got %q (%v)", out, err)
 	}
+	if _, errs, code := execute(t, "verify", "--run", dir, "--only", "inference"); code == 0 || !strings.Contains(errs, "no inference proofs") {
+		t.Fatalf("verify without inference proofs: exit %d %q", code, errs)
+	}
+	keys := t.TempDir()
+	if out, errs, code := execute(t, "infer", "--run", dir, "--row", "4", "--prove", "--keys", keys, "--log-level", "warn"); code != 0 || !strings.Contains(out, "circuit fixed-hashed-b1") {
+		t.Fatalf("infer --prove: exit %d %s %s", code, out, errs)
+	}
+	if out, errs, code := execute(t, "verify", "--run", dir, "--only", "inference"); code != 0 || !strings.Contains(out, "verified 1 inference proofs") {
+		t.Fatalf("verify --only inference: exit %d %s %s", code, out, errs)
+	}
+	if _, errs, code := execute(t, "verify", "--run", dir, "--only", "everything"); code == 0 || !strings.Contains(errs, "--only") {
+		t.Fatalf("bad --only: exit %d %q", code, errs)
+	}
 	input := filepath.Join(t.TempDir(), "x.csv")
 	os.WriteFile(input, []byte("0.5,0.5\n"), 0o644)
 	for name, args := range map[string][]string{
