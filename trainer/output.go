@@ -17,32 +17,35 @@ import (
 
 // Report is report.json: the run's summary, public.
 type Report struct {
-	Dataset           string   `json:"dataset"`
-	Model             string   `json:"model"`
-	Steps             int      `json:"steps"`
-	SamplingRate      float64  `json:"sampling_rate"`
-	ExpectedBatchSize float64  `json:"expected_batch_size"`
-	MaxBatchSize      int      `json:"max_batch_size"`
-	NoiseMultiplier   float64  `json:"noise_multiplier"`
-	ClipNorm          float64  `json:"clip_norm"`
-	LearningRate      float64  `json:"learning_rate"`
-	Epsilon           float64  `json:"epsilon"`
-	Delta             float64  `json:"delta"`
-	Privacy           Privacy  `json:"privacy"`
-	TestAccuracy      float64  `json:"test_accuracy"`
-	FloatTestAccuracy float64  `json:"float_test_accuracy"`
-	TrainRows         int      `json:"train_rows"`
-	TestRows          int      `json:"test_rows"`
-	TruncatedSteps    int      `json:"truncated_steps"`
-	DatasetRoot       string   `json:"dataset_root"`
-	SeedCommitment    string   `json:"seed_commitment"`
-	Beacon            string   `json:"beacon"`
-	BeaconSource      string   `json:"beacon_source"`
-	AuditReady        bool     `json:"audit_ready"`
-	ModelCommitment   string   `json:"model_commitment"`
-	ParamsHash        string   `json:"params_hash"`
-	Notes             []string `json:"notes"`
-	Curve             Curve    `json:"curve"`
+	Dataset           string  `json:"dataset"`
+	Model             string  `json:"model"`
+	Steps             int     `json:"steps"`
+	SamplingRate      float64 `json:"sampling_rate"`
+	ExpectedBatchSize float64 `json:"expected_batch_size"`
+	MaxBatchSize      int     `json:"max_batch_size"`
+	NoiseMultiplier   float64 `json:"noise_multiplier"`
+	ClipNorm          float64 `json:"clip_norm"`
+	LearningRate      float64 `json:"learning_rate"`
+	Epsilon           float64 `json:"epsilon"`
+	Delta             float64 `json:"delta"`
+	Privacy           Privacy `json:"privacy"`
+	TestAccuracy      float64 `json:"test_accuracy"`
+	FloatTestAccuracy float64 `json:"float_test_accuracy"`
+	// QuantizedFloatAccuracy: the float reference's weights rounded to the
+	// format and run in fixed point (quantization loss of inference alone).
+	QuantizedFloatAccuracy float64  `json:"quantized_float_accuracy"`
+	TrainRows              int      `json:"train_rows"`
+	TestRows               int      `json:"test_rows"`
+	TruncatedSteps         int      `json:"truncated_steps"`
+	DatasetRoot            string   `json:"dataset_root"`
+	SeedCommitment         string   `json:"seed_commitment"`
+	Beacon                 string   `json:"beacon"`
+	BeaconSource           string   `json:"beacon_source"`
+	AuditReady             bool     `json:"audit_ready"`
+	ModelCommitment        string   `json:"model_commitment"`
+	ParamsHash             string   `json:"params_hash"`
+	Notes                  []string `json:"notes"`
+	Curve                  Curve    `json:"curve"`
 }
 
 // Report summarizes the result.
@@ -51,7 +54,7 @@ func (r *Result) Report(model string) Report {
 		Dataset: r.Params.Dataset, Model: model, Steps: r.Params.Steps, SamplingRate: r.Params.SamplingRate,
 		ExpectedBatchSize: r.Params.ExpectedBatch, MaxBatchSize: r.Params.MaxBatch, NoiseMultiplier: r.Params.NoiseMultiplier,
 		ClipNorm: r.Params.ClipNorm, LearningRate: r.Params.LearningRate, Epsilon: r.Privacy.Epsilon, Delta: r.Privacy.Delta,
-		Privacy: r.Privacy, TestAccuracy: r.TestAccuracy, FloatTestAccuracy: r.FloatTestAccuracy,
+		Privacy: r.Privacy, TestAccuracy: r.TestAccuracy, FloatTestAccuracy: r.FloatTestAccuracy, QuantizedFloatAccuracy: r.QuantizedFloatAccuracy,
 		TrainRows: r.Params.Rows, TestRows: len(r.TestLabels), TruncatedSteps: r.TruncatedSteps,
 		DatasetRoot: r.Transcript.DatasetRoot, SeedCommitment: r.Transcript.SeedCommitment, Beacon: r.Transcript.Beacon,
 		BeaconSource: r.Transcript.BeaconSource, AuditReady: r.Transcript.AuditReady, ModelCommitment: r.Model.Commitment,

@@ -72,9 +72,14 @@ type Result struct {
 	FloatPredictions  []int
 	TestAccuracy      float64
 	FloatTestAccuracy float64
-	TruncatedSteps    int
-	Classes           []string
-	Source            *run.DataSource
+	// QuantizedFloatAccuracy is the float reference model's weights rounded
+	// to the fixed-point format and run with the fixed-point forward pass (the
+	// circuit's semantics): the accuracy lost by quantizing a float model for
+	// proving, as zkML tools report it.
+	QuantizedFloatAccuracy float64
+	TruncatedSteps         int
+	Classes                []string
+	Source                 *run.DataSource
 }
 
 // plan is the public parameters derived before any private computation.
@@ -316,6 +321,11 @@ func Train(ctx context.Context, s Setup, opts Options) (*Result, error) {
 		return nil, err
 	}
 	res.FloatTestAccuracy = fraction(res.FloatPredictions, ds.Test.Y)
+	qref, err := fromFloat(f, widths, fmodel)
+	if err != nil {
+		return nil, fmt.Errorf("trainer: quantizing the float reference: %w", err)
+	}
+	res.QuantizedFloatAccuracy, _ = accuracy(f, qref, qtest)
 	res.Model = run.Model{Widths: widths, Format: f, Weights: model.Flatten(),
 		Commitment: res.Transcript.ModelCommitments[len(res.Transcript.ModelCommitments)-1]}
 	log.Info("trained", "test_accuracy", res.TestAccuracy, "float_test_accuracy", res.FloatTestAccuracy, "epsilon", res.Privacy.Epsilon)
@@ -388,6 +398,31 @@ func applyFloatUpdate(m []floatLayer, sum []float64, noise []int64, noiseScale, 
 			i++
 		}
 	}
+}
+
+// fromFloat rounds a float model to the format's weights.
+func fromFloat(f fixedpoint.Format, widths []int, m []floatLayer) (fixedpoint.Model[int64], error) {
+	var flat []int64
+	for _, l := range m {
+		// fixedpoint.Model.Flatten's order: each layer's weight rows, then its biases.
+		for _, row := range l.W {
+			for _, v := range row {
+				q, err := f.Quantize(v, f.WeightBits)
+				if err != nil {
+					return fixedpoint.Model[int64]{}, err
+				}
+				flat = append(flat, q)
+			}
+		}
+		for _, v := range l.B {
+			q, err := f.Quantize(v, f.WeightBits)
+			if err != nil {
+				return fixedpoint.Model[int64]{}, err
+			}
+			flat = append(flat, q)
+		}
+	}
+	return fixedpoint.Unflatten(widths, flat)
 }
 
 func toFloat(f fixedpoint.Format, m fixedpoint.Model[int64]) []floatLayer {

@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
@@ -145,7 +146,7 @@ func TestRunDirectorySeparatesSecrets(t *testing.T) {
 		}
 	}
 	for _, key := range []string{"dataset", "model", "steps", "sampling_rate", "expected_batch_size", "noise_multiplier",
-		"clip_norm", "epsilon", "delta", "test_accuracy", "float_test_accuracy", "dataset_root", "seed_commitment", "beacon", "model_commitment"} {
+		"clip_norm", "epsilon", "delta", "test_accuracy", "float_test_accuracy", "quantized_float_accuracy", "dataset_root", "seed_commitment", "beacon", "model_commitment"} {
 		if !bytes.Contains(files[run.ReportFile], []byte(`"`+key+`"`)) {
 			t.Errorf("report.json lacks %q", key)
 		}
@@ -265,5 +266,30 @@ func TestConfigValidateListsEveryProblem(t *testing.T) {
 		if !found {
 			t.Errorf("no problem names %s", key)
 		}
+	}
+}
+
+// fromFloat inverts toFloat on lattice weights, so quantizing the float
+// reference measures rounding only.
+func TestFromFloatInvertsToFloat(t *testing.T) {
+	f := fixedpoint.DefaultFormat()
+	widths := []int{5, 4, 3}
+	w, err := initialModel(widths, f, 1, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range w {
+		w[i] += int64(i) - 20 // non-zero biases and some negative weights
+	}
+	m, err := fixedpoint.Unflatten(widths, w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := fromFloat(f, widths, toFloat(f, m))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := back.Flatten(); !slices.Equal(got, w) {
+		t.Fatalf("round trip changed the weights:\n%v\n%v", got, w)
 	}
 }
