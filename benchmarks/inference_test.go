@@ -55,6 +55,16 @@ func mnistRun(b *testing.B) string {
 //	go test -run '^$' -bench InferenceProve -benchtime 3x -timeout 1h ./benchmarks/
 func BenchmarkInferenceProve(b *testing.B) {
 	dir := mnistRun(b)
+	var report struct {
+		Quantized      float64 `json:"test_accuracy"`
+		Float          float64 `json:"float_test_accuracy"`
+		QuantizedFloat float64 `json:"quantized_float_accuracy"`
+	}
+	if err := run.ReadJSON(filepath.Join(dir, run.ReportFile), &report); err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("MNIST 784-56-10 on the 2,000 held-out images: released (quantized DP-SGD) %.4f, float reference %.4f, float reference rounded to fixed point %.4f",
+		report.Quantized, report.Float, report.QuantizedFloat)
 	m, err := inferproof.Model(dir)
 	if err != nil {
 		b.Fatal(err)
