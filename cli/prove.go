@@ -86,7 +86,7 @@ func NewVerifyCmd(o *VerifyOptions) *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&o.RunDir, "run", "", "run directory (only public/ is read)")
+	cmd.Flags().StringVar(&o.RunDir, "run", "", "run directory (required; only public/ is read)")
 	_ = cmd.MarkFlagRequired("run")
 	return cmd
 }

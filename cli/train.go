@@ -43,7 +43,8 @@ func NewTrainCmd(o *TrainOptions) *cobra.Command {
 		Short: "Train a model with DP-SGD and write a run directory",
 		Long: `Train a model with DP-SGD on a shipped dataset and write a run directory:
 report.json, a classification report, plots, the public transcript (params, D,
-S, beacon, M_0..M_T) and, in private/ (mode 0600), what only the prover may see.
+S, beacon, M_0..M_T) and, in private/ (folder 0700, files 0600), what only the
+prover may see.
 
 Configuration precedence: flags > ZKDP_* environment > --config file > defaults.`,
 		Args: cobra.NoArgs,
