@@ -108,32 +108,20 @@ func NewLoader() *Loader {
 	v.SetEnvPrefix(EnvPrefix)
 	v.SetEnvKeyReplacer(strings.NewReplacer(".", "_"))
 	v.AutomaticEnv()
-	setDefaults(v, "", reflect.ValueOf(Defaults()))
+	setDefaults(v)
 	_ = v.BindEnv("seed")
 	_ = v.BindEnv("beacon")
 	return &Loader{v: v}
 }
 
-// setDefaults registers every leaf key of a struct as a viper default.
-func setDefaults(v *viper.Viper, prefix string, val reflect.Value) {
-	t := val.Type()
-	for i := range t.NumField() {
-		key := t.Field(i).Tag.Get("mapstructure")
-		if key == "" || key == "-" {
+// setDefaults registers every leaf key as a viper default (a struct is its
+// fields; a pointer, unset by default, is bound to the environment instead).
+func setDefaults(v *viper.Viper) {
+	for _, k := range Keys() {
+		if k.InList || k.Default == nil || k.Field.Type.Kind() == reflect.Struct {
 			continue
 		}
-		if prefix != "" {
-			key = prefix + "." + key
-		}
-		f := val.Field(i)
-		if f.Kind() == reflect.Struct {
-			setDefaults(v, key, f)
-			continue
-		}
-		if f.Kind() == reflect.Pointer {
-			continue
-		}
-		v.SetDefault(key, f.Interface())
+		v.SetDefault(k.Name, k.Default)
 	}
 }
 
@@ -185,6 +173,3 @@ func (l *Loader) Load() (Config, error) {
 	}
 	return c, nil
 }
-
-// AllSettings is the effective configuration as nested maps (for `zkdp config dump`).
-func (l *Loader) AllSettings() map[string]any { return l.v.AllSettings() }
