@@ -37,11 +37,17 @@ type Config struct {
 	// Beacon is the public randomness fixed after the seed commitment was
 	// published (hex field element). Unset, the trainer draws one and marks
 	// the run as not fit for an audit.
-	Beacon     string            `mapstructure:"beacon"`
-	Data       data.Config       `mapstructure:"data"`
-	Training   trainer.Config    `mapstructure:"training"`
+	Beacon string `mapstructure:"beacon"`
+	// Data is the dataset and how its columns become features (package data).
+	Data data.Config `mapstructure:"data"`
+	// Training is the model, the DP-SGD hyper-parameters and the privacy
+	// target (package trainer).
+	Training trainer.Config `mapstructure:"training"`
+	// FixedPoint is the fixed-point format shared by the trainer's quantized
+	// step and the circuits; it is public and part of the run's params.
 	FixedPoint fixedpoint.Format `mapstructure:"fixed_point"`
-	Log        Log               `mapstructure:"log"`
+	// Log configures logging to standard error.
+	Log Log `mapstructure:"log"`
 }
 
 // Log configures log/slog (and gnark's logger, routed through it).

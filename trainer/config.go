@@ -17,17 +17,17 @@ var ErrInvalidConfig = errors.New("trainer: invalid config")
 // Config is the `training:` section of a zkdp config file.
 type Config struct {
 	Hidden          []int   `mapstructure:"hidden"`           // hidden ReLU layer widths; empty = multinomial logistic regression
-	Steps           int     `mapstructure:"steps"`            // T
-	SamplingRate    float64 `mapstructure:"sampling_rate"`    // q
-	ClipNorm        float64 `mapstructure:"clip_norm"`        // C
+	Steps           int     `mapstructure:"steps"`            // T, the number of DP-SGD steps
+	SamplingRate    float64 `mapstructure:"sampling_rate"`    // q: each training row joins a step's batch independently with probability q (Poisson sampling)
+	ClipNorm        float64 `mapstructure:"clip_norm"`        // C: each example's gradient is clipped to L2 norm at most C
 	LearningRate    float64 `mapstructure:"learning_rate"`    // lr; the update is lr/(qN) * (sum of clipped gradients + noise)
-	NoiseMultiplier float64 `mapstructure:"noise_multiplier"` // sigma; 0 means calibrate it to Epsilon
-	Epsilon         float64 `mapstructure:"epsilon"`          // target epsilon, used when NoiseMultiplier is 0
-	Delta           float64 `mapstructure:"delta"`
-	Accountant      string  `mapstructure:"accountant"` // rdp or prv
-	MaxBatch        int     `mapstructure:"max_batch"`  // public batch padding; 0 picks the smallest whose overflow probability is below delta/1000
-	EvalEvery       int     `mapstructure:"eval_every"` // steps between test evaluations for the curves
-	InitScale       float64 `mapstructure:"init_scale"` // std of hidden-layer initial weights in units of 1/sqrt(fan-in); the head starts at 0
+	NoiseMultiplier float64 `mapstructure:"noise_multiplier"` // sigma: the noise's standard deviation is sigma*C; 0 means calibrate it to epsilon
+	Epsilon         float64 `mapstructure:"epsilon"`          // target epsilon, used when noise_multiplier is 0; give one of the two
+	Delta           float64 `mapstructure:"delta"`            // target delta; the claimed delta (the accountant's plus the samplers' terms) never exceeds it
+	Accountant      string  `mapstructure:"accountant"`       // rdp (Renyi DP) or prv (privacy random variables, tighter)
+	MaxBatch        int     `mapstructure:"max_batch"`        // public batch padding; 0 picks the smallest whose overflow probability over all steps is at most delta/10^4
+	EvalEvery       int     `mapstructure:"eval_every"`       // steps between test evaluations for the curves
+	InitScale       float64 `mapstructure:"init_scale"`       // std of hidden-layer initial weights in units of 1/sqrt(fan-in); the head starts at 0
 }
 
 // DefaultConfig holds the defaults viper starts from.
