@@ -51,7 +51,7 @@ func (o *ProveOptions) Run(cmd *cobra.Command) error {
 		}
 		keys.Logger = log
 	}
-	bar := newProgress(o.Err, log)
+	bar := newProgress("proving", o.Err, log)
 	start := time.Now()
 	sum, err := stepproof.Prove(cmd.Context(), o.RunDir, stepproof.Options{Workers: o.Workers, Logger: log, Keys: keys,
 		Progress: func(done, total int, _ time.Duration) { bar.update(done, total) }})
