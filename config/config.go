@@ -145,7 +145,7 @@ func (l *Loader) ReadFile(path string) error {
 		}
 	}
 	if err := l.v.ReadConfig(bytes.NewReader(raw)); err != nil {
-		return fmt.Errorf("config: %s: %w", path, err)
+		return fmt.Errorf("%w: %s: %w", ErrInvalid, path, err)
 	}
 	return nil
 }

@@ -7,6 +7,7 @@ package trainer
 import (
 	"errors"
 	"fmt"
+	"math"
 
 	"github.com/zkdp/zkdp/dp"
 )
@@ -52,16 +53,17 @@ func (c Config) Validate() []error {
 	if !(c.SamplingRate > 0 && c.SamplingRate <= 1) {
 		add("sampling_rate", "must be in (0, 1], got %v", c.SamplingRate)
 	}
-	if !(c.ClipNorm > 0) {
-		add("clip_norm", "must be positive, got %v", c.ClipNorm)
+	if !positive(c.ClipNorm) {
+		add("clip_norm", "must be positive and finite, got %v", c.ClipNorm)
 	}
-	if !(c.LearningRate > 0) {
-		add("learning_rate", "must be positive, got %v", c.LearningRate)
+	if !positive(c.LearningRate) {
+		add("learning_rate", "must be positive and finite, got %v", c.LearningRate)
 	}
+	// The comparisons are written so that NaN and infinities fail them.
 	switch {
-	case c.NoiseMultiplier < 0:
-		add("noise_multiplier", "must not be negative, got %v", c.NoiseMultiplier)
-	case c.NoiseMultiplier == 0 && !(c.Epsilon > 0):
+	case !(c.NoiseMultiplier == 0 || positive(c.NoiseMultiplier)):
+		add("noise_multiplier", "must be positive and finite (or 0 to calibrate it), got %v", c.NoiseMultiplier)
+	case c.NoiseMultiplier == 0 && !positive(c.Epsilon):
 		add("epsilon", "set a positive target epsilon or a noise_multiplier (got epsilon %v)", c.Epsilon)
 	case c.NoiseMultiplier > 0 && c.Epsilon != 0:
 		add("epsilon", "give either epsilon (to calibrate sigma) or noise_multiplier, not both")
@@ -78,11 +80,14 @@ func (c Config) Validate() []error {
 	if c.EvalEvery < 1 {
 		add("eval_every", "must be at least 1, got %d", c.EvalEvery)
 	}
-	if !(c.InitScale >= 0) {
-		add("init_scale", "must not be negative, got %v", c.InitScale)
+	if !(c.InitScale == 0 || positive(c.InitScale)) {
+		add("init_scale", "must be non-negative and finite, got %v", c.InitScale)
 	}
 	return errs
 }
+
+// positive is x > 0 and finite; false for NaN.
+func positive(x float64) bool { return x > 0 && !math.IsInf(x, 1) }
 
 // ModelName describes the architecture, e.g. "logistic_regression" or "mlp[32]".
 func (c Config) ModelName() string {
