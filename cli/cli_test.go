@@ -6,9 +6,12 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/zkdp/zkdp/config"
 	"github.com/zkdp/zkdp/run"
 )
 
@@ -125,13 +128,46 @@ func TestTrainRejectsInvalidConfigBeforeWork(t *testing.T) {
 func TestConfigDumpAndVersion(t *testing.T) {
 	t.Setenv("ZKDP_TRAINING_STEPS", "77")
 	out, errs, code := execute(t, "config", "dump", "--config", "digits")
-	if code != 0 || !strings.Contains(out, "steps: \"77\"") || !strings.Contains(out, "name: digits") {
+	if code != 0 || !strings.Contains(out, "\n  steps: 77\n") || !strings.Contains(out, "name: digits") {
 		t.Fatalf("exit %d %s\n%s", code, errs, out)
 	}
+	// The dump is a config file: read back, it gives the same Config.
+	path := filepath.Join(t.TempDir(), "dump.yaml")
+	if err := os.WriteFile(path, []byte(out), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	os.Unsetenv("ZKDP_TRAINING_STEPS") // t.Setenv above restores it after the test
+	l := config.NewLoader()
+	if err := l.ReadFile(path); err != nil {
+		t.Fatal(err)
+	}
+	back, err := l.Load()
+	if err != nil {
+		t.Fatalf("the dump does not load: %v", err)
+	}
+	if back.Training.Steps != 77 || back.Data.Name != "digits" || !reflect.DeepEqual(config.Settings(back), settingsOf(t, "digits", 77)) {
+		t.Errorf("the dump read back differs: %+v", back.Training)
+	}
 	out, _, code = execute(t, "version")
-	if code != 0 || !strings.HasPrefix(out, "zkdp") {
+	// A test binary records no dependencies, so only the first line is checked.
+	if code != 0 || !regexp.MustCompile(`^zkdp \S+ \(go1\.\d+`).MatchString(out) {
 		t.Fatalf("version: %q", out)
 	}
+}
+
+// settingsOf is a shipped config's decoded settings with training.steps replaced.
+func settingsOf(t *testing.T, name string, steps int) map[string]any {
+	t.Helper()
+	l := config.NewLoader()
+	if err := l.ReadFile(name); err != nil {
+		t.Fatal(err)
+	}
+	c, err := l.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Training.Steps = steps
+	return config.Settings(c)
 }
 
 func TestBenchCircuitsJSON(t *testing.T) {

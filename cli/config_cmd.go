@@ -29,15 +29,18 @@ func NewConfigCmd(o *ConfigOptions) *cobra.Command {
 			if err := l.ReadFile(o.ConfigPath); err != nil {
 				return err
 			}
-			if _, err := l.Load(); err != nil {
+			c, err := l.Load()
+			if err != nil {
 				return err
 			}
-			b, err := yaml.Marshal(l.AllSettings())
-			if err != nil {
+			// The decoded Config, not viper's raw layers: a ZKDP_* variable
+			// prints as the number it became, and every default appears.
+			enc := yaml.NewEncoder(o.Out)
+			enc.SetIndent(2) // as in the shipped configs
+			if err := enc.Encode(config.Settings(c)); err != nil {
 				return fmt.Errorf("encoding the configuration: %w", err)
 			}
-			_, err = o.Out.Write(b)
-			return err
+			return enc.Close()
 		},
 	}
 	dump.Flags().StringVarP(&o.ConfigPath, "config", "c", "quickstart", "config file, or the name of a shipped config ("+shippedConfigs()+")")

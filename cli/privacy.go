@@ -98,12 +98,12 @@ func (o *PrivacyOptions) Run(set func(string) bool) error {
 }
 
 func (o *PrivacyOptions) fromRun() error {
-	var p run.Params
 	d, err := run.Open(o.RunDir)
 	if err != nil {
 		return err
 	}
-	if err := run.ReadJSON(d.Public(run.ParamsFile), &p); err != nil {
+	p, err := d.ReadParams()
+	if err != nil {
 		return err
 	}
 	g, err := p.Mechanism().Guarantee()

@@ -50,7 +50,7 @@ func (o *ProveOptions) Run(cmd *cobra.Command) error {
 	if err != nil {
 		return err
 	}
-	bar := newProgress(o.Err, log)
+	bar := newProgress("proving", o.Err, log)
 	start := time.Now()
 	sum, err := stepproof.Prove(cmd.Context(), o.RunDir, stepproof.Options{Workers: o.Workers, Logger: log, Keys: keys,
 		Progress: func(done, total int, _ time.Duration) { bar.update(done, total) }})
@@ -83,7 +83,7 @@ prove, such as the MNIST MLP, has inference proofs only).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return o.Run() },
 	}
-	cmd.Flags().StringVar(&o.RunDir, "run", "", "run directory (only public/ is read)")
+	cmd.Flags().StringVar(&o.RunDir, "run", "", "run directory (required; only public/ is read)")
 	cmd.Flags().StringVar(&o.Only, "only", "", "steps or inference (default: both)")
 	_ = cmd.MarkFlagRequired("run")
 	return cmd

@@ -43,7 +43,8 @@ func NewTrainCmd(o *TrainOptions) *cobra.Command {
 		Short: "Train a model with DP-SGD and write a run directory",
 		Long: `Train a model with DP-SGD on a shipped dataset and write a run directory:
 report.json, a classification report, plots, the public transcript (params, D,
-S, beacon, M_0..M_T) and, in private/ (mode 0600), what only the prover may see.
+S, beacon, M_0..M_T) and, in private/ (folder 0700, files 0600), what only the
+prover may see.
 
 Configuration precedence: flags > ZKDP_* environment > --config file > defaults.`,
 		Args: cobra.NoArgs,
@@ -105,7 +106,7 @@ func (o *TrainOptions) Run(cmd *cobra.Command) error {
 	if err != nil {
 		return err
 	}
-	progress := newProgress(o.Err, log)
+	progress := newProgress("training", o.Err, log)
 	start := time.Now()
 	res, err := trainer.Train(cmd.Context(), setup, trainer.Options{Logger: log, Progress: progress.update})
 	progress.done()
@@ -176,6 +177,7 @@ func (o *TrainOptions) logger(cfg config.Config) (*slog.Logger, error) {
 
 // progress draws a bar on a terminal and logs every tenth otherwise.
 type progress struct {
+	what     string // the log message: what is progressing
 	w        io.Writer
 	log      *slog.Logger
 	terminal bool
@@ -183,8 +185,8 @@ type progress struct {
 	last     int
 }
 
-func newProgress(w io.Writer, log *slog.Logger) *progress {
-	p := &progress{w: w, log: log, start: time.Now(), last: -1}
+func newProgress(what string, w io.Writer, log *slog.Logger) *progress {
+	p := &progress{what: what, w: w, log: log, start: time.Now(), last: -1}
 	if f, ok := w.(*os.File); ok {
 		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
 			p.terminal = true
@@ -205,7 +207,7 @@ func (p *progress) update(step, total int) {
 	}
 	if tenth := step * 10 / total; tenth != p.last {
 		p.last = tenth
-		p.log.Info("training", "step", step, "steps", total, "eta", eta.String())
+		p.log.Info(p.what, "step", step, "steps", total, "eta", eta.String())
 	}
 }
 

@@ -37,11 +37,17 @@ type Config struct {
 	// Beacon is the public randomness fixed after the seed commitment was
 	// published (hex field element). Unset, the trainer draws one and marks
 	// the run as not fit for an audit.
-	Beacon     string            `mapstructure:"beacon"`
-	Data       data.Config       `mapstructure:"data"`
-	Training   trainer.Config    `mapstructure:"training"`
+	Beacon string `mapstructure:"beacon"`
+	// Data is the dataset and how its columns become features (package data).
+	Data data.Config `mapstructure:"data"`
+	// Training is the model, the DP-SGD hyper-parameters and the privacy
+	// target (package trainer).
+	Training trainer.Config `mapstructure:"training"`
+	// FixedPoint is the fixed-point format shared by the trainer's quantized
+	// step and the circuits; it is public and part of the run's params.
 	FixedPoint fixedpoint.Format `mapstructure:"fixed_point"`
-	Log        Log               `mapstructure:"log"`
+	// Log configures logging to standard error.
+	Log Log `mapstructure:"log"`
 }
 
 // Log configures log/slog (and gnark's logger, routed through it).
@@ -108,32 +114,20 @@ func NewLoader() *Loader {
 	v.SetEnvPrefix(EnvPrefix)
 	v.SetEnvKeyReplacer(strings.NewReplacer(".", "_"))
 	v.AutomaticEnv()
-	setDefaults(v, "", reflect.ValueOf(Defaults()))
+	setDefaults(v)
 	_ = v.BindEnv("seed")
 	_ = v.BindEnv("beacon")
 	return &Loader{v: v}
 }
 
-// setDefaults registers every leaf key of a struct as a viper default.
-func setDefaults(v *viper.Viper, prefix string, val reflect.Value) {
-	t := val.Type()
-	for i := range t.NumField() {
-		key := t.Field(i).Tag.Get("mapstructure")
-		if key == "" || key == "-" {
+// setDefaults registers every leaf key as a viper default (a struct is its
+// fields; a pointer, unset by default, is bound to the environment instead).
+func setDefaults(v *viper.Viper) {
+	for _, k := range Keys() {
+		if k.InList || k.Default == nil || k.Field.Type.Kind() == reflect.Struct {
 			continue
 		}
-		if prefix != "" {
-			key = prefix + "." + key
-		}
-		f := val.Field(i)
-		if f.Kind() == reflect.Struct {
-			setDefaults(v, key, f)
-			continue
-		}
-		if f.Kind() == reflect.Pointer {
-			continue
-		}
-		v.SetDefault(key, f.Interface())
+		v.SetDefault(k.Name, k.Default)
 	}
 }
 
@@ -151,7 +145,7 @@ func (l *Loader) ReadFile(path string) error {
 		}
 	}
 	if err := l.v.ReadConfig(bytes.NewReader(raw)); err != nil {
-		return fmt.Errorf("config: %s: %w", path, err)
+		return fmt.Errorf("%w: %s: %w", ErrInvalid, path, err)
 	}
 	return nil
 }
@@ -185,6 +179,3 @@ func (l *Loader) Load() (Config, error) {
 	}
 	return c, nil
 }
-
-// AllSettings is the effective configuration as nested maps (for `zkdp config dump`).
-func (l *Loader) AllSettings() map[string]any { return l.v.AllSettings() }

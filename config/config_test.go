@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/zkdp/zkdp/configs"
+	"github.com/zkdp/zkdp/data"
 )
 
 func writeConfig(t *testing.T, body string) string {
@@ -180,5 +181,52 @@ func TestUnsetFlagDoesNotOverride(t *testing.T) {
 	}
 	if c.Seed != nil {
 		t.Fatalf("seed set to %d by an unset flag", *c.Seed)
+	}
+}
+
+// Keys names every key viper knows, and setDefaults is built on it.
+func TestKeysCoverViper(t *testing.T) {
+	keys := map[string]Key{}
+	for _, k := range Keys() {
+		if _, dup := keys[k.Name]; dup {
+			t.Errorf("key %s listed twice", k.Name)
+		}
+		keys[k.Name] = k
+	}
+	for _, name := range NewLoader().v.AllKeys() {
+		if _, ok := keys[name]; !ok {
+			t.Errorf("viper key %s is not in Keys()", name)
+		}
+	}
+	for _, name := range []string{"seed", "beacon", "data.features[].min", "training.steps", "fixed_point.lattice_bits", "log.format"} {
+		if _, ok := keys[name]; !ok {
+			t.Errorf("Keys() lacks %s", name)
+		}
+	}
+	if k := keys["training.delta"]; k.Default != 1e-5 || k.Owner.Name() != "Config" || k.Owner.PkgPath() != "github.com/zkdp/zkdp/trainer" {
+		t.Errorf("training.delta: %+v", k)
+	}
+}
+
+// Settings keys the decoded config like the file, nested, with a nil seed.
+func TestSettings(t *testing.T) {
+	c := Defaults()
+	c.Data.Features = []data.FeatureSpec{{Column: "a", Kind: data.KindMinMax, Max: 2}}
+	s := Settings(c)
+	if s["seed"] != nil || s["beacon"] != "" {
+		t.Errorf("seed %v, beacon %v", s["seed"], s["beacon"])
+	}
+	tr := s["training"].(map[string]any)
+	if tr["delta"] != 1e-5 || tr["accountant"] != "rdp" {
+		t.Errorf("training: %v", tr)
+	}
+	f := s["data"].(map[string]any)["features"].([]any)[0].(map[string]any)
+	if f["column"] != "a" || f["max"] != 2.0 || f["kind"] != data.KindMinMax {
+		t.Errorf("features[0]: %v", f)
+	}
+	seed := uint64(7)
+	c.Seed = &seed
+	if got := Settings(c)["seed"]; got != uint64(7) {
+		t.Errorf("seed 7 became %v", got)
 	}
 }

@@ -72,18 +72,19 @@ type Config struct {
 
 // FeatureSpec says how one source column becomes model features.
 type FeatureSpec struct {
-	// Column is the source column's name (see Columns), or a path.Match
-	// pattern such as "pixel_*" covering every matching column that no
-	// explicit entry names.
+	// Column is the source column's name, as in the dataset's header, or a
+	// path.Match pattern such as "pixel_*" covering every matching column
+	// that no explicit entry names.
 	Column string `mapstructure:"column"`
 	// Kind is minmax, log_minmax, onehot or drop.
 	Kind string `mapstructure:"kind"`
-	// Min and Max bound a minmax or log_minmax column; values outside are
-	// clamped. They must come from public documentation, not the data.
+	// Min is a minmax or log_minmax column's lower bound; values below are
+	// clamped. Like max, it must come from public documentation, not the data.
 	Min float64 `mapstructure:"min"`
+	// Max is a minmax or log_minmax column's upper bound; values above are clamped.
 	Max float64 `mapstructure:"max"`
 	// Categories are the onehot column's values, in feature order. '?' is
-	// not listed: Config.Missing decides what it means.
+	// not listed: data.missing decides what it means.
 	Categories []string `mapstructure:"categories"`
 }
 

@@ -1,6 +1,7 @@
 package data
 
 import (
+	"bufio"
 	"errors"
 	"io/fs"
 	"strings"
@@ -10,9 +11,9 @@ import (
 	"github.com/zkdp/zkdp/datasets"
 )
 
-// FuzzParseRow feeds arbitrary lines to the breast cancer and adult row
-// parsers: they must never panic, and either return an in-range row or a
-// *RowError that names the file and line.
+// FuzzParseRow feeds arbitrary lines to every dataset's row parser, under
+// every missing-value policy: they must never panic, and either return an
+// in-range row or a *RowError that names the file and line.
 func FuzzParseRow(f *testing.F) {
 	bc, err := fsysLines("breast_cancer", "breast_cancer.csv", 3)
 	if err != nil {
@@ -22,7 +23,11 @@ func FuzzParseRow(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	for _, seed := range append(append(bc, adult...),
+	digits, err := fsysLines("digits", "digits.csv", 2)
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, seed := range append(append(append(bc, adult...), digits...),
 		"", ",", "?", "NaN", "1e999,"+strings.Repeat("0,", 30),
 		"38, Private, 1, HS-grad, 9, Divorced, ?, Not-in-family, White, Male, 0, 0, 40, United-States, >50K.",
 		"38, Private, 1, HS-grad, 9, Divorced, ?, Not-in-family, White, Male, -5, 1e400, 40, United-States, <=50K",
@@ -30,7 +35,7 @@ func FuzzParseRow(f *testing.F) {
 		f.Add(seed)
 	}
 	parsers := map[string]*rowParser{}
-	for _, name := range []string{"breast_cancer", "adult"} {
+	for _, name := range Names() {
 		for _, missing := range []string{MissingCategory, MissingDrop, MissingError} {
 			cfg, err := DefaultConfig(name)
 			if err != nil {
@@ -62,25 +67,70 @@ func FuzzParseRow(f *testing.F) {
 	})
 }
 
-// FuzzLoadFile loads arbitrary breast_cancer.csv contents: never a panic.
-func FuzzLoadFile(f *testing.F) {
-	bc, err := fsysLines("breast_cancer", "breast_cancer.csv", 4)
-	if err != nil {
-		f.Fatal(err)
+// fuzzFiles are the files FuzzLoad fills, by dataset: the training file and,
+// for adult, the published test file.
+var fuzzFiles = []struct{ name, train, test string }{
+	{"breast_cancer", "breast_cancer.csv", ""},
+	{"digits", "digits.csv", ""},
+	{"adult", "adult.data", "adult.test"},
+}
+
+// FuzzLoad loads arbitrary file contents as each dataset: never a panic;
+// a failure wraps one of the package's sentinels; a success has non-empty
+// splits of in-range rows that quantize and commit. Seeds: the head of each
+// shipped file, here, and in testdata/fuzz the cases that once failed.
+func FuzzLoad(f *testing.F) {
+	for i, ff := range fuzzFiles {
+		train, err := fsysLines(ff.name, ff.train, 6)
+		if err != nil {
+			f.Fatal(err)
+		}
+		test := []string{}
+		if ff.test != "" {
+			if test, err = fsysLines(ff.name, ff.test, 4); err != nil {
+				f.Fatal(err)
+			}
+		}
+		f.Add(uint8(i), strings.Join(train, "\n"), strings.Join(test, "\n"))
+		f.Add(uint8(i), strings.Join(train, "\r\n")+"\n\n", "")
 	}
-	f.Add(strings.Join(bc, "\n"))
-	f.Add("3,30,malignant,benign\n" + strings.Join(bc[1:], "\r\n") + "\n\n")
-	f.Add("")
-	f.Add("x")
-	cfg, err := DefaultConfig("breast_cancer")
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Fuzz(func(t *testing.T, content string) {
-		fsys := fstest.MapFS{"breast_cancer.csv": {Data: []byte(content)}}
+	f.Add(uint8(0), "3,30,malignant,benign\n", "")
+	f.Add(uint8(2), "", "x")
+	f.Fuzz(func(t *testing.T, which uint8, train, test string) {
+		ff := fuzzFiles[int(which)%len(fuzzFiles)]
+		cfg, err := DefaultConfig(ff.name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fsys := fstest.MapFS{ff.train: {Data: []byte(train)}}
+		if ff.test != "" {
+			fsys[ff.test] = &fstest.MapFile{Data: []byte(test)}
+		}
 		ds, err := load(cfg, fsys, 1)
-		if err == nil && (ds.Train.Len() == 0 || ds.Test.Len() == 0) {
-			t.Fatalf("loaded an empty split without error")
+		if err != nil {
+			for _, sentinel := range []error{ErrBadRow, ErrBadHeader, ErrNoRows, ErrSplit, bufio.ErrTooLong} {
+				if errors.Is(err, sentinel) {
+					return
+				}
+			}
+			t.Fatalf("%s: error %v wraps none of the package's sentinels", ff.name, err)
+		}
+		for _, s := range []Split{ds.Train, ds.Test} {
+			if s.Len() == 0 || len(s.X) != s.Len() {
+				t.Fatalf("%s: a split of %d rows and %d labels", ff.name, len(s.X), s.Len())
+			}
+			for i, row := range s.X {
+				if len(row) != len(ds.Features) || s.Y[i] < 0 || s.Y[i] >= len(ds.Classes) {
+					t.Fatalf("%s: row %d: %d features, label %d", ff.name, i, len(row), s.Y[i])
+				}
+			}
+		}
+		q, err := QuantizeSplit(ds.Train, 16)
+		if err != nil {
+			t.Fatalf("%s: parsed rows do not quantize: %v", ff.name, err)
+		}
+		if _, err := q.Commit(); err != nil {
+			t.Fatalf("%s: parsed rows do not commit: %v", ff.name, err)
 		}
 	})
 }

@@ -13,14 +13,14 @@ var ErrFormat = errors.New("fixedpoint: invalid format")
 // It is public and part of a run's params: the circuit is built from it.
 type Format struct {
 	FracBits       uint  `json:"frac_bits" mapstructure:"frac_bits"`               // f: a real r is round(r * 2^f)
-	InputBits      uint  `json:"input_bits" mapstructure:"input_bits"`             // |x| < 2^InputBits (raw); f+1 holds features in [-1, 1]
-	WeightBits     uint  `json:"weight_bits" mapstructure:"weight_bits"`           // |w| < 2^WeightBits (raw)
-	ActBits        uint  `json:"act_bits" mapstructure:"act_bits"`                 // |z| < 2^ActBits for pre-activations and activations (raw)
-	ExpRange       int64 `json:"exp_range" mapstructure:"exp_range"`               // exp is evaluated on [-ExpRange, 0] (real units)
-	ExpFracBits    uint  `json:"exp_frac_bits" mapstructure:"exp_frac_bits"`       // working precision of exp
-	ExpSquarings   uint  `json:"exp_squarings" mapstructure:"exp_squarings"`       // n in (1 + v/2^n)^(2^n)
-	LatticeBits    uint  `json:"lattice_bits" mapstructure:"lattice_bits"`         // the clip norm C is 2^LatticeBits gradient-lattice units
-	UpdateFracBits uint  `json:"update_frac_bits" mapstructure:"update_frac_bits"` // extra precision of the step size
+	InputBits      uint  `json:"input_bits" mapstructure:"input_bits"`             // |x| < 2^input_bits (raw) for inputs; f+1 holds features in [-1, 1]
+	WeightBits     uint  `json:"weight_bits" mapstructure:"weight_bits"`           // |w| < 2^weight_bits (raw) for weights
+	ActBits        uint  `json:"act_bits" mapstructure:"act_bits"`                 // |z| < 2^act_bits (raw) for pre-activations and activations
+	ExpRange       int64 `json:"exp_range" mapstructure:"exp_range"`               // exp (in softmax) is evaluated on [-exp_range, 0] (real units)
+	ExpFracBits    uint  `json:"exp_frac_bits" mapstructure:"exp_frac_bits"`       // working precision (fractional bits) of exp
+	ExpSquarings   uint  `json:"exp_squarings" mapstructure:"exp_squarings"`       // n in exp(v) ~ (1 + v/2^n)^(2^n)
+	LatticeBits    uint  `json:"lattice_bits" mapstructure:"lattice_bits"`         // the clip norm C is 2^lattice_bits units of the noise lattice: the noise table grows with it
+	UpdateFracBits uint  `json:"update_frac_bits" mapstructure:"update_frac_bits"` // extra fractional bits of the step size lr*C/(qN)
 }
 
 // DefaultFormat is the format of the shipped configs.

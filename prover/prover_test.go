@@ -69,7 +69,7 @@ var (
 )
 
 // fixture compiles the test circuit and sets it up once per test binary.
-func fixture(t *testing.T) (constraint.ConstraintSystem, groth16.ProvingKey, groth16.VerifyingKey) {
+func fixture(t testing.TB) (constraint.ConstraintSystem, groth16.ProvingKey, groth16.VerifyingKey) {
 	t.Helper()
 	fixtureOnce.Do(func() {
 		fixCCS, fixErr = Compile(&cubic{})

@@ -24,6 +24,7 @@ const (
 	maxProofBytes   = 1 << 20
 	maxPublicBytes  = 64 << 20
 	maxVKBytes      = 64 << 20
+	maxMetaBytes    = 64 << 10
 	frBytes         = 32 // a serialized BN254 scalar
 	witnessHeader   = 12 // nbPublic, nbSecret, vector length: uint32 each
 	metaSuffix      = ".meta.json"
@@ -55,9 +56,9 @@ type ProofMeta struct {
 // ReadProofMeta reads the sidecar of the proof at proofPath.
 func ReadProofMeta(proofPath string) (ProofMeta, error) {
 	var m ProofMeta
-	b, err := os.ReadFile(MetaPath(proofPath))
+	b, err := readCapped(MetaPath(proofPath), maxMetaBytes)
 	if err != nil {
-		return m, fmt.Errorf("%w: %w", ErrIO, err)
+		return m, err
 	}
 	if err := json.Unmarshal(b, &m); err != nil {
 		return m, fmt.Errorf("%w: %s: %w", ErrMalformed, MetaPath(proofPath), err)
@@ -217,9 +218,87 @@ func ReadVerifyingKey(path string) (groth16.VerifyingKey, error) {
 	if err != nil {
 		return nil, err
 	}
-	vk := groth16.NewVerifyingKey(ecc.BN254)
-	if _, err := vk.ReadFrom(bytes.NewReader(b)); err != nil {
+	if err := checkVKLayout(b); err != nil {
 		return nil, fmt.Errorf("%w: %s: %w", ErrMalformed, path, err)
 	}
+	vk := groth16.NewVerifyingKey(ecc.BN254)
+	n, err := vk.ReadFrom(bytes.NewReader(b))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %w", ErrMalformed, path, err)
+	}
+	if n != int64(len(b)) {
+		return nil, fmt.Errorf("%w: %s: %d trailing bytes", ErrMalformed, path, int64(len(b))-n)
+	}
 	return vk, nil
+}
+
+// checkVKLayout checks that b has the layout of a compressed BN254 verifying
+// key (gnark's WriteTo) before gnark decodes it: gnark sizes its slices by
+// the key's uint32 length prefixes, so a hostile file could otherwise make
+// it allocate up to 2^32 points or lists (about 100 GB).
+//
+//	[α]1 [β]1 [β]2 [γ]2 [δ]1 [δ]2 | n, [K]1 x n | m, (k, uint64 x k) x m | c, ([G]2 [Gσ]2) x c
+func checkVKLayout(b []byte) error {
+	const g1, g2 = 32, 64 // compressed points
+	r := layoutReader{b: b}
+	for _, size := range []int{g1, g1, g2, g2, g1, g2} {
+		r.point(size)
+	}
+	r.points(r.count(g1), g1)
+	lists := r.count(4)
+	for range lists {
+		r.skip(r.count(8) * 8)
+	}
+	commitments := r.count(2 * g2)
+	r.points(2*commitments, g2)
+	if r.err == nil && r.off != len(b) {
+		r.err = fmt.Errorf("%d bytes after the last commitment key", len(b)-r.off)
+	}
+	return r.err
+}
+
+// layoutReader walks a serialized key; its first error sticks.
+type layoutReader struct {
+	b   []byte
+	off int
+	err error
+}
+
+func (r *layoutReader) skip(n int) {
+	if r.err == nil && n > len(r.b)-r.off {
+		r.err = fmt.Errorf("truncated at byte %d (%d more expected)", r.off, n)
+	}
+	if r.err == nil {
+		r.off += n
+	}
+}
+
+// point skips a point, which must be in compressed form (its top two bits
+// not 00), the only form WriteVerifyingKey writes.
+func (r *layoutReader) point(size int) {
+	if r.err == nil && r.off < len(r.b) && r.b[r.off]>>6 == 0 {
+		r.err = fmt.Errorf("uncompressed point at byte %d", r.off)
+	}
+	r.skip(size)
+}
+
+func (r *layoutReader) points(n, size int) {
+	for i := 0; i < n && r.err == nil; i++ {
+		r.point(size)
+	}
+}
+
+// count reads a uint32 length prefix of elements of at least minSize bytes
+// each, and fails if the rest of the file cannot hold them.
+func (r *layoutReader) count(minSize int) int {
+	r.skip(4)
+	if r.err != nil {
+		return 0
+	}
+	n := int(binary.BigEndian.Uint32(r.b[r.off-4 : r.off]))
+	if n > (len(r.b)-r.off)/minSize {
+		r.err = fmt.Errorf("a length of %d at byte %d exceeds the file", n, r.off-4)
+		return 0
+	}
+	return n
 }

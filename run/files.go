@@ -3,7 +3,9 @@ package run
 import (
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"math"
 	"os"
 
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
@@ -36,6 +38,65 @@ type Params struct {
 	Step            fixedpoint.StepParams `json:"fixed_point"`
 	NoiseScale      float64               `json:"noise_scale_lattice"` // sigma * 2^lattice_bits
 	NoiseTail       int64                 `json:"noise_tail"`
+}
+
+// maxWidth bounds a layer's width, as the trainer's config does.
+const maxWidth = 4096
+
+// Validate checks that p is a consistent set of parameters of this format
+// version before anything is built from it: params.json comes from the
+// prover, and a verifier compiles its circuit from it. Every error wraps
+// ErrMalformed and names the field.
+func (p Params) Validate() error {
+	var errs []error
+	check := func(ok bool, field, format string, args ...any) {
+		if !ok {
+			errs = append(errs, fmt.Errorf("%s: %s", field, fmt.Sprintf(format, args...)))
+		}
+	}
+	positive := func(x float64) bool { return x > 0 && !math.IsInf(x, 1) }
+	check(p.Version == CurrentVersion, "version", "%d, this zkdp reads version %d", p.Version, CurrentVersion)
+	check(p.Dataset != "", "dataset", "empty")
+	check(p.Rows >= 1, "rows", "%d, want at least 1", p.Rows)
+	check(len(p.Widths) >= 2, "widths", "%v, want inputs, hidden layers and classes", p.Widths)
+	for i, w := range p.Widths {
+		check(w >= 1 && w <= maxWidth, fmt.Sprintf("widths[%d]", i), "%d, want [1, %d]", w, maxWidth)
+	}
+	if len(p.Widths) >= 2 {
+		check(p.Features == p.Widths[0], "features", "%d, but widths start with %d", p.Features, p.Widths[0])
+		check(p.Classes == p.Widths[len(p.Widths)-1], "classes", "%d, but widths end with %d", p.Classes, p.Widths[len(p.Widths)-1])
+	}
+	check(p.Steps >= 1, "steps", "%d, want at least 1", p.Steps)
+	check(p.SamplingRate > 0 && p.SamplingRate <= 1, "sampling_rate", "%v, want (0, 1]", p.SamplingRate)
+	check(positive(p.ExpectedBatch), "expected_batch_size", "%v, want positive", p.ExpectedBatch)
+	check(p.MaxBatch >= 1 && p.MaxBatch <= p.Rows, "max_batch_size", "%d, want [1, rows]", p.MaxBatch)
+	check(positive(p.NoiseMultiplier), "noise_multiplier", "%v, want positive", p.NoiseMultiplier)
+	check(positive(p.ClipNorm), "clip_norm", "%v, want positive", p.ClipNorm)
+	check(positive(p.LearningRate), "learning_rate", "%v, want positive", p.LearningRate)
+	check(p.Delta > 0 && p.Delta < 1, "delta", "%v, want (0, 1)", p.Delta)
+	check(p.DeltaAccountant > 0 && p.DeltaAccountant <= p.Delta, "delta_accountant", "%v, want (0, delta]", p.DeltaAccountant)
+	check(p.Accountant == string(dp.AccountantRDP) || p.Accountant == string(dp.AccountantPRV), "accountant", "%q, want rdp or prv", p.Accountant)
+	if err := p.Step.Format.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("fixed_point: %w", err))
+	}
+	check(positive(p.NoiseScale), "noise_scale_lattice", "%v, want positive", p.NoiseScale)
+	check(p.NoiseTail >= 0, "noise_tail", "%d, want non-negative", p.NoiseTail)
+	if len(errs) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%w: params: %w", ErrMalformed, errors.Join(errs...))
+}
+
+// ReadParams reads and validates public/params.json of d.
+func (d *Dir) ReadParams() (Params, error) {
+	var p Params
+	if err := ReadJSON(d.Public(ParamsFile), &p); err != nil {
+		return p, err
+	}
+	if err := p.Validate(); err != nil {
+		return p, fmt.Errorf("%s: %w", d.Public(ParamsFile), err)
+	}
+	return p, nil
 }
 
 // Mechanism is the run's privacy mechanism, from its public parameters only.
@@ -126,7 +187,7 @@ func ReadWeights(path string, n int) ([][]int64, error) {
 		return nil, fmt.Errorf("run: %w", err)
 	}
 	if n <= 0 || len(raw)%(8*n) != 0 {
-		return nil, fmt.Errorf("run: %s: %d bytes is not a whole number of %d-parameter models", path, len(raw), n)
+		return nil, fmt.Errorf("%w: %s: %d bytes is not a whole number of %d-parameter models", ErrMalformed, path, len(raw), n)
 	}
 	out := make([][]int64, len(raw)/(8*n))
 	for i := range out {

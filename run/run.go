@@ -14,6 +14,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -35,8 +36,14 @@ const (
 	ProofsDir      = "proofs"
 )
 
-// ErrNotRun is returned when a folder is not a run directory.
-var ErrNotRun = errors.New("run: not a run directory")
+// Sentinel errors.
+var (
+	// ErrNotRun is returned when a folder is not a run directory.
+	ErrNotRun = errors.New("run: not a run directory")
+	// ErrMalformed: a run file cannot be decoded, or its content is
+	// inconsistent (see Params.Validate). Run files may come from anyone.
+	ErrMalformed = errors.New("run: malformed file")
+)
 
 // Dir is a run directory.
 type Dir struct{ Root string }
@@ -119,7 +126,9 @@ func WriteJSON(path string, v any, mode fs.FileMode) error {
 }
 
 // ReadJSON decodes path into v, rejecting unknown fields so that a file of
-// another kind or version is not silently misread.
+// another kind or version is not silently misread, and anything after the
+// one JSON value. A missing file is an fs.ErrNotExist error; an undecodable
+// one wraps ErrMalformed.
 func ReadJSON(path string, v any) error {
 	f, err := os.Open(path)
 	if err != nil {
@@ -129,7 +138,10 @@ func ReadJSON(path string, v any) error {
 	dec := json.NewDecoder(f)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return fmt.Errorf("run: reading %s: %w", path, err)
+		return fmt.Errorf("%w: %s: %w", ErrMalformed, path, err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return fmt.Errorf("%w: %s: data after the JSON value", ErrMalformed, path)
 	}
 	return nil
 }

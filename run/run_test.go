@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -87,5 +88,81 @@ func TestReadJSONRejectsUnknownFields(t *testing.T) {
 	var p Params
 	if err := ReadJSON(path, &p); err == nil {
 		t.Fatal("unknown field accepted")
+	}
+}
+
+// quickstartParams are the quickstart run's public parameters.
+func quickstartParams(t *testing.T) Params {
+	t.Helper()
+	var p Params
+	if err := ReadJSON(writeTemp(t, []byte(quickstartParamsJSON)), &p); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+const quickstartParamsJSON = `{"version": 1, "dataset": "breast_cancer", "rows": 455, "features": 30, "classes": 2,
+ "widths": [30, 2], "steps": 10, "sampling_rate": 0.05, "expected_batch_size": 22.75, "max_batch_size": 58,
+ "noise_multiplier": 1.407470703125, "clip_norm": 0.5, "learning_rate": 4, "delta": 0.00001,
+ "delta_accountant": 0.0000099, "accountant": "rdp",
+ "fixed_point": {"frac_bits": 16, "input_bits": 17, "weight_bits": 22, "act_bits": 26, "exp_range": 16,
+  "exp_frac_bits": 30, "exp_squarings": 12, "lattice_bits": 6, "update_frac_bits": 24,
+  "clip_norm_raw": 32768, "step_size_raw": 1510318170, "noise_bits": 11},
+ "noise_scale_lattice": 90.078125, "noise_tail": 1262}`
+
+func writeTemp(t *testing.T, b []byte) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "f.json")
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestParamsValidate(t *testing.T) {
+	if err := quickstartParams(t).Validate(); err != nil {
+		t.Fatalf("the quickstart's params: %v", err)
+	}
+	for field, change := range map[string]func(*Params){
+		"version":             func(p *Params) { p.Version = 2 },
+		"widths":              func(p *Params) { p.Widths = []int{30} },
+		"widths[1]":           func(p *Params) { p.Widths[1] = 0 },
+		"features":            func(p *Params) { p.Features = 31 },
+		"steps":               func(p *Params) { p.Steps = 0 },
+		"sampling_rate":       func(p *Params) { p.SamplingRate = 1.5 },
+		"max_batch_size":      func(p *Params) { p.MaxBatch = p.Rows + 1 },
+		"noise_multiplier":    func(p *Params) { p.NoiseMultiplier = 0 },
+		"delta_accountant":    func(p *Params) { p.DeltaAccountant = 2 * p.Delta },
+		"accountant":          func(p *Params) { p.Accountant = "gdp" },
+		"fixed_point":         func(p *Params) { p.Step.FracBits = 40 },
+		"noise_scale_lattice": func(p *Params) { p.NoiseScale = -1 },
+	} {
+		p := quickstartParams(t)
+		change(&p)
+		err := p.Validate()
+		if !errors.Is(err, ErrMalformed) || !strings.Contains(err.Error(), field+":") {
+			t.Errorf("%s: got %v, want ErrMalformed naming %s", field, err, field)
+		}
+	}
+}
+
+func TestReadJSONRejects(t *testing.T) {
+	var p Params
+	for name, body := range map[string]string{
+		"unknown field":   `{"version": 1, "epsilon": 3}`,
+		"trailing value":  quickstartParamsJSON + ` {}`,
+		"trailing brace":  quickstartParamsJSON + `}`,
+		"wrong type":      `{"rows": "455"}`,
+		"not JSON at all": "\x00\x01",
+	} {
+		if err := ReadJSON(writeTemp(t, []byte(body)), &p); !errors.Is(err, ErrMalformed) {
+			t.Errorf("%s: got %v, want ErrMalformed", name, err)
+		}
+	}
+	if err := ReadJSON(writeTemp(t, []byte(quickstartParamsJSON+"\n\n")), &p); err != nil {
+		t.Errorf("trailing white space: %v", err)
+	}
+	if err := ReadJSON(filepath.Join(t.TempDir(), "none.json"), &p); !errors.Is(err, os.ErrNotExist) || errors.Is(err, ErrMalformed) {
+		t.Errorf("missing file: %v", err)
 	}
 }

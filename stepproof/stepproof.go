@@ -118,7 +118,7 @@ func readPublic(root string) (*public, error) {
 		return nil, err
 	}
 	pub := &public{dir: d}
-	if err := run.ReadJSON(d.Public(run.ParamsFile), &pub.params); err != nil {
+	if pub.params, err = d.ReadParams(); err != nil {
 		return nil, err
 	}
 	if err := run.ReadJSON(d.Public(run.TranscriptFile), &pub.transcript); err != nil {
@@ -137,7 +137,7 @@ func readPublic(root string) (*public, error) {
 		dst  *fr.Element
 	}{{"dataset_root", tr.DatasetRoot, &pub.root}, {"seed_commitment", tr.SeedCommitment, &pub.seed}, {"beacon", tr.Beacon, &pub.beacon}} {
 		if *field.dst, err = commit.ParseHex(field.hex); err != nil {
-			return nil, fmt.Errorf("%s: transcript %s: %w", d.Public(run.TranscriptFile), field.name, err)
+			return nil, fmt.Errorf("%w: %s: %s: %w", run.ErrMalformed, d.Public(run.TranscriptFile), field.name, err)
 		}
 	}
 	if len(tr.ModelCommitments) != pub.params.Steps+1 {
@@ -146,7 +146,7 @@ func readPublic(root string) (*public, error) {
 	for i, h := range tr.ModelCommitments {
 		m, err := commit.ParseHex(h)
 		if err != nil {
-			return nil, fmt.Errorf("%s: model_commitments[%d]: %w", d.Public(run.TranscriptFile), i, err)
+			return nil, fmt.Errorf("%w: %s: model_commitments[%d]: %w", run.ErrMalformed, d.Public(run.TranscriptFile), i, err)
 		}
 		pub.models = append(pub.models, m)
 	}

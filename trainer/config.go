@@ -7,6 +7,7 @@ package trainer
 import (
 	"errors"
 	"fmt"
+	"math"
 
 	"github.com/zkdp/zkdp/dp"
 )
@@ -17,17 +18,17 @@ var ErrInvalidConfig = errors.New("trainer: invalid config")
 // Config is the `training:` section of a zkdp config file.
 type Config struct {
 	Hidden          []int   `mapstructure:"hidden"`           // hidden ReLU layer widths; empty = multinomial logistic regression
-	Steps           int     `mapstructure:"steps"`            // T
-	SamplingRate    float64 `mapstructure:"sampling_rate"`    // q
-	ClipNorm        float64 `mapstructure:"clip_norm"`        // C
+	Steps           int     `mapstructure:"steps"`            // T, the number of DP-SGD steps
+	SamplingRate    float64 `mapstructure:"sampling_rate"`    // q: each training row joins a step's batch independently with probability q (Poisson sampling)
+	ClipNorm        float64 `mapstructure:"clip_norm"`        // C: each example's gradient is clipped to L2 norm at most C
 	LearningRate    float64 `mapstructure:"learning_rate"`    // lr; the update is lr/(qN) * (sum of clipped gradients + noise)
-	NoiseMultiplier float64 `mapstructure:"noise_multiplier"` // sigma; 0 means calibrate it to Epsilon
-	Epsilon         float64 `mapstructure:"epsilon"`          // target epsilon, used when NoiseMultiplier is 0
-	Delta           float64 `mapstructure:"delta"`
-	Accountant      string  `mapstructure:"accountant"` // rdp or prv
-	MaxBatch        int     `mapstructure:"max_batch"`  // public batch padding; 0 picks the smallest whose overflow probability is below delta/1000
-	EvalEvery       int     `mapstructure:"eval_every"` // steps between test evaluations for the curves
-	InitScale       float64 `mapstructure:"init_scale"` // std of hidden-layer initial weights in units of 1/sqrt(fan-in); the head starts at 0
+	NoiseMultiplier float64 `mapstructure:"noise_multiplier"` // sigma: the noise's standard deviation is sigma*C; 0 means calibrate it to epsilon
+	Epsilon         float64 `mapstructure:"epsilon"`          // target epsilon, used when noise_multiplier is 0; give one of the two
+	Delta           float64 `mapstructure:"delta"`            // target delta; the claimed delta (the accountant's plus the samplers' terms) never exceeds it
+	Accountant      string  `mapstructure:"accountant"`       // rdp (Renyi DP) or prv (privacy random variables, tighter)
+	MaxBatch        int     `mapstructure:"max_batch"`        // public batch padding; 0 picks the smallest whose overflow probability over all steps is at most delta/10^4
+	EvalEvery       int     `mapstructure:"eval_every"`       // steps between test evaluations for the curves
+	InitScale       float64 `mapstructure:"init_scale"`       // std of hidden-layer initial weights in units of 1/sqrt(fan-in); the head starts at 0
 }
 
 // DefaultConfig holds the defaults viper starts from.
@@ -52,16 +53,17 @@ func (c Config) Validate() []error {
 	if !(c.SamplingRate > 0 && c.SamplingRate <= 1) {
 		add("sampling_rate", "must be in (0, 1], got %v", c.SamplingRate)
 	}
-	if !(c.ClipNorm > 0) {
-		add("clip_norm", "must be positive, got %v", c.ClipNorm)
+	if !positive(c.ClipNorm) {
+		add("clip_norm", "must be positive and finite, got %v", c.ClipNorm)
 	}
-	if !(c.LearningRate > 0) {
-		add("learning_rate", "must be positive, got %v", c.LearningRate)
+	if !positive(c.LearningRate) {
+		add("learning_rate", "must be positive and finite, got %v", c.LearningRate)
 	}
+	// The comparisons are written so that NaN and infinities fail them.
 	switch {
-	case c.NoiseMultiplier < 0:
-		add("noise_multiplier", "must not be negative, got %v", c.NoiseMultiplier)
-	case c.NoiseMultiplier == 0 && !(c.Epsilon > 0):
+	case !(c.NoiseMultiplier == 0 || positive(c.NoiseMultiplier)):
+		add("noise_multiplier", "must be positive and finite (or 0 to calibrate it), got %v", c.NoiseMultiplier)
+	case c.NoiseMultiplier == 0 && !positive(c.Epsilon):
 		add("epsilon", "set a positive target epsilon or a noise_multiplier (got epsilon %v)", c.Epsilon)
 	case c.NoiseMultiplier > 0 && c.Epsilon != 0:
 		add("epsilon", "give either epsilon (to calibrate sigma) or noise_multiplier, not both")
@@ -78,11 +80,14 @@ func (c Config) Validate() []error {
 	if c.EvalEvery < 1 {
 		add("eval_every", "must be at least 1, got %d", c.EvalEvery)
 	}
-	if !(c.InitScale >= 0) {
-		add("init_scale", "must not be negative, got %v", c.InitScale)
+	if !(c.InitScale == 0 || positive(c.InitScale)) {
+		add("init_scale", "must be non-negative and finite, got %v", c.InitScale)
 	}
 	return errs
 }
+
+// positive is x > 0 and finite; false for NaN.
+func positive(x float64) bool { return x > 0 && !math.IsInf(x, 1) }
 
 // ModelName describes the architecture, e.g. "logistic_regression" or "mlp[32]".
 func (c Config) ModelName() string {

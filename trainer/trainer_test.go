@@ -3,11 +3,13 @@ package trainer
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
@@ -291,5 +293,34 @@ func TestFromFloatInvertsToFloat(t *testing.T) {
 	}
 	if got := back.Flatten(); !slices.Equal(got, w) {
 		t.Fatalf("round trip changed the weights:\n%v\n%v", got, w)
+	}
+}
+
+// NaN and infinities fail validation (a NaN noise multiplier once passed).
+func TestConfigValidateRejectsNonFinite(t *testing.T) {
+	ok := DefaultConfig()
+	ok.Steps, ok.SamplingRate, ok.ClipNorm, ok.LearningRate, ok.NoiseMultiplier = 10, 0.05, 0.5, 4, 1.2
+	if errs := ok.Validate(); len(errs) > 0 {
+		t.Fatalf("valid config rejected: %v", errs)
+	}
+	for key, set := range map[string]func(*Config, float64){
+		"noise_multiplier": func(c *Config, x float64) { c.NoiseMultiplier = x },
+		"clip_norm":        func(c *Config, x float64) { c.ClipNorm = x },
+		"learning_rate":    func(c *Config, x float64) { c.LearningRate = x },
+		"init_scale":       func(c *Config, x float64) { c.InitScale = x },
+	} {
+		for _, x := range []float64{math.NaN(), math.Inf(1)} {
+			c := ok
+			set(&c, x)
+			errs := c.Validate()
+			if len(errs) != 1 || !errors.Is(errs[0], ErrInvalidConfig) || !strings.Contains(errs[0].Error(), "training."+key) {
+				t.Errorf("%s = %v: got %v", key, x, errs)
+			}
+		}
+	}
+	c := ok
+	c.NoiseMultiplier, c.Epsilon = 0, math.Inf(1)
+	if errs := c.Validate(); len(errs) != 1 || !strings.Contains(errs[0].Error(), "training.epsilon") {
+		t.Errorf("epsilon +Inf: got %v", errs)
 	}
 }

@@ -6,7 +6,6 @@ package constraintstats
 import (
 	"encoding/csv"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -17,13 +16,12 @@ import (
 	"github.com/consensys/gnark-crypto/ecc"
 	"github.com/consensys/gnark/frontend"
 	"github.com/consensys/gnark/frontend/cs/r1cs"
+
+	"github.com/zkdp/zkdp/internal/golden"
 )
 
 // File is where a package keeps its counts, relative to its folder.
 const File = "testdata/stats.csv"
-
-// update is -update in every test binary that measures circuits.
-var update = flag.Bool("update", false, "rewrite testdata/stats.csv with the measured constraint counts")
 
 // Count compiles circuit to R1CS on BN254 and returns its constraint count.
 func Count(t testing.TB, circuit frontend.Circuit) int {
@@ -41,7 +39,8 @@ type Row struct {
 	Constraints int // R1CS constraints on BN254
 }
 
-// Check compares measured with the package's File, or rewrites it under -update.
+// Check compares measured with the package's File, or rewrites it under
+// -update (the flag of package golden, shared with the generated docs).
 func Check(t testing.TB, measured map[string]Row) {
 	t.Helper()
 	path := File
@@ -50,7 +49,7 @@ func Check(t testing.TB, measured map[string]Row) {
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	if *update {
+	if golden.Update() {
 		if err := write(path, names, measured); err != nil {
 			t.Fatal(err)
 		}
