@@ -140,9 +140,14 @@ func readPublic(root string) (*public, error) {
 	return pub, nil
 }
 
-// statement is step t's public input.
-func (p *public) statement(t int) fr.Element {
-	return step.Statement(p.paramsHash, p.root, p.seed, p.beacon, t, p.models[t], p.models[t+1])
+// RunCommitment is the first public input of every step proof of the run.
+func (p *public) runCommitment() fr.Element {
+	return step.RunCommitment(p.paramsHash, p.root, p.seed, p.beacon)
+}
+
+// statement is step t's public inputs.
+func (p *public) statement(t int) *step.Circuit {
+	return step.Public(p.runCommitment(), t, p.models[t], p.models[t+1])
 }
 
 func proofPath(d *run.Dir, t int) string {
@@ -155,6 +160,10 @@ type Options struct {
 	Progress func(done, total int, eta time.Duration)
 	Logger   *slog.Logger
 	Keys     *prover.KeyCache
+	// OffChainOnly proves with gnark's default hash-to-field instead of the
+	// Solidity target (Keccak-256): such proofs verify off-chain only. The
+	// default makes proofs that the exported verifier contract accepts.
+	OffChainOnly bool
 }
 
 // Prove proves every step of the run in dir that has no valid proof yet.
@@ -249,7 +258,8 @@ func Prove(ctx context.Context, dir string, opts Options) (prover.Summary, error
 			},
 		}
 	}
-	return prover.ProveAll(ctx, ccs, pk, vk, jobs, prover.Options{Workers: opts.Workers, Logger: log, Progress: opts.Progress})
+	return prover.ProveAll(ctx, ccs, pk, vk, jobs, prover.Options{Workers: opts.Workers, Logger: log, Progress: opts.Progress,
+		SolidityCompatible: !opts.OffChainOnly})
 }
 
 // Report says what Verify checked.
@@ -286,10 +296,7 @@ func Verify(dir string) (Report, error) {
 	}
 	for t := range pub.params.Steps {
 		path := proofPath(d, t)
-		want := pub.statement(t)
-		var stmt step.Circuit
-		stmt.Statement = want
-		expected, err := frontend.NewWitness(&stmt, ecc.BN254.ScalarField(), frontend.PublicOnly())
+		expected, err := frontend.NewWitness(pub.statement(t), ecc.BN254.ScalarField(), frontend.PublicOnly())
 		if err != nil {
 			return Report{}, err
 		}
@@ -315,7 +322,7 @@ func samePublic(proofPath string, expected witness.Witness) error {
 		return err
 	}
 	if !bytes.Equal(raw, want) {
-		return fmt.Errorf("%w: the proof's public input is not the statement of this step (params, D, S, beacon, t, M_t, M_t+1)", ErrChain)
+		return fmt.Errorf("%w: the proof's public input is not the statement of this step (run commitment of params, D, S, beacon; t; M_t; M_t+1)", ErrChain)
 	}
 	return nil
 }
