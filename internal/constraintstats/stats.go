@@ -22,8 +22,12 @@ import (
 // File is where a package keeps its counts, relative to its folder.
 const File = "testdata/stats.csv"
 
-// update is -update in every test binary that measures circuits.
-var update = flag.Bool("update", false, "rewrite testdata/stats.csv with the measured constraint counts")
+// update is -update in every test binary that measures circuits or keeps
+// golden files (one flag, so `go test ./... -update` works everywhere).
+var update = flag.Bool("update", false, "rewrite golden files (testdata/stats.csv, generated Solidity) with what the tests measure")
+
+// Updating reports whether -update was given, for other golden files.
+func Updating() bool { return *update }
 
 // Count compiles circuit to R1CS on BN254 and returns its constraint count.
 func Count(t testing.TB, circuit frontend.Circuit) int {
