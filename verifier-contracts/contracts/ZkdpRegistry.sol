@@ -65,7 +65,8 @@ contract ZkdpRegistry {
     /// @notice The inference verifiers a run's owner registered, with their binding.
     mapping(uint256 => mapping(address => InferenceBinding)) public inferenceVerifiers;
 
-    event RunRegistered(uint256 indexed runId, address indexed owner, bool beaconGiven, uint256 steps, address stepVerifier);
+    event RunRegistered(uint256 indexed runId, address indexed owner, bool beaconGiven, uint256 steps);
+    event StepVerifierSet(uint256 indexed runId, address verifier);
     event BeaconFixed(uint256 indexed runId, uint256 beacon, uint256 runCommitment);
     event StepAccepted(uint256 indexed runId, uint256 step, uint256 modelAfter);
     event RunFinalized(uint256 indexed runId, uint256 paramsHash, uint256 model);
@@ -89,6 +90,7 @@ contract ZkdpRegistry {
     error StepsMissing(uint256 accepted, uint256 steps);
     error NotFinalized(uint256 runId);
     error VerifierAlreadyRegistered(address verifier);
+    error StepVerifierAlreadySet(address verifier);
     error UnknownInferenceVerifier(address verifier);
     error ModelMismatch(uint256 expectedModel, uint256 got);
 
@@ -115,20 +117,15 @@ contract ZkdpRegistry {
     /// is then fixed by fixBeacon from the next block's hash, which the
     /// owner cannot know when committing to S here, so seeds cannot be ground.
     /// @param steps T, as in the params (readers check it against paramsHash).
-    /// @param stepVerifier the step circuit's verifier contract.
-    function registerRun(
-        uint256 paramsHash,
-        uint256 datasetRoot,
-        uint256 seedCommitment,
-        uint256 initialModel,
-        uint32 steps,
-        address stepVerifier
-    ) external returns (uint256 runId) {
+    function registerRun(uint256 paramsHash, uint256 datasetRoot, uint256 seedCommitment, uint256 initialModel, uint32 steps)
+        external
+        returns (uint256 runId)
+    {
         Run storage r;
-        (runId, r) = _register(paramsHash, datasetRoot, seedCommitment, initialModel, steps, stepVerifier);
+        (runId, r) = _register(paramsHash, datasetRoot, seedCommitment, initialModel, steps);
         r.status = Status.AwaitingBeacon;
         r.registeredBlock = uint64(block.number);
-        emit RunRegistered(runId, msg.sender, false, steps, stepVerifier);
+        emit RunRegistered(runId, msg.sender, false, steps);
     }
 
     /// @notice Register a run trained before registration, with the beacon it
@@ -141,15 +138,14 @@ contract ZkdpRegistry {
         uint256 seedCommitment,
         uint256 initialModel,
         uint32 steps,
-        address stepVerifier,
         uint256 beacon
     ) external returns (uint256 runId) {
         _inField(beacon);
         Run storage r;
-        (runId, r) = _register(paramsHash, datasetRoot, seedCommitment, initialModel, steps, stepVerifier);
+        (runId, r) = _register(paramsHash, datasetRoot, seedCommitment, initialModel, steps);
         r.beaconGiven = true;
         r.registeredBlock = uint64(block.number);
-        emit RunRegistered(runId, msg.sender, true, steps, stepVerifier);
+        emit RunRegistered(runId, msg.sender, true, steps);
         _setBeacon(runId, r, beacon);
     }
 
@@ -167,6 +163,20 @@ contract ZkdpRegistry {
         }
         beacon = uint256(keccak256(abi.encode(blockhash(source), runId))) % SCALAR_FIELD;
         _setBeacon(runId, r, beacon);
+    }
+
+    /// @notice The owner names the step circuit's verifier, once, before the
+    /// first step. It is not bound at registration because a run is
+    /// registered before training, before its circuit's keys need exist; it
+    /// is no less trusted for it: readers check it in any case.
+    function setStepVerifier(uint256 runId, address verifier) external {
+        Run storage r = runs[runId];
+        if (r.status == Status.None) revert UnknownRun(runId);
+        if (msg.sender != r.owner) revert NotOwner(runId, msg.sender);
+        if (r.stepVerifier != address(0)) revert StepVerifierAlreadySet(r.stepVerifier);
+        if (verifier.code.length == 0) revert NoVerifier();
+        r.stepVerifier = verifier;
+        emit StepVerifierSet(runId, verifier);
     }
 
     /// @notice Accept step t's proof: only from the run's owner, only for the
@@ -191,7 +201,9 @@ contract ZkdpRegistry {
         if (t >= r.steps) revert StepBeyondRun(t, r.steps);
         if (input[0] != r.runCommitment) revert WrongRun(r.runCommitment, input[0]);
         if (input[2] != r.head) revert ChainBroken(r.head, input[2]);
-        IStepVerifier(r.stepVerifier).verifyProof(proof, input);
+        address verifier = r.stepVerifier;
+        if (verifier == address(0)) revert NoVerifier();
+        IStepVerifier(verifier).verifyProof(proof, input);
         r.head = input[3];
         r.nextStep = uint32(t + 1);
         emit StepAccepted(runId, t, input[3]);
@@ -262,21 +274,18 @@ contract ZkdpRegistry {
         uint256 datasetRoot,
         uint256 seedCommitment,
         uint256 initialModel,
-        uint32 steps,
-        address stepVerifier
+        uint32 steps
     ) internal returns (uint256 runId, Run storage r) {
         _inField(paramsHash);
         _inField(datasetRoot);
         _inField(seedCommitment);
         _inField(initialModel);
         if (steps == 0) revert NoSteps();
-        if (stepVerifier.code.length == 0) revert NoVerifier();
         runId = runIdOf(msg.sender, paramsHash, datasetRoot, seedCommitment, initialModel);
         r = runs[runId];
         if (r.status != Status.None) revert RunExists(runId);
         r.owner = msg.sender;
         r.steps = steps;
-        r.stepVerifier = stepVerifier;
         r.paramsHash = paramsHash;
         r.datasetRoot = datasetRoot;
         r.seedCommitment = seedCommitment;
