@@ -27,8 +27,10 @@ import (
 	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/eth/ethconfig"
 	"github.com/ethereum/go-ethereum/ethclient"
 	"github.com/ethereum/go-ethereum/ethclient/simulated"
+	"github.com/ethereum/go-ethereum/node"
 
 	verifiercontracts "github.com/zkdp/zkdp/verifier-contracts"
 )
@@ -96,13 +98,22 @@ func NewSimulated(fund ...common.Address) (*Chain, error) {
 		alloc[a] = types.Account{Balance: rich}
 	}
 	// A verifier's deployment takes a few million gas; leave room.
-	sim := simulated.NewBackend(alloc, simulated.WithBlockGasLimit(60_000_000))
+	sim := simulated.NewBackend(alloc, simulated.WithBlockGasLimit(60_000_000), mainnetRules)
 	c := &Chain{Client: sim.Client(), From: from, Name: "simulated", key: key, sim: sim, close: sim.Close, mu: &sync.Mutex{}, abis: newABISet()}
 	if c.ChainID, err = c.Client.ChainID(context.Background()); err != nil {
 		sim.Close()
 		return nil, err
 	}
 	return c, nil
+}
+
+// mainnetRules stops the dev chain's forks at Osaka, the rules Ethereum
+// mainnet runs: go-ethereum's dev config also enables Bogota, a future fork
+// whose gas schedule differs, and gas figures should be mainnet's.
+func mainnetRules(_ *node.Config, eth *ethconfig.Config) {
+	cfg := *eth.Genesis.Config
+	cfg.BogotaTime = nil
+	eth.Genesis.Config = &cfg
 }
 
 // Dial connects to a JSON-RPC node with the key of an encrypted keystore
