@@ -60,6 +60,8 @@ func NewRootCmd(streams IO) *cobra.Command {
 		NewBenchCmd(&BenchOptions{Global: g}),
 		NewVersionCmd(g),
 		NewConfigCmd(&ConfigOptions{Global: g}),
+		NewExportVerifierCmd(&ExportVerifierOptions{Global: g}),
+		NewChainCmd(g),
 	)
 	return root
 }
