@@ -154,6 +154,8 @@ func (o *ChainRegisterOptions) Run(cmd *cobra.Command) error {
 		fmt.Fprintf(o.Out, "%-12s gas %d\n", tx.Name, tx.GasUsed)
 	}
 	fmt.Fprintf(o.Out, "registered run 0x%s on %s (chain id %s), registry %s\n", r.RunID.Text(16), c.Name, c.ChainID, reg.Address.Hex())
+	fmt.Fprintf(o.Out, "params hash %s\ndataset root %s\nseed commitment %s\ninitial model %s\n",
+		commit.Hex(key.ParamsHash), commit.Hex(key.DatasetRoot), commit.Hex(key.SeedCommitment), commit.Hex(key.InitialModel))
 	fmt.Fprintf(o.Out, "beacon %s\n", commit.Hex(r.Beacon))
 	fmt.Fprintf(o.Out, "train with: zkdp train --config %s --beacon %s\n", o.ConfigPath, commit.Hex(r.Beacon))
 	if !c.Simulated() {
@@ -313,4 +315,3 @@ func (o *ExportVerifierOptions) Run(ctx context.Context) error {
 	fmt.Fprintf(o.Out, "wrote %d verifiers and the calldata of %d proofs to %s\n", len(names), len(proofs), o.OutDir)
 	return nil
 }
-

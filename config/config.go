@@ -224,12 +224,21 @@ func (l *Loader) Load() (Config, error) {
 // Chain reads only the chain section (defaults, a file if one was read,
 // ZKDP_CHAIN_* and bound flags): `zkdp chain verify` needs no training config.
 func (l *Loader) Chain() (Chain, error) {
-	var c Chain
-	err := l.v.UnmarshalKey("chain", &c, func(dc *mapstructure.DecoderConfig) { dc.ErrorUnused = true })
-	if err != nil {
-		return c, fmt.Errorf("%w: chain: %w", ErrInvalid, err)
+	// Read key by key: viper's UnmarshalKey of a parent key misses values
+	// bound to its children (flags, environment).
+	c := Chain{RPC: l.v.GetString("chain.rpc"), Keystore: l.v.GetString("chain.keystore"),
+		PasswordFile: l.v.GetString("chain.password_file"), Registry: l.v.GetString("chain.registry")}
+	errs := c.Validate()
+	if m, ok := l.v.Get("chain").(map[string]any); ok {
+		for k := range m {
+			switch k {
+			case "rpc", "keystore", "password_file", "registry":
+			default:
+				errs = append(errs, fmt.Errorf("chain.%s: unknown key (a key never goes in a config: use an encrypted keystore file)", k))
+			}
+		}
 	}
-	if errs := c.Validate(); len(errs) > 0 {
+	if len(errs) > 0 {
 		return c, fmt.Errorf("%w: %w", ErrInvalid, errors.Join(errs...))
 	}
 	return c, nil
