@@ -1,6 +1,7 @@
 package chain
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math/big"
@@ -18,6 +19,8 @@ import (
 	"github.com/consensys/gnark/constraint"
 	"github.com/consensys/gnark/frontend"
 	"github.com/consensys/gnark/frontend/cs/r1cs"
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/crypto"
 
 	"github.com/zkdp/zkdp/circuits/inference"
 	"github.com/zkdp/zkdp/prover"
@@ -155,4 +158,26 @@ func (g gasTable) write(t *testing.T, title string) {
 		defer f.Close()
 		fmt.Fprintln(f, b.String())
 	}
+}
+
+// checkChainBeacon checks that the run's beacon is keccak256(blockhash(n+1),
+// runId) mod r for its registration block n, not marked given, and that the
+// run now trains.
+func checkChainBeacon(t *testing.T, c *Chain, reg *Registry, runID *big.Int, beacon fr.Element) RunInfo {
+	t.Helper()
+	ctx := context.Background()
+	info, err := reg.Run(ctx, runID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := c.Client.HeaderByNumber(ctx, new(big.Int).SetUint64(info.RegisteredBlock+1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := new(big.Int).SetBytes(crypto.Keccak256(h.Hash().Bytes(), common.LeftPadBytes(runID.Bytes(), 32)))
+	want.Mod(want, fr.Modulus())
+	if info.BeaconGiven || Big(beacon).Cmp(want) != 0 || info.Beacon.Cmp(want) != 0 || Status(info.Status) != StatusTraining {
+		t.Fatalf("beacon %x given=%v status %v, want %x from block %d's hash", info.Beacon, info.BeaconGiven, Status(info.Status), want, info.RegisteredBlock+1)
+	}
+	return info
 }

@@ -138,19 +138,7 @@ func TestRegistryOnSimulatedChain(t *testing.T) {
 	gas["fixBeacon (hashes the run commitment)"] = rcpt.GasUsed
 	_, _, err = reg.FixBeacon(ctx, runID)
 	wantRevert(t, "the beacon fixed twice", err, "NotAwaitingBeacon")
-	info, err := reg.Run(ctx, runID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, err := c.Client.HeaderByNumber(ctx, new(big.Int).SetUint64(info.RegisteredBlock+1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	wantBeacon := new(big.Int).SetBytes(crypto.Keccak256(h.Hash().Bytes(), common.LeftPadBytes(runID.Bytes(), 32)))
-	wantBeacon.Mod(wantBeacon, fr.Modulus())
-	if info.BeaconGiven || Big(beacon).Cmp(wantBeacon) != 0 || Status(info.Status) != StatusTraining {
-		t.Fatalf("beacon %s given=%v status %v, want %x from block %d's hash", commit.Hex(beacon), info.BeaconGiven, Status(info.Status), wantBeacon, info.RegisteredBlock+1)
-	}
+	info := checkChainBeacon(t, c, reg, runID, beacon)
 	rc := commit.Hash(commit.TagRun, key.ParamsHash, key.DatasetRoot, key.SeedCommitment, beacon)
 	if info.RunCommitment.Cmp(Big(rc)) != 0 {
 		t.Fatal("the on-chain run commitment is not commit.Hash's")
