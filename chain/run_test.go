@@ -35,6 +35,16 @@ type provenRun struct {
 }
 
 func newProvenRun(t *testing.T) *provenRun {
+	return newProvenRunWith(t, func(trainer.Setup) fr.Element {
+		var b fr.Element
+		b.SetUint64(99)
+		return b
+	})
+}
+
+// newProvenRunWith trains with the beacon that beacon returns for the
+// run's setup (e.g. after registering the run on-chain).
+func newProvenRunWith(t *testing.T, beacon func(trainer.Setup) fr.Element) *provenRun {
 	t.Helper()
 	dc, err := data.DefaultConfig("breast_cancer")
 	if err != nil {
@@ -48,10 +58,9 @@ func newProvenRun(t *testing.T) *provenRun {
 	cfg.Steps, cfg.SamplingRate, cfg.ClipNorm, cfg.LearningRate, cfg.NoiseMultiplier = 2, 0.01, 1, 1, 2
 	format := fixedpoint.DefaultFormat()
 	format.LatticeBits = 4
-	var beacon fr.Element
-	beacon.SetUint64(99)
-	s := trainer.Setup{Dataset: ds, Training: cfg, Format: format, Seed: dp.SeedFromUint64(8), Beacon: beacon, BeaconGiven: true,
+	s := trainer.Setup{Dataset: ds, Training: cfg, Format: format, Seed: dp.SeedFromUint64(8), InitSeed: 1, BeaconGiven: true,
 		Source: &run.DataSource{Data: dc, SplitSeed: 1}}
+	s.Beacon = beacon(s)
 	res, err := trainer.Train(context.Background(), s, trainer.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -229,4 +238,44 @@ func TestRunOnSimulatedChain(t *testing.T) {
 	}
 	defer c.Close()
 	r.onChain(t, c, c.As(otherKey), fmt.Sprintf("step circuit of a breast-cancer run (%d steps), simulated chain (Osaka rules)", r.pub.Params.Steps))
+}
+
+// The audited path end to end: the run is registered before training, the
+// chain fixes its beacon, the owner trains and proves with it, and VerifyRun
+// finds the registered run (not marked beacon-given) and takes it to a
+// finalized model.
+func TestAuditedRunOnSimulatedChain(t *testing.T) {
+	ctx := context.Background()
+	c, err := NewSimulated()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	reg, _, err := DeployRegistry(ctx, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var registration Registration
+	r := newProvenRunWith(t, func(s trainer.Setup) fr.Element {
+		key, steps, err := PlanKey(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if registration, err = RegisterBeforeTraining(ctx, reg, key, steps); err != nil {
+			t.Fatal(err)
+		}
+		return registration.Beacon
+	})
+	rep, err := VerifyRun(ctx, c, r.dir, VerifyOptions{Registry: reg.Address, Inference: []InferenceProof{r.inference}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.BeaconGiven || !rep.Finalized || rep.StepsAccepted != r.pub.Params.Steps || rep.RunID != "0x"+registration.RunID.Text(16) {
+		t.Fatalf("report %+v for registered run %x", rep, registration.RunID)
+	}
+	for _, tx := range rep.Transactions {
+		if tx.Name == "registerRunWithBeacon" {
+			t.Fatal("the registered run was registered again")
+		}
+	}
 }
