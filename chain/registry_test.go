@@ -296,5 +296,23 @@ func TestRegistryOnSimulatedChain(t *testing.T) {
 	wantRevert(t, "an inference through an unregistered verifier", err, "UnknownInferenceVerifier")
 	_, err = reg.As(other).RegisterInferenceVerifier(ctx, runID, stepV.Address, true)
 	wantRevert(t, "a non-owner registers an inference verifier", err, "NotOwner")
+	// A fixed-binding verifier (the weights in its key): accepted as
+	// owner-attested, since the contract cannot see the weights.
+	fixedSpec := spec
+	fixedSpec.Binding, fixedSpec.Weights = inference.Fixed, weights
+	fk := setupInference(t, fixedSpec)
+	fkPath := filepath.Join(dir, "fixed.vk")
+	if err := prover.WriteVerifyingKey(fkPath, fk.vk); err != nil {
+		t.Fatal(err)
+	}
+	fp, fw := fk.writeInference(t, dir, "fixed", fixedSpec, weights, x)
+	fixedAddr, txs, err := SubmitInferenceFiles(ctx, reg, runID, fkPath, fp, fw, true, common.Address{})
+	if err != nil {
+		t.Fatalf("fixed-binding inference rejected: %v", err)
+	}
+	gas["verifyInference, fixed binding"] = txs[len(txs)-1].GasUsed
+	if b, _ := reg.InferenceBinding(ctx, runID, fixedAddr); b != 2 {
+		t.Errorf("fixed-binding verifier recorded as %d, want 2 (owner-attested)", b)
+	}
 	gas.write(t, "toy step circuit (4 public inputs, 1 commitment), simulated chain")
 }
