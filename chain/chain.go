@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	neturl "net/url"
 	"os"
 	"strings"
 	"sync"
@@ -126,15 +127,25 @@ func Dial(ctx context.Context, url, keystoreFile, passwordFile string) (*Chain, 
 	}
 	cl, err := ethclient.DialContext(ctx, url)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s: %w", ErrConnect, url, err)
+		return nil, fmt.Errorf("%w: %s: %w", ErrConnect, redact(url), err)
 	}
-	c := &Chain{Client: cl, From: crypto.PubkeyToAddress(key.PublicKey), Name: url, key: key,
+	c := &Chain{Client: cl, From: crypto.PubkeyToAddress(key.PublicKey), Name: redact(url), key: key,
 		close: func() error { cl.Close(); return nil }, mu: &sync.Mutex{}, abis: newABISet()}
 	if c.ChainID, err = cl.ChainID(ctx); err != nil {
 		cl.Close()
-		return nil, fmt.Errorf("%w: %s: %w", ErrConnect, url, err)
+		return nil, fmt.Errorf("%w: %s: %w", ErrConnect, c.Name, err)
 	}
 	return c, nil
+}
+
+// redact keeps a URL's scheme and host: providers put API keys in the path,
+// the query or the user info, and Name goes into public reports.
+func redact(raw string) string {
+	u, err := neturl.Parse(raw)
+	if err != nil || u.Host == "" {
+		return "rpc"
+	}
+	return u.Scheme + "://" + u.Host
 }
 
 // LoadKey decrypts a go-ethereum keystore file.

@@ -316,3 +316,18 @@ func TestRegistryOnSimulatedChain(t *testing.T) {
 	}
 	gas.write(t, "toy step circuit (4 public inputs, 1 commitment), simulated chain")
 }
+
+// An RPC URL's secrets (API keys in the path, query or user info) never
+// reach a report.
+func TestRedact(t *testing.T) {
+	for in, want := range map[string]string{
+		"http://127.0.0.1:8545":                   "http://127.0.0.1:8545",
+		"https://mainnet.infura.io/v3/SECRETKEY":  "https://mainnet.infura.io",
+		"https://user:pass@node.example/?key=abc": "https://node.example",
+		"not a url":                               "rpc",
+	} {
+		if got := redact(in); got != want {
+			t.Errorf("redact(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
