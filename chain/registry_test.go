@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/big"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/zkdp/zkdp/commit"
 	"github.com/zkdp/zkdp/fixedpoint"
 	"github.com/zkdp/zkdp/prover"
+	"github.com/zkdp/zkdp/run"
 	verifiercontracts "github.com/zkdp/zkdp/verifier-contracts"
 )
 
@@ -324,10 +326,56 @@ func TestRedact(t *testing.T) {
 		"http://127.0.0.1:8545":                   "http://127.0.0.1:8545",
 		"https://mainnet.infura.io/v3/SECRETKEY":  "https://mainnet.infura.io",
 		"https://user:pass@node.example/?key=abc": "https://node.example",
-		"not a url":                               "rpc",
+		"not a url": "rpc",
 	} {
 		if got := redact(in); got != want {
 			t.Errorf("redact(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// InferenceClaims reads `zkdp infer --prove`'s claim files: proof and key
+// names, the binding; other JSON files (sidecars) are not claims.
+func TestInferenceClaims(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	d, err := run.Create(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(d.Public(run.ParamsFile), []byte("{}"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := InferenceClaims(dir); err != nil || len(got) != 0 {
+		t.Fatalf("a run without inference proofs: %v, %v", got, err)
+	}
+	folder := d.Public("inference")
+	if err := os.MkdirAll(folder, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, body := range map[string]string{
+		"b-fixed.json":        `{"model_binding":"fixed","proof":"b.proof","verifying_key":"fixed.vk","classes":[1]}`,
+		"a-committed.json":    `{"model_binding":"committed","proof":"a.proof","verifying_key":"committed.vk"}`,
+		"a.meta.json":         `{"job":"a","solidity_compatible":true}`,
+		"unrelated.json":      `{"x":1}`,
+		"escape-attempt.json": `{"model_binding":"committed","proof":"../../private/seed.json","verifying_key":"k.vk"}`,
+	} {
+		if err := os.WriteFile(filepath.Join(folder, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := InferenceClaims(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 3 || got[0].Name != "a-committed" || got[0].FixedBinding {
+		t.Fatalf("claims: %+v", got)
+	}
+	for _, c := range got {
+		if filepath.Dir(c.Proof) != folder || filepath.Dir(c.VerifyingKey) != folder || c.PublicWit != prover.PublicPath(c.Proof) {
+			t.Errorf("%s: files outside public/inference: %+v", c.Name, c)
+		}
+	}
+	if !got[1].FixedBinding || got[1].Name != "b-fixed" {
+		t.Errorf("the fixed claim: %+v", got[1])
 	}
 }
