@@ -244,21 +244,29 @@ func (c *Chain) Transact(ctx context.Context, to *common.Address, data []byte) (
 	if err != nil {
 		return nil, fmt.Errorf("%w: nonce: %w", ErrTx, err)
 	}
-	tip, err := c.Client.SuggestGasTipCap(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("%w: tip: %w", ErrTx, err)
-	}
 	head, err := c.Client.HeaderByNumber(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("%w: head: %w", ErrTx, err)
 	}
-	feeCap := new(big.Int).Add(tip, new(big.Int).Mul(head.BaseFee, big.NewInt(2)))
-	tx, err := types.SignNewTx(c.key, types.LatestSignerForChainID(c.ChainID), &types.DynamicFeeTx{
-		ChainID: c.ChainID, Nonce: nonce, GasTipCap: tip, GasFeeCap: feeCap,
-		// The estimate is exact for these contracts; a margin covers the
-		// 63/64 rule of the registry's call into a verifier.
-		Gas: gas + gas/5, To: to, Data: data,
-	})
+	// The estimate is exact for these contracts; a margin covers the 63/64
+	// rule of the registry's call into a verifier.
+	limit := gas + gas/5
+	var txdata types.TxData
+	if head.BaseFee == nil { // a chain without EIP-1559
+		price, err := c.Client.SuggestGasPrice(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("%w: gas price: %w", ErrTx, err)
+		}
+		txdata = &types.LegacyTx{Nonce: nonce, GasPrice: price, Gas: limit, To: to, Data: data}
+	} else {
+		tip, err := c.Client.SuggestGasTipCap(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("%w: tip: %w", ErrTx, err)
+		}
+		feeCap := new(big.Int).Add(tip, new(big.Int).Mul(head.BaseFee, big.NewInt(2)))
+		txdata = &types.DynamicFeeTx{ChainID: c.ChainID, Nonce: nonce, GasTipCap: tip, GasFeeCap: feeCap, Gas: limit, To: to, Data: data}
+	}
+	tx, err := types.SignNewTx(c.key, types.LatestSignerForChainID(c.ChainID), txdata)
 	if err != nil {
 		return nil, fmt.Errorf("%w: sign: %w", ErrTx, err)
 	}
