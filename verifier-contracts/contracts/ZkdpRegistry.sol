@@ -65,33 +65,60 @@ contract ZkdpRegistry {
     /// @notice The inference verifiers a run's owner registered, with their binding.
     mapping(uint256 => mapping(address => InferenceBinding)) public inferenceVerifiers;
 
+    /// @notice A run was registered; beaconGiven: its beacon was not fixed by this chain.
     event RunRegistered(uint256 indexed runId, address indexed owner, bool beaconGiven, uint256 steps);
+    /// @notice The owner named the run's step verifier.
     event StepVerifierSet(uint256 indexed runId, address verifier);
+    /// @notice The run's beacon and run commitment are fixed; steps may follow.
     event BeaconFixed(uint256 indexed runId, uint256 beacon, uint256 runCommitment);
+    /// @notice Step `step` was accepted; modelAfter (M_{t+1}) is the new head.
     event StepAccepted(uint256 indexed runId, uint256 step, uint256 modelAfter);
+    /// @notice All T steps were accepted: `model` (M_T) is the run's model.
     event RunFinalized(uint256 indexed runId, uint256 paramsHash, uint256 model);
+    /// @notice The owner registered an inference verifier for the run.
     event InferenceVerifierRegistered(uint256 indexed runId, address indexed verifier, bool fixedBinding);
+    /// @notice An inference proof verified against the run's model.
     event InferenceVerified(uint256 indexed runId, address indexed verifier, bytes32 inputHash);
 
+    /// @notice A value is not below SCALAR_FIELD.
     error NotInField(uint256 value);
+    /// @notice A run needs at least one step.
     error NoSteps();
+    /// @notice No contract at the verifier address, or no step verifier set yet.
     error NoVerifier();
+    /// @notice This owner already registered a run with these commitments: runs are never overwritten.
     error RunExists(uint256 runId);
+    /// @notice No run has this id.
     error UnknownRun(uint256 runId);
+    /// @notice Only the run's owner may do this.
     error NotOwner(uint256 runId, address sender);
+    /// @notice The run's beacon is already fixed (or was given).
     error NotAwaitingBeacon(uint256 runId);
+    /// @notice fixBeacon is possible only while blockhash(n+1) is readable.
     error OutsideBeaconWindow(uint256 firstBlock, uint256 lastBlock, uint256 current);
+    /// @notice The run does not accept steps (beacon not fixed yet, or finalized).
     error NotTraining(uint256 runId);
+    /// @notice The proof's run commitment (input[0]) is another run's.
     error WrongRun(uint256 expectedRunCommitment, uint256 got);
+    /// @notice A replay: this step was accepted before.
     error StepAlreadyAccepted(uint256 step);
+    /// @notice Steps are accepted in order only.
     error StepOutOfOrder(uint256 expected, uint256 got);
+    /// @notice The run has fewer steps.
     error StepBeyondRun(uint256 step, uint256 steps);
+    /// @notice input[2] (M_t) is not the stored head: the proof does not continue the chain.
     error ChainBroken(uint256 expectedModel, uint256 got);
+    /// @notice finalize needs all T steps.
     error StepsMissing(uint256 accepted, uint256 steps);
+    /// @notice Inference proofs count only against a finalized model.
     error NotFinalized(uint256 runId);
+    /// @notice The inference verifier is registered for this run already.
     error VerifierAlreadyRegistered(address verifier);
+    /// @notice The step verifier is set once.
     error StepVerifierAlreadySet(address verifier);
+    /// @notice The run's owner did not register this inference verifier.
     error UnknownInferenceVerifier(address verifier);
+    /// @notice The inference proof's model commitment (input[0]) is not M_T.
     error ModelMismatch(uint256 expectedModel, uint256 got);
 
     /// @notice A run's id: its owner and public commitments, so nobody can
