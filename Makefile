@@ -6,8 +6,11 @@ DEMO    ?= runs/quickstart
 
 .PHONY: demo test deps build bench vet clean
 
+# Go modules, and solc (the npm package pinned in package.json, used only to
+# compile the verifier contracts) under ./node_modules.
 deps:
 	$(GO) mod download
+	npm ci --no-audit --no-fund
 
 build: deps
 	$(GO) build -o $(BIN) ./cmd/zkdp
@@ -26,11 +29,13 @@ vet: deps
 	$(GO) vet ./...
 
 # The default tier, then the prover_checks tier: full Groth16 setup, proving
-# and verification of the gadgets, of trained steps, and train -> prove ->
-# verify through the CLI (about two minutes).
+# and verification of the gadgets, of trained steps, train -> prove ->
+# verify through the CLI, and trained runs verified on-chain, on the
+# simulated chain and on a geth --dev node built from the module proxy (the
+# first time, building geth takes a few minutes; it is then cached).
 test: deps vet
 	$(GO) test -count=1 ./...
-	$(GO) test -count=1 -tags prover_checks ./circuits/... ./prover/ ./stepproof/ ./cli/
+	$(GO) test -count=1 -timeout 30m -tags prover_checks ./circuits/... ./prover/ ./stepproof/ ./cli/ ./chain/ ./verifier-contracts/
 
 bench: build
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./benchmarks/

@@ -33,6 +33,25 @@ func TestTrainProveVerify(t *testing.T) {
 	if out, errs, code := execute(t, "verify", "--run", dir); code != 0 || !strings.Contains(out, "verified 2 step proofs") || !strings.Contains(out, "verified 1 inference proofs") {
 		t.Fatalf("verify: exit %d %s %s", code, out, errs)
 	}
+	// On-chain: the exported verifiers and calldata, then the whole run
+	// through the registry on the simulated chain.
+	exp := t.TempDir()
+	if out, errs, code := execute(t, "export-verifier", "--run", dir, "--out", exp); code != 0 {
+		t.Fatalf("export-verifier: exit %d %s %s", code, out, errs)
+	}
+	for _, f := range []string{"step.sol", "step.abi.json", "step.bin", "step-00000.calldata.hex", "step-00001.calldata.hex"} {
+		if st, err := os.Stat(filepath.Join(exp, f)); err != nil || st.Size() == 0 {
+			t.Errorf("export-verifier: %s: %v", f, err)
+		}
+	}
+	out, errs, code := execute(t, "chain", "verify", "--run", dir)
+	if code != 0 || !strings.Contains(out, "2/2 steps accepted, finalized true") || !strings.Contains(out, "submitStep 1") {
+		t.Fatalf("chain verify: exit %d %s %s", code, out, errs)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "public", "chain.json")); err != nil {
+		t.Fatal(err)
+	}
+	t.Log("\n" + out)
 	proof := filepath.Join(dir, "public", "proofs", "step-00001.proof")
 	b, _ := os.ReadFile(proof)
 	b[len(b)/3] ^= 4

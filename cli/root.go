@@ -61,6 +61,8 @@ func NewRootCmd(streams IO) *cobra.Command {
 		NewBenchCmd(&BenchOptions{Global: g}),
 		NewVersionCmd(g),
 		NewConfigCmd(&ConfigOptions{Global: g}),
+		NewExportVerifierCmd(&ExportVerifierOptions{Global: g}),
+		NewChainCmd(g),
 	)
 	return root
 }

@@ -32,6 +32,8 @@ const (
 	TagParams uint64 = 4 // public training parameters
 	TagPRF    uint64 = 5 // per-step PRF key
 	TagInput  uint64 = 6 // an inference input
+	// 7 was the step circuit's former single statement hash; not reused.
+	TagRun uint64 = 8 // a run's commitment H(params hash, D, S, beacon), a step proof's first public input
 )
 
 // ErrBadHex is returned when a hex string is not a canonical field element.

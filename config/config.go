@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"reflect"
+	"regexp"
 	"strings"
 
 	"github.com/go-viper/mapstructure/v2"
@@ -48,7 +49,41 @@ type Config struct {
 	FixedPoint fixedpoint.Format `mapstructure:"fixed_point"`
 	// Log configures logging to standard error.
 	Log Log `mapstructure:"log"`
+	// Chain says which EVM chain `zkdp chain` uses and how it signs.
+	Chain Chain `mapstructure:"chain"`
 }
+
+// Chain says where `zkdp chain` sends transactions. There is deliberately
+// no key here: over RPC the sender's key comes from an encrypted keystore
+// file, and unknown keys (a private_key, say) are rejected.
+type Chain struct {
+	// RPC is a JSON-RPC URL; empty: the in-process simulated chain (lives
+	// as long as one command).
+	RPC string `mapstructure:"rpc"`
+	// Keystore is an encrypted go-ethereum keystore file (RPC only).
+	Keystore string `mapstructure:"keystore"`
+	// PasswordFile holds the keystore's passphrase; empty: $ZKDP_CHAIN_PASSWORD.
+	PasswordFile string `mapstructure:"password_file"`
+	// Registry is a deployed registry to use (hex address); empty: deploy one.
+	Registry string `mapstructure:"registry"`
+}
+
+// Validate checks the chain section alone.
+func (c Chain) Validate() []error {
+	var errs []error
+	if c.RPC != "" && c.Keystore == "" {
+		errs = append(errs, errors.New("chain.keystore: an RPC chain needs the sender's encrypted keystore file"))
+	}
+	if c.RPC == "" && (c.Keystore != "" || c.PasswordFile != "") {
+		errs = append(errs, errors.New("chain.keystore: a keystore is for an RPC chain (chain.rpc); the simulated chain uses a generated dev key"))
+	}
+	if c.Registry != "" && !addressPattern.MatchString(c.Registry) {
+		errs = append(errs, fmt.Errorf("chain.registry: not a hex address: %q", c.Registry))
+	}
+	return errs
+}
+
+var addressPattern = regexp.MustCompile(`^0x[0-9a-fA-F]{40}$`)
 
 // Log configures log/slog (and gnark's logger, routed through it).
 type Log struct {
@@ -80,6 +115,7 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("beacon: %w", err))
 		}
 	}
+	errs = append(errs, c.Chain.Validate()...)
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":
 	default:
@@ -176,6 +212,29 @@ func (l *Loader) Load() (Config, error) {
 	}
 	if err := c.Validate(); err != nil {
 		return c, err
+	}
+	return c, nil
+}
+
+// Chain reads only the chain section (defaults, a file if one was read,
+// ZKDP_CHAIN_* and bound flags): `zkdp chain verify` needs no training config.
+func (l *Loader) Chain() (Chain, error) {
+	// Read key by key: viper's UnmarshalKey of a parent key misses values
+	// bound to its children (flags, environment).
+	c := Chain{RPC: l.v.GetString("chain.rpc"), Keystore: l.v.GetString("chain.keystore"),
+		PasswordFile: l.v.GetString("chain.password_file"), Registry: l.v.GetString("chain.registry")}
+	errs := c.Validate()
+	if m, ok := l.v.Get("chain").(map[string]any); ok {
+		for k := range m {
+			switch k {
+			case "rpc", "keystore", "password_file", "registry":
+			default:
+				errs = append(errs, fmt.Errorf("chain.%s: unknown key (a key never goes in a config: use an encrypted keystore file)", k))
+			}
+		}
+	}
+	if len(errs) > 0 {
+		return c, fmt.Errorf("%w: %w", ErrInvalid, errors.Join(errs...))
 	}
 	return c, nil
 }

@@ -230,3 +230,43 @@ func TestSettings(t *testing.T) {
 		t.Errorf("seed 7 became %v", got)
 	}
 }
+
+// The chain section: an RPC URL needs a keystore file, and a raw key is an
+// unknown key, in the whole config and in the chain section alone.
+func TestChainSection(t *testing.T) {
+	base, err := configs.Read("quickstart")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for body, want := range map[string]string{
+		"chain:\n  rpc: http://127.0.0.1:8545\n": "chain.keystore",
+		"chain:\n  private_key: 0x0123\n":        "private_key",
+		"chain:\n  registry: 0x12\n":             "chain.registry",
+		"chain:\n  rpc: http://x:1\n  keystore: k.json\n  registry: 0x" + strings.Repeat("ab", 20) + "\n": "",
+	} {
+		path := writeConfig(t, string(base)+"\n"+body)
+		for _, whole := range []bool{true, false} {
+			l := NewLoader()
+			if err := l.ReadFile(path); err != nil {
+				t.Fatal(err)
+			}
+			if whole {
+				_, err = l.Load()
+			} else {
+				_, err = l.Chain()
+			}
+			switch {
+			case want == "" && err != nil:
+				t.Errorf("%q: %v", body, err)
+			case want != "" && (err == nil || !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), want)):
+				t.Errorf("%q (whole config %v): got %v, want an error naming %s", body, whole, err, want)
+			}
+		}
+	}
+	t.Setenv("ZKDP_CHAIN_RPC", "http://127.0.0.1:8545")
+	t.Setenv("ZKDP_CHAIN_KEYSTORE", "key.json")
+	c, err := NewLoader().Chain()
+	if err != nil || c.RPC != "http://127.0.0.1:8545" || c.Keystore != "key.json" {
+		t.Fatalf("environment: %+v, %v", c, err)
+	}
+}

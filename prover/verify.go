@@ -142,6 +142,13 @@ func invalidIfMalformed(err error) error {
 	return err
 }
 
+// ReadProof reads a BN254 Groth16 proof written by [ProveAll], checking its
+// layout before decoding; errors wrap [ErrInvalidProof].
+func ReadProof(path string) (groth16.Proof, error) { return readProof(path) }
+
+// ReadPublicWitness reads a public witness written by [ProveAll].
+func ReadPublicWitness(path string) (witness.Witness, error) { return readPublicWitness(path) }
+
 func readProof(path string) (groth16.Proof, error) {
 	b, err := readCapped(path, maxProofBytes)
 	if err != nil {

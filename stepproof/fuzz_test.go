@@ -28,21 +28,21 @@ func FuzzReadPublic(f *testing.F) {
 				t.Fatal(err)
 			}
 		}
-		p, err := readPublic(root)
+		p, err := ReadPublic(root)
 		if err != nil {
 			if !errors.Is(err, run.ErrMalformed) && !errors.Is(err, ErrChain) {
 				t.Fatalf("error %v wraps neither run.ErrMalformed nor ErrChain", err)
 			}
 			return
 		}
-		if err := p.params.Validate(); err != nil {
+		if err := p.Params.Validate(); err != nil {
 			t.Fatalf("accepted invalid params: %v", err)
 		}
-		if len(p.models) != p.params.Steps+1 {
-			t.Fatalf("%d model commitments for %d steps", len(p.models), p.params.Steps)
+		if len(p.Models) != p.Params.Steps+1 {
+			t.Fatalf("%d model commitments for %d steps", len(p.Models), p.Params.Steps)
 		}
-		if h, _ := p.params.Hash(); commit.Hex(h) != p.transcript.ParamsHash {
-			t.Fatalf("params hash %s, transcript %s", commit.Hex(h), p.transcript.ParamsHash)
+		if h, _ := p.Params.Hash(); commit.Hex(h) != p.Transcript.ParamsHash {
+			t.Fatalf("params hash %s, transcript %s", commit.Hex(h), p.Transcript.ParamsHash)
 		}
 	})
 }

@@ -34,7 +34,7 @@ func TestProveVerifyTamper(t *testing.T) {
 
 	// Resume: a deleted proof is proven again, the other is kept.
 	d := &run.Dir{Root: dir}
-	if err := os.Remove(proofPath(d, 1)); err != nil {
+	if err := os.Remove(ProofPath(d, 1)); err != nil {
 		t.Fatal(err)
 	}
 	sum, err = Prove(context.Background(), dir, Options{Workers: 1, Keys: keys})
@@ -68,12 +68,12 @@ func TestProveVerifyTamper(t *testing.T) {
 		}
 		os.WriteFile(path, orig, 0o644)
 	}
-	tamper("flipped bit in a proof", proofPath(d, 0), func(b []byte) []byte { b[len(b)/2] ^= 1; return b }, ErrProof)
-	tamper("public input changed", prover.PublicPath(proofPath(d, 1)), func(b []byte) []byte { b[len(b)-1] ^= 1; return b }, ErrChain)
-	step0, _ := os.ReadFile(proofPath(d, 0))
-	pub0, _ := os.ReadFile(prover.PublicPath(proofPath(d, 0)))
-	tamper("step 0's proof replayed for step 1", proofPath(d, 1), func([]byte) []byte { return step0 }, ErrProof)
-	tamper("step 0's statement for step 1", prover.PublicPath(proofPath(d, 1)), func([]byte) []byte { return pub0 }, ErrChain)
+	tamper("flipped bit in a proof", ProofPath(d, 0), func(b []byte) []byte { b[len(b)/2] ^= 1; return b }, ErrProof)
+	tamper("public input changed", prover.PublicPath(ProofPath(d, 1)), func(b []byte) []byte { b[len(b)-1] ^= 1; return b }, ErrChain)
+	step0, _ := os.ReadFile(ProofPath(d, 0))
+	pub0, _ := os.ReadFile(prover.PublicPath(ProofPath(d, 0)))
+	tamper("step 0's proof replayed for step 1", ProofPath(d, 1), func([]byte) []byte { return step0 }, ErrProof)
+	tamper("step 0's statement for step 1", prover.PublicPath(ProofPath(d, 1)), func([]byte) []byte { return pub0 }, ErrChain)
 	tamper("model chain altered", d.Public(run.TranscriptFile), func(b []byte) []byte {
 		i := bytes.Index(b, []byte(`"model_commitments"`))
 		j := bytes.IndexByte(b[i:], 'x') + i + 5 // a hex digit of M_0

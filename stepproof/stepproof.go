@@ -101,64 +101,73 @@ func compile(p run.Params) (step.Spec, constraint.ConstraintSystem, string, erro
 	return spec, ccs, hash, err
 }
 
-// public is what every party reads.
-type public struct {
-	dir        *run.Dir
-	params     run.Params
-	transcript run.Transcript
-	paramsHash fr.Element
-	root, seed fr.Element
-	beacon     fr.Element
-	models     []fr.Element
+// Public is what every party reads of a run: params, transcript and the
+// field elements the step proofs' public inputs are made of.
+type Public struct {
+	Dir                         *run.Dir
+	Params                      run.Params
+	Transcript                  run.Transcript
+	ParamsHash                  fr.Element
+	DatasetRoot, SeedCommitment fr.Element
+	Beacon                      fr.Element
+	Models                      []fr.Element // M_0..M_T
 }
 
-func readPublic(root string) (*public, error) {
+// ReadPublic reads a run's public files and checks that the transcript
+// commits to the params and holds T+1 model commitments.
+func ReadPublic(root string) (*Public, error) {
 	d, err := run.Open(root)
 	if err != nil {
 		return nil, err
 	}
-	pub := &public{dir: d}
-	if pub.params, err = d.ReadParams(); err != nil {
+	pub := &Public{Dir: d}
+	if pub.Params, err = d.ReadParams(); err != nil {
 		return nil, err
 	}
-	if err := run.ReadJSON(d.Public(run.TranscriptFile), &pub.transcript); err != nil {
+	if err := run.ReadJSON(d.Public(run.TranscriptFile), &pub.Transcript); err != nil {
 		return nil, err
 	}
-	tr := pub.transcript
-	if pub.paramsHash, err = pub.params.Hash(); err != nil {
+	tr := pub.Transcript
+	if pub.ParamsHash, err = pub.Params.Hash(); err != nil {
 		return nil, err
 	}
-	if commit.Hex(pub.paramsHash) != tr.ParamsHash {
-		return nil, fmt.Errorf("%w: params.json hashes to %s, the transcript says %s", ErrChain, commit.Hex(pub.paramsHash), tr.ParamsHash)
+	if commit.Hex(pub.ParamsHash) != tr.ParamsHash {
+		return nil, fmt.Errorf("%w: params.json hashes to %s, the transcript says %s", ErrChain, commit.Hex(pub.ParamsHash), tr.ParamsHash)
 	}
 	for _, field := range []struct {
 		name string
 		hex  string
 		dst  *fr.Element
-	}{{"dataset_root", tr.DatasetRoot, &pub.root}, {"seed_commitment", tr.SeedCommitment, &pub.seed}, {"beacon", tr.Beacon, &pub.beacon}} {
+	}{{"dataset_root", tr.DatasetRoot, &pub.DatasetRoot}, {"seed_commitment", tr.SeedCommitment, &pub.SeedCommitment}, {"beacon", tr.Beacon, &pub.Beacon}} {
 		if *field.dst, err = commit.ParseHex(field.hex); err != nil {
 			return nil, fmt.Errorf("%w: %s: %s: %w", run.ErrMalformed, d.Public(run.TranscriptFile), field.name, err)
 		}
 	}
-	if len(tr.ModelCommitments) != pub.params.Steps+1 {
-		return nil, fmt.Errorf("%w: %d model commitments for %d steps", ErrChain, len(tr.ModelCommitments), pub.params.Steps)
+	if len(tr.ModelCommitments) != pub.Params.Steps+1 {
+		return nil, fmt.Errorf("%w: %d model commitments for %d steps", ErrChain, len(tr.ModelCommitments), pub.Params.Steps)
 	}
 	for i, h := range tr.ModelCommitments {
 		m, err := commit.ParseHex(h)
 		if err != nil {
 			return nil, fmt.Errorf("%w: %s: model_commitments[%d]: %w", run.ErrMalformed, d.Public(run.TranscriptFile), i, err)
 		}
-		pub.models = append(pub.models, m)
+		pub.Models = append(pub.Models, m)
 	}
 	return pub, nil
 }
 
-// statement is step t's public input.
-func (p *public) statement(t int) fr.Element {
-	return step.Statement(p.paramsHash, p.root, p.seed, p.beacon, t, p.models[t], p.models[t+1])
+// RunCommitment is the first public input of every step proof of the run.
+func (p *Public) RunCommitment() fr.Element {
+	return step.RunCommitment(p.ParamsHash, p.DatasetRoot, p.SeedCommitment, p.Beacon)
 }
 
-func proofPath(d *run.Dir, t int) string {
+// Statement is step t's public inputs.
+func (p *Public) Statement(t int) *step.Circuit {
+	return step.Public(p.RunCommitment(), t, p.Models[t], p.Models[t+1])
+}
+
+// ProofPath is where step t's proof lives.
+func ProofPath(d *run.Dir, t int) string {
 	return d.Public(filepath.Join(run.ProofsDir, fmt.Sprintf("step-%05d.proof", t)))
 }
 
@@ -168,6 +177,10 @@ type Options struct {
 	Progress func(done, total int, eta time.Duration)
 	Logger   *slog.Logger
 	Keys     *prover.KeyCache
+	// OffChainOnly proves with gnark's default hash-to-field instead of the
+	// Solidity target (Keccak-256): such proofs verify off-chain only. The
+	// default makes proofs that the exported verifier contract accepts.
+	OffChainOnly bool
 }
 
 // Prove proves every step of the run in dir that has no valid proof yet.
@@ -176,11 +189,11 @@ func Prove(ctx context.Context, dir string, opts Options) (prover.Summary, error
 	if log == nil {
 		log = slog.Default()
 	}
-	pub, err := readPublic(dir)
+	pub, err := ReadPublic(dir)
 	if err != nil {
 		return prover.Summary{}, err
 	}
-	d, p := pub.dir, pub.params
+	d, p := pub.Dir, pub.Params
 	var secret run.Secret
 	var batches []run.StepBatch
 	var source run.DataSource
@@ -212,8 +225,8 @@ func Prove(ctx context.Context, dir string, opts Options) (prover.Summary, error
 	if err != nil {
 		return prover.Summary{}, err
 	}
-	if tree.Root() != pub.root {
-		return prover.Summary{}, fmt.Errorf("%w: %s vs %s", ErrDatasetMismatch, commit.Hex(tree.Root()), pub.transcript.DatasetRoot)
+	if tree.Root() != pub.DatasetRoot {
+		return prover.Summary{}, fmt.Errorf("%w: %s vs %s", ErrDatasetMismatch, commit.Hex(tree.Root()), pub.Transcript.DatasetRoot)
 	}
 	log.Info("compiling the step circuit", "dataset", p.Dataset, "max_batch", p.MaxBatch, "params", len(weights[0]))
 	spec, ccs, hash, err := compile(p)
@@ -243,9 +256,9 @@ func Prove(ctx context.Context, dir string, opts Options) (prover.Summary, error
 	for t := range p.Steps {
 		jobs[t] = prover.Job{
 			Name: fmt.Sprintf("step-%05d", t),
-			Path: proofPath(d, t),
+			Path: ProofPath(d, t),
 			Witness: func() (witness.Witness, error) {
-				in := step.Input{ParamsHash: pub.paramsHash, DatasetRoot: pub.root, Beacon: pub.beacon, Seed: seed, Step: t,
+				in := step.Input{ParamsHash: pub.ParamsHash, DatasetRoot: pub.DatasetRoot, Beacon: pub.Beacon, Seed: seed, Step: t,
 					Before: weights[t], After: weights[t+1]}
 				for _, i := range batches[t].Indices {
 					path, err := tree.Path(i)
@@ -262,7 +275,8 @@ func Prove(ctx context.Context, dir string, opts Options) (prover.Summary, error
 			},
 		}
 	}
-	return prover.ProveAll(ctx, ccs, pk, vk, jobs, prover.Options{Workers: opts.Workers, Logger: log, Progress: opts.Progress})
+	return prover.ProveAll(ctx, ccs, pk, vk, jobs, prover.Options{Workers: opts.Workers, Logger: log, Progress: opts.Progress,
+		SolidityCompatible: !opts.OffChainOnly})
 }
 
 // Report says what Verify checked.
@@ -277,16 +291,16 @@ type Report struct {
 // (recompiled here), and every step's proof against the statement that
 // continues the commitment chain M_0..M_T. The first bad step is named.
 func Verify(dir string) (Report, error) {
-	pub, err := readPublic(dir)
+	pub, err := ReadPublic(dir)
 	if err != nil {
 		return Report{}, err
 	}
-	d := pub.dir
+	d := pub.Dir
 	var info CircuitInfo
 	if err := run.ReadJSON(d.Public(CircuitFile), &info); err != nil {
 		return Report{}, err
 	}
-	_, ccs, hash, err := compile(pub.params)
+	_, ccs, hash, err := compile(pub.Params)
 	if err != nil {
 		return Report{}, err
 	}
@@ -297,12 +311,9 @@ func Verify(dir string) (Report, error) {
 	if err != nil {
 		return Report{}, err
 	}
-	for t := range pub.params.Steps {
-		path := proofPath(d, t)
-		want := pub.statement(t)
-		var stmt step.Circuit
-		stmt.Statement = want
-		expected, err := frontend.NewWitness(&stmt, ecc.BN254.ScalarField(), frontend.PublicOnly())
+	for t := range pub.Params.Steps {
+		path := ProofPath(d, t)
+		expected, err := frontend.NewWitness(pub.Statement(t), ecc.BN254.ScalarField(), frontend.PublicOnly())
 		if err != nil {
 			return Report{}, err
 		}
@@ -313,7 +324,7 @@ func Verify(dir string) (Report, error) {
 			return Report{}, fmt.Errorf("step %d: %w: %w", t, ErrProof, err)
 		}
 	}
-	return Report{Steps: pub.params.Steps, Constraints: ccs.GetNbConstraints(), CircuitHash: hash}, nil
+	return Report{Steps: pub.Params.Steps, Constraints: ccs.GetNbConstraints(), CircuitHash: hash}, nil
 }
 
 // samePublic checks that a proof's stored public input is the statement the
@@ -328,7 +339,7 @@ func samePublic(proofPath string, expected witness.Witness) error {
 		return err
 	}
 	if !bytes.Equal(raw, want) {
-		return fmt.Errorf("%w: the proof's public input is not the statement of this step (params, D, S, beacon, t, M_t, M_t+1)", ErrChain)
+		return fmt.Errorf("%w: the proof's public input is not the statement of this step (run commitment of params, D, S, beacon; t; M_t; M_t+1)", ErrChain)
 	}
 	return nil
 }

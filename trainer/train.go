@@ -361,6 +361,18 @@ func Plan(s Setup) (run.Params, error) {
 	return paramsOf(s.Training, ds, widths, ds.Train.Len(), p), nil
 }
 
+// InitialCommitment is M_0 of a run of s, without training: a run is
+// registered on-chain (with its D, S and M_0) before it trains.
+func InitialCommitment(s Setup) (fr.Element, error) {
+	ds := s.Dataset
+	widths := append(append([]int{len(ds.Features)}, s.Training.Hidden...), len(ds.Classes))
+	flat, err := initialModel(widths, s.Format, s.Training.InitScale, s.InitSeed)
+	if err != nil {
+		return fr.Element{}, err
+	}
+	return ModelCommitment(s.Format, flat)
+}
+
 // ModelCommitment is M = H(W): the packed Poseidon2 hash of the flattened
 // weights, each within the format's weight bound.
 func ModelCommitment(f fixedpoint.Format, weights []int64) (fr.Element, error) {

@@ -20,9 +20,16 @@ type Input struct {
 	Paths                           [][]fr.Element // their Merkle paths under DatasetRoot
 }
 
-// Statement is the step's single public input.
-func Statement(paramsHash, datasetRoot, seedCommitment, beacon fr.Element, step int, before, after fr.Element) fr.Element {
-	return commit.Hash(TagStatement, paramsHash, datasetRoot, seedCommitment, beacon, commit.FromInt64(int64(step)), before, after)
+// RunCommitment is a step proof's first public input: the hash of the run's
+// public items. The registry contract computes the same value on-chain.
+func RunCommitment(paramsHash, datasetRoot, seedCommitment, beacon fr.Element) fr.Element {
+	return commit.Hash(commit.TagRun, paramsHash, datasetRoot, seedCommitment, beacon)
+}
+
+// Public is step t's public part of the witness, in the circuit's order:
+// RunCommitment, Step, ModelBefore, ModelAfter.
+func Public(runCommitment fr.Element, step int, before, after fr.Element) *Circuit {
+	return &Circuit{RunCommitment: runCommitment, Step: step, ModelBefore: before, ModelAfter: after}
 }
 
 // Assign builds the full assignment; padding slots get zero rows and paths.
@@ -41,8 +48,8 @@ func Assign(spec Spec, in Input) (*Circuit, error) {
 	}
 	seedCommitment := commit.Hash(commit.TagSeed, in.Seed)
 	c := &Circuit{
-		Statement:  Statement(in.ParamsHash, in.DatasetRoot, seedCommitment, in.Beacon, in.Step, before, after),
-		ParamsHash: in.ParamsHash, DatasetRoot: in.DatasetRoot, SeedCommitment: seedCommitment, Beacon: in.Beacon,
+		RunCommitment: RunCommitment(in.ParamsHash, in.DatasetRoot, seedCommitment, in.Beacon),
+		ParamsHash:    in.ParamsHash, DatasetRoot: in.DatasetRoot, SeedCommitment: seedCommitment, Beacon: in.Beacon,
 		Step: in.Step, ModelBefore: before, ModelAfter: after, Seed: in.Seed,
 		Weights: ints(in.Before),
 	}

@@ -47,18 +47,20 @@ func TestStepGroth16(t *testing.T) {
 	if err := groth16.Verify(proof, vk, pub); err != nil {
 		t.Fatalf("honest proof rejected: %v", err)
 	}
-	// Another step's statement with this proof.
+	// Another step's public inputs with this proof.
 	other := r.assign(t, r.input(t, step+1))
-	otherW, _ := frontend.NewWitness(&Circuit{Statement: other.Statement}, ecc.BN254.ScalarField(), frontend.PublicOnly())
+	otherW, _ := frontend.NewWitness(Public(other.RunCommitment.(fr.Element), step+1, other.ModelBefore.(fr.Element), other.ModelAfter.(fr.Element)),
+		ecc.BN254.ScalarField(), frontend.PublicOnly())
 	if err := groth16.Verify(proof, vk, otherW); err == nil {
 		t.Fatal("a proof replayed for another step verified")
 	}
 	// A changed public input.
-	st := assignment.Statement.(fr.Element)
+	st := assignment.RunCommitment.(fr.Element)
 	var one fr.Element
 	one.SetOne()
 	st.Add(&st, &one)
-	changed, _ := frontend.NewWitness(&Circuit{Statement: st}, ecc.BN254.ScalarField(), frontend.PublicOnly())
+	changed, _ := frontend.NewWitness(Public(st, step, assignment.ModelBefore.(fr.Element), assignment.ModelAfter.(fr.Element)),
+		ecc.BN254.ScalarField(), frontend.PublicOnly())
 	if err := groth16.Verify(proof, vk, changed); err == nil {
 		t.Fatal("a changed public input verified")
 	}

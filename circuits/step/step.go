@@ -12,11 +12,14 @@
 //  5. W_{t+1} = W_t - lr/(qN) (sum of clipped gradients + noise), with
 //     M_t = H(W_t) and M_{t+1} = H(W_{t+1}).
 //
-// The public input is a single field element, the statement hash
-// Hash(TagStatement, params hash, D, S, beacon, t, M_t, M_{t+1}), so that a
-// verification on the EVM pays for one public input. The public constants
-// (shapes, fixed-point format, sampler tables) are part of the circuit, so
-// the verifying key commits to them.
+// The public inputs are four field elements: the run commitment
+// Hash(TagRun, params hash, D, S, beacon), the step t, M_t and M_{t+1}. A
+// verifier on the EVM pays about 6,700 gas per public input, but a single
+// statement hash over all seven items would need a Solidity Poseidon2 per
+// step; with these four the registry hashes the run once and then only
+// compares stored values per step. The public constants (shapes, fixed-point
+// format, sampler tables) are part of the circuit, so the verifying key
+// commits to them.
 package step
 
 import (
@@ -33,9 +36,6 @@ import (
 	"github.com/zkdp/zkdp/dp"
 	"github.com/zkdp/zkdp/fixedpoint"
 )
-
-// TagStatement separates the statement hash from every other commitment.
-const TagStatement uint64 = 7
 
 // ErrSpec is returned for an inconsistent circuit specification.
 var ErrSpec = errors.New("step: invalid specification")
@@ -69,15 +69,15 @@ func (s Spec) Validate() error {
 
 // Circuit is one DP-SGD step.
 type Circuit struct {
-	Statement frontend.Variable `gnark:",public"`
+	// The public inputs, in this order (the verifier contract's input[0..3]).
+	RunCommitment, Step, ModelBefore, ModelAfter frontend.Variable `gnark:",public"`
 
-	ParamsHash, DatasetRoot, SeedCommitment, Beacon, Step frontend.Variable
-	ModelBefore, ModelAfter                               frontend.Variable
-	Seed                                                  frontend.Variable
-	Weights                                               []frontend.Variable   // W_t, fixedpoint.Model.Flatten order
-	Rows                                                  [][]frontend.Variable // B rows of quantized features (zeros in padding slots)
-	Labels                                                []frontend.Variable   // B labels
-	Paths                                                 [][]frontend.Variable // B Merkle paths
+	ParamsHash, DatasetRoot, SeedCommitment, Beacon frontend.Variable
+	Seed                                            frontend.Variable
+	Weights                                         []frontend.Variable   // W_t, fixedpoint.Model.Flatten order
+	Rows                                            [][]frontend.Variable // B rows of quantized features (zeros in padding slots)
+	Labels                                          []frontend.Variable   // B labels
+	Paths                                           [][]frontend.Variable // B Merkle paths
 
 	spec Spec
 }
@@ -103,9 +103,10 @@ func (c *Circuit) Define(api frontend.API) error {
 	rc := rangecheck.New(api)
 	a := arith.New(api, arith.WithRangechecker(rc))
 
-	// The public statement binds every public item of the step.
-	api.AssertIsEqual(c.Statement, commitment.Hash(api, TagStatement,
-		c.ParamsHash, c.DatasetRoot, c.SeedCommitment, c.Beacon, c.Step, c.ModelBefore, c.ModelAfter))
+	// The run commitment binds the run's public items; t, M_t and M_{t+1}
+	// are public inputs themselves.
+	api.AssertIsEqual(c.RunCommitment, commitment.Hash(api, commit.TagRun,
+		c.ParamsHash, c.DatasetRoot, c.SeedCommitment, c.Beacon))
 
 	// 1. The seed and the step's PRF key.
 	seedCommitment, err := sampling.SeedCommitment(api, c.Seed)

@@ -234,14 +234,14 @@ func TestTamperedStepsAreRejected(t *testing.T) {
 	for name, mutate := range cases {
 		in := honest()
 		mutate(&in)
-		// The statement is recomputed from the tampered items, so only the
-		// circuit's constraints can catch it...
-		if name == "params changed" || name == "wrong beacon" || name == "other step" || name == "dataset root changed" {
-			// ...except for items the statement alone binds: those must give a
-			// different public input than the honest step's.
-			a, b := r.assign(t, honest()).Statement, r.assign(t, in).Statement
+		// The public inputs are recomputed from the tampered items, so only
+		// the circuit's constraints can catch it...
+		if name == "params changed" || name == "wrong beacon" || name == "dataset root changed" {
+			// ...except for items the run commitment alone binds: those must
+			// give a different public input than the honest step's.
+			a, b := r.assign(t, honest()).RunCommitment, r.assign(t, in).RunCommitment
 			if a.(fr.Element) == b.(fr.Element) {
-				t.Errorf("%s: same public statement", name)
+				t.Errorf("%s: same run commitment", name)
 			}
 			if name == "params changed" {
 				continue // the circuit itself does not read the params hash
@@ -249,16 +249,28 @@ func TestTamperedStepsAreRejected(t *testing.T) {
 		}
 		r.check(t, in, false, name)
 	}
-	// A statement that does not match the private items is rejected.
-	c := r.assign(t, honest())
-	st := c.Statement.(fr.Element)
+	// Each public input that does not match the private items is rejected.
 	var one fr.Element
 	one.SetOne()
-	st.Add(&st, &one)
-	c.Statement = st
-	circuit, _ := New(r.spec)
-	if err := test.IsSolved(circuit, c, ecc.BN254.ScalarField()); err == nil {
-		t.Fatal("a changed public input was accepted")
+	bump := func(v any) fr.Element {
+		var e fr.Element
+		if _, err := e.SetInterface(v); err != nil {
+			t.Fatal(err)
+		}
+		return *e.Add(&e, &one)
+	}
+	for name, change := range map[string]func(c *Circuit){
+		"run commitment": func(c *Circuit) { c.RunCommitment = bump(c.RunCommitment) },
+		"step":           func(c *Circuit) { c.Step = bump(c.Step) },
+		"model before":   func(c *Circuit) { c.ModelBefore = bump(c.ModelBefore) },
+		"model after":    func(c *Circuit) { c.ModelAfter = bump(c.ModelAfter) },
+	} {
+		c := r.assign(t, honest())
+		change(c)
+		circuit, _ := New(r.spec)
+		if err := test.IsSolved(circuit, c, ecc.BN254.ScalarField()); err == nil {
+			t.Errorf("a changed public input (%s) was accepted", name)
+		}
 	}
 }
 

@@ -1,0 +1,254 @@
+package chain
+
+import (
+	"context"
+	"fmt"
+	"math/big"
+	"strings"
+
+	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
+	"github.com/ethereum/go-ethereum/accounts/abi"
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
+
+	verifiercontracts "github.com/zkdp/zkdp/verifier-contracts"
+)
+
+// Status is a run's state in the registry (ZkdpRegistry.Status).
+type Status uint8
+
+// The run states.
+const (
+	StatusNone Status = iota
+	StatusAwaitingBeacon
+	StatusTraining
+	StatusFinalized
+)
+
+func (s Status) String() string {
+	return [...]string{"none", "awaiting beacon", "training", "finalized"}[min(int(s), 3)]
+}
+
+// RunInfo is the registry's record of a run (ZkdpRegistry.Run).
+type RunInfo struct {
+	Owner           common.Address
+	NextStep        uint32
+	Steps           uint32
+	Status          uint8
+	BeaconGiven     bool
+	StepVerifier    common.Address
+	RegisteredBlock uint64
+	RunCommitment   *big.Int
+	Head            *big.Int
+	ParamsHash      *big.Int
+	DatasetRoot     *big.Int
+	SeedCommitment  *big.Int
+	InitialModel    *big.Int
+	Beacon          *big.Int
+}
+
+// RunKey is what identifies a run besides its owner.
+type RunKey struct {
+	ParamsHash, DatasetRoot, SeedCommitment, InitialModel fr.Element
+}
+
+// Registry is a deployed ZkdpRegistry.
+type Registry struct {
+	c       *Chain
+	Address common.Address
+	abi     abi.ABI
+}
+
+// DeployRegistry compiles and deploys the registry.
+func DeployRegistry(ctx context.Context, c *Chain) (*Registry, *types.Receipt, error) {
+	contract, err := verifiercontracts.Registry()
+	if err != nil {
+		return nil, nil, err
+	}
+	addr, rcpt, err := c.Deploy(ctx, contract)
+	if err != nil {
+		return nil, rcpt, err
+	}
+	r, err := bindRegistry(c, addr, contract)
+	return r, rcpt, err
+}
+
+// AtRegistry binds the registry deployed at addr.
+func AtRegistry(ctx context.Context, c *Chain, addr common.Address) (*Registry, error) {
+	contract, err := verifiercontracts.Registry()
+	if err != nil {
+		return nil, err
+	}
+	code, err := c.Client.CodeAt(ctx, addr, nil)
+	if err != nil {
+		return nil, err
+	}
+	if len(code) == 0 {
+		return nil, fmt.Errorf("%w: registry %s", ErrNoContract, addr)
+	}
+	if err := c.abis.add(contract.ABI); err != nil {
+		return nil, err
+	}
+	return bindRegistry(c, addr, contract)
+}
+
+func bindRegistry(c *Chain, addr common.Address, contract verifiercontracts.Contract) (*Registry, error) {
+	a, err := abi.JSON(strings.NewReader(string(contract.ABI)))
+	if err != nil {
+		return nil, err
+	}
+	return &Registry{c: c, Address: addr, abi: a}, nil
+}
+
+// As is the registry seen by another sender.
+func (r *Registry) As(c *Chain) *Registry {
+	cp := *r
+	cp.c = c
+	return &cp
+}
+
+func (r *Registry) transact(ctx context.Context, method string, args ...any) (*types.Receipt, error) {
+	data, err := r.abi.Pack(method, args...)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", method, err)
+	}
+	rcpt, err := r.c.Transact(ctx, &r.Address, data)
+	if err != nil {
+		return rcpt, fmt.Errorf("%s: %w", method, err)
+	}
+	return rcpt, nil
+}
+
+func (r *Registry) call(ctx context.Context, method string, args ...any) ([]any, error) {
+	data, err := r.abi.Pack(method, args...)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", method, err)
+	}
+	out, err := r.c.Call(ctx, r.Address, data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", method, err)
+	}
+	return r.abi.Unpack(method, out)
+}
+
+// Big converts a field element for the ABI.
+func Big(e fr.Element) *big.Int {
+	var b big.Int
+	return e.BigInt(&b)
+}
+
+// RunID is the id of the run key registered by owner.
+func (r *Registry) RunID(ctx context.Context, owner common.Address, k RunKey) (*big.Int, error) {
+	out, err := r.call(ctx, "runIdOf", owner, Big(k.ParamsHash), Big(k.DatasetRoot), Big(k.SeedCommitment), Big(k.InitialModel))
+	if err != nil {
+		return nil, err
+	}
+	return out[0].(*big.Int), nil
+}
+
+// RunCommitment computes Poseidon2(TagRun, params hash, D, S, beacon) on-chain.
+func (r *Registry) RunCommitment(ctx context.Context, paramsHash, root, seed, beacon *big.Int) (*big.Int, error) {
+	out, err := r.call(ctx, "computeRunCommitment", paramsHash, root, seed, beacon)
+	if err != nil {
+		return nil, err
+	}
+	return out[0].(*big.Int), nil
+}
+
+// Run reads a run's record (Status none if it is not registered).
+func (r *Registry) Run(ctx context.Context, runID *big.Int) (RunInfo, error) {
+	var info RunInfo
+	out, err := r.call(ctx, "getRun", runID)
+	if err != nil {
+		return info, err
+	}
+	info = *abi.ConvertType(out[0], new(RunInfo)).(*RunInfo)
+	return info, nil
+}
+
+// RegisterRun registers a run before training (the audited path); its
+// beacon is fixed later by FixBeacon.
+func (r *Registry) RegisterRun(ctx context.Context, k RunKey, steps uint32) (*big.Int, *types.Receipt, error) {
+	rcpt, err := r.transact(ctx, "registerRun", Big(k.ParamsHash), Big(k.DatasetRoot), Big(k.SeedCommitment), Big(k.InitialModel), steps)
+	if err != nil {
+		return nil, rcpt, err
+	}
+	id, err := r.RunID(ctx, r.c.From, k)
+	return id, rcpt, err
+}
+
+// RegisterRunWithBeacon registers a run trained with a beacon fixed
+// elsewhere; the registry marks it beaconGiven.
+func (r *Registry) RegisterRunWithBeacon(ctx context.Context, k RunKey, steps uint32, beacon fr.Element) (*big.Int, *types.Receipt, error) {
+	rcpt, err := r.transact(ctx, "registerRunWithBeacon", Big(k.ParamsHash), Big(k.DatasetRoot), Big(k.SeedCommitment), Big(k.InitialModel), steps, Big(beacon))
+	if err != nil {
+		return nil, rcpt, err
+	}
+	id, err := r.RunID(ctx, r.c.From, k)
+	return id, rcpt, err
+}
+
+// FixBeacon fixes a registered run's beacon from the hash of the block after
+// its registration, mining or waiting for that block to be sealed first.
+func (r *Registry) FixBeacon(ctx context.Context, runID *big.Int) (fr.Element, *types.Receipt, error) {
+	var beacon fr.Element
+	info, err := r.Run(ctx, runID)
+	if err != nil {
+		return beacon, nil, err
+	}
+	now, err := r.c.Client.BlockNumber(ctx)
+	if err != nil {
+		return beacon, nil, err
+	}
+	// blockhash(n+1) is readable from block n+2 on; nodes estimate gas at
+	// the latest block's number, so n+2 must be sealed before the call.
+	if need := info.RegisteredBlock + 2; now < need {
+		if err := r.c.AdvanceBlocks(ctx, need-now); err != nil {
+			return beacon, nil, err
+		}
+	}
+	rcpt, err := r.transact(ctx, "fixBeacon", runID)
+	if err != nil {
+		return beacon, rcpt, err
+	}
+	if info, err = r.Run(ctx, runID); err != nil {
+		return beacon, rcpt, err
+	}
+	beacon.SetBigInt(info.Beacon)
+	return beacon, rcpt, nil
+}
+
+// SetStepVerifier names the run's step verifier (owner, once, before step 0).
+func (r *Registry) SetStepVerifier(ctx context.Context, runID *big.Int, verifier common.Address) (*types.Receipt, error) {
+	return r.transact(ctx, "setStepVerifier", runID, verifier)
+}
+
+// SubmitStep submits step proof (in Solidity form) with its four public inputs.
+func (r *Registry) SubmitStep(ctx context.Context, runID *big.Int, proof []byte, input [4]*big.Int) (*types.Receipt, error) {
+	return r.transact(ctx, "submitStep", runID, proof, input)
+}
+
+// Finalize registers M_T once every step is accepted.
+func (r *Registry) Finalize(ctx context.Context, runID *big.Int) (*types.Receipt, error) {
+	return r.transact(ctx, "finalize", runID)
+}
+
+// RegisterInferenceVerifier lets verifier's proofs count for the run.
+func (r *Registry) RegisterInferenceVerifier(ctx context.Context, runID *big.Int, verifier common.Address, fixedBinding bool) (*types.Receipt, error) {
+	return r.transact(ctx, "registerInferenceVerifier", runID, verifier, fixedBinding)
+}
+
+// InferenceBinding reads how a verifier is registered for a run: 0 none,
+// 1 committed, 2 fixed (owner-attested).
+func (r *Registry) InferenceBinding(ctx context.Context, runID *big.Int, verifier common.Address) (uint8, error) {
+	out, err := r.call(ctx, "inferenceVerifiers", runID, verifier)
+	if err != nil {
+		return 0, err
+	}
+	return out[0].(uint8), nil
+}
+
+// VerifyInference submits an inference proof against the run's final model.
+func (r *Registry) VerifyInference(ctx context.Context, runID *big.Int, verifier common.Address, proof []byte, input []*big.Int) (*types.Receipt, error) {
+	return r.transact(ctx, "verifyInference", runID, verifier, proof, input)
+}

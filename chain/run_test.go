@@ -1,0 +1,281 @@
+//go:build prover_checks
+
+package chain
+
+import (
+	"context"
+	"fmt"
+	"math/big"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/crypto"
+
+	"github.com/zkdp/zkdp/circuits/inference"
+	"github.com/zkdp/zkdp/data"
+	"github.com/zkdp/zkdp/dp"
+	"github.com/zkdp/zkdp/fixedpoint"
+	"github.com/zkdp/zkdp/prover"
+	"github.com/zkdp/zkdp/run"
+	"github.com/zkdp/zkdp/stepproof"
+	"github.com/zkdp/zkdp/trainer"
+)
+
+// provenRun trains a small run (breast cancer, 2 steps, coarse noise
+// lattice), proves its steps in Solidity mode with keys from the default
+// cache (so reruns skip the setup), and makes one inference proof of its
+// final model (committed binding, hashed input).
+type provenRun struct {
+	dir       string
+	pub       *stepproof.Public
+	inference InferenceProof
+}
+
+func newProvenRun(t *testing.T) *provenRun {
+	return newProvenRunWith(t, func(trainer.Setup) fr.Element {
+		var b fr.Element
+		b.SetUint64(99)
+		return b
+	})
+}
+
+// newProvenRunWith trains with the beacon that beacon returns for the
+// run's setup (e.g. after registering the run on-chain).
+func newProvenRunWith(t *testing.T, beacon func(trainer.Setup) fr.Element) *provenRun {
+	t.Helper()
+	dc, err := data.DefaultConfig("breast_cancer")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds, err := data.Load(dc, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := trainer.DefaultConfig()
+	cfg.Steps, cfg.SamplingRate, cfg.ClipNorm, cfg.LearningRate, cfg.NoiseMultiplier = 2, 0.01, 1, 1, 2
+	format := fixedpoint.DefaultFormat()
+	format.LatticeBits = 4
+	s := trainer.Setup{Dataset: ds, Training: cfg, Format: format, Seed: dp.SeedFromUint64(8), InitSeed: 1, BeaconGiven: true,
+		Source: &run.DataSource{Data: dc, SplitSeed: 1}}
+	s.Beacon = beacon(s)
+	res, err := trainer.Train(context.Background(), s, trainer.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "run")
+	d, err := run.Create(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := res.Write(d, cfg.ModelName()); err != nil {
+		t.Fatal(err)
+	}
+	keys, err := prover.DefaultKeyCache()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := stepproof.Prove(context.Background(), dir, stepproof.Options{Workers: 1, Keys: keys}); err != nil {
+		t.Fatal(err)
+	}
+	pub, err := stepproof.ReadPublic(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// An inference proof of the final model.
+	p := pub.Params
+	spec := inference.Spec{Widths: p.Widths, Format: p.Step.Format, Batch: 1, Binding: inference.Committed, Visibility: inference.Hashed}
+	ik := setupInference(t, spec)
+	x := make([]int64, p.Widths[0])
+	for i := range x {
+		x[i] = int64(i%5-2) * p.Step.Format.One() / 8
+	}
+	infDir := d.Public("inference")
+	vkPath := filepath.Join(infDir, "inference.vk")
+	pp, wp := ik.writeInference(t, mkdir(t, infDir), "inference-0", spec, res.Weights[len(res.Weights)-1], x)
+	if err := prover.WriteVerifyingKey(vkPath, ik.vk); err != nil {
+		t.Fatal(err)
+	}
+	return &provenRun{dir: dir, pub: pub, inference: InferenceProof{Name: "inference-0", VerifyingKey: vkPath, Proof: pp, PublicWit: wp}}
+}
+
+// onChain runs the real step proofs through the registry on chain c: the
+// tamper cases first, then VerifyRun takes the run to a finalized model and
+// verifies the inference proof.
+func (r *provenRun) onChain(t *testing.T, c, other *Chain, title string) {
+	ctx := context.Background()
+	gas := gasTable{}
+	reg, rcpt, err := DeployRegistry(ctx, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gas["deploy ZkdpRegistry"] = rcpt.GasUsed
+	pub := r.pub
+	key := RunKey{ParamsHash: pub.ParamsHash, DatasetRoot: pub.DatasetRoot, SeedCommitment: pub.SeedCommitment, InitialModel: pub.Models[0]}
+	runID, rcpt, err := reg.RegisterRunWithBeacon(ctx, key, uint32(pub.Params.Steps), pub.Beacon)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gas["registerRunWithBeacon"] = rcpt.GasUsed
+	vk, err := prover.ReadVerifyingKey(pub.Dir.Public(stepproof.VerifyingKeyFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, contract, err := DeployVerifier(ctx, c, vk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gas["deploy step Verifier"] = v.Receipt.GasUsed
+	gas["code size step Verifier (bytes)"] = uint64(len(contract.Runtime))
+	if _, err := reg.SetStepVerifier(ctx, runID, v.Address); err != nil {
+		t.Fatal(err)
+	}
+	// Another run of the same owner with another beacon: a step of the
+	// first run is not one of it.
+	var b2 fr.Element
+	b2.SetUint64(100)
+	run2, _, err := reg.RegisterRunWithBeacon(ctx, RunKey{ParamsHash: pub.ParamsHash, DatasetRoot: pub.DatasetRoot, SeedCommitment: pub.SeedCommitment, InitialModel: pub.Models[1]},
+		uint32(pub.Params.Steps), b2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := reg.SetStepVerifier(ctx, run2, v.Address); err != nil {
+		t.Fatal(err)
+	}
+
+	p0, in0, err := ProofFiles(stepproof.ProofPath(pub.Dir, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p1, in1, err := ProofFiles(stepproof.ProofPath(pub.Dir, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in0[0].Cmp(Big(pub.RunCommitment())) != 0 {
+		t.Fatal("a step proof's first public input is not the run commitment")
+	}
+	arr := func(in []*big.Int) [4]*big.Int {
+		return [4]*big.Int{new(big.Int).Set(in[0]), new(big.Int).Set(in[1]), new(big.Int).Set(in[2]), new(big.Int).Set(in[3])}
+	}
+	flipped := append([]byte{}, p0...)
+	flipped[40] ^= 1
+	_, err = reg.SubmitStep(ctx, runID, flipped, arr(in0))
+	wantRevert(t, "a flipped proof byte", err, "ProofInvalid")
+	changed := arr(in0)
+	changed[3].Add(changed[3], big.NewInt(1))
+	_, err = reg.SubmitStep(ctx, runID, p0, changed)
+	wantRevert(t, "a changed public input", err, "ProofInvalid")
+	unreduced := arr(in0)
+	unreduced[3].Add(unreduced[3], fr.Modulus())
+	_, err = reg.SubmitStep(ctx, runID, p0, unreduced)
+	wantRevert(t, "an unreduced public input", err, "PublicInputNotInField")
+	_, err = reg.SubmitStep(ctx, runID, p1, arr(in1))
+	wantRevert(t, "a step out of order", err, "StepOutOfOrder")
+	_, err = reg.SubmitStep(ctx, run2, p0, arr(in0))
+	wantRevert(t, "a step from another run", err, "WrongRun")
+	_, err = reg.As(other).SubmitStep(ctx, runID, p0, arr(in0))
+	wantRevert(t, "a submit from a non-owner", err, "NotOwner")
+
+	rcpt, err = reg.SubmitStep(ctx, runID, p0, arr(in0))
+	if err != nil {
+		t.Fatalf("honest step 0 rejected: %v", err)
+	}
+	gas["submitStep 0"] = rcpt.GasUsed
+	_, err = reg.SubmitStep(ctx, runID, p0, arr(in0))
+	wantRevert(t, "a replayed step", err, "StepAlreadyAccepted")
+	bare, err := CallVerifier(ctx, c, v.Address, p0, in0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gas["bare verifyProof (step 0)"] = bare.GasUsed
+	if over := int64(rcpt.GasUsed) - int64(bare.GasUsed); c.Simulated() && over > 25_000 {
+		t.Errorf("the registry adds %d gas to a bare verifier call (budget 25,000)", over)
+	}
+
+	// An inference against a run that is not finalized.
+	_, _, err = SubmitInferenceFiles(ctx, reg, run2, r.inference.VerifyingKey, r.inference.Proof, r.inference.PublicWit, false, common.Address{})
+	wantRevert(t, "an inference against a model that is not finalized", err, "NotFinalized")
+
+	// The rest of the run, through VerifyRun.
+	rep, err := VerifyRun(ctx, c, r.dir, VerifyOptions{Registry: reg.Address, Inference: []InferenceProof{r.inference}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.Finalized || rep.StepsAccepted != pub.Params.Steps || !rep.BeaconGiven {
+		t.Fatalf("report: %+v", rep)
+	}
+	for _, tx := range rep.Transactions {
+		if !tx.Accepted {
+			t.Errorf("%s not accepted: %s", tx.Name, tx.Reason)
+		}
+		gas[tx.Name] = tx.GasUsed
+	}
+	var stored Report
+	if err := run.ReadJSON(pub.Dir.Public(ReportFile), &stored); err != nil || stored.RunID != rep.RunID {
+		t.Fatalf("chain.json: %v, %+v", err, stored)
+	}
+	gas.write(t, title)
+}
+
+func mkdir(t *testing.T, dir string) string {
+	t.Helper()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// A full run verifies on the simulated chain, and every tamper case reverts
+// with its decoded reason.
+func TestRunOnSimulatedChain(t *testing.T) {
+	r := newProvenRun(t)
+	otherKey, _ := crypto.GenerateKey()
+	c, err := NewSimulated(crypto.PubkeyToAddress(otherKey.PublicKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	r.onChain(t, c, c.As(otherKey), fmt.Sprintf("step circuit of a breast-cancer run (%d steps), simulated chain (Osaka rules)", r.pub.Params.Steps))
+}
+
+// The audited path end to end: the run is registered before training, the
+// chain fixes its beacon, the owner trains and proves with it, and VerifyRun
+// finds the registered run (not marked beacon-given) and takes it to a
+// finalized model.
+func TestAuditedRunOnSimulatedChain(t *testing.T) {
+	ctx := context.Background()
+	c, err := NewSimulated()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	reg, _, err := DeployRegistry(ctx, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var registration Registration
+	r := newProvenRunWith(t, func(s trainer.Setup) fr.Element {
+		key, steps, err := PlanKey(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if registration, err = RegisterBeforeTraining(ctx, reg, key, steps); err != nil {
+			t.Fatal(err)
+		}
+		return registration.Beacon
+	})
+	rep, err := VerifyRun(ctx, c, r.dir, VerifyOptions{Registry: reg.Address, Inference: []InferenceProof{r.inference}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.BeaconGiven || !rep.Finalized || rep.StepsAccepted != r.pub.Params.Steps || rep.RunID != "0x"+registration.RunID.Text(16) {
+		t.Fatalf("report %+v for registered run %x", rep, registration.RunID)
+	}
+	for _, tx := range rep.Transactions {
+		if tx.Name == "registerRunWithBeacon" {
+			t.Fatal("the registered run was registered again")
+		}
+	}
+}

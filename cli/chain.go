@@ -1,0 +1,317 @@
+package cli
+
+import (
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/spf13/cobra"
+
+	"github.com/zkdp/zkdp/chain"
+	"github.com/zkdp/zkdp/commit"
+	"github.com/zkdp/zkdp/config"
+	"github.com/zkdp/zkdp/data"
+	"github.com/zkdp/zkdp/prover"
+	"github.com/zkdp/zkdp/run"
+	"github.com/zkdp/zkdp/stepproof"
+	verifiercontracts "github.com/zkdp/zkdp/verifier-contracts"
+)
+
+// ErrNeedsSeed: a run registered before training needs its seed now.
+var ErrNeedsSeed = errors.New("chain register needs the run's seed before training: set `seed` in the config (reproducible, for experiments)")
+
+// ChainFlags are the connection settings shared by the chain commands.
+type ChainFlags struct {
+	ConfigPath   string
+	RPC          string
+	Keystore     string
+	PasswordFile string
+	Registry     string
+	// Loader is filled from ConfigPath, the environment and the flags.
+	Loader *config.Loader
+}
+
+func (f *ChainFlags) bind(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.StringVar(&f.RPC, "rpc", "", "JSON-RPC URL (config chain.rpc); default: the in-process simulated chain")
+	fl.StringVar(&f.Keystore, "keystore", "", "encrypted go-ethereum keystore file of the sender (config chain.keystore; RPC only)")
+	fl.StringVar(&f.PasswordFile, "password-file", "", "file holding the keystore's passphrase (config chain.password_file; else $"+chain.PasswordEnv+")")
+	fl.StringVar(&f.Registry, "registry", "", "address of a deployed registry to use (config chain.registry); default: deploy one")
+}
+
+// settings merges the config file (if any), ZKDP_CHAIN_* and the flags.
+func (f *ChainFlags) settings(cmd *cobra.Command) (config.Chain, error) {
+	if f.Loader == nil {
+		f.Loader = config.NewLoader()
+	}
+	if f.ConfigPath != "" {
+		if err := f.Loader.ReadFile(f.ConfigPath); err != nil {
+			return config.Chain{}, err
+		}
+	}
+	for key, name := range map[string]string{"chain.rpc": "rpc", "chain.keystore": "keystore", "chain.password_file": "password-file", "chain.registry": "registry"} {
+		if err := f.Loader.BindFlag(key, cmd.Flags().Lookup(name)); err != nil {
+			return config.Chain{}, err
+		}
+	}
+	return f.Loader.Chain()
+}
+
+// connect opens the chain the settings name.
+func connect(ctx context.Context, s config.Chain) (*chain.Chain, error) {
+	if s.RPC == "" {
+		return chain.NewSimulated()
+	}
+	return chain.Dial(ctx, s.RPC, s.Keystore, s.PasswordFile)
+}
+
+// NewChainCmd builds `zkdp chain` and its subcommands.
+func NewChainCmd(g *Global) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "chain",
+		Short: "Register runs and verify their proofs on an Ethereum chain",
+		Long: `Register runs and verify their proofs with the zkdp registry contract.
+
+The default chain is go-ethereum's in-process simulated chain: it needs no
+setup and lives as long as one command. Any other chain is a JSON-RPC URL
+(--rpc or chain.rpc) with the sender's key in an encrypted keystore file.`,
+	}
+	cmd.AddCommand(NewChainRegisterCmd(&ChainRegisterOptions{Global: g}), NewChainVerifyCmd(&ChainVerifyOptions{Global: g}))
+	return cmd
+}
+
+// ChainRegisterOptions are `zkdp chain register`'s inputs.
+type ChainRegisterOptions struct {
+	*Global
+	ChainFlags
+}
+
+// NewChainRegisterCmd builds `zkdp chain register`.
+func NewChainRegisterCmd(o *ChainRegisterOptions) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "register",
+		Short: "Register a run before training and print the beacon the chain fixes",
+		Long: `Register a run before it trains (the audited path): its params hash, dataset
+root D, seed commitment S and initial model M_0 go on-chain, then the beacon is
+fixed from the next block's hash, so the seed could not be chosen knowing it.
+Train with that beacon (zkdp train --beacon). Between commands the chain must
+persist: use --rpc (e.g. geth --dev); the simulated chain ends with the command.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return o.Run(cmd) },
+	}
+	cmd.Flags().StringVarP(&o.ConfigPath, "config", "c", "", "the run's config file, or a shipped config's name (required)")
+	o.bind(cmd)
+	_ = cmd.MarkFlagRequired("config")
+	return cmd
+}
+
+// Run registers the run and fixes its beacon.
+func (o *ChainRegisterOptions) Run(cmd *cobra.Command) error {
+	ctx := cmd.Context()
+	s, err := o.settings(cmd)
+	if err != nil {
+		return err
+	}
+	cfg, err := o.Loader.Load()
+	if err != nil {
+		return err
+	}
+	if cfg.Seed == nil {
+		return ErrNeedsSeed
+	}
+	setup, err := newSetup(cfg)
+	if err != nil {
+		return err
+	}
+	if setup.Dataset, err = data.Load(cfg.Data, setup.InitSeed); err != nil {
+		return err
+	}
+	key, steps, err := chain.PlanKey(setup)
+	if err != nil {
+		return err
+	}
+	c, err := connect(ctx, s)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	reg, err := registry(ctx, c, s.Registry)
+	if err != nil {
+		return err
+	}
+	r, err := chain.RegisterBeforeTraining(ctx, reg, key, steps)
+	if err != nil {
+		return err
+	}
+	for _, tx := range r.Transactions {
+		fmt.Fprintf(o.Out, "%-12s gas %d\n", tx.Name, tx.GasUsed)
+	}
+	fmt.Fprintf(o.Out, "registered run 0x%s on %s (chain id %s), registry %s\n", r.RunID.Text(16), c.Name, c.ChainID, reg.Address.Hex())
+	fmt.Fprintf(o.Out, "params hash %s\ndataset root %s\nseed commitment %s\ninitial model %s\n",
+		commit.Hex(key.ParamsHash), commit.Hex(key.DatasetRoot), commit.Hex(key.SeedCommitment), commit.Hex(key.InitialModel))
+	fmt.Fprintf(o.Out, "beacon %s\n", commit.Hex(r.Beacon))
+	fmt.Fprintf(o.Out, "train with: zkdp train --config %s --beacon %s\n", o.ConfigPath, commit.Hex(r.Beacon))
+	if !c.Simulated() {
+		fmt.Fprintf(o.Out, "then: zkdp chain verify --run DIR --rpc %s --registry %s\n", c.Name, reg.Address.Hex())
+	}
+	return nil
+}
+
+func registry(ctx context.Context, c *chain.Chain, addr string) (*chain.Registry, error) {
+	if addr != "" {
+		return chain.AtRegistry(ctx, c, common.HexToAddress(addr))
+	}
+	reg, _, err := chain.DeployRegistry(ctx, c)
+	return reg, err
+}
+
+// ChainVerifyOptions are `zkdp chain verify`'s inputs.
+type ChainVerifyOptions struct {
+	*Global
+	ChainFlags
+	RunDir string
+}
+
+// NewChainVerifyCmd builds `zkdp chain verify`.
+func NewChainVerifyCmd(o *ChainVerifyOptions) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "verify",
+		Short: "Verify a proven run on-chain: register, submit every step, finalize, verify inferences",
+		Long: `Deploy (or reuse) the registry and the run's step verifier, register the run
+if it is not yet (with the beacon it was trained with: marked on-chain as
+given, not fixed by the chain), submit every step proof, finalize the model,
+verify the run's inference proofs, and print the gas of each transaction.
+The report goes to DIR/public/chain.json.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return o.Run(cmd) },
+	}
+	cmd.Flags().StringVar(&o.RunDir, "run", "", "proven run directory (only public/ is read) (required)")
+	cmd.Flags().StringVarP(&o.ConfigPath, "config", "c", "", "config file whose chain section to use")
+	o.bind(cmd)
+	_ = cmd.MarkFlagRequired("run")
+	return cmd
+}
+
+// Run verifies the run on-chain.
+func (o *ChainVerifyOptions) Run(cmd *cobra.Command) error {
+	ctx := cmd.Context()
+	log, err := NewLogger(o.Err, orDefault(o.LogLevel, "warn"), orDefault(o.LogFormat, "text"))
+	if err != nil {
+		return err
+	}
+	s, err := o.settings(cmd)
+	if err != nil {
+		return err
+	}
+	claims, err := chain.InferenceClaims(o.RunDir)
+	if err != nil {
+		return err
+	}
+	c, err := connect(ctx, s)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	opts := chain.VerifyOptions{Inference: claims, Logger: log}
+	if s.Registry != "" {
+		opts.Registry = common.HexToAddress(s.Registry)
+	}
+	rep, verr := chain.VerifyRun(ctx, c, o.RunDir, opts)
+	if rep != nil {
+		if err := rep.PrintTable(o.Out); err != nil {
+			return err
+		}
+		fmt.Fprintf(o.Out, "report: %s\n", filepath.Join(o.RunDir, run.PublicDir, chain.ReportFile))
+	}
+	return verr
+}
+
+// ExportVerifierOptions are `zkdp export-verifier`'s inputs.
+type ExportVerifierOptions struct {
+	*Global
+	RunDir string
+	OutDir string
+}
+
+// NewExportVerifierCmd builds `zkdp export-verifier`.
+func NewExportVerifierCmd(o *ExportVerifierOptions) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "export-verifier",
+		Short: "Write the Solidity verifier of each of a run's circuits and the calldata of each proof",
+		Long: `For each circuit of the run (the step circuit, and each inference verifying
+key under public/inference/) write <name>.sol (gnark's exported Groth16
+verifier), <name>.abi.json and <name>.bin (creation bytecode, hex, from the
+pinned solc); for each proof write <proof>.calldata.hex, the ABI-encoded call
+verifyProof(proof, input) of its verifier. Needs solc: npm ci (make deps).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return o.Run(cmd.Context()) },
+	}
+	cmd.Flags().StringVar(&o.RunDir, "run", "", "proven run directory (only public/ is read) (required)")
+	cmd.Flags().StringVar(&o.OutDir, "out", "", "output folder (required)")
+	_ = cmd.MarkFlagRequired("run")
+	_ = cmd.MarkFlagRequired("out")
+	return cmd
+}
+
+// Run exports.
+func (o *ExportVerifierOptions) Run(ctx context.Context) error {
+	d, err := run.Open(o.RunDir)
+	if err != nil {
+		return err
+	}
+	keys := map[string]string{"step": d.Public(stepproof.VerifyingKeyFile)}
+	proofs, _ := filepath.Glob(filepath.Join(d.Public(run.ProofsDir), "*.proof"))
+	inf, _ := filepath.Glob(filepath.Join(d.Public("inference"), "*.vk"))
+	for _, vk := range inf {
+		keys[strings.TrimSuffix(filepath.Base(vk), ".vk")] = vk
+	}
+	infProofs, _ := filepath.Glob(filepath.Join(d.Public("inference"), "*.proof"))
+	proofs = append(proofs, infProofs...)
+	if err := os.MkdirAll(o.OutDir, 0o755); err != nil {
+		return err
+	}
+	names := make([]string, 0, len(keys))
+	for n := range keys {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		vk, err := prover.ReadVerifyingKey(keys[name])
+		if err != nil {
+			return err
+		}
+		src, contract, err := verifiercontracts.CompileVerifier(ctx, vk)
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		abi, err := json.MarshalIndent(contract.ABI, "", "  ")
+		if err != nil {
+			return err
+		}
+		for ext, b := range map[string][]byte{".sol": src, ".abi.json": append(abi, '\n'), ".bin": []byte(hex.EncodeToString(contract.Bytecode) + "\n")} {
+			if err := run.WriteFile(filepath.Join(o.OutDir, name+ext), b, run.PublicMode); err != nil {
+				return err
+			}
+		}
+		fmt.Fprintf(o.Out, "%s: %s.sol, %d bytes of runtime code (limit %d)\n", name, filepath.Join(o.OutDir, name), len(contract.Runtime), verifiercontracts.MaxCodeSize)
+	}
+	for _, p := range proofs {
+		proof, input, err := chain.ProofFiles(p)
+		if err != nil {
+			return err
+		}
+		name := strings.TrimSuffix(filepath.Base(p), ".proof") + ".calldata.hex"
+		if err := run.WriteFile(filepath.Join(o.OutDir, name), []byte("0x"+hex.EncodeToString(chain.VerifyProofCalldata(proof, input))+"\n"), run.PublicMode); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(o.Out, "wrote %d verifiers and the calldata of %d proofs to %s\n", len(names), len(proofs), o.OutDir)
+	return nil
+}

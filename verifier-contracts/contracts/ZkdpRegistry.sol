@@ -1,0 +1,355 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {Poseidon2} from "./Poseidon2.sol";
+
+/// @notice A gnark-exported Groth16 verifier of the step circuit (four public
+/// inputs). It returns nothing and reverts unless the proof verifies.
+interface IStepVerifier {
+    function verifyProof(bytes calldata proof, uint256[4] calldata input) external view;
+}
+
+/// @title zkdp registry of provably private training runs
+/// @notice Records a DP-SGD run (params hash, dataset root D, seed commitment
+/// S, initial model M_0), fixes its beacon from a later block, accepts one
+/// Groth16 proof per step in order, each continuing the model commitment
+/// chain M_0 -> M_1 -> ... -> M_T, finalizes M_T, and verifies inference
+/// proofs against a finalized model.
+/// @dev What the contract cannot check, readers must: that `steps` is the T of
+/// the params behind `paramsHash`, and that each verifier address holds the
+/// gnark-exported verifier of the circuit those params define (with a key
+/// from a trusted setup). Anyone can recompute epsilon from the params.
+contract ZkdpRegistry {
+    /// @notice The BN254 scalar field modulus: every public input is below it.
+    uint256 public constant SCALAR_FIELD = 21888242871839275222246405745257275088548364400416034343698204186575808495617;
+    /// @notice commit.TagRun: the domain tag of the run commitment.
+    uint256 public constant TAG_RUN = 8;
+    /// @notice blockhash reaches 256 blocks back: the window to fix a beacon.
+    uint256 public constant BEACON_WINDOW = 256;
+
+    enum Status {
+        None,
+        AwaitingBeacon,
+        Training,
+        Finalized
+    }
+
+    enum InferenceBinding {
+        None,
+        /// input[0] of the proof is the model commitment, checked against M_T.
+        Committed,
+        /// the verifying key holds the weights: the owner attests they are M_T's.
+        FixedOwnerAttested
+    }
+
+    /// @dev Slots 0 and 1 hold everything submitStep reads besides the two
+    /// commitments, so a step costs four storage reads.
+    struct Run {
+        address owner;
+        uint32 nextStep;
+        uint32 steps;
+        Status status;
+        bool beaconGiven;
+        address stepVerifier;
+        uint64 registeredBlock;
+        uint256 runCommitment;
+        uint256 head;
+        uint256 paramsHash;
+        uint256 datasetRoot;
+        uint256 seedCommitment;
+        uint256 initialModel;
+        uint256 beacon;
+    }
+
+    mapping(uint256 => Run) internal runs;
+    /// @notice The inference verifiers a run's owner registered, with their binding.
+    mapping(uint256 => mapping(address => InferenceBinding)) public inferenceVerifiers;
+
+    /// @notice A run was registered; beaconGiven: its beacon was not fixed by this chain.
+    event RunRegistered(uint256 indexed runId, address indexed owner, bool beaconGiven, uint256 steps);
+    /// @notice The owner named the run's step verifier.
+    event StepVerifierSet(uint256 indexed runId, address verifier);
+    /// @notice The run's beacon and run commitment are fixed; steps may follow.
+    event BeaconFixed(uint256 indexed runId, uint256 beacon, uint256 runCommitment);
+    /// @notice Step `step` was accepted; modelAfter (M_{t+1}) is the new head.
+    event StepAccepted(uint256 indexed runId, uint256 step, uint256 modelAfter);
+    /// @notice All T steps were accepted: `model` (M_T) is the run's model.
+    event RunFinalized(uint256 indexed runId, uint256 paramsHash, uint256 model);
+    /// @notice The owner registered an inference verifier for the run.
+    event InferenceVerifierRegistered(uint256 indexed runId, address indexed verifier, bool fixedBinding);
+    /// @notice An inference proof verified against the run's model.
+    event InferenceVerified(uint256 indexed runId, address indexed verifier, bytes32 inputHash);
+
+    /// @notice A value is not below SCALAR_FIELD.
+    error NotInField(uint256 value);
+    /// @notice A run needs at least one step.
+    error NoSteps();
+    /// @notice No contract at the verifier address, or no step verifier set yet.
+    error NoVerifier();
+    /// @notice This owner already registered a run with these commitments: runs are never overwritten.
+    error RunExists(uint256 runId);
+    /// @notice No run has this id.
+    error UnknownRun(uint256 runId);
+    /// @notice Only the run's owner may do this.
+    error NotOwner(uint256 runId, address sender);
+    /// @notice The run's beacon is already fixed (or was given).
+    error NotAwaitingBeacon(uint256 runId);
+    /// @notice fixBeacon is possible only while blockhash(n+1) is readable.
+    error OutsideBeaconWindow(uint256 firstBlock, uint256 lastBlock, uint256 current);
+    /// @notice The run does not accept steps (beacon not fixed yet, or finalized).
+    error NotTraining(uint256 runId);
+    /// @notice The proof's run commitment (input[0]) is another run's.
+    error WrongRun(uint256 expectedRunCommitment, uint256 got);
+    /// @notice A replay: this step was accepted before.
+    error StepAlreadyAccepted(uint256 step);
+    /// @notice Steps are accepted in order only.
+    error StepOutOfOrder(uint256 expected, uint256 got);
+    /// @notice The run has fewer steps.
+    error StepBeyondRun(uint256 step, uint256 steps);
+    /// @notice input[2] (M_t) is not the stored head: the proof does not continue the chain.
+    error ChainBroken(uint256 expectedModel, uint256 got);
+    /// @notice finalize needs all T steps.
+    error StepsMissing(uint256 accepted, uint256 steps);
+    /// @notice Inference proofs count only against a finalized model.
+    error NotFinalized(uint256 runId);
+    /// @notice The inference verifier is registered for this run already.
+    error VerifierAlreadyRegistered(address verifier);
+    /// @notice The step verifier is set once.
+    error StepVerifierAlreadySet(address verifier);
+    /// @notice The run's owner did not register this inference verifier.
+    error UnknownInferenceVerifier(address verifier);
+    /// @notice The inference proof's model commitment (input[0]) is not M_T.
+    error ModelMismatch(uint256 expectedModel, uint256 got);
+
+    /// @notice A run's id: its owner and public commitments, so nobody can
+    /// take or overwrite another's run, and the same run has one id.
+    function runIdOf(address owner, uint256 paramsHash, uint256 datasetRoot, uint256 seedCommitment, uint256 initialModel)
+        public
+        pure
+        returns (uint256)
+    {
+        return uint256(keccak256(abi.encode(owner, paramsHash, datasetRoot, seedCommitment, initialModel)));
+    }
+
+    /// @notice The step proofs' first public input: Poseidon2(TAG_RUN, paramsHash, D, S, beacon), as commit.Hash.
+    function computeRunCommitment(uint256 paramsHash, uint256 datasetRoot, uint256 seedCommitment, uint256 beacon)
+        public
+        pure
+        returns (uint256)
+    {
+        return Poseidon2.hash5(TAG_RUN, paramsHash, datasetRoot, seedCommitment, beacon);
+    }
+
+    /// @notice The audited path: register a run before training. Its beacon
+    /// is then fixed by fixBeacon from the next block's hash, which the
+    /// owner cannot know when committing to S here, so seeds cannot be ground.
+    /// @param steps T, as in the params (readers check it against paramsHash).
+    function registerRun(uint256 paramsHash, uint256 datasetRoot, uint256 seedCommitment, uint256 initialModel, uint32 steps)
+        external
+        returns (uint256 runId)
+    {
+        Run storage r;
+        (runId, r) = _register(paramsHash, datasetRoot, seedCommitment, initialModel, steps);
+        r.status = Status.AwaitingBeacon;
+        r.registeredBlock = uint64(block.number);
+        emit RunRegistered(runId, msg.sender, false, steps);
+    }
+
+    /// @notice Register a run trained before registration, with the beacon it
+    /// was trained with (an auditor's coin, or none). The run is marked
+    /// beaconGiven: the chain did not fix its beacon, so nothing on-chain
+    /// prevents the owner from having chosen it.
+    function registerRunWithBeacon(
+        uint256 paramsHash,
+        uint256 datasetRoot,
+        uint256 seedCommitment,
+        uint256 initialModel,
+        uint32 steps,
+        uint256 beacon
+    ) external returns (uint256 runId) {
+        _inField(beacon);
+        Run storage r;
+        (runId, r) = _register(paramsHash, datasetRoot, seedCommitment, initialModel, steps);
+        r.beaconGiven = true;
+        r.registeredBlock = uint64(block.number);
+        emit RunRegistered(runId, msg.sender, true, steps);
+        _setBeacon(runId, r, beacon);
+    }
+
+    /// @notice Fix a registered run's beacon: keccak256(blockhash(n+1), runId)
+    /// mod SCALAR_FIELD, n being the registration block. Anyone may call it,
+    /// once, while blockhash(n+1) is readable (blocks n+2 .. n+257); a run
+    /// whose window passed must be registered again with a fresh seed.
+    function fixBeacon(uint256 runId) external returns (uint256 beacon) {
+        Run storage r = runs[runId];
+        if (r.status == Status.None) revert UnknownRun(runId);
+        if (r.status != Status.AwaitingBeacon) revert NotAwaitingBeacon(runId);
+        uint256 source = uint256(r.registeredBlock) + 1;
+        if (block.number <= source || block.number > source + BEACON_WINDOW) {
+            revert OutsideBeaconWindow(source + 1, source + BEACON_WINDOW, block.number);
+        }
+        beacon = uint256(keccak256(abi.encode(blockhash(source), runId))) % SCALAR_FIELD;
+        _setBeacon(runId, r, beacon);
+    }
+
+    /// @notice The owner names the step circuit's verifier, once, before the
+    /// first step. It is not bound at registration because a run is
+    /// registered before training, before its circuit's keys need exist; it
+    /// is no less trusted for it: readers check it in any case.
+    function setStepVerifier(uint256 runId, address verifier) external {
+        Run storage r = runs[runId];
+        if (r.status == Status.None) revert UnknownRun(runId);
+        if (msg.sender != r.owner) revert NotOwner(runId, msg.sender);
+        if (r.stepVerifier != address(0)) revert StepVerifierAlreadySet(r.stepVerifier);
+        if (verifier.code.length == 0) revert NoVerifier();
+        r.stepVerifier = verifier;
+        emit StepVerifierSet(runId, verifier);
+    }
+
+    /// @notice Accept step t's proof: only from the run's owner, only for the
+    /// next step, only if it continues the chain (input[2] is the stored
+    /// M_t), and only if the step verifier accepts it. Then M_{t+1} =
+    /// input[3] becomes the head. The verifier's own errors (ProofInvalid,
+    /// PublicInputNotInField, ...) are passed through.
+    /// @param input [runCommitment, t, M_t, M_{t+1}], the step circuit's public inputs.
+    function submitStep(uint256 runId, bytes calldata proof, uint256[4] calldata input) external {
+        Run storage r = runs[runId];
+        if (r.status != Status.Training) {
+            if (r.status == Status.None) revert UnknownRun(runId);
+            revert NotTraining(runId);
+        }
+        if (msg.sender != r.owner) revert NotOwner(runId, msg.sender);
+        uint256 next = r.nextStep;
+        uint256 t = input[1];
+        if (t != next) {
+            if (t < next) revert StepAlreadyAccepted(t);
+            revert StepOutOfOrder(next, t);
+        }
+        if (t >= r.steps) revert StepBeyondRun(t, r.steps);
+        if (input[0] != r.runCommitment) revert WrongRun(r.runCommitment, input[0]);
+        if (input[2] != r.head) revert ChainBroken(r.head, input[2]);
+        address verifier = r.stepVerifier;
+        if (verifier == address(0)) revert NoVerifier();
+        IStepVerifier(verifier).verifyProof(proof, input);
+        r.head = input[3];
+        r.nextStep = uint32(t + 1);
+        emit StepAccepted(runId, t, input[3]);
+    }
+
+    /// @notice After T accepted steps, register M_T as the run's model. Anyone
+    /// may call it: the outcome is fixed by the accepted proofs.
+    function finalize(uint256 runId) external {
+        Run storage r = runs[runId];
+        if (r.status != Status.Training) {
+            if (r.status == Status.None) revert UnknownRun(runId);
+            revert NotTraining(runId);
+        }
+        if (r.nextStep != r.steps) revert StepsMissing(r.nextStep, r.steps);
+        r.status = Status.Finalized;
+        emit RunFinalized(runId, r.paramsHash, r.head);
+    }
+
+    /// @notice The owner registers an inference circuit's verifier for the
+    /// run, once. A fixed-binding verifier bakes the weights into its key: the
+    /// contract cannot check them, so it is recorded as owner-attested.
+    function registerInferenceVerifier(uint256 runId, address verifier, bool fixedBinding) external {
+        Run storage r = runs[runId];
+        if (r.status == Status.None) revert UnknownRun(runId);
+        if (msg.sender != r.owner) revert NotOwner(runId, msg.sender);
+        if (verifier.code.length == 0) revert NoVerifier();
+        if (inferenceVerifiers[runId][verifier] != InferenceBinding.None) revert VerifierAlreadyRegistered(verifier);
+        inferenceVerifiers[runId][verifier] =
+            fixedBinding ? InferenceBinding.FixedOwnerAttested : InferenceBinding.Committed;
+        emit InferenceVerifierRegistered(runId, verifier, fixedBinding);
+    }
+
+    /// @notice Accept an inference proof against a finalized run's model: for
+    /// a committed binding input[0] must be M_T. Reverts with the verifier's
+    /// error if the proof does not verify.
+    /// @param input the inference circuit's public inputs, in its order.
+    function verifyInference(uint256 runId, address verifier, bytes calldata proof, uint256[] calldata input)
+        external
+        returns (bool)
+    {
+        Run storage r = runs[runId];
+        if (r.status != Status.Finalized) {
+            if (r.status == Status.None) revert UnknownRun(runId);
+            revert NotFinalized(runId);
+        }
+        InferenceBinding b = inferenceVerifiers[runId][verifier];
+        if (b == InferenceBinding.None) revert UnknownInferenceVerifier(verifier);
+        if (b == InferenceBinding.Committed) {
+            if (input.length == 0 || input[0] != r.head) revert ModelMismatch(r.head, input.length == 0 ? 0 : input[0]);
+        }
+        (bool ok, bytes memory ret) = verifier.staticcall(_verifyProofCall(proof, input));
+        if (!ok) {
+            assembly ("memory-safe") {
+                revert(add(ret, 32), mload(ret))
+            }
+        }
+        emit InferenceVerified(runId, verifier, keccak256(abi.encodePacked(input)));
+        return true;
+    }
+
+    /// @notice A run's record.
+    function getRun(uint256 runId) external view returns (Run memory) {
+        return runs[runId];
+    }
+
+    function _register(
+        uint256 paramsHash,
+        uint256 datasetRoot,
+        uint256 seedCommitment,
+        uint256 initialModel,
+        uint32 steps
+    ) internal returns (uint256 runId, Run storage r) {
+        _inField(paramsHash);
+        _inField(datasetRoot);
+        _inField(seedCommitment);
+        _inField(initialModel);
+        if (steps == 0) revert NoSteps();
+        runId = runIdOf(msg.sender, paramsHash, datasetRoot, seedCommitment, initialModel);
+        r = runs[runId];
+        if (r.status != Status.None) revert RunExists(runId);
+        r.owner = msg.sender;
+        r.steps = steps;
+        r.paramsHash = paramsHash;
+        r.datasetRoot = datasetRoot;
+        r.seedCommitment = seedCommitment;
+        r.initialModel = initialModel;
+        r.head = initialModel;
+    }
+
+    /// @dev The run commitment is hashed once here, so a step only compares.
+    function _setBeacon(uint256 runId, Run storage r, uint256 beacon) internal {
+        r.beacon = beacon;
+        r.runCommitment = computeRunCommitment(r.paramsHash, r.datasetRoot, r.seedCommitment, beacon);
+        r.status = Status.Training;
+        emit BeaconFixed(runId, beacon, r.runCommitment);
+    }
+
+    /// @dev verifyProof(bytes, uint256[N]) with the circuit's N, encoded by
+    /// hand: the head holds the bytes' offset, then the N words inline.
+    function _verifyProofCall(bytes calldata proof, uint256[] calldata input) internal pure returns (bytes memory) {
+        return abi.encodePacked(
+            bytes4(keccak256(abi.encodePacked("verifyProof(bytes,uint256[", _decimal(input.length), "])"))),
+            uint256(32 * (input.length + 1)),
+            input,
+            proof.length,
+            proof,
+            new bytes((32 - proof.length % 32) % 32)
+        );
+    }
+
+    function _inField(uint256 v) internal pure {
+        if (v >= SCALAR_FIELD) revert NotInField(v);
+    }
+
+    function _decimal(uint256 v) internal pure returns (bytes memory s) {
+        if (v == 0) return "0";
+        uint256 n;
+        for (uint256 w = v; w != 0; w /= 10) n++;
+        s = new bytes(n);
+        for (; v != 0; v /= 10) s[--n] = bytes1(uint8(48 + v % 10));
+    }
+}
