@@ -353,11 +353,11 @@ func TestInferenceClaims(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, body := range map[string]string{
-		"b-fixed.json":        `{"model_binding":"fixed","proof":"b.proof","verifying_key":"fixed.vk","classes":[1]}`,
-		"a-committed.json":    `{"model_binding":"committed","proof":"a.proof","verifying_key":"committed.vk"}`,
-		"a.meta.json":         `{"job":"a","solidity_compatible":true}`,
-		"unrelated.json":      `{"x":1}`,
-		"escape-attempt.json": `{"model_binding":"committed","proof":"../../private/seed.json","verifying_key":"k.vk"}`,
+		"infer-00001.json":      `{"model_binding":"fixed","proof":"infer-00001.proof","verifying_key":"fixed.vk","classes":[1]}`,
+		"infer-00000.json":      `{"model_binding":"committed","proof":"infer-00000.proof","verifying_key":"committed.vk"}`,
+		"infer-00000.meta.json": `{"job":"infer-00000","solidity_compatible":true}`,
+		"unrelated.json":        `{"x":1}`,
+		"infer-00002.json":      `{"model_binding":"committed","proof":"../../private/seed.json","verifying_key":"k.vk"}`,
 	} {
 		if err := os.WriteFile(filepath.Join(folder, name), []byte(body), 0o644); err != nil {
 			t.Fatal(err)
@@ -367,7 +367,7 @@ func TestInferenceClaims(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(got) != 3 || got[0].Name != "a-committed" || got[0].FixedBinding {
+	if len(got) != 3 || got[0].Name != "infer-00000" || got[0].FixedBinding {
 		t.Fatalf("claims: %+v", got)
 	}
 	for _, c := range got {
@@ -375,7 +375,7 @@ func TestInferenceClaims(t *testing.T) {
 			t.Errorf("%s: files outside public/inference: %+v", c.Name, c)
 		}
 	}
-	if !got[1].FixedBinding || got[1].Name != "b-fixed" {
+	if !got[1].FixedBinding || got[1].Name != "infer-00001" {
 		t.Errorf("the fixed claim: %+v", got[1])
 	}
 }
