@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"crypto/rand"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -134,19 +132,9 @@ func (o *TrainOptions) Run(cmd *cobra.Command) error {
 // newSetup derives the seeds and the beacon from the config.
 func newSetup(cfg config.Config) (trainer.Setup, error) {
 	s := trainer.Setup{Training: cfg.Training, Format: cfg.FixedPoint}
-	if cfg.Seed != nil {
-		s.Seed = dp.SeedFromUint64(*cfg.Seed)
-		s.InitSeed = *cfg.Seed
-	} else {
-		var err error
-		if s.Seed, err = dp.NewSeed(); err != nil {
-			return s, err
-		}
-		var b [8]byte
-		if _, err := rand.Read(b[:]); err != nil {
-			return s, fmt.Errorf("drawing the split seed: %w", err)
-		}
-		s.InitSeed = binary.LittleEndian.Uint64(b[:])
+	var err error
+	if s.Seed, s.InitSeed, err = trainer.DrawSeeds(cfg.Seed); err != nil {
+		return s, err
 	}
 	if cfg.Beacon != "" {
 		b, err := commit.ParseHex(cfg.Beacon)
@@ -154,11 +142,8 @@ func newSetup(cfg config.Config) (trainer.Setup, error) {
 			return s, fmt.Errorf("beacon: %w", err)
 		}
 		s.Beacon, s.BeaconGiven = b, true
-	} else {
-		var err error
-		if s.Beacon, err = dp.NewBeacon(); err != nil {
-			return s, err
-		}
+	} else if s.Beacon, err = dp.NewBeacon(); err != nil {
+		return s, err
 	}
 	return s, nil
 }
