@@ -12,15 +12,13 @@ deps:
 build: deps
 	$(GO) build -o $(BIN) ./cmd/zkdp
 
-# Train with DP, recompute the guarantee from public files, prove every step
-# (about two minutes the first time: the keys' setup is then cached) and
-# verify the proofs from public files.
+# The pipeline: commit the data and the secret seed, fix the beacon, train
+# with DP, recompute the guarantee from public files, prove every step (about
+# two minutes the first time: the keys' setup is then cached), verify from
+# public files and print a summary. An interrupted demo continues with
+# `bin/zkdp pipeline --out runs/quickstart --resume`.
 demo: build
-	$(BIN) train --config quickstart --out $(DEMO) --force
-	rm -rf $(DEMO)/public/proofs
-	$(BIN) privacy --run $(DEMO)
-	$(BIN) prove --run $(DEMO)
-	$(BIN) verify --run $(DEMO)
+	$(BIN) pipeline --config quickstart --out $(DEMO) --force
 
 vet: deps
 	$(GO) vet ./...
@@ -30,7 +28,7 @@ vet: deps
 # verify through the CLI (about two minutes).
 test: deps vet
 	$(GO) test -count=1 ./...
-	$(GO) test -count=1 -tags prover_checks ./circuits/... ./prover/ ./stepproof/ ./cli/
+	$(GO) test -count=1 -tags prover_checks ./circuits/... ./prover/ ./stepproof/ ./cli/ ./pipeline/
 
 bench: build
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./benchmarks/

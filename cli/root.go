@@ -57,6 +57,7 @@ func NewRootCmd(streams IO) *cobra.Command {
 		NewPrivacyCmd(&PrivacyOptions{Global: g}),
 		NewProveCmd(&ProveOptions{Global: g}),
 		NewVerifyCmd(&VerifyOptions{Global: g}),
+		NewPipelineCmd(&PipelineOptions{Global: g}),
 		NewBenchCmd(&BenchOptions{Global: g}),
 		NewVersionCmd(g),
 		NewConfigCmd(&ConfigOptions{Global: g}),

@@ -161,6 +161,7 @@ func (o *TrainOptions) logger(cfg config.Config) (*slog.Logger, error) {
 
 // progress draws a bar on a terminal and logs every tenth otherwise.
 type progress struct {
+	label    string // what is counted, in logs
 	w        io.Writer
 	log      *slog.Logger
 	terminal bool
@@ -169,7 +170,11 @@ type progress struct {
 }
 
 func newProgress(w io.Writer, log *slog.Logger) *progress {
-	p := &progress{w: w, log: log, start: time.Now(), last: -1}
+	return newLabeledProgress("training", w, log)
+}
+
+func newLabeledProgress(label string, w io.Writer, log *slog.Logger) *progress {
+	p := &progress{label: label, w: w, log: log, start: time.Now(), last: -1}
 	if f, ok := w.(*os.File); ok {
 		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
 			p.terminal = true
@@ -190,7 +195,7 @@ func (p *progress) update(step, total int) {
 	}
 	if tenth := step * 10 / total; tenth != p.last {
 		p.last = tenth
-		p.log.Info("training", "step", step, "steps", total, "eta", eta.String())
+		p.log.Info(p.label, "done", step, "total", total, "eta", eta.String())
 	}
 }
 
