@@ -3,75 +3,230 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
+
+	"log/slog"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
-	"github.com/zkdp/zkdp/config"
+	"github.com/zkdp/zkdp/benchmarks"
 	"github.com/zkdp/zkdp/configs"
-	"github.com/zkdp/zkdp/data"
-	"github.com/zkdp/zkdp/dp"
-	"github.com/zkdp/zkdp/stepproof"
-	"github.com/zkdp/zkdp/trainer"
+	"github.com/zkdp/zkdp/prover"
 )
 
-// BenchOptions are `zkdp bench circuits`' inputs.
+// BenchOptions are `zkdp bench`'s inputs.
 type BenchOptions struct {
 	*Global
-	Configs []string
-	JSON    bool
+	JSON       bool
+	Save       bool
+	ResultsDir string
+	ReportDir  string
 }
 
-// NewBenchCmd builds `zkdp bench` and its `circuits` subcommand.
+// NewBenchCmd builds `zkdp bench` and one subcommand per section.
 func NewBenchCmd(o *BenchOptions) *cobra.Command {
-	cmd := &cobra.Command{Use: "bench", Short: "Measure zkdp on this machine"}
-	circuits := &cobra.Command{
-		Use:   "circuits",
-		Short: "Compile the step circuit of each shipped config and report its size",
-		Args:  cobra.NoArgs,
-		RunE:  func(*cobra.Command, []string) error { return o.Circuits() },
+	cmd := &cobra.Command{
+		Use:   "bench",
+		Short: "Measure zkdp on this machine and render benchmarks/RESULTS.md",
+		Long: `Measure the figures of benchmarks/RESULTS.md on this machine, one section at a
+time. --save stores a section as <results>/<section>.json (with the machine,
+the date and the command); zkdp bench report renders RESULTS.md and its plots
+from every saved section; zkdp bench --json prints the saved sections.`,
+		Example: `  zkdp bench accuracy --config breast_cancer,digits --seeds 1,2,3,4,5 --epsilon 0.5,1,2,4 --save
+  zkdp bench accountant --save && zkdp bench report`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if !o.JSON {
+				return cmd.Help()
+			}
+			saved, err := benchmarks.LoadAll(o.ResultsDir)
+			if err != nil {
+				return err
+			}
+			return o.print(saved)
+		},
 	}
-	circuits.Flags().StringSliceVar(&o.Configs, "config", configs.Names(), "configs to measure")
-	circuits.Flags().BoolVar(&o.JSON, "json", false, `print {"circuits": [...]} as JSON`)
-	cmd.AddCommand(circuits)
+	pf := cmd.PersistentFlags()
+	pf.BoolVar(&o.JSON, "json", false, "print JSON (with no section: every saved section)")
+	pf.BoolVar(&o.Save, "save", false, "save the section to --results")
+	pf.StringVar(&o.ResultsDir, "results", benchmarks.DefaultDir, "folder of the saved sections")
+
+	section := func(use, short string, measure func(*cobra.Command) (any, error), flags func(*pflag.FlagSet)) *cobra.Command {
+		c := &cobra.Command{Use: use, Short: short, Args: cobra.NoArgs,
+			RunE: func(c *cobra.Command, _ []string) error {
+				v, err := measure(c)
+				if err != nil {
+					return err
+				}
+				if o.Save {
+					if err := benchmarks.Save(o.ResultsDir, use, commandLine(c), v); err != nil {
+						return err
+					}
+					fmt.Fprintf(o.Err, "saved %s\n", benchmarks.Path(o.ResultsDir, use))
+				}
+				if use == benchmarks.SectionCircuits && o.JSON {
+					return o.print(map[string]any{"circuits": v}) // the shape zkdp bench circuits --json always had
+				}
+				if o.JSON || use != benchmarks.SectionCircuits {
+					return o.print(v)
+				}
+				return nil
+			}}
+		if flags != nil {
+			flags(c.Flags())
+		}
+		return c
+	}
+	// Each section has its own variables: pflag writes a flag's default
+	// into its variable when the flag is defined.
+	var circuitConfigs, accConfigs, trainConfigs, proveConfig, scaleConfig []string
+	var seeds []uint
+	var epsilons, rates []float64
+	var trainSteps, trainRuns, accSteps, accCalls, proofs int
+	var keysDir string
+	var hidden []int
+	configFlag := func(dst *[]string, def []string) func(*pflag.FlagSet) {
+		return func(f *pflag.FlagSet) { f.StringSliceVar(dst, "config", def, "configs to measure") }
+	}
+	cmd.AddCommand(
+		section(benchmarks.SectionCircuits, "Compile the step circuit of each shipped config and report its size",
+			func(*cobra.Command) (any, error) { return o.circuits(circuitConfigs) }, configFlag(&circuitConfigs, configs.Names())),
+		section(benchmarks.SectionAccuracy, "Test accuracy per config and epsilon, over seeds (slow: minutes per config)",
+			func(c *cobra.Command) (any, error) {
+				s := make([]uint64, len(seeds))
+				for i, v := range seeds {
+					s[i] = uint64(v)
+				}
+				return benchmarks.Accuracy(c.Context(), benchmarks.AccuracyOptions{Configs: accConfigs, Seeds: s, Epsilons: epsilons, Logger: o.logger()})
+			}, func(f *pflag.FlagSet) {
+				configFlag(&accConfigs, configs.Names())(f)
+				f.UintSliceVar(&seeds, "seeds", []uint{1, 2, 3, 4, 5}, "seeds to average over")
+				f.Float64SliceVar(&epsilons, "epsilon", nil, "target epsilons (default: each config's own)")
+			}),
+		section(benchmarks.SectionTraining, "Time short training runs per config",
+			func(c *cobra.Command) (any, error) {
+				return benchmarks.TrainingSpeed(c.Context(), trainConfigs, trainSteps, trainRuns)
+			}, func(f *pflag.FlagSet) {
+				configFlag(&trainConfigs, configs.Names())(f)
+				f.IntVar(&trainSteps, "steps", 20, "steps per run")
+				f.IntVar(&trainRuns, "runs", 3, "runs per config")
+			}),
+		section(benchmarks.SectionAccountant, "Time epsilon after many steps with each accountant",
+			func(*cobra.Command) (any, error) { return benchmarks.AccountantSpeed(accSteps, accCalls) },
+			func(f *pflag.FlagSet) {
+				f.IntVar(&accSteps, "steps", 100_000, "steps T")
+				f.IntVar(&accCalls, "calls", 3, "calls per accountant")
+			}),
+		section(benchmarks.SectionProving, "Prove every step of a run against gnark's plain Groth16 of the same size",
+			func(c *cobra.Command) (any, error) {
+				keys, err := o.keys(keysDir)
+				if err != nil {
+					return nil, err
+				}
+				return benchmarks.Proving(c.Context(), proveConfig[0], keys, o.logger())
+			}, func(f *pflag.FlagSet) {
+				configFlag(&proveConfig, []string{"quickstart"})(f)
+				f.StringVar(&keysDir, "keys", "", "key cache folder (default $XDG_CACHE_HOME/zkdp/keys)")
+			}),
+		section(benchmarks.SectionScaling, "Time one step proof per batch size and parameter count (a setup each)",
+			func(c *cobra.Command) (any, error) {
+				var variants []benchmarks.ScalingVariant
+				for _, h := range hidden {
+					for _, q := range rates {
+						v := benchmarks.ScalingVariant{SamplingRate: q}
+						if h > 0 {
+							v.Hidden = []int{h}
+						}
+						variants = append(variants, v)
+					}
+				}
+				return benchmarks.Scaling(c.Context(), scaleConfig[0], variants, o.logger())
+			}, func(f *pflag.FlagSet) {
+				configFlag(&scaleConfig, []string{"quickstart"})(f)
+				f.Float64SliceVar(&rates, "sampling-rate", []float64{0.01, 0.02, 0.05}, "sampling rates (they set the batch padding)")
+				f.IntSliceVar(&hidden, "hidden", []int{0}, "hidden layer widths to try (0: none)")
+			}),
+		section(benchmarks.SectionInference, "Prove inferences of the MNIST MLP 784-56-10 (model fixed in the circuit, hashed input)",
+			func(*cobra.Command) (any, error) {
+				r, err := benchmarks.InferenceMNIST(proofs)
+				return []benchmarks.InferenceResult{r}, err
+			}, func(f *pflag.FlagSet) { f.IntVar(&proofs, "proofs", 5, "proofs to average over") }),
+	)
+	report := &cobra.Command{
+		Use:   "report",
+		Short: "Render RESULTS.md and its plots from the saved sections",
+		Args:  cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			if err := benchmarks.WriteReport(o.ResultsDir, o.ReportDir); err != nil {
+				return err
+			}
+			fmt.Fprintf(o.Out, "wrote %s/RESULTS.md and its plots from %s\n", o.ReportDir, o.ResultsDir)
+			return nil
+		},
+	}
+	report.Flags().StringVar(&o.ReportDir, "dir", "benchmarks", "folder of RESULTS.md, plots/ and handrun/")
+	cmd.AddCommand(report)
 	return cmd
 }
 
-// Circuits measures the step circuit of every selected config.
-func (o *BenchOptions) Circuits() error {
-	var sizes []stepproof.Size
-	for _, name := range o.Configs {
-		l := config.NewLoader()
-		if err := l.ReadFile(name); err != nil {
-			return err
-		}
-		cfg, err := l.Load()
-		if err != nil {
-			return err
-		}
-		ds, err := data.Load(cfg.Data, 1)
-		if err != nil {
-			return err
-		}
-		params, err := trainer.Plan(trainer.Setup{Dataset: ds, Training: cfg.Training, Format: cfg.FixedPoint, Seed: dp.SeedFromUint64(1)})
-		if err != nil {
-			return fmt.Errorf("%s: %w", name, err)
-		}
-		size, err := stepproof.Measure(name+"/step", params)
-		if err != nil {
-			return fmt.Errorf("%s: %w", name, err)
-		}
-		sizes = append(sizes, size)
-		if !o.JSON {
+// circuits measures the step circuits and prints a line each unless --json.
+func (o *BenchOptions) circuits(names []string) (any, error) {
+	sizes, err := benchmarks.Circuits(names)
+	if err != nil {
+		return nil, err
+	}
+	if !o.JSON {
+		for _, size := range sizes {
 			fmt.Fprintf(o.Out, "%-22s %10d constraints  max batch %4d  params %5d  noise table %7d  %.2f per example-parameter\n",
 				size.Name, size.Constraints, size.MaxBatch, size.Params, size.NoiseTable, size.ConstraintsPerExampleParam)
 		}
 	}
-	if o.JSON {
-		b, err := json.Marshal(map[string]any{"circuits": sizes})
-		if err != nil {
-			return err
-		}
-		fmt.Fprintln(o.Out, string(b))
+	return sizes, nil
+}
+
+func (o *BenchOptions) keys(dir string) (*prover.KeyCache, error) {
+	if dir != "" {
+		return &prover.KeyCache{Dir: dir, Logger: o.logger()}, nil
 	}
-	return nil
+	k, err := prover.DefaultKeyCache()
+	if err != nil {
+		return nil, err
+	}
+	k.Logger = o.logger()
+	return k, nil
+}
+
+func (o *BenchOptions) logger() *slog.Logger {
+	log, err := NewLogger(o.Err, orDefault(o.LogLevel, "info"), orDefault(o.LogFormat, "text"))
+	if err != nil {
+		return nil
+	}
+	return log
+}
+
+func (o *BenchOptions) print(v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(o.Out, string(b))
+	return err
+}
+
+// commandLine is the command as it can be typed again: its path and every
+// flag given.
+func commandLine(c *cobra.Command) string {
+	parts := []string{c.CommandPath()}
+	c.Flags().Visit(func(f *pflag.Flag) {
+		if f.Name == "save" || f.Name == "json" || f.Name == "log-level" || f.Name == "log-format" {
+			return
+		}
+		v := f.Value.String()
+		if sv, ok := f.Value.(pflag.SliceValue); ok {
+			v = strings.Join(sv.GetSlice(), ",")
+		}
+		parts = append(parts, fmt.Sprintf("--%s %s", f.Name, v))
+	})
+	return strings.Join(parts, " ")
 }

@@ -157,3 +157,28 @@ func TestBenchCircuitsJSON(t *testing.T) {
 		t.Fatalf("got %+v", c)
 	}
 }
+
+// zkdp bench --json prints the saved sections; zkdp bench report renders
+// them (the renderer itself is tested in package benchmarks).
+func TestBenchSavedSections(t *testing.T) {
+	fixtures := filepath.Join("..", "benchmarks", "testdata", "results")
+	out, errs, code := execute(t, "bench", "--json", "--results", fixtures)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var v map[string]struct {
+		Section string `json:"section"`
+		Command string `json:"command"`
+	}
+	if err := json.Unmarshal([]byte(out), &v); err != nil || len(v) != 4 || v["proving"].Section != "proving" || v["proving"].Command == "" {
+		t.Fatalf("got %q (%v)", out, err)
+	}
+	dir := t.TempDir()
+	if _, errs, code := execute(t, "bench", "report", "--results", fixtures, "--dir", dir); code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	md, err := os.ReadFile(filepath.Join(dir, "RESULTS.md"))
+	if err != nil || !strings.Contains(string(md), "## Gas per transaction\n\nGas of each registry transaction on the simulated chain.\n\nNot measured yet.") {
+		t.Fatalf("RESULTS.md: %v\n%s", err, md)
+	}
+}

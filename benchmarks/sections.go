@@ -1,0 +1,529 @@
+package benchmarks
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math/big"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/consensys/gnark-crypto/ecc"
+	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
+	"github.com/consensys/gnark/backend/groth16"
+	"github.com/consensys/gnark/frontend"
+
+	"github.com/zkdp/zkdp/circuits/inference"
+	"github.com/zkdp/zkdp/config"
+	"github.com/zkdp/zkdp/data"
+	"github.com/zkdp/zkdp/dp"
+	"github.com/zkdp/zkdp/fixedpoint"
+	"github.com/zkdp/zkdp/prover"
+	"github.com/zkdp/zkdp/run"
+	"github.com/zkdp/zkdp/stepproof"
+	"github.com/zkdp/zkdp/trainer"
+)
+
+// LoadConfig loads a shipped config (or a config file) with its defaults.
+func LoadConfig(name string) (config.Config, error) {
+	l := config.NewLoader()
+	if err := l.ReadFile(name); err != nil {
+		return config.Config{}, err
+	}
+	return l.Load()
+}
+
+// SeededSetup is the run a benchmark seed stands for: the seed fixes the
+// split, the initialization, the PRF seed and the beacon (reproducible, so
+// NOT private: for measurements only). adjust, if not nil, may change the
+// loaded dataset first.
+func SeededSetup(cfg config.Config, seed uint64, adjust func(*data.Dataset, uint64)) (trainer.Setup, error) {
+	ds, err := data.Load(cfg.Data, seed)
+	if err != nil {
+		return trainer.Setup{}, err
+	}
+	if adjust != nil {
+		adjust(ds, seed)
+	}
+	var beacon fr.Element
+	beacon.SetUint64(seed + 1000)
+	return trainer.Setup{Dataset: ds, Training: cfg.Training, Format: cfg.FixedPoint,
+		Seed: dp.SeedFromUint64(seed), Beacon: beacon, BeaconGiven: true, InitSeed: seed}, nil
+}
+
+// AccuracyRow is one config at one privacy level, averaged over seeds.
+type AccuracyRow struct {
+	Config          string   `json:"config"`
+	Model           string   `json:"model"`
+	TargetEpsilon   float64  `json:"target_epsilon"` // 0 when the config fixes sigma
+	Epsilon         float64  `json:"epsilon"`        // claimed, at Delta
+	Delta           float64  `json:"delta"`
+	NoiseMultiplier float64  `json:"noise_multiplier"`
+	Quantized       float64  `json:"quantized_accuracy"` // the released fixed-point model
+	Float           float64  `json:"float_accuracy"`     // the float64 reference, same batches and noise
+	NoNoise         float64  `json:"no_noise_accuracy"`  // the same clipped SGD with sigma = 0
+	Seeds           []uint64 `json:"seeds"`
+	Seconds         float64  `json:"seconds"` // every seed's DP run and sigma = 0 run
+}
+
+// AccuracyOptions choose the accuracy grid.
+type AccuracyOptions struct {
+	Configs  []string
+	Seeds    []uint64
+	Epsilons []float64 // empty: each config's own epsilon
+	Logger   *slog.Logger
+}
+
+// Accuracy trains each config once per seed (and per target epsilon) and
+// reports the mean test accuracy of the released model, of the float
+// reference and of the same run without noise.
+func Accuracy(ctx context.Context, o AccuracyOptions) ([]AccuracyRow, error) {
+	log := logger(o.Logger)
+	if len(o.Seeds) == 0 {
+		return nil, fmt.Errorf("benchmarks: accuracy needs at least one seed")
+	}
+	var rows []AccuracyRow
+	for _, name := range o.Configs {
+		cfg, err := LoadConfig(name)
+		if err != nil {
+			return nil, err
+		}
+		targets := o.Epsilons
+		if len(targets) == 0 {
+			targets = []float64{cfg.Training.Epsilon}
+		}
+		for _, eps := range targets {
+			c := cfg
+			if eps > 0 {
+				c.Training.Epsilon, c.Training.NoiseMultiplier = eps, 0
+			}
+			row := AccuracyRow{Config: name, Model: c.Training.ModelName(), TargetEpsilon: c.Training.Epsilon, Seeds: o.Seeds}
+			start := time.Now()
+			for _, seed := range o.Seeds {
+				s, err := SeededSetup(c, seed, nil)
+				if err != nil {
+					return nil, err
+				}
+				res, err := trainer.Train(ctx, s, trainer.Options{})
+				if err != nil {
+					return nil, fmt.Errorf("benchmarks: %s at epsilon %g, seed %d: %w", name, eps, seed, err)
+				}
+				noNoise, err := trainer.Baseline(ctx, s)
+				if err != nil {
+					return nil, fmt.Errorf("benchmarks: %s sigma = 0, seed %d: %w", name, seed, err)
+				}
+				row.Quantized += res.TestAccuracy / float64(len(o.Seeds))
+				row.Float += res.FloatTestAccuracy / float64(len(o.Seeds))
+				row.NoNoise += noNoise / float64(len(o.Seeds))
+				row.Epsilon, row.Delta, row.NoiseMultiplier = res.Privacy.Epsilon, res.Privacy.Delta, res.Params.NoiseMultiplier
+			}
+			row.Seconds = time.Since(start).Seconds()
+			log.Info("accuracy", "config", name, "epsilon", row.Epsilon, "quantized", row.Quantized, "seconds", row.Seconds)
+			rows = append(rows, row)
+		}
+	}
+	return rows, nil
+}
+
+// TrainingRow is the time of one short run of a config.
+type TrainingRow struct {
+	Config        string  `json:"config"`
+	Rows          int     `json:"rows"`
+	Params        int     `json:"params"`
+	Steps         int     `json:"steps"`
+	SecondsPerRun float64 `json:"seconds_per_run"`
+	Runs          int     `json:"runs"`
+}
+
+// TrainingSpeed times runs of steps steps per config: quantizing and
+// committing the data, planning the privacy (calibrating sigma) and the
+// quantized steps with their float reference; loading is outside the timer.
+func TrainingSpeed(ctx context.Context, configs []string, steps, runs int) ([]TrainingRow, error) {
+	var out []TrainingRow
+	for _, name := range configs {
+		cfg, err := LoadConfig(name)
+		if err != nil {
+			return nil, err
+		}
+		cfg.Training.Steps, cfg.Training.EvalEvery = steps, steps
+		s, err := SeededSetup(cfg, 1, nil)
+		if err != nil {
+			return nil, err
+		}
+		var res *trainer.Result
+		start := time.Now()
+		for range runs {
+			if res, err = trainer.Train(ctx, s, trainer.Options{}); err != nil {
+				return nil, fmt.Errorf("benchmarks: %s: %w", name, err)
+			}
+		}
+		out = append(out, TrainingRow{Config: name, Rows: res.Params.Rows, Params: fixedpoint.NumParams(res.Params.Widths), Steps: steps,
+			SecondsPerRun: time.Since(start).Seconds() / float64(runs), Runs: runs})
+	}
+	return out, nil
+}
+
+// AccountantRow is the time of one epsilon computation.
+type AccountantRow struct {
+	Accountant      string  `json:"accountant"`
+	Steps           int     `json:"steps"`
+	SamplingRate    float64 `json:"sampling_rate"`
+	NoiseMultiplier float64 `json:"noise_multiplier"`
+	Delta           float64 `json:"delta"`
+	Epsilon         float64 `json:"epsilon"`
+	SecondsPerCall  float64 `json:"seconds_per_call"`
+	Calls           int     `json:"calls"`
+}
+
+// AccountantSpeed times epsilon after steps steps with each accountant.
+func AccountantSpeed(steps, calls int) ([]AccountantRow, error) {
+	var out []AccountantRow
+	for _, acc := range []dp.Accountant{dp.AccountantRDP, dp.AccountantPRV} {
+		row := AccountantRow{Accountant: string(acc), Steps: steps, SamplingRate: 0.001, NoiseMultiplier: 1, Delta: 1e-5, Calls: calls}
+		seg := []dp.Segment{{SamplingRate: row.SamplingRate, NoiseMultiplier: row.NoiseMultiplier, Steps: steps}}
+		start := time.Now()
+		for range calls {
+			g, err := dp.Epsilon(acc, seg, row.Delta)
+			if err != nil {
+				return nil, fmt.Errorf("benchmarks: %s: %w", acc, err)
+			}
+			row.Epsilon = g.Epsilon
+		}
+		row.SecondsPerCall = time.Since(start).Seconds() / float64(calls)
+		out = append(out, row)
+	}
+	return out, nil
+}
+
+// Circuits compiles the step circuit of each config and reports its size.
+func Circuits(configs []string) ([]stepproof.Size, error) {
+	var sizes []stepproof.Size
+	for _, name := range configs {
+		cfg, err := LoadConfig(name)
+		if err != nil {
+			return nil, err
+		}
+		ds, err := data.Load(cfg.Data, 1)
+		if err != nil {
+			return nil, err
+		}
+		params, err := trainer.Plan(trainer.Setup{Dataset: ds, Training: cfg.Training, Format: cfg.FixedPoint, Seed: dp.SeedFromUint64(1)})
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		size, err := stepproof.Measure(name+"/step", params)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		sizes = append(sizes, size)
+	}
+	return sizes, nil
+}
+
+// writeRun trains cfg with a benchmark seed into a fresh run directory.
+func writeRun(ctx context.Context, cfg config.Config, dir string) (*trainer.Result, error) {
+	s, err := SeededSetup(cfg, 1, nil)
+	if err != nil {
+		return nil, err
+	}
+	s.Source = &run.DataSource{Data: cfg.Data, SplitSeed: 1}
+	res, err := trainer.Train(ctx, s, trainer.Options{})
+	if err != nil {
+		return nil, err
+	}
+	d, err := run.Create(dir)
+	if err != nil {
+		return nil, err
+	}
+	return res, res.Write(d, cfg.Training.ModelName())
+}
+
+// ProvingResult compares step proving with gnark's plain Groth16.
+type ProvingResult struct {
+	Config          string  `json:"config"`
+	Steps           int     `json:"steps"`
+	Constraints     int     `json:"constraints"`
+	StepSeconds     float64 `json:"step_seconds"`  // every step: compile, key load, witnesses from private/, prove, verify, write
+	PlainSeconds    float64 `json:"plain_seconds"` // as many plain proofs of the same size
+	PlainCircuit    int     `json:"plain_constraints"`
+	StepRate        float64 `json:"step_constraints_per_second"`
+	PlainRate       float64 `json:"plain_constraints_per_second"`
+	Ratio           float64 `json:"ratio"`
+	SetupSeconds    float64 `json:"setup_seconds"` // the step circuit's first (uncached) proving run, setup included
+	PeakMemoryMiB   float64 `json:"peak_memory_mib"`
+	SecondsPerProof float64 `json:"seconds_per_step_proof"`
+}
+
+// squaringChain is gnark's plain baseline: n constraints x_{i+1} = x_i^2 + i.
+type squaringChain struct {
+	X, Y frontend.Variable
+	n    int
+}
+
+func (c *squaringChain) Define(api frontend.API) error {
+	x := c.X
+	for i := range c.n {
+		x = api.Add(api.Mul(x, x), i)
+	}
+	api.AssertIsEqual(x, c.Y)
+	return nil
+}
+
+// chainValue is the squaring chain's output mod the BN254 scalar field.
+func chainValue(x int64, n int) frontend.Variable {
+	v, c := big.NewInt(x), new(big.Int)
+	mod := ecc.BN254.ScalarField()
+	for i := range n {
+		v.Mul(v, v)
+		c.SetInt64(int64(i))
+		v.Add(v, c)
+		v.Mod(v, mod)
+	}
+	return v
+}
+
+// Proving proves every step of a run of the config (keys from keys, set up
+// first if missing: that run is timed apart) and, in the same process,
+// gnark's plain Groth16 on a squaring chain of the same size.
+func Proving(ctx context.Context, configName string, keys *prover.KeyCache, log *slog.Logger) (ProvingResult, error) {
+	log = logger(log)
+	cfg, err := LoadConfig(configName)
+	if err != nil {
+		return ProvingResult{}, err
+	}
+	tmp, err := os.MkdirTemp("", "zkdp-bench-")
+	if err != nil {
+		return ProvingResult{}, fmt.Errorf("benchmarks: %w", err)
+	}
+	defer os.RemoveAll(tmp)
+	dir := filepath.Join(tmp, "run")
+	res, err := writeRun(ctx, cfg, dir)
+	if err != nil {
+		return ProvingResult{}, err
+	}
+	out := ProvingResult{Config: configName, Steps: res.Params.Steps}
+	start := time.Now()
+	if _, err := stepproof.Prove(ctx, dir, stepproof.Options{Workers: 1, Keys: keys, Logger: log}); err != nil {
+		return out, err
+	}
+	out.SetupSeconds = time.Since(start).Seconds()
+	size, err := stepproof.Measure(configName+"/step", res.Params)
+	if err != nil {
+		return out, err
+	}
+	out.Constraints = size.Constraints
+	if err := os.RemoveAll(filepath.Join(dir, run.PublicDir, run.ProofsDir)); err != nil {
+		return out, fmt.Errorf("benchmarks: %w", err)
+	}
+	start = time.Now()
+	sum, err := stepproof.Prove(ctx, dir, stepproof.Options{Workers: 1, Keys: keys, Logger: log})
+	if err != nil {
+		return out, err
+	}
+	if sum.Proven != out.Steps {
+		return out, fmt.Errorf("benchmarks: proved %d of %d steps", sum.Proven, out.Steps)
+	}
+	out.StepSeconds = time.Since(start).Seconds()
+	var proofs time.Duration
+	for _, d := range sum.Durations {
+		proofs += d
+	}
+	out.SecondsPerProof = proofs.Seconds() / float64(sum.Proven)
+
+	plain := &squaringChain{n: size.Constraints - 1}
+	ccs, err := prover.Compile(plain)
+	if err != nil {
+		return out, err
+	}
+	pk, _, err := groth16.Setup(ccs)
+	if err != nil {
+		return out, fmt.Errorf("benchmarks: plain setup: %w", err)
+	}
+	assignment := &squaringChain{X: 3, Y: chainValue(3, plain.n)}
+	start = time.Now()
+	for range out.Steps {
+		w, err := frontend.NewWitness(assignment, ecc.BN254.ScalarField())
+		if err != nil {
+			return out, err
+		}
+		if _, err := groth16.Prove(ccs, pk, w); err != nil {
+			return out, fmt.Errorf("benchmarks: plain proof: %w", err)
+		}
+	}
+	out.PlainSeconds = time.Since(start).Seconds()
+	out.PlainCircuit = ccs.GetNbConstraints()
+	out.StepRate = float64(out.Constraints*out.Steps) / out.StepSeconds
+	out.PlainRate = float64(out.PlainCircuit*out.Steps) / out.PlainSeconds
+	out.Ratio = out.StepRate / out.PlainRate
+	out.PeakMemoryMiB = peakMiB()
+	return out, nil
+}
+
+// peakMiB is this process's peak resident memory (Linux reports KiB).
+func peakMiB() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return float64(ru.Maxrss) / 1024
+}
+
+// ScalingPoint is one step circuit and the time of one of its proofs.
+type ScalingPoint struct {
+	Label        string  `json:"label"`
+	SamplingRate float64 `json:"sampling_rate"`
+	Hidden       []int   `json:"hidden"`
+	MaxBatch     int     `json:"max_batch"`
+	Params       int     `json:"params"`
+	Constraints  int     `json:"constraints"`
+	ProofSeconds float64 `json:"proof_seconds"` // one step proof, witness included
+	SetupSeconds float64 `json:"setup_seconds"` // compile + single-party setup (uncached)
+}
+
+// ScalingVariant changes a config's batch size (through the sampling rate)
+// or its parameters (through hidden layers).
+type ScalingVariant struct {
+	SamplingRate float64
+	Hidden       []int
+}
+
+// Scaling proves one step of variants of a config, each with its own keys
+// (set up in a temporary cache and timed apart).
+func Scaling(ctx context.Context, configName string, variants []ScalingVariant, log *slog.Logger) ([]ScalingPoint, error) {
+	log = logger(log)
+	base, err := LoadConfig(configName)
+	if err != nil {
+		return nil, err
+	}
+	tmp, err := os.MkdirTemp("", "zkdp-scaling-")
+	if err != nil {
+		return nil, fmt.Errorf("benchmarks: %w", err)
+	}
+	defer os.RemoveAll(tmp)
+	var out []ScalingPoint
+	for i, v := range variants {
+		cfg := base
+		cfg.Training.Steps, cfg.Training.EvalEvery = 1, 1
+		if v.SamplingRate > 0 {
+			cfg.Training.SamplingRate = v.SamplingRate
+		}
+		cfg.Training.Hidden = v.Hidden
+		dir := filepath.Join(tmp, fmt.Sprintf("run-%d", i))
+		res, err := writeRun(ctx, cfg, dir)
+		if err != nil {
+			return nil, err
+		}
+		keys := &prover.KeyCache{Dir: filepath.Join(tmp, "keys"), Logger: log}
+		start := time.Now()
+		if _, err := stepproof.Prove(ctx, dir, stepproof.Options{Workers: 1, Keys: keys, Logger: log}); err != nil {
+			return nil, err
+		}
+		setup := time.Since(start)
+		if err := os.RemoveAll(filepath.Join(dir, run.PublicDir, run.ProofsDir)); err != nil {
+			return nil, fmt.Errorf("benchmarks: %w", err)
+		}
+		sum, err := stepproof.Prove(ctx, dir, stepproof.Options{Workers: 1, Keys: keys, Logger: log})
+		if err != nil {
+			return nil, err
+		}
+		var info stepproof.CircuitInfo
+		if err := run.ReadJSON(filepath.Join(dir, run.PublicDir, stepproof.CircuitFile), &info); err != nil {
+			return nil, err
+		}
+		p := ScalingPoint{Label: fmt.Sprintf("q=%g hidden=%v", cfg.Training.SamplingRate, v.Hidden), SamplingRate: cfg.Training.SamplingRate,
+			Hidden: v.Hidden, MaxBatch: res.Params.MaxBatch, Params: fixedpoint.NumParams(res.Params.Widths),
+			Constraints: info.Constraints, ProofSeconds: sum.Durations["step-00000"].Seconds()}
+		p.SetupSeconds = setup.Seconds() - p.ProofSeconds
+		log.Info("scaling", "point", p.Label, "constraints", p.Constraints, "proof_seconds", p.ProofSeconds)
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+// InferenceResult is one inference proof of the MNIST MLP of the zkML
+// comparison (784-56-10), random weights and input (the time does not depend
+// on their values).
+type InferenceResult struct {
+	Model        string  `json:"model"`
+	Binding      string  `json:"binding"`
+	Input        string  `json:"input"`
+	Constraints  int     `json:"constraints"`
+	SetupSeconds float64 `json:"setup_seconds"`
+	ProveSeconds float64 `json:"prove_seconds"` // mean over Proofs, witness included
+	Proofs       int     `json:"proofs"`
+}
+
+// InferenceMNIST proves inferences of the 784-56-10 MLP with the model fixed
+// in the circuit and a hashed input.
+func InferenceMNIST(proofs int) (InferenceResult, error) {
+	widths := []int{784, 56, 10}
+	f := fixedpoint.DefaultFormat()
+	rng := rand.New(rand.NewPCG(7, 7))
+	w := make([]int64, fixedpoint.NumParams(widths))
+	for i := range w {
+		w[i] = int64(rng.NormFloat64() * 0.05 * float64(f.One()))
+	}
+	x := make([]int64, widths[0])
+	for i := range x {
+		x[i] = int64(rng.Float64() * float64(f.One()))
+	}
+	out := InferenceResult{Model: "mlp 784-56-10", Binding: "fixed", Input: "hashed", Proofs: proofs}
+	spec := inference.Spec{Widths: widths, Format: f, Batch: 1, Binding: inference.Fixed, Visibility: inference.Hashed, Weights: w}
+	start := time.Now()
+	c, err := inference.New(spec)
+	if err != nil {
+		return out, err
+	}
+	ccs, err := prover.Compile(c)
+	if err != nil {
+		return out, err
+	}
+	pk, vk, err := groth16.Setup(ccs)
+	if err != nil {
+		return out, fmt.Errorf("benchmarks: inference setup: %w", err)
+	}
+	out.SetupSeconds, out.Constraints = time.Since(start).Seconds(), ccs.GetNbConstraints()
+	var total time.Duration
+	for range proofs {
+		start := time.Now()
+		a, _, err := inference.Assign(spec, w, [][]int64{x})
+		if err != nil {
+			return out, err
+		}
+		wit, err := frontend.NewWitness(a, ecc.BN254.ScalarField())
+		if err != nil {
+			return out, err
+		}
+		proof, err := groth16.Prove(ccs, pk, wit)
+		if err != nil {
+			return out, fmt.Errorf("benchmarks: inference proof: %w", err)
+		}
+		total += time.Since(start)
+		pub, err := wit.Public()
+		if err != nil {
+			return out, err
+		}
+		if err := groth16.Verify(proof, vk, pub); err != nil {
+			return out, fmt.Errorf("benchmarks: inference proof does not verify: %w", err)
+		}
+	}
+	out.ProveSeconds = total.Seconds() / float64(proofs)
+	return out, nil
+}
+
+// GasRow is the gas of one transaction kind; the chain package measures it.
+type GasRow struct {
+	Transaction string `json:"transaction"`
+	Gas         uint64 `json:"gas"`
+	Note        string `json:"note,omitempty"`
+}
+
+func logger(l *slog.Logger) *slog.Logger {
+	if l == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return l
+}
