@@ -30,8 +30,18 @@ test: deps vet
 	$(GO) test -count=1 ./...
 	$(GO) test -count=1 -tags prover_checks ./circuits/... ./prover/ ./stepproof/ ./cli/ ./pipeline/
 
+# The quicker sections of benchmarks/RESULTS.md, saved to
+# benchmarks/results/, then the report. The slow ones run alone, e.g.
+#   bin/zkdp bench accuracy --seeds 1,2,3,4,5 --epsilon 0.5,1,2,4 --save
+#   bin/zkdp bench scaling --sampling-rate 0.01,0.02,0.05 --hidden 0,4 --save
+# (go test -bench . ./benchmarks/ runs the same measurements as benchmarks.)
 bench: build
-	$(GO) test -run '^$$' -bench . -benchtime 1x ./benchmarks/
+	$(BIN) bench accountant --save
+	$(BIN) bench training --save
+	$(BIN) bench circuits --save
+	$(BIN) bench inference --save
+	$(BIN) bench proving --save
+	$(BIN) bench report
 
 clean:
 	rm -rf bin runs
