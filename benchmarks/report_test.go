@@ -32,7 +32,7 @@ func TestRenderFixtures(t *testing.T) {
 		"zkdp bench accuracy --config breast_cancer --seeds 1,2 --epsilon 0.5,1",
 		"Test CPU, 2 cores, 8.0 GiB RAM, linux/amd64, go1.26.8",
 		"| 10 quickstart step proofs of 203,919 constraints",
-		"Ratio 0.89.",
+		"Ratio 0.89.", "The first proving run (single-party setup included) took 95.3 s.",
 		"| q=0.01 hidden=[4] | 14 | 134 | 90,000 | 1.70 s | 30.0 s |",
 		"| zkdp (mlp 784-56-10, mean of 3 proofs) | fixed | hashed | 15,351 | 0.43 s |",
 		"| circomlib-ml (published) | | | 73,416 | 2.35 s |",

@@ -252,7 +252,8 @@ type ProvingResult struct {
 	StepRate        float64 `json:"step_constraints_per_second"`
 	PlainRate       float64 `json:"plain_constraints_per_second"`
 	Ratio           float64 `json:"ratio"`
-	SetupSeconds    float64 `json:"setup_seconds"` // the step circuit's first (uncached) proving run, setup included
+	FirstRunSeconds float64 `json:"first_run_seconds"` // the first proving run, which sets up the keys unless cached
+	SetupIncluded   bool    `json:"setup_included"`    // the keys were not cached before
 	PeakMemoryMiB   float64 `json:"peak_memory_mib"`
 	SecondsPerProof float64 `json:"seconds_per_step_proof"`
 }
@@ -309,7 +310,17 @@ func Proving(ctx context.Context, configName string, keys *prover.KeyCache, log 
 	if _, err := stepproof.Prove(ctx, dir, stepproof.Options{Workers: 1, Keys: keys, Logger: log}); err != nil {
 		return out, err
 	}
-	out.SetupSeconds = time.Since(start).Seconds()
+	out.FirstRunSeconds = time.Since(start).Seconds()
+	var info stepproof.CircuitInfo
+	if err := run.ReadJSON(filepath.Join(dir, run.PublicDir, stepproof.CircuitFile), &info); err != nil {
+		return out, err
+	}
+	if keys != nil {
+		_, _, meta := keys.Paths(info.Hash)
+		if st, err := os.Stat(meta); err == nil && !st.ModTime().Before(start) {
+			out.SetupIncluded = true
+		}
+	}
 	size, err := stepproof.Measure(configName+"/step", res.Params)
 	if err != nil {
 		return out, err
