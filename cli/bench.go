@@ -22,6 +22,7 @@ type BenchOptions struct {
 	Save       bool
 	ResultsDir string
 	ReportDir  string
+	log        *slog.Logger
 }
 
 // NewBenchCmd builds `zkdp bench` and one subcommand per section.
@@ -197,12 +198,16 @@ func (o *BenchOptions) keys(dir string) (*prover.KeyCache, error) {
 	return k, nil
 }
 
+// logger is built once per command; the root command has already checked
+// the flags, so an error cannot happen here and falls back to slog's default.
 func (o *BenchOptions) logger() *slog.Logger {
-	log, err := NewLogger(o.Err, orDefault(o.LogLevel, "info"), orDefault(o.LogFormat, "text"))
-	if err != nil {
-		return nil
+	if o.log == nil {
+		var err error
+		if o.log, err = NewLogger(o.Err, orDefault(o.LogLevel, "info"), orDefault(o.LogFormat, "text")); err != nil {
+			o.log = slog.Default()
+		}
 	}
-	return log
+	return o.log
 }
 
 func (o *BenchOptions) print(v any) error {

@@ -84,7 +84,7 @@ func (o *PipelineOptions) Run(cmd *cobra.Command) error {
 	if err != nil {
 		return err
 	}
-	log, err := (&TrainOptions{Global: o.Global}).logger(cfg)
+	log, err := o.configLogger(cfg)
 	if err != nil {
 		return err
 	}

@@ -78,7 +78,7 @@ func (o *TrainOptions) Run(cmd *cobra.Command) error {
 	if err != nil {
 		return err
 	}
-	log, err := o.logger(cfg)
+	log, err := o.configLogger(cfg)
 	if err != nil {
 		return err
 	}
@@ -148,15 +148,10 @@ func newSetup(cfg config.Config) (trainer.Setup, error) {
 	return s, nil
 }
 
-func (o *TrainOptions) logger(cfg config.Config) (*slog.Logger, error) {
-	level, format := cfg.Log.Level, cfg.Log.Format
-	if o.LogLevel != "" {
-		level = o.LogLevel
-	}
-	if o.LogFormat != "" {
-		format = o.LogFormat
-	}
-	return NewLogger(o.Err, level, format)
+// configLogger is the logger of a command that reads a config: the flags
+// override the config's log section.
+func (g *Global) configLogger(cfg config.Config) (*slog.Logger, error) {
+	return NewLogger(g.Err, orDefault(g.LogLevel, cfg.Log.Level), orDefault(g.LogFormat, cfg.Log.Format))
 }
 
 // progress draws a bar on a terminal and logs every tenth otherwise.
