@@ -2,6 +2,7 @@ package benchmarks
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	"github.com/zkdp/zkdp/prover"
@@ -23,5 +24,22 @@ func BenchmarkStepProvingThroughput(b *testing.B) {
 		b.ReportMetric(r.PlainRate, "plain_constraints/s")
 		b.ReportMetric(r.Ratio, "ratio")
 		b.ReportMetric(r.PeakMemoryMiB, "peak_MiB")
+	}
+}
+
+// BenchmarkScaling is `zkdp bench scaling`: one step proof of the quickstart
+// at three batch sizes, each with its own setup.
+//
+//	go test -run '^$' -bench Scaling -benchtime 1x -timeout 1h ./benchmarks/
+func BenchmarkScaling(b *testing.B) {
+	variants := []ScalingVariant{{SamplingRate: 0.01}, {SamplingRate: 0.02}, {SamplingRate: 0.05}}
+	for range b.N {
+		pts, err := Scaling(context.Background(), "quickstart", variants, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, p := range pts {
+			b.ReportMetric(p.ProofSeconds, fmt.Sprintf("s/proof_batch_%d", p.MaxBatch))
+		}
 	}
 }
