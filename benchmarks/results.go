@@ -49,10 +49,17 @@ type Machine struct {
 	OS        string  `json:"os"`
 	Arch      string  `json:"arch"`
 	Go        string  `json:"go"`
+	// Load is the 1-minute load average when the section was saved: on a
+	// shared machine it says how much of it the measurement had.
+	Load float64 `json:"load_average_1m"`
 }
 
 func (m Machine) String() string {
-	return fmt.Sprintf("%s, %d cores, %.1f GiB RAM, %s/%s, %s", m.CPU, m.Cores, m.MemoryGiB, m.OS, m.Arch, m.Go)
+	s := fmt.Sprintf("%s, %d cores, %.1f GiB RAM, %s/%s, %s", m.CPU, m.Cores, m.MemoryGiB, m.OS, m.Arch, m.Go)
+	if m.Load > 0 {
+		s += fmt.Sprintf(", load average %.1f when saved", m.Load)
+	}
+	return s
 }
 
 // ReadMachine describes this machine from /proc (CPU model, memory) and the
@@ -65,6 +72,9 @@ func ReadMachine() Machine {
 		if _, err := fmt.Sscanf(kb, "%f kB", &n); err == nil {
 			m.MemoryGiB = n / (1 << 20)
 		}
+	}
+	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
+		fmt.Sscanf(string(b), "%f", &m.Load)
 	}
 	return m
 }
