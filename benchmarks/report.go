@@ -62,7 +62,7 @@ var renderers = map[string]sectionRenderer{
 		"R1CS constraints on BN254 of the whole step circuit (seed, PRF words, Poisson slots, Merkle openings of every slot, clipped gradients, discrete-Gaussian noise by table lookup, the update and both model commitments). The digits target is at most 12 per example-parameter.",
 		renderCircuits},
 	SectionProving: {"Step proving throughput",
-		"Every step of a run, against gnark's plain Groth16 on a squaring chain of the same size in the same process (target ratio: at least 0.9). Key setup is done first and timed apart.",
+		"Every step of a run, against gnark's plain Groth16 on a squaring chain of the same size, one plain proof after each step proof in the same process (target ratio: at least 0.9). Key setup is done first and timed apart.",
 		renderProving},
 	SectionScaling: {"Proving time against batch size and parameters",
 		"One step proof of variants of the config: the sampling rate sets the public batch padding, hidden layers set the parameters. Each variant has its own single-party setup, timed apart.",
