@@ -182,3 +182,29 @@ func TestBenchSavedSections(t *testing.T) {
 		t.Fatalf("RESULTS.md: %v\n%s", err, md)
 	}
 }
+
+// A section saved through the CLI records the command that measured it, as
+// it can be typed again.
+func TestBenchSaveRecordsCommand(t *testing.T) {
+	dir := t.TempDir()
+	out, errs, code := execute(t, "bench", "accountant", "--steps", "100", "--calls", "1", "--save", "--results", dir, "--log-level", "warn")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var rows []map[string]any
+	if err := json.Unmarshal([]byte(out), &rows); err != nil || len(rows) != 2 || rows[0]["steps"].(float64) != 100 {
+		t.Fatalf("got %q (%v)", out, err)
+	}
+	var saved struct {
+		Section string `json:"section"`
+		Command string `json:"command"`
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "accountant.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &saved); err != nil || saved.Section != "accountant" ||
+		saved.Command != "zkdp bench accountant --calls 1 --results "+dir+" --steps 100" {
+		t.Fatalf("saved %+v (%v)", saved, err)
+	}
+}
