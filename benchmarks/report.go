@@ -165,7 +165,7 @@ func renderTraining(s Saved, md *strings.Builder, _ map[string][]byte) error {
 	}
 	md.WriteString("| config | training rows | parameters | steps | time per run | runs |\n|---|---|---|---|---|---|\n")
 	for _, r := range rows {
-		fmt.Fprintf(md, "| %s | %d | %d | %d | %.3g s | %d |\n", r.Config, r.Rows, r.Params, r.Steps, r.SecondsPerRun, r.Runs)
+		fmt.Fprintf(md, "| %s | %s | %d | %d | %s | %d |\n", r.Config, thousands(r.Rows), r.Params, r.Steps, seconds(r.SecondsPerRun), r.Runs)
 	}
 	return nil
 }
@@ -177,8 +177,8 @@ func renderAccountant(s Saved, md *strings.Builder, _ map[string][]byte) error {
 	}
 	md.WriteString("| accountant | steps | q | sigma | epsilon at delta | time per call | calls |\n|---|---|---|---|---|---|---|\n")
 	for _, r := range rows {
-		fmt.Fprintf(md, "| %s | %d | %g | %g | %.4g at %g | %.3g ms | %d |\n", r.Accountant, r.Steps, r.SamplingRate, r.NoiseMultiplier,
-			r.Epsilon, r.Delta, 1e3*r.SecondsPerCall, r.Calls)
+		fmt.Fprintf(md, "| %s | %s | %g | %g | %.4g at %g | %s | %d |\n", r.Accountant, thousands(r.Steps), r.SamplingRate, r.NoiseMultiplier,
+			r.Epsilon, r.Delta, seconds(r.SecondsPerCall), r.Calls)
 	}
 	return nil
 }
@@ -270,6 +270,24 @@ func renderGas(s Saved, md *strings.Builder, _ map[string][]byte) error {
 		fmt.Fprintf(md, "| %s | %s | %s |\n", r.Transaction, thousands(int(r.Gas)), r.Note)
 	}
 	return nil
+}
+
+// anyLine reports whether some series has two points or more.
+func anyLine(series map[string]plotter.XYs) bool {
+	for _, pts := range series {
+		if len(pts) > 1 {
+			return true
+		}
+	}
+	return false
+}
+
+// seconds formats a duration in seconds, in ms below one second.
+func seconds(s float64) string {
+	if s < 1 {
+		return fmt.Sprintf("%.3g ms", 1e3*s)
+	}
+	return fmt.Sprintf("%.3g s", s)
 }
 
 // linePlot draws one line per series (sorted by name), points sorted by x.

@@ -3,6 +3,7 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"log/slog"
@@ -229,7 +230,13 @@ func commandLine(c *cobra.Command) string {
 		}
 		v := f.Value.String()
 		if sv, ok := f.Value.(pflag.SliceValue); ok {
-			v = strings.Join(sv.GetSlice(), ",")
+			elems := sv.GetSlice()
+			for i, e := range elems {
+				if x, err := strconv.ParseFloat(e, 64); err == nil {
+					elems[i] = strconv.FormatFloat(x, 'g', -1, 64) // 0.5, not pflag's 0.500000
+				}
+			}
+			v = strings.Join(elems, ",")
 		}
 		parts = append(parts, fmt.Sprintf("--%s %s", f.Name, v))
 	})
