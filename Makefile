@@ -15,15 +15,13 @@ deps:
 build: deps
 	$(GO) build -o $(BIN) ./cmd/zkdp
 
-# Train with DP, recompute the guarantee from public files, prove every step
-# (about two minutes the first time: the keys' setup is then cached) and
-# verify the proofs from public files.
+# The pipeline: commit the data and the secret seed, fix the beacon, train
+# with DP, recompute the guarantee from public files, prove every step (about
+# two minutes the first time: the keys' setup is then cached), verify from
+# public files and print a summary. An interrupted demo continues with
+# `bin/zkdp pipeline --out runs/quickstart --resume`.
 demo: build
-	$(BIN) train --config quickstart --out $(DEMO) --force
-	rm -rf $(DEMO)/public/proofs
-	$(BIN) privacy --run $(DEMO)
-	$(BIN) prove --run $(DEMO)
-	$(BIN) verify --run $(DEMO)
+	$(BIN) pipeline --config quickstart --out $(DEMO) --force
 
 vet: deps
 	$(GO) vet ./...
@@ -35,10 +33,20 @@ vet: deps
 # first time, building geth takes a few minutes; it is then cached).
 test: deps vet
 	$(GO) test -count=1 ./...
-	$(GO) test -count=1 -timeout 30m -tags prover_checks ./circuits/... ./prover/ ./stepproof/ ./cli/ ./chain/ ./verifier-contracts/
+	$(GO) test -count=1 -timeout 30m -tags prover_checks ./circuits/... ./prover/ ./stepproof/ ./cli/ ./chain/ ./verifier-contracts/ ./pipeline/
 
+# The quicker sections of benchmarks/RESULTS.md, saved to
+# benchmarks/results/, then the report. The slow ones run alone, e.g.
+#   bin/zkdp bench accuracy --seeds 1,2,3,4,5 --epsilon 0.5,1,2,4 --save
+#   bin/zkdp bench scaling --sampling-rate 0.01,0.02,0.05 --hidden 0,4 --save
+# (go test -bench . ./benchmarks/ runs the same measurements as benchmarks.)
 bench: build
-	$(GO) test -run '^$$' -bench . -benchtime 1x ./benchmarks/
+	$(BIN) bench accountant --save
+	$(BIN) bench training --save
+	$(BIN) bench circuits --save
+	$(BIN) bench inference --save
+	$(BIN) bench proving --save
+	$(BIN) bench report
 
 clean:
 	rm -rf bin runs

@@ -7,12 +7,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
-
 	"github.com/zkdp/zkdp/config"
 	"github.com/zkdp/zkdp/configs"
 	"github.com/zkdp/zkdp/data"
-	"github.com/zkdp/zkdp/dp"
 	"github.com/zkdp/zkdp/trainer"
 )
 
@@ -36,95 +33,64 @@ func benchSeeds(b *testing.B) []uint64 {
 
 func loadShipped(b *testing.B, name string) config.Config {
 	b.Helper()
-	l := config.NewLoader()
-	if err := l.ReadFile(name); err != nil {
-		b.Fatal(err)
-	}
-	cfg, err := l.Load()
+	cfg, err := LoadConfig(name)
 	if err != nil {
 		b.Fatal(err)
 	}
 	return cfg
 }
 
-// seededSetup is the run a benchmark seed stands for: the seed fixes the
-// split, the initialization, the PRF seed and the beacon. adjust, if not
-// nil, may change the loaded dataset first.
 func seededSetup(b *testing.B, cfg config.Config, seed uint64, adjust func(*data.Dataset, uint64)) trainer.Setup {
 	b.Helper()
-	ds, err := data.Load(cfg.Data, seed)
+	s, err := SeededSetup(cfg, seed, adjust)
 	if err != nil {
 		b.Fatal(err)
 	}
-	if adjust != nil {
-		adjust(ds, seed)
-	}
-	var beacon fr.Element
-	beacon.SetUint64(seed + 1000)
-	return trainer.Setup{Dataset: ds, Training: cfg.Training, Format: cfg.FixedPoint,
-		Seed: dp.SeedFromUint64(seed), Beacon: beacon, BeaconGiven: true, InitSeed: seed}
+	return s
 }
 
-// BenchmarkAccuracy trains every shipped config once per seed (the seed fixes
-// the split, the initialization, the PRF seed and the beacon) and reports the
-// mean test accuracy of the released quantized model, of the float reference
-// and of the non-private baseline, with epsilon at delta = 1e-5.
+// BenchmarkAccuracy is `zkdp bench accuracy` per shipped config: the mean
+// test accuracy over the seeds of the released model, of the float reference
+// and of the same run without noise.
 //
-//	go test -run '^$' -bench Accuracy -benchtime 1x -timeout 2h ./benchmarks/
+//	go test -run '^$' -bench Accuracy -benchtime 1x -timeout 3h ./benchmarks/
 func BenchmarkAccuracy(b *testing.B) {
 	for _, name := range configs.Names() {
 		b.Run(name, func(b *testing.B) {
-			cfg := loadShipped(b, name)
-			seeds := benchSeeds(b)
 			for range b.N {
-				var q, f, base, eps, delta float64
-				for _, seed := range seeds {
-					s := seededSetup(b, cfg, seed, nil)
-					res, err := trainer.Train(context.Background(), s, trainer.Options{})
-					if err != nil {
-						b.Fatal(err)
-					}
-					nonPrivate, err := trainer.Baseline(context.Background(), s)
-					if err != nil {
-						b.Fatal(err)
-					}
-					q += res.TestAccuracy
-					f += res.FloatTestAccuracy
-					base += nonPrivate
-					eps, delta = res.Privacy.Epsilon, res.Privacy.Delta
+				rows, err := Accuracy(context.Background(), AccuracyOptions{Configs: []string{name}, Seeds: benchSeeds(b)})
+				if err != nil {
+					b.Fatal(err)
 				}
-				n := float64(len(seeds))
-				b.ReportMetric(100*q/n, "quantized_acc_%")
-				b.ReportMetric(100*f/n, "float_acc_%")
-				b.ReportMetric(100*base/n, "nonprivate_acc_%")
-				b.ReportMetric(eps, "epsilon")
-				b.Logf("| %s | %s | %.4g | %.3g | %.2f | %.2f | %.2f | %.2f | %v |", name, cfg.Training.ModelName(), eps, delta,
-					100*q/n, 100*f/n, 100*(q-f)/n, 100*base/n, seeds)
+				r := rows[0]
+				b.ReportMetric(100*r.Quantized, "quantized_acc_%")
+				b.ReportMetric(100*r.Float, "float_acc_%")
+				b.ReportMetric(100*r.NoNoise, "nonoise_acc_%")
+				b.ReportMetric(r.Epsilon, "epsilon")
 			}
 		})
 	}
 }
 
-// BenchmarkTrain20Steps measures a 20-step run per shipped config: loading
-// is outside the timer; quantizing, committing the dataset (Merkle root),
-// planning the privacy and 20 quantized steps with their float reference are
-// inside.
+// BenchmarkTrain20Steps is `zkdp bench training`: a 20-step run per shipped
+// config (loading outside the timer).
 func BenchmarkTrain20Steps(b *testing.B) {
 	for _, name := range configs.Names() {
 		b.Run(name, func(b *testing.B) {
-			cfg := loadShipped(b, name)
-			ds, err := data.Load(cfg.Data, 1)
-			if err != nil {
+			if _, err := TrainingSpeed(context.Background(), []string{name}, 20, b.N); err != nil {
 				b.Fatal(err)
 			}
-			cfg.Training.Steps, cfg.Training.EvalEvery = 20, 20
-			s := trainer.Setup{Dataset: ds, Training: cfg.Training, Format: cfg.FixedPoint, Seed: dp.SeedFromUint64(1), BeaconGiven: true}
-			b.ResetTimer()
-			for range b.N {
-				if _, err := trainer.Train(context.Background(), s, trainer.Options{}); err != nil {
-					b.Fatal(err)
-				}
-			}
 		})
+	}
+}
+
+// BenchmarkAccountant is `zkdp bench accountant`: epsilon after 10^5 steps.
+func BenchmarkAccountant(b *testing.B) {
+	rows, err := AccountantSpeed(100_000, b.N)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, r := range rows {
+		b.ReportMetric(r.SecondsPerCall*1e3, r.Accountant+"_ms/call")
 	}
 }

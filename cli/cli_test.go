@@ -241,3 +241,54 @@ func TestInferPredictsAndRejectsBadFlags(t *testing.T) {
 		}
 	}
 }
+
+// zkdp bench --json prints the saved sections; zkdp bench report renders
+// them (the renderer itself is tested in package benchmarks).
+func TestBenchSavedSections(t *testing.T) {
+	fixtures := filepath.Join("..", "benchmarks", "testdata", "results")
+	out, errs, code := execute(t, "bench", "--json", "--results", fixtures)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var v map[string]struct {
+		Section string `json:"section"`
+		Command string `json:"command"`
+	}
+	if err := json.Unmarshal([]byte(out), &v); err != nil || len(v) != 4 || v["proving"].Section != "proving" || v["proving"].Command == "" {
+		t.Fatalf("got %q (%v)", out, err)
+	}
+	dir := t.TempDir()
+	if _, errs, code := execute(t, "bench", "report", "--results", fixtures, "--dir", dir); code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	md, err := os.ReadFile(filepath.Join(dir, "RESULTS.md"))
+	if err != nil || !strings.Contains(string(md), "## Gas per transaction\n\nGas of each registry transaction on the simulated chain.\n\nNot measured yet.") {
+		t.Fatalf("RESULTS.md: %v\n%s", err, md)
+	}
+}
+
+// A section saved through the CLI records the command that measured it, as
+// it can be typed again.
+func TestBenchSaveRecordsCommand(t *testing.T) {
+	dir := t.TempDir()
+	out, errs, code := execute(t, "bench", "accountant", "--steps", "100", "--calls", "1", "--save", "--results", dir, "--log-level", "warn")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var rows []map[string]any
+	if err := json.Unmarshal([]byte(out), &rows); err != nil || len(rows) != 2 || rows[0]["steps"].(float64) != 100 {
+		t.Fatalf("got %q (%v)", out, err)
+	}
+	var saved struct {
+		Section string `json:"section"`
+		Command string `json:"command"`
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "accountant.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &saved); err != nil || saved.Section != "accountant" ||
+		saved.Command != "zkdp bench accountant --calls 1 --results "+dir+" --steps 100" {
+		t.Fatalf("saved %+v (%v)", saved, err)
+	}
+}

@@ -58,6 +58,7 @@ func NewRootCmd(streams IO) *cobra.Command {
 		NewProveCmd(&ProveOptions{Global: g}),
 		NewVerifyCmd(&VerifyOptions{Global: g}),
 		NewInferCmd(&InferOptions{Global: g}),
+		NewPipelineCmd(&PipelineOptions{Global: g}),
 		NewBenchCmd(&BenchOptions{Global: g}),
 		NewVersionCmd(g),
 		NewConfigCmd(&ConfigOptions{Global: g}),

@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"crypto/rand"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -81,7 +79,7 @@ func (o *TrainOptions) Run(cmd *cobra.Command) error {
 	if err != nil {
 		return err
 	}
-	log, err := o.logger(cfg)
+	log, err := o.configLogger(cfg)
 	if err != nil {
 		return err
 	}
@@ -135,19 +133,9 @@ func (o *TrainOptions) Run(cmd *cobra.Command) error {
 // newSetup derives the seeds and the beacon from the config.
 func newSetup(cfg config.Config) (trainer.Setup, error) {
 	s := trainer.Setup{Training: cfg.Training, Format: cfg.FixedPoint}
-	if cfg.Seed != nil {
-		s.Seed = dp.SeedFromUint64(*cfg.Seed)
-		s.InitSeed = *cfg.Seed
-	} else {
-		var err error
-		if s.Seed, err = dp.NewSeed(); err != nil {
-			return s, err
-		}
-		var b [8]byte
-		if _, err := rand.Read(b[:]); err != nil {
-			return s, fmt.Errorf("drawing the split seed: %w", err)
-		}
-		s.InitSeed = binary.LittleEndian.Uint64(b[:])
+	var err error
+	if s.Seed, s.InitSeed, err = trainer.DrawSeeds(cfg.Seed); err != nil {
+		return s, err
 	}
 	if cfg.Beacon != "" {
 		b, err := commit.ParseHex(cfg.Beacon)
@@ -155,29 +143,21 @@ func newSetup(cfg config.Config) (trainer.Setup, error) {
 			return s, fmt.Errorf("beacon: %w", err)
 		}
 		s.Beacon, s.BeaconGiven = b, true
-	} else {
-		var err error
-		if s.Beacon, err = dp.NewBeacon(); err != nil {
-			return s, err
-		}
+	} else if s.Beacon, err = dp.NewBeacon(); err != nil {
+		return s, err
 	}
 	return s, nil
 }
 
-func (o *TrainOptions) logger(cfg config.Config) (*slog.Logger, error) {
-	level, format := cfg.Log.Level, cfg.Log.Format
-	if o.LogLevel != "" {
-		level = o.LogLevel
-	}
-	if o.LogFormat != "" {
-		format = o.LogFormat
-	}
-	return NewLogger(o.Err, level, format)
+// configLogger is the logger of a command that reads a config: the flags
+// override the config's log section.
+func (g *Global) configLogger(cfg config.Config) (*slog.Logger, error) {
+	return NewLogger(g.Err, orDefault(g.LogLevel, cfg.Log.Level), orDefault(g.LogFormat, cfg.Log.Format))
 }
 
 // progress draws a bar on a terminal and logs every tenth otherwise.
 type progress struct {
-	what     string // the log message: what is progressing
+	label    string // what is counted, in logs
 	w        io.Writer
 	log      *slog.Logger
 	terminal bool
@@ -185,8 +165,9 @@ type progress struct {
 	last     int
 }
 
-func newProgress(what string, w io.Writer, log *slog.Logger) *progress {
-	p := &progress{what: what, w: w, log: log, start: time.Now(), last: -1}
+// newProgress counts steps of what label names (training, proving, a stage).
+func newProgress(label string, w io.Writer, log *slog.Logger) *progress {
+	p := &progress{label: label, w: w, log: log, start: time.Now(), last: -1}
 	if f, ok := w.(*os.File); ok {
 		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
 			p.terminal = true
@@ -207,7 +188,7 @@ func (p *progress) update(step, total int) {
 	}
 	if tenth := step * 10 / total; tenth != p.last {
 		p.last = tenth
-		p.log.Info(p.what, "step", step, "steps", total, "eta", eta.String())
+		p.log.Info(p.label, "done", step, "total", total, "eta", eta.String())
 	}
 }
 

@@ -2,6 +2,8 @@ package trainer
 
 import (
 	"context"
+	cryptorand "crypto/rand"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -153,12 +155,23 @@ func initialModel(widths []int, f fixedpoint.Format, scale float64, seed uint64)
 	return flat, nil
 }
 
-// Train runs DP-SGD as Setup describes.
-func Train(ctx context.Context, s Setup, opts Options) (*Result, error) {
-	log := opts.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
+// prepared is what a run fixes before its beacon exists: the quantized
+// splits, the dataset tree, the plan, the public parameters and M_0.
+type prepared struct {
+	qtrain, qtest *data.Quantized
+	tree          *commit.MerkleTree
+	widths        []int
+	nParams       int
+	plan          *plan
+	model         fixedpoint.Model[int64]
+	params        run.Params
+	transcript    run.Transcript // params hash, D, S and M_0; no beacon
+	weights0      []int64
+}
+
+// prepare is the part of a run that does not depend on the beacon; Publish
+// and Train share it so that what is published is what is trained from.
+func prepare(s Setup, log *slog.Logger) (*prepared, error) {
 	if errs := s.Training.Validate(); len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
@@ -208,24 +221,81 @@ func Train(ctx context.Context, s Setup, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	m0, err := ModelCommitment(f, model.Flatten())
+	if err != nil {
+		return nil, fmt.Errorf("trainer: model commitment: %w", err)
+	}
+	return &prepared{qtrain: qtrain, qtest: qtest, tree: tree, widths: widths, nParams: nParams, plan: p, model: model,
+		params: params, weights0: model.Flatten(),
+		transcript: run.Transcript{ParamsHash: commit.Hex(paramsHash), DatasetRoot: commit.Hex(tree.Root()),
+			SeedCommitment: commit.Hex(dp.SeedCommitment(s.Seed)), ModelCommitments: []string{commit.Hex(m0)}}}, nil
+}
+
+// Published is what a run commits to before its beacon exists.
+type Published struct {
+	Params run.Params
+	// Transcript holds the params hash, D, S and M_0; its beacon is empty.
+	Transcript run.Transcript
+}
+
+// Publish computes the commitments a run of s publishes before the beacon
+// (params hash, D, S = H(s), M_0) without training; s.Beacon is not read.
+// Train from the same Setup (with any beacon) starts from exactly these.
+func Publish(s Setup, log *slog.Logger) (Published, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	pr, err := prepare(s, log)
+	if err != nil {
+		return Published{}, err
+	}
+	return Published{Params: pr.params, Transcript: pr.transcript}, nil
+}
+
+// DrawSeeds returns the secret PRF seed and the split/initialization seed:
+// from crypto/rand, or derived from fixed (config key `seed`: reproducible,
+// therefore NOT secret).
+func DrawSeeds(fixed *uint64) (dp.Seed, uint64, error) {
+	if fixed != nil {
+		return dp.SeedFromUint64(*fixed), *fixed, nil
+	}
+	seed, err := dp.NewSeed()
+	if err != nil {
+		return seed, 0, err
+	}
+	var b [8]byte
+	if _, err := cryptorand.Read(b[:]); err != nil {
+		return seed, 0, fmt.Errorf("trainer: drawing the split seed: %w", err)
+	}
+	return seed, binary.LittleEndian.Uint64(b[:]), nil
+}
+
+// Train runs DP-SGD as Setup describes.
+func Train(ctx context.Context, s Setup, opts Options) (*Result, error) {
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	pr, err := prepare(s, log)
+	if err != nil {
+		return nil, err
+	}
+	cfg, f, ds := s.Training, s.Format, s.Dataset
+	qtrain, qtest, p, model, widths, nParams, rows := pr.qtrain, pr.qtest, pr.plan, pr.model, pr.widths, pr.nParams, pr.qtrain.Len()
+	tr := pr.transcript
+	tr.Beacon, tr.BeaconSource, tr.AuditReady = commit.Hex(s.Beacon), "given", s.BeaconGiven
+	if !s.BeaconGiven {
+		tr.BeaconSource = "self-drawn"
+	}
 	res := &Result{
-		Params:  params,
-		Privacy: p.privacy,
-		Secret:  run.Secret{Seed: commit.Hex(s.Seed)},
-		Classes: ds.Classes,
-		Transcript: run.Transcript{
-			ParamsHash: commit.Hex(paramsHash), DatasetRoot: commit.Hex(tree.Root()),
-			SeedCommitment: commit.Hex(dp.SeedCommitment(s.Seed)), Beacon: commit.Hex(s.Beacon),
-			BeaconSource: "given", AuditReady: s.BeaconGiven,
-		},
+		Params:     pr.params,
+		Privacy:    p.privacy,
+		Secret:     run.Secret{Seed: commit.Hex(s.Seed)},
+		Classes:    ds.Classes,
+		Transcript: tr,
+		Weights:    [][]int64{pr.weights0},
 		TestLabels: qtest.Y,
 		Source:     s.Source,
-	}
-	if !s.BeaconGiven {
-		res.Transcript.BeaconSource = "self-drawn"
-	}
-	if err := res.appendModel(model, f); err != nil {
-		return nil, err
 	}
 
 	net, err := newFloatNet(widths, max(p.maxBatch, 1))

@@ -324,3 +324,51 @@ func TestConfigValidateRejectsNonFinite(t *testing.T) {
 		t.Errorf("epsilon +Inf: got %v", errs)
 	}
 }
+
+// What Publish commits to before any beacon exists (params hash, D, S, M_0)
+// is what Train starts from, whatever beacon comes later.
+func TestPublishMatchesTrain(t *testing.T) {
+	s := smallSetup(t, 4)
+	s.Beacon = fr.Element{} // Publish must not read it
+	pub, err := Publish(s, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pub.Transcript.Beacon != "" || len(pub.Transcript.ModelCommitments) != 1 {
+		t.Fatalf("published transcript %+v: want no beacon and M_0 only", pub.Transcript)
+	}
+	for _, b := range []uint64{7, 8} {
+		s.Beacon.SetUint64(b)
+		res, err := Train(context.Background(), s, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, want := res.Transcript, pub.Transcript
+		if got.ParamsHash != want.ParamsHash || got.DatasetRoot != want.DatasetRoot || got.SeedCommitment != want.SeedCommitment ||
+			got.ModelCommitments[0] != want.ModelCommitments[0] {
+			t.Fatalf("beacon %d: trained from %+v, published %+v", b, got, want)
+		}
+		if h, err := res.Params.Hash(); err != nil || commit.Hex(h) != want.ParamsHash {
+			t.Fatalf("beacon %d: params hash %v %v", b, h, err)
+		}
+		if got.Beacon != commit.Hex(s.Beacon) || len(got.ModelCommitments) != s.Training.Steps+1 {
+			t.Fatalf("beacon %d: transcript %+v", b, got)
+		}
+	}
+}
+
+// A fixed seed gives the same secret and split seed each time; without one
+// two draws differ.
+func TestDrawSeeds(t *testing.T) {
+	v := uint64(9)
+	a, ia, err := DrawSeeds(&v)
+	b, ib, err2 := DrawSeeds(&v)
+	if err != nil || err2 != nil || a != b || ia != 9 || ib != 9 || a != dp.SeedFromUint64(9) {
+		t.Fatalf("fixed seeds: %v %v %v %v", a, b, err, err2)
+	}
+	c, ic, err := DrawSeeds(nil)
+	d, id, err2 := DrawSeeds(nil)
+	if err != nil || err2 != nil || c == d || ic == id {
+		t.Fatalf("drawn seeds repeat: %v %v %d %d", c, d, ic, id)
+	}
+}

@@ -1,0 +1,633 @@
+package benchmarks
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"math/big"
+	"os"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/consensys/gnark-crypto/ecc"
+	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
+	"github.com/consensys/gnark/backend"
+	"github.com/consensys/gnark/backend/groth16"
+	"github.com/consensys/gnark/backend/solidity"
+	"github.com/consensys/gnark/frontend"
+
+	"github.com/zkdp/zkdp/circuits/inference"
+	"github.com/zkdp/zkdp/config"
+	"github.com/zkdp/zkdp/configs"
+	"github.com/zkdp/zkdp/data"
+	"github.com/zkdp/zkdp/dp"
+	"github.com/zkdp/zkdp/fixedpoint"
+	"github.com/zkdp/zkdp/inferproof"
+	"github.com/zkdp/zkdp/prover"
+	"github.com/zkdp/zkdp/run"
+	"github.com/zkdp/zkdp/stepproof"
+	"github.com/zkdp/zkdp/trainer"
+)
+
+// LoadConfig loads a shipped config (or a config file) with its defaults.
+func LoadConfig(name string) (config.Config, error) {
+	l := config.NewLoader()
+	if err := l.ReadFile(name); err != nil {
+		return config.Config{}, err
+	}
+	return l.Load()
+}
+
+// SeededSetup is the run a benchmark seed stands for: the seed fixes the
+// split, the initialization, the PRF seed and the beacon (reproducible, so
+// NOT private: for measurements only). adjust, if not nil, may change the
+// loaded dataset first.
+func SeededSetup(cfg config.Config, seed uint64, adjust func(*data.Dataset, uint64)) (trainer.Setup, error) {
+	ds, err := data.Load(cfg.Data, seed)
+	if err != nil {
+		return trainer.Setup{}, err
+	}
+	if adjust != nil {
+		adjust(ds, seed)
+	}
+	var beacon fr.Element
+	beacon.SetUint64(seed + 1000)
+	return trainer.Setup{Dataset: ds, Training: cfg.Training, Format: cfg.FixedPoint,
+		Seed: dp.SeedFromUint64(seed), Beacon: beacon, BeaconGiven: true, InitSeed: seed}, nil
+}
+
+// AccuracyRow is one config at one privacy level, averaged over seeds.
+type AccuracyRow struct {
+	Config          string   `json:"config"`
+	Model           string   `json:"model"`
+	TargetEpsilon   float64  `json:"target_epsilon"` // 0 when the config fixes sigma
+	Epsilon         float64  `json:"epsilon"`        // claimed, at Delta
+	Delta           float64  `json:"delta"`
+	NoiseMultiplier float64  `json:"noise_multiplier"`
+	Quantized       float64  `json:"quantized_accuracy"` // the released fixed-point model
+	Float           float64  `json:"float_accuracy"`     // the float64 reference, same batches and noise
+	NoNoise         float64  `json:"no_noise_accuracy"`  // the same clipped SGD with sigma = 0
+	Seeds           []uint64 `json:"seeds"`
+	Seconds         float64  `json:"seconds"` // every seed's DP run and sigma = 0 run
+}
+
+// AccuracyOptions choose the accuracy grid.
+type AccuracyOptions struct {
+	Configs  []string
+	Seeds    []uint64
+	Epsilons []float64 // empty: each config's own epsilon
+	Logger   *slog.Logger
+}
+
+// Accuracy trains each config once per seed (and per target epsilon) and
+// reports the mean test accuracy of the released model, of the float
+// reference and of the same run without noise.
+func Accuracy(ctx context.Context, o AccuracyOptions) ([]AccuracyRow, error) {
+	log := logger(o.Logger)
+	if len(o.Seeds) == 0 {
+		return nil, fmt.Errorf("benchmarks: accuracy needs at least one seed")
+	}
+	var rows []AccuracyRow
+	for _, name := range o.Configs {
+		cfg, err := LoadConfig(name)
+		if err != nil {
+			return nil, err
+		}
+		targets := o.Epsilons
+		if len(targets) == 0 {
+			targets = []float64{cfg.Training.Epsilon}
+		}
+		for _, eps := range targets {
+			c := cfg
+			if eps > 0 {
+				c.Training.Epsilon, c.Training.NoiseMultiplier = eps, 0
+			}
+			row := AccuracyRow{Config: name, Model: c.Training.ModelName(), TargetEpsilon: c.Training.Epsilon, Seeds: o.Seeds}
+			start := time.Now()
+			for _, seed := range o.Seeds {
+				s, err := SeededSetup(c, seed, nil)
+				if err != nil {
+					return nil, err
+				}
+				res, err := trainer.Train(ctx, s, trainer.Options{})
+				if err != nil {
+					return nil, fmt.Errorf("benchmarks: %s at epsilon %g, seed %d: %w", name, eps, seed, err)
+				}
+				noNoise, err := trainer.Baseline(ctx, s)
+				if err != nil {
+					return nil, fmt.Errorf("benchmarks: %s sigma = 0, seed %d: %w", name, seed, err)
+				}
+				row.Quantized += res.TestAccuracy / float64(len(o.Seeds))
+				row.Float += res.FloatTestAccuracy / float64(len(o.Seeds))
+				row.NoNoise += noNoise / float64(len(o.Seeds))
+				row.Epsilon, row.Delta, row.NoiseMultiplier = res.Privacy.Epsilon, res.Privacy.Delta, res.Params.NoiseMultiplier
+			}
+			row.Seconds = time.Since(start).Seconds()
+			log.Info("accuracy", "config", name, "epsilon", row.Epsilon, "quantized", row.Quantized, "seconds", row.Seconds)
+			rows = append(rows, row)
+		}
+	}
+	return rows, nil
+}
+
+// TrainingRow is the time of one short run of a config.
+type TrainingRow struct {
+	Config        string  `json:"config"`
+	Rows          int     `json:"rows"`
+	Params        int     `json:"params"`
+	Steps         int     `json:"steps"`
+	SecondsPerRun float64 `json:"seconds_per_run"`
+	Runs          int     `json:"runs"`
+}
+
+// TrainingSpeed times runs of steps steps per config: quantizing and
+// committing the data, planning the privacy (calibrating sigma) and the
+// quantized steps with their float reference; loading is outside the timer.
+func TrainingSpeed(ctx context.Context, configs []string, steps, runs int) ([]TrainingRow, error) {
+	var out []TrainingRow
+	for _, name := range configs {
+		cfg, err := LoadConfig(name)
+		if err != nil {
+			return nil, err
+		}
+		cfg.Training.Steps, cfg.Training.EvalEvery = steps, steps
+		s, err := SeededSetup(cfg, 1, nil)
+		if err != nil {
+			return nil, err
+		}
+		var res *trainer.Result
+		start := time.Now()
+		for range runs {
+			if res, err = trainer.Train(ctx, s, trainer.Options{}); err != nil {
+				return nil, fmt.Errorf("benchmarks: %s: %w", name, err)
+			}
+		}
+		out = append(out, TrainingRow{Config: name, Rows: res.Params.Rows, Params: fixedpoint.NumParams(res.Params.Widths), Steps: steps,
+			SecondsPerRun: time.Since(start).Seconds() / float64(runs), Runs: runs})
+	}
+	return out, nil
+}
+
+// AccountantRow is the time of one epsilon computation.
+type AccountantRow struct {
+	Accountant      string  `json:"accountant"`
+	Steps           int     `json:"steps"`
+	SamplingRate    float64 `json:"sampling_rate"`
+	NoiseMultiplier float64 `json:"noise_multiplier"`
+	Delta           float64 `json:"delta"`
+	Epsilon         float64 `json:"epsilon"`
+	SecondsPerCall  float64 `json:"seconds_per_call"`
+	Calls           int     `json:"calls"`
+}
+
+// AccountantSpeed times epsilon after steps steps with each accountant.
+func AccountantSpeed(steps, calls int) ([]AccountantRow, error) {
+	var out []AccountantRow
+	for _, acc := range []dp.Accountant{dp.AccountantRDP, dp.AccountantPRV} {
+		row := AccountantRow{Accountant: string(acc), Steps: steps, SamplingRate: 0.001, NoiseMultiplier: 1, Delta: 1e-5, Calls: calls}
+		seg := []dp.Segment{{SamplingRate: row.SamplingRate, NoiseMultiplier: row.NoiseMultiplier, Steps: steps}}
+		start := time.Now()
+		for range calls {
+			g, err := dp.Epsilon(acc, seg, row.Delta)
+			if err != nil {
+				return nil, fmt.Errorf("benchmarks: %s: %w", acc, err)
+			}
+			row.Epsilon = g.Epsilon
+		}
+		row.SecondsPerCall = time.Since(start).Seconds() / float64(calls)
+		out = append(out, row)
+	}
+	return out, nil
+}
+
+// Circuits compiles the step circuit of each config and reports its size.
+func Circuits(configs []string) ([]stepproof.Size, error) {
+	var sizes []stepproof.Size
+	for _, name := range configs {
+		cfg, err := LoadConfig(name)
+		if err != nil {
+			return nil, err
+		}
+		ds, err := data.Load(cfg.Data, 1)
+		if err != nil {
+			return nil, err
+		}
+		params, err := trainer.Plan(trainer.Setup{Dataset: ds, Training: cfg.Training, Format: cfg.FixedPoint, Seed: dp.SeedFromUint64(1)})
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		size, err := stepproof.Measure(name+"/step", params)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		sizes = append(sizes, size)
+	}
+	return sizes, nil
+}
+
+// MNISTWidths is the MLP of the zkML comparison (circomlib-ml, EZKL).
+var MNISTWidths = []int{784, 56, 10}
+
+// InferenceCircuits measures the MNIST MLP's inference circuits (one hashed
+// input) under both bindings, named as the committed constraint CSV names
+// them: mnist-784-56-10/infer-fixed and mnist-784-56-10/infer-committed.
+func InferenceCircuits() ([]stepproof.Size, error) {
+	var out []stepproof.Size
+	for _, binding := range []string{"fixed", "committed"} {
+		n, err := inferproof.Measure(MNISTWidths, fixedpoint.DefaultFormat(), binding)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, stepproof.Size{Name: "mnist-784-56-10/infer-" + binding, Constraints: n, Params: fixedpoint.NumParams(MNISTWidths)})
+	}
+	return out, nil
+}
+
+// ProvableConfigs are the shipped configs whose step circuit compiles on one
+// machine: mnist's (a 541-row batch of a 44,530-parameter MLP) is refused by
+// stepproof (ErrTooLarge); it ships for inference proofs.
+func ProvableConfigs() []string {
+	var out []string
+	for _, n := range configs.Names() {
+		if n != "mnist" {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// writeRun trains cfg with a benchmark seed into a fresh run directory.
+func writeRun(ctx context.Context, cfg config.Config, dir string) (*trainer.Result, error) {
+	s, err := SeededSetup(cfg, 1, nil)
+	if err != nil {
+		return nil, err
+	}
+	s.Source = &run.DataSource{Data: cfg.Data, SplitSeed: 1}
+	res, err := trainer.Train(ctx, s, trainer.Options{})
+	if err != nil {
+		return nil, err
+	}
+	d, err := run.Create(dir)
+	if err != nil {
+		return nil, err
+	}
+	return res, res.Write(d, cfg.Training.ModelName())
+}
+
+// ProvingResult compares step proving with gnark's plain Groth16.
+type ProvingResult struct {
+	Config          string  `json:"config"`
+	Steps           int     `json:"steps"`
+	Constraints     int     `json:"constraints"`
+	StepSeconds     float64 `json:"step_seconds"`  // every step: compile, key load, witnesses from private/, prove, verify, write
+	PlainSeconds    float64 `json:"plain_seconds"` // as many plain proofs of the same size
+	PlainCircuit    int     `json:"plain_constraints"`
+	StepRate        float64 `json:"step_constraints_per_second"`
+	PlainRate       float64 `json:"plain_constraints_per_second"`
+	Ratio           float64 `json:"ratio"`
+	FirstRunSeconds float64 `json:"first_run_seconds"` // the first proving run, which sets up the keys unless cached
+	SetupIncluded   bool    `json:"setup_included"`    // the keys were not cached before
+	PeakMemoryMiB   float64 `json:"peak_memory_mib"`
+	SecondsPerProof float64 `json:"seconds_per_step_proof"`
+}
+
+// squaringChain is gnark's plain baseline: n constraints x_{i+1} = x_i^2 + i.
+type squaringChain struct {
+	X, Y frontend.Variable
+	n    int
+}
+
+func (c *squaringChain) Define(api frontend.API) error {
+	x := c.X
+	for i := range c.n {
+		x = api.Add(api.Mul(x, x), i)
+	}
+	api.AssertIsEqual(x, c.Y)
+	return nil
+}
+
+// chainValue is the squaring chain's output mod the BN254 scalar field.
+func chainValue(x int64, n int) frontend.Variable {
+	v, c := big.NewInt(x), new(big.Int)
+	mod := ecc.BN254.ScalarField()
+	for i := range n {
+		v.Mul(v, v)
+		c.SetInt64(int64(i))
+		v.Add(v, c)
+		v.Mod(v, mod)
+	}
+	return v
+}
+
+// Proving proves every step of a run of the config (keys from keys, set up
+// first if missing: that run is timed apart) and, interleaved with them,
+// as many proofs of gnark's plain Groth16 on a squaring chain of the same size.
+func Proving(ctx context.Context, configName string, keys *prover.KeyCache, log *slog.Logger) (ProvingResult, error) {
+	log = logger(log)
+	cfg, err := LoadConfig(configName)
+	if err != nil {
+		return ProvingResult{}, err
+	}
+	tmp, err := os.MkdirTemp("", "zkdp-bench-")
+	if err != nil {
+		return ProvingResult{}, fmt.Errorf("benchmarks: %w", err)
+	}
+	defer os.RemoveAll(tmp)
+	dir := filepath.Join(tmp, "run")
+	res, err := writeRun(ctx, cfg, dir)
+	if err != nil {
+		return ProvingResult{}, err
+	}
+	out := ProvingResult{Config: configName, Steps: res.Params.Steps}
+	start := time.Now()
+	if _, err := stepproof.Prove(ctx, dir, stepproof.Options{Workers: 1, Keys: keys, Logger: log}); err != nil {
+		return out, err
+	}
+	out.FirstRunSeconds = time.Since(start).Seconds()
+	var info stepproof.CircuitInfo
+	if err := run.ReadJSON(filepath.Join(dir, run.PublicDir, stepproof.CircuitFile), &info); err != nil {
+		return out, err
+	}
+	if keys != nil {
+		_, _, meta := keys.Paths(info.Hash)
+		if st, err := os.Stat(meta); err == nil && !st.ModTime().Before(start) {
+			out.SetupIncluded = true
+		}
+	}
+	size, err := stepproof.Measure(configName+"/step", res.Params)
+	if err != nil {
+		return out, err
+	}
+	out.Constraints = size.Constraints
+	plain := &squaringChain{n: size.Constraints - 1}
+	ccs, err := prover.Compile(plain)
+	if err != nil {
+		return out, err
+	}
+	pk, _, err := groth16.Setup(ccs)
+	if err != nil {
+		return out, fmt.Errorf("benchmarks: plain setup: %w", err)
+	}
+	assignment := &squaringChain{X: 3, Y: chainValue(3, plain.n)}
+	var plainTime time.Duration
+	var plainErr error
+	// One plain proof after each step proof, from the progress callback
+	// (which blocks the single worker): on a shared machine a change of load
+	// then affects both series alike, and the ratio stays meaningful.
+	interleave := func(int, int, time.Duration) {
+		t0 := time.Now()
+		w, err := frontend.NewWitness(assignment, ecc.BN254.ScalarField())
+		if err == nil {
+			_, err = groth16.Prove(ccs, pk, w)
+		}
+		if err != nil && plainErr == nil {
+			plainErr = fmt.Errorf("benchmarks: plain proof: %w", err)
+		}
+		plainTime += time.Since(t0)
+	}
+	if err := os.RemoveAll(filepath.Join(dir, run.PublicDir, run.ProofsDir)); err != nil {
+		return out, fmt.Errorf("benchmarks: %w", err)
+	}
+	start = time.Now()
+	sum, err := stepproof.Prove(ctx, dir, stepproof.Options{Workers: 1, Keys: keys, Logger: log, Progress: interleave})
+	if err != nil {
+		return out, err
+	}
+	if plainErr != nil {
+		return out, plainErr
+	}
+	if sum.Proven != out.Steps {
+		return out, fmt.Errorf("benchmarks: proved %d of %d steps", sum.Proven, out.Steps)
+	}
+	out.StepSeconds = (time.Since(start) - plainTime).Seconds()
+	out.PlainSeconds = plainTime.Seconds()
+	var proofs time.Duration
+	for _, d := range sum.Durations {
+		proofs += d
+	}
+	out.SecondsPerProof = proofs.Seconds() / float64(sum.Proven)
+	out.PlainCircuit = ccs.GetNbConstraints()
+	out.StepRate = float64(out.Constraints*out.Steps) / out.StepSeconds
+	out.PlainRate = float64(out.PlainCircuit*out.Steps) / out.PlainSeconds
+	out.Ratio = out.StepRate / out.PlainRate
+	out.PeakMemoryMiB = peakMiB()
+	return out, nil
+}
+
+// peakMiB is this process's peak resident memory (Linux reports KiB).
+func peakMiB() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return float64(ru.Maxrss) / 1024
+}
+
+// ScalingPoint is one step circuit and the time of one of its proofs.
+type ScalingPoint struct {
+	Label        string  `json:"label"`
+	SamplingRate float64 `json:"sampling_rate"`
+	Hidden       []int   `json:"hidden"`
+	MaxBatch     int     `json:"max_batch"`
+	Params       int     `json:"params"`
+	Constraints  int     `json:"constraints"`
+	ProofSeconds float64 `json:"proof_seconds"` // one step proof, witness included
+	SetupSeconds float64 `json:"setup_seconds"` // compile + single-party setup (uncached)
+}
+
+// ScalingVariant changes a config's batch size (through the sampling rate)
+// or its parameters (through hidden layers).
+type ScalingVariant struct {
+	SamplingRate float64
+	Hidden       []int
+}
+
+// Scaling proves one step of variants of a config, each with its own keys
+// (set up in a temporary cache and timed apart).
+func Scaling(ctx context.Context, configName string, variants []ScalingVariant, log *slog.Logger) ([]ScalingPoint, error) {
+	log = logger(log)
+	base, err := LoadConfig(configName)
+	if err != nil {
+		return nil, err
+	}
+	tmp, err := os.MkdirTemp("", "zkdp-scaling-")
+	if err != nil {
+		return nil, fmt.Errorf("benchmarks: %w", err)
+	}
+	defer os.RemoveAll(tmp)
+	var out []ScalingPoint
+	for i, v := range variants {
+		cfg := base
+		cfg.Training.Steps, cfg.Training.EvalEvery = 1, 1
+		if v.SamplingRate > 0 {
+			cfg.Training.SamplingRate = v.SamplingRate
+		}
+		cfg.Training.Hidden = v.Hidden
+		dir := filepath.Join(tmp, fmt.Sprintf("run-%d", i))
+		res, err := writeRun(ctx, cfg, dir)
+		if err != nil {
+			return nil, err
+		}
+		keys := &prover.KeyCache{Dir: filepath.Join(tmp, "keys"), Logger: log}
+		start := time.Now()
+		if _, err := stepproof.Prove(ctx, dir, stepproof.Options{Workers: 1, Keys: keys, Logger: log}); err != nil {
+			return nil, err
+		}
+		setup := time.Since(start)
+		if err := os.RemoveAll(filepath.Join(dir, run.PublicDir, run.ProofsDir)); err != nil {
+			return nil, fmt.Errorf("benchmarks: %w", err)
+		}
+		sum, err := stepproof.Prove(ctx, dir, stepproof.Options{Workers: 1, Keys: keys, Logger: log})
+		if err != nil {
+			return nil, err
+		}
+		var info stepproof.CircuitInfo
+		if err := run.ReadJSON(filepath.Join(dir, run.PublicDir, stepproof.CircuitFile), &info); err != nil {
+			return nil, err
+		}
+		p := ScalingPoint{Label: fmt.Sprintf("q=%g hidden=%v", cfg.Training.SamplingRate, v.Hidden), SamplingRate: cfg.Training.SamplingRate,
+			Hidden: v.Hidden, MaxBatch: res.Params.MaxBatch, Params: fixedpoint.NumParams(res.Params.Widths),
+			Constraints: info.Constraints, ProofSeconds: sum.Durations["step-00000"].Seconds()}
+		p.SetupSeconds = setup.Seconds() - p.ProofSeconds
+		log.Info("scaling", "point", p.Label, "constraints", p.Constraints, "proof_seconds", p.ProofSeconds)
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+// InferenceResult is the inference section: proofs of the trained MNIST MLP
+// of the zkML comparison (784-56-10) on held-out images, and the model's
+// accuracies.
+type InferenceResult struct {
+	Model string `json:"model"`
+	// Accuracies on the 2,000 held-out images: the released model (quantized
+	// DP-SGD), the float reference run, and the float reference rounded to
+	// fixed point and run in the circuit's semantics.
+	ReleasedAccuracy     float64          `json:"released_accuracy"`
+	FloatAccuracy        float64          `json:"float_accuracy"`
+	FloatRoundedAccuracy float64          `json:"float_rounded_accuracy"`
+	Proofs               []InferenceProof `json:"proofs"`
+}
+
+// InferenceProof is one inference circuit and the mean time of its proofs.
+type InferenceProof struct {
+	Binding      string  `json:"binding"`
+	Input        string  `json:"input"`
+	Batch        int     `json:"batch"`
+	Constraints  int     `json:"constraints"`
+	SetupSeconds float64 `json:"setup_seconds"` // 0 when the key came from the cache
+	ProveSeconds float64 `json:"prove_seconds"` // per proof: witness and Groth16 proof, Solidity mode
+	Proofs       int     `json:"proofs"`
+	PeakMemMiB   float64 `json:"peak_memory_mib"` // of the process so far
+}
+
+// InferenceMNIST proves inferences of the MNIST MLP trained by
+// configs/mnist.yaml (seed 1) in runDir, training it first when runDir has
+// no model: one hashed input under each binding, and a batch of 8 under the
+// committed binding, whose model hash is then paid once for eight
+// inferences. Compilation and key setup are excluded from the proving time,
+// as zkML tools report it.
+func InferenceMNIST(ctx context.Context, runDir string, proofs int, keys *prover.KeyCache, log *slog.Logger) (InferenceResult, error) {
+	log = logger(log)
+	out := InferenceResult{Model: "mlp 784-56-10 (configs/mnist.yaml, seed 1)"}
+	if _, err := os.Stat(filepath.Join(runDir, run.PublicDir, run.ModelFile)); err != nil {
+		cfg, err := LoadConfig("mnist")
+		if err != nil {
+			return out, err
+		}
+		log.Info("training the MNIST model", "dir", runDir)
+		if _, err := writeRun(ctx, cfg, runDir); err != nil {
+			return out, err
+		}
+	}
+	var report struct {
+		Released     float64 `json:"test_accuracy"`
+		Float        float64 `json:"float_test_accuracy"`
+		FloatRounded float64 `json:"quantized_float_accuracy"`
+	}
+	raw, err := os.ReadFile(filepath.Join(runDir, run.ReportFile))
+	if err != nil {
+		return out, fmt.Errorf("benchmarks: %w", err)
+	}
+	if err := json.Unmarshal(raw, &report); err != nil { // report.json holds much more
+		return out, fmt.Errorf("benchmarks: %s: %w", filepath.Join(runDir, run.ReportFile), err)
+	}
+	out.ReleasedAccuracy, out.FloatAccuracy, out.FloatRoundedAccuracy = report.Released, report.Float, report.FloatRounded
+	m, err := inferproof.Model(runDir)
+	if err != nil {
+		return out, err
+	}
+	held, err := inferproof.HeldOut(runDir, m)
+	if err != nil {
+		return out, err
+	}
+	for _, tc := range []struct {
+		binding inference.Binding
+		name    string
+		batch   int
+	}{{inference.Fixed, "fixed", 1}, {inference.Committed, "committed", 1}, {inference.Committed, "committed", 8}} {
+		spec := inference.Spec{Widths: m.Widths, Format: m.Format, Batch: tc.batch, Binding: tc.binding, Visibility: inference.Hashed}
+		if tc.binding == inference.Fixed {
+			spec.Weights = m.Weights
+		}
+		c, err := inference.New(spec)
+		if err != nil {
+			return out, err
+		}
+		ccs, err := prover.Compile(c)
+		if err != nil {
+			return out, err
+		}
+		start := time.Now()
+		pk, vk, err := keys.Setup(ccs, fmt.Sprintf("inference/mnist-%s-hashed-b%d", tc.name, tc.batch))
+		if err != nil {
+			return out, err
+		}
+		r := InferenceProof{Binding: tc.name, Input: "hashed", Batch: tc.batch, Constraints: ccs.GetNbConstraints(),
+			SetupSeconds: time.Since(start).Seconds(), Proofs: proofs}
+		var total time.Duration
+		for range proofs {
+			start := time.Now()
+			a, _, err := inference.Assign(spec, m.Weights, held.Rows[:tc.batch])
+			if err != nil {
+				return out, err
+			}
+			wit, err := frontend.NewWitness(a, ecc.BN254.ScalarField())
+			if err != nil {
+				return out, err
+			}
+			proof, err := groth16.Prove(ccs, pk, wit, solidity.WithProverTargetSolidityVerifier(backend.GROTH16))
+			if err != nil {
+				return out, fmt.Errorf("benchmarks: inference proof: %w", err)
+			}
+			total += time.Since(start)
+			pub, err := wit.Public()
+			if err != nil {
+				return out, err
+			}
+			if err := groth16.Verify(proof, vk, pub, solidity.WithVerifierTargetSolidityVerifier(backend.GROTH16)); err != nil {
+				return out, fmt.Errorf("benchmarks: inference proof does not verify: %w", err)
+			}
+		}
+		r.ProveSeconds, r.PeakMemMiB = total.Seconds()/float64(proofs), peakMiB()
+		log.Info("inference", "binding", r.Binding, "batch", r.Batch, "constraints", r.Constraints, "prove_seconds", r.ProveSeconds)
+		out.Proofs = append(out.Proofs, r)
+	}
+	return out, nil
+}
+
+// GasRow is the gas of one transaction kind; the chain package measures it.
+type GasRow struct {
+	Transaction string `json:"transaction"`
+	Gas         uint64 `json:"gas"`
+	Note        string `json:"note,omitempty"`
+}
+
+func logger(l *slog.Logger) *slog.Logger {
+	if l == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return l
+}

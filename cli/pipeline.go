@@ -1,0 +1,171 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/zkdp/zkdp/config"
+	"github.com/zkdp/zkdp/pipeline"
+	"github.com/zkdp/zkdp/prover"
+)
+
+// PipelineOptions are `zkdp pipeline`'s inputs.
+type PipelineOptions struct {
+	*Global
+	ConfigPath string
+	OutDir     string
+	Resume     bool
+	Force      bool
+	Workers    int
+	KeysDir    string
+	JSON       bool
+	// Loader is filled by the command from ConfigPath, the environment and
+	// the flags; tests may preset it.
+	Loader *config.Loader
+	// Stages, if set, replaces pipeline.Stages() (tests).
+	Stages []pipeline.Stage
+	// Progress, if set, is called with every stage's inner progress, after
+	// the progress bar (tests use it to interrupt a run).
+	Progress func(stage string, done, total int)
+}
+
+// NewPipelineCmd builds `zkdp pipeline`.
+func NewPipelineCmd(o *PipelineOptions) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "pipeline",
+		Short: "Commit, fix the beacon, train with DP, account, prove every step and verify, resumably",
+		Long: `Run zkdp's main job in the order the protocol needs:
+
+  commit   fix the secret seed (private/, 0600) and publish the params hash,
+           the dataset root D, the seed commitment S and M_0, with no beacon
+  beacon   fix the beacon after S (for now drawn by zkdp itself: the run is
+           then not fit for an audit, as report.json says)
+  train    DP-SGD from the committed seed and the beacon
+  privacy  recompute epsilon from the public files, as zkdp privacy --run does
+  prove    prove every step (Groth16 on BN254; keys cached by circuit hash)
+  verify   check every proof from public files only
+  summary  write summary.json
+
+DIR/pipeline.json records the finished stages: after an interruption or a
+failure, --resume continues from the first unfinished stage, and proving
+keeps every proof already made.`,
+		Example: `  zkdp pipeline
+  zkdp pipeline --config quickstart --out runs/quickstart --force
+  zkdp pipeline --out runs/quickstart --resume`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if o.Loader == nil {
+				o.Loader = config.NewLoader()
+			}
+			if err := o.Loader.ReadFile(o.ConfigPath); err != nil {
+				return err
+			}
+			return o.Run(cmd)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVarP(&o.ConfigPath, "config", "c", "quickstart", "config file, or the name of a shipped config ("+shippedConfigs()+"); ignored with --resume, which uses the run's own")
+	f.StringVarP(&o.OutDir, "out", "o", "", "run directory (default: a new runs/<dataset>-<UTC time>; required with --resume)")
+	f.BoolVar(&o.Resume, "resume", false, "continue the pipeline run in --out from its first unfinished stage")
+	f.BoolVar(&o.Force, "force", false, "start over in --out, removing a previous run's files there")
+	f.IntVar(&o.Workers, "workers", 1, "steps proven at once (gnark also uses every core within a proof)")
+	f.StringVar(&o.KeysDir, "keys", "", "key cache folder (default $XDG_CACHE_HOME/zkdp/keys)")
+	f.BoolVar(&o.JSON, "json", false, "print the summary as JSON")
+	return cmd
+}
+
+// Run opens (or resumes) the run directory and runs the stages.
+func (o *PipelineOptions) Run(cmd *cobra.Command) error {
+	cfg, err := o.Loader.Load()
+	if err != nil {
+		return err
+	}
+	log, err := o.configLogger(cfg)
+	if err != nil {
+		return err
+	}
+	if o.Resume && o.OutDir == "" {
+		return fmt.Errorf("%w: --resume needs --out", pipeline.ErrNothingToResume)
+	}
+	out := o.OutDir
+	if out == "" {
+		out = filepath.Join("runs", cfg.Data.Name+"-"+time.Now().UTC().Format("20060102-150405"))
+	}
+	st, err := pipeline.Open(pipeline.OpenOptions{Dir: out, ConfigName: o.ConfigPath, Resume: o.Resume, Force: o.Force}, cfg)
+	if err != nil {
+		return err
+	}
+	if o.Resume && cmd.Flags().Changed("config") {
+		log.Warn("--resume uses the config the run was started with; --config is ignored", "run_config", st.File.Config)
+	}
+	st.Logger, st.Workers = log, o.Workers
+	if o.KeysDir != "" {
+		st.Keys = &prover.KeyCache{Dir: o.KeysDir, Logger: log}
+	} else if st.Keys, err = prover.DefaultKeyCache(); err != nil {
+		return err
+	}
+	st.Keys.Logger = log
+	bars := map[string]*progress{}
+	st.Progress = func(stage string, done, total int) {
+		bar := bars[stage]
+		if bar == nil {
+			bar = newProgress(stage, o.Err, log)
+			bars[stage] = bar
+		}
+		bar.update(done, total)
+		if done == total {
+			bar.done()
+		}
+		if o.Progress != nil {
+			o.Progress(stage, done, total)
+		}
+	}
+	stages := o.Stages
+	if stages == nil {
+		stages = pipeline.Stages()
+	}
+	if err := pipeline.Run(cmd.Context(), st, stages); err != nil {
+		return fmt.Errorf("%w (finished artifacts are kept in %s; continue with --out %s --resume)", err, out, out)
+	}
+	sum, err := pipeline.Summarize(st)
+	if err != nil {
+		return err
+	}
+	if o.JSON {
+		b, err := json.Marshal(sum)
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintln(o.Out, string(b))
+		return err
+	}
+	printSummary(o, sum)
+	return nil
+}
+
+func printSummary(o *PipelineOptions, s pipeline.Summary) {
+	w := o.Out
+	fmt.Fprintf(w, "pipeline finished: %s\n", s.Dir)
+	fmt.Fprintf(w, "  dataset          %s (%d training rows), model %s\n", s.Dataset, s.TrainRows, s.Model)
+	fmt.Fprintf(w, "  privacy          (epsilon, delta) = (%.4f, %.3g) by %s, recomputed from public files\n", s.Epsilon, s.Delta, s.Accountant)
+	fmt.Fprintf(w, "  test accuracy    %.4f (float reference %.4f)\n", s.TestAccuracy, s.FloatTestAccuracy)
+	fmt.Fprintf(w, "  steps proven     %d of %d verified, %d constraints per step\n", s.StepsVerified, s.Steps, s.Constraints)
+	fmt.Fprintf(w, "  proving time     %s (prove stage, all attempts)\n", (time.Duration(s.ProvingSeconds * float64(time.Second))).Round(time.Millisecond))
+	fmt.Fprintf(w, "  proof sizes      %d B per step proof, %d B public input, %d B verifying key\n", s.ProofBytes, s.PublicInputBytes, s.VerifyingKeyBytes)
+	fmt.Fprintln(w, "  gas per tx       not measured: the on-chain stages are not in the pipeline yet")
+	if !s.AuditReady {
+		fmt.Fprintf(w, "  NOT fit for an audit: beacon %s (see the notes in report.json)\n", s.BeaconSource)
+	}
+	fmt.Fprintln(w, "  stages:")
+	for _, r := range s.Stages {
+		fmt.Fprintf(w, "    %-8s %s in %.1f s (%d attempt(s))\n", r.Name, r.Status, r.Seconds, r.Attempts)
+	}
+	fmt.Fprintln(w, "  artifacts:")
+	for _, a := range s.Artifacts {
+		fmt.Fprintf(w, "    %-50s %s\n", a.What, filepath.Join(s.Dir, a.Path))
+	}
+}

@@ -1,0 +1,312 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/zkdp/zkdp/commit"
+	"github.com/zkdp/zkdp/data"
+	"github.com/zkdp/zkdp/dp"
+	"github.com/zkdp/zkdp/run"
+	"github.com/zkdp/zkdp/stepproof"
+	"github.com/zkdp/zkdp/trainer"
+)
+
+// Sentinel errors of the stages.
+var (
+	// ErrCommitmentChanged: training did not start from the published params hash, D, S or M_0.
+	ErrCommitmentChanged = errors.New("pipeline: the trained run does not start from the published commitments")
+	// ErrBeaconInConfig: a config beacon exists before S is published, so it cannot be the protocol's beacon.
+	ErrBeaconInConfig = errors.New("pipeline: the config gives a beacon, but the pipeline fixes the beacon after publishing the seed commitment (use zkdp train --beacon for a beacon fixed elsewhere)")
+	// ErrNoBeacon: training was reached without a beacon in the transcript.
+	ErrNoBeacon = errors.New("pipeline: the transcript has no beacon")
+	// ErrPrivacyMismatch: epsilon recomputed from the public params differs from the trainer's report.
+	ErrPrivacyMismatch = errors.New("pipeline: epsilon recomputed from public files differs from the report")
+)
+
+// BeaconSelfDrawn is the transcript's beacon_source when the pipeline drew
+// the beacon itself (the trainer writes the same words).
+const BeaconSelfDrawn = "self-drawn"
+
+// Stage names.
+const (
+	StageCommit  = "commit"
+	StageBeacon  = "beacon"
+	StageTrain   = "train"
+	StagePrivacy = "privacy"
+	StageProve   = "prove"
+	StageVerify  = "verify"
+	StageSummary = "summary"
+)
+
+// Stages is the pipeline in protocol order.
+//
+// TODO(issue #7, after merging the chain and inference work): the chain
+// stages replace "beacon" by "register" (the registry records params, D, S
+// and M_0 and fixes the beacon from a later block; the stage writes it into
+// the transcript with its source and audit_ready) and add "submit" (step
+// proofs in order) and "finalize" after "verify"; the inference stage
+// ("infer": zkdp infer --prove on a few test rows) and "verify-inference"
+// (on-chain) follow. Each records its figures (gas per transaction, proof
+// sizes) with State.SetResult for the summary.
+func Stages() []Stage {
+	return []Stage{
+		{StageCommit, commitStage},
+		{StageBeacon, beaconStage},
+		{StageTrain, trainStage},
+		{StagePrivacy, privacyStage},
+		{StageProve, proveStage},
+		{StageVerify, verifyStage},
+		{StageSummary, summaryStage},
+	}
+}
+
+// CommitResult is the commit stage's record: what was published.
+type CommitResult struct {
+	ParamsHash     string `json:"params_hash"`
+	DatasetRoot    string `json:"dataset_root"`
+	SeedCommitment string `json:"seed_commitment"`
+	Model0         string `json:"model_commitment_0"`
+}
+
+// commitStage fixes the secret seed (private/, 0600) and the split seed,
+// then publishes the params, D, S and M_0 in the transcript, with no beacon.
+// A rerun reuses a seed already written: once S may have been seen, drawing
+// another seed would be grinding.
+func commitStage(_ context.Context, s *State) error {
+	cfg, d := s.Config, s.Dir
+	if cfg.Beacon != "" {
+		return ErrBeaconInConfig
+	}
+	var secret run.Secret
+	var src run.DataSource
+	if exists(d.Private(run.SecretFile)) && exists(d.Private(run.DataSourceFile)) {
+		for path, v := range map[string]any{d.Private(run.SecretFile): &secret, d.Private(run.DataSourceFile): &src} {
+			if err := run.ReadJSON(path, v); err != nil {
+				return err
+			}
+		}
+		s.log().Info("reusing the secret seed already fixed", "file", d.Private(run.SecretFile))
+	} else {
+		seed, split, err := trainer.DrawSeeds(cfg.Seed)
+		if err != nil {
+			return err
+		}
+		secret, src = run.Secret{Seed: commit.Hex(seed)}, run.DataSource{Data: cfg.Data, SplitSeed: split}
+		// The data source first: the seed file's presence means both exist.
+		if err := run.WriteJSON(d.Private(run.DataSourceFile), src, run.PrivateMode); err != nil {
+			return err
+		}
+		if err := run.WriteJSON(d.Private(run.SecretFile), secret, run.PrivateMode); err != nil {
+			return err
+		}
+	}
+	if cfg.Seed != nil {
+		s.log().Warn("the secret seed derives from the config's seed: it is reproducible and therefore NOT secret; use this run for experiments only")
+	}
+	setup, err := setupOf(s, secret, src)
+	if err != nil {
+		return err
+	}
+	pub, err := trainer.Publish(setup, s.log())
+	if err != nil {
+		return err
+	}
+	if err := run.WriteJSON(d.Public(run.ParamsFile), pub.Params, run.PublicMode); err != nil {
+		return err
+	}
+	if err := run.WriteJSON(d.Public(run.TranscriptFile), pub.Transcript, run.PublicMode); err != nil {
+		return err
+	}
+	tr := pub.Transcript
+	s.log().Info("published before the beacon", "params_hash", tr.ParamsHash, "dataset_root", tr.DatasetRoot,
+		"seed_commitment", tr.SeedCommitment, "model_commitment_0", tr.ModelCommitments[0])
+	return s.SetResult(CommitResult{ParamsHash: tr.ParamsHash, DatasetRoot: tr.DatasetRoot, SeedCommitment: tr.SeedCommitment, Model0: tr.ModelCommitments[0]})
+}
+
+// setupOf is the trainer's setup from the config and the fixed seeds.
+func setupOf(s *State, secret run.Secret, src run.DataSource) (trainer.Setup, error) {
+	seed, err := commit.ParseHex(secret.Seed)
+	if err != nil {
+		return trainer.Setup{}, fmt.Errorf("%s: %w", s.Dir.Private(run.SecretFile), err)
+	}
+	ds, err := data.Load(src.Data, src.SplitSeed)
+	if err != nil {
+		return trainer.Setup{}, err
+	}
+	return trainer.Setup{Dataset: ds, Training: s.Config.Training, Format: s.Config.FixedPoint, Seed: seed,
+		InitSeed: src.SplitSeed, Source: &src}, nil
+}
+
+func readTranscript(d *run.Dir) (run.Transcript, error) {
+	var tr run.Transcript
+	err := run.ReadJSON(d.Public(run.TranscriptFile), &tr)
+	return tr, err
+}
+
+// beaconStage fixes the beacon after the commitments were published. For now
+// the pipeline draws it itself, as the trainer does without a given beacon,
+// which makes the run unfit for an audit (said in report.json); the chain's
+// registry will fix it instead. A beacon already in the transcript is kept:
+// drawing again after seeing one would be grinding.
+func beaconStage(_ context.Context, s *State) error {
+	tr, err := readTranscript(s.Dir)
+	if err != nil {
+		return err
+	}
+	if tr.Beacon == "" {
+		b, err := dp.NewBeacon()
+		if err != nil {
+			return err
+		}
+		tr.Beacon, tr.BeaconSource, tr.AuditReady = commit.Hex(b), BeaconSelfDrawn, false
+		if err := run.WriteJSON(s.Dir.Public(run.TranscriptFile), tr, run.PublicMode); err != nil {
+			return err
+		}
+	}
+	s.log().Warn("the beacon was drawn by the pipeline itself: the run is NOT fit for an audit until the chain's registry fixes it", "beacon", tr.Beacon, "source", tr.BeaconSource)
+	return s.SetResult(map[string]string{"beacon": tr.Beacon, "source": tr.BeaconSource})
+}
+
+// TrainResult is the train stage's record.
+type TrainResult struct {
+	TestAccuracy      float64 `json:"test_accuracy"`
+	FloatTestAccuracy float64 `json:"float_test_accuracy"`
+	ModelCommitment   string  `json:"model_commitment"`
+}
+
+// trainStage trains with the committed seed and the transcript's beacon,
+// checks that the run starts from the published commitments, and writes the
+// whole run (report, plots, transcript M_0..M_T, private witness).
+func trainStage(ctx context.Context, s *State) error {
+	d := s.Dir
+	var secret run.Secret
+	var src run.DataSource
+	for path, v := range map[string]any{d.Private(run.SecretFile): &secret, d.Private(run.DataSourceFile): &src} {
+		if err := run.ReadJSON(path, v); err != nil {
+			return err
+		}
+	}
+	published, err := readTranscript(d)
+	if err != nil {
+		return err
+	}
+	if published.Beacon == "" {
+		return ErrNoBeacon
+	}
+	setup, err := setupOf(s, secret, src)
+	if err != nil {
+		return err
+	}
+	if setup.Beacon, err = commit.ParseHex(published.Beacon); err != nil {
+		return fmt.Errorf("%s: beacon: %w", d.Public(run.TranscriptFile), err)
+	}
+	setup.BeaconGiven = published.BeaconSource != BeaconSelfDrawn
+	res, err := trainer.Train(ctx, setup, trainerOptions(s))
+	if err != nil {
+		return err
+	}
+	got := res.Transcript
+	if got.ParamsHash != published.ParamsHash || got.DatasetRoot != published.DatasetRoot ||
+		got.SeedCommitment != published.SeedCommitment || got.ModelCommitments[0] != published.ModelCommitments[0] {
+		return fmt.Errorf("%w: published %+v, trained from params %s, D %s, S %s, M_0 %s", ErrCommitmentChanged, published,
+			got.ParamsHash, got.DatasetRoot, got.SeedCommitment, got.ModelCommitments[0])
+	}
+	res.Transcript.BeaconSource = published.BeaconSource
+	res.Transcript.AuditReady = published.AuditReady && s.Config.Seed == nil
+	if err := res.Write(d, s.Config.Training.ModelName()); err != nil {
+		return err
+	}
+	return s.SetResult(TrainResult{TestAccuracy: res.TestAccuracy, FloatTestAccuracy: res.FloatTestAccuracy, ModelCommitment: res.Model.Commitment})
+}
+
+func trainerOptions(s *State) trainer.Options {
+	return trainer.Options{Logger: s.log(), Progress: func(step, total int) { s.progress(StageTrain, step, total) }}
+}
+
+// privacyStage recomputes the guarantee from the public params alone, as
+// `zkdp privacy --run` does, and checks it against the trainer's report.
+func privacyStage(_ context.Context, s *State) error {
+	g, err := Guarantee(s.Dir)
+	if err != nil {
+		return err
+	}
+	var rep trainer.Report
+	if err := run.ReadJSON(s.Dir.Path(run.ReportFile), &rep); err != nil {
+		return err
+	}
+	if g.Epsilon != rep.Epsilon || g.Delta != rep.Delta {
+		return fmt.Errorf("%w: (%g, %g) from params.json, (%g, %g) in %s", ErrPrivacyMismatch, g.Epsilon, g.Delta, rep.Epsilon, rep.Delta, run.ReportFile)
+	}
+	s.log().Info("privacy recomputed from public files", "epsilon", g.Epsilon, "delta", g.Delta, "accountant", g.Accountant)
+	return s.SetResult(g)
+}
+
+// Guarantee is a run's (epsilon, delta) from its public params only.
+func Guarantee(d *run.Dir) (dp.RunPrivacy, error) {
+	var p run.Params
+	if err := run.ReadJSON(d.Public(run.ParamsFile), &p); err != nil {
+		return dp.RunPrivacy{}, err
+	}
+	return p.Mechanism().Guarantee()
+}
+
+// ProveResult is the prove stage's record of its latest attempt.
+type ProveResult struct {
+	Proven       int     `json:"proven"`  // proofs made by this attempt
+	Skipped      int     `json:"skipped"` // verified proofs kept from an earlier attempt
+	ProofSeconds float64 `json:"proof_seconds"`
+}
+
+// proveStage proves every step; stepproof.Prove keeps the proofs that
+// already verify, so a resumed run redoes none.
+func proveStage(ctx context.Context, s *State) error {
+	sum, err := stepproof.Prove(ctx, s.Dir.Root, stepproof.Options{Workers: max(s.Workers, 1), Logger: s.log(), Keys: s.Keys,
+		Progress: func(done, total int, _ time.Duration) { s.progress(StageProve, done, total) }})
+	var secs float64
+	for _, d := range sum.Durations {
+		secs += d.Seconds()
+	}
+	if rerr := s.SetResult(ProveResult{Proven: sum.Proven, Skipped: sum.Skipped, ProofSeconds: secs}); rerr != nil {
+		err = errors.Join(err, rerr)
+	}
+	return err
+}
+
+// VerifyResult is the verify stage's record.
+type VerifyResult struct {
+	Steps       int    `json:"steps"`
+	Constraints int    `json:"constraints"`
+	CircuitHash string `json:"circuit_hash"`
+}
+
+// verifyStage checks every step proof from public files only.
+func verifyStage(_ context.Context, s *State) error {
+	rep, err := stepproof.Verify(s.Dir.Root)
+	if err != nil {
+		return err
+	}
+	s.log().Info("verified from public files", "steps", rep.Steps, "constraints", rep.Constraints)
+	return s.SetResult(VerifyResult{Steps: rep.Steps, Constraints: rep.Constraints, CircuitHash: rep.CircuitHash})
+}
+
+// summaryStage writes summary.json.
+func summaryStage(_ context.Context, s *State) error {
+	sum, err := Summarize(s)
+	if err != nil {
+		return err
+	}
+	return run.WriteJSON(s.Dir.Path(SummaryFile), sum, run.PublicMode)
+}
+
+// fileSize is the size of path, or 0 if it does not exist.
+func fileSize(path string) int64 {
+	st, err := os.Stat(path)
+	if err != nil {
+		return 0
+	}
+	return st.Size()
+}

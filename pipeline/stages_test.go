@@ -1,0 +1,99 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/zkdp/zkdp/dp"
+	"github.com/zkdp/zkdp/run"
+	"github.com/zkdp/zkdp/trainer"
+)
+
+// The stages before proving, in protocol order: S, D, the params hash and
+// M_0 are published with no beacon; the beacon comes next; training uses the
+// committed seed (S unchanged) and that beacon; epsilon is recomputed from
+// public files.
+func TestProtocolOrderBeforeProving(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	s := open(t, OpenOptions{Dir: dir, ConfigName: "quickstart"})
+	stages := Stages()
+	ctx := context.Background()
+	if err := Run(ctx, s, stages[:1]); err != nil {
+		t.Fatal(err)
+	}
+	published, err := readTranscript(s.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if published.Beacon != "" || published.SeedCommitment == "" || published.DatasetRoot == "" || published.ParamsHash == "" ||
+		len(published.ModelCommitments) != 1 {
+		t.Fatalf("published before the beacon: %+v", published)
+	}
+	if _, err := os.Stat(s.Dir.Path(run.ReportFile)); !os.IsNotExist(err) {
+		t.Fatal("the commit stage trained")
+	}
+	for _, name := range []string{run.SecretFile, run.DataSourceFile} {
+		if st, err := os.Stat(s.Dir.Private(name)); err != nil || st.Mode().Perm() != 0o600 {
+			t.Fatalf("%s: %v", name, err)
+		}
+	}
+	// Rerunning the commit stage (as after a crash) keeps the seed, hence S.
+	s.File.Lookup(StageCommit).Status = Running
+	if err := Run(ctx, s, stages[:1]); err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := readTranscript(s.Dir); again.SeedCommitment != published.SeedCommitment {
+		t.Fatal("a rerun of the commit stage drew another seed")
+	}
+
+	if err := Run(ctx, s, stages[:4]); err != nil {
+		t.Fatal(err)
+	}
+	final, err := readTranscript(s.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if final.SeedCommitment != published.SeedCommitment || final.DatasetRoot != published.DatasetRoot ||
+		final.ParamsHash != published.ParamsHash || final.ModelCommitments[0] != published.ModelCommitments[0] {
+		t.Fatalf("training changed the published commitments: %+v vs %+v", final, published)
+	}
+	if final.Beacon == "" || final.BeaconSource != BeaconSelfDrawn || final.AuditReady ||
+		len(final.ModelCommitments) != s.Config.Training.Steps+1 {
+		t.Fatalf("transcript %+v", final)
+	}
+	var beacon map[string]string
+	if ok, err := s.Result(StageBeacon, &beacon); !ok || err != nil || beacon["beacon"] != final.Beacon {
+		t.Fatalf("beacon record %v %v", beacon, err)
+	}
+	var rep trainer.Report
+	if err := run.ReadJSON(s.Dir.Path(run.ReportFile), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.AuditReady || rep.SeedCommitment != published.SeedCommitment {
+		t.Fatalf("report %+v", rep)
+	}
+	var g dp.RunPrivacy
+	if ok, err := s.Result(StagePrivacy, &g); !ok || err != nil || g.Epsilon != rep.Epsilon || g.Epsilon > s.Config.Training.Epsilon {
+		t.Fatalf("privacy record %+v %v", g, err)
+	}
+	// The beacon stage keeps a beacon already fixed.
+	s.File.Lookup(StageBeacon).Status = Failed
+	if err := Run(ctx, s, stages[:2]); err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := readTranscript(s.Dir); again.Beacon != final.Beacon {
+		t.Fatal("the beacon stage drew a second beacon")
+	}
+}
+
+// The pipeline fixes the beacon itself, after S: a config beacon is refused.
+func TestCommitRefusesConfigBeacon(t *testing.T) {
+	s := open(t, OpenOptions{Dir: filepath.Join(t.TempDir(), "run")})
+	s.Config.Beacon = "0x01"
+	if err := Run(context.Background(), s, Stages()); !errors.Is(err, ErrBeaconInConfig) || !errors.Is(err, ErrStage) {
+		t.Fatalf("got %v", err)
+	}
+}

@@ -1,0 +1,94 @@
+package pipeline
+
+import (
+	"fmt"
+	"path/filepath"
+
+	"github.com/zkdp/zkdp/prover"
+	"github.com/zkdp/zkdp/run"
+	"github.com/zkdp/zkdp/stepproof"
+	"github.com/zkdp/zkdp/trainer"
+)
+
+// SummaryFile is the summary's name in the run directory.
+const SummaryFile = "summary.json"
+
+// Summary is what a finished pipeline run amounts to, from its files and
+// its state file.
+type Summary struct {
+	Dir               string   `json:"dir"`
+	Dataset           string   `json:"dataset"`
+	Model             string   `json:"model"`
+	TrainRows         int      `json:"train_rows"`
+	Epsilon           float64  `json:"epsilon"`
+	Delta             float64  `json:"delta"`
+	Accountant        string   `json:"accountant"`
+	TestAccuracy      float64  `json:"test_accuracy"`
+	FloatTestAccuracy float64  `json:"float_test_accuracy"`
+	AuditReady        bool     `json:"audit_ready"`
+	BeaconSource      string   `json:"beacon_source"`
+	Steps             int      `json:"steps"`
+	StepsVerified     int      `json:"steps_verified"`
+	Constraints       int      `json:"constraints"`
+	ProvingSeconds    float64  `json:"proving_seconds"` // the prove stage's wall time over every attempt (key setup included)
+	ProofSeconds      float64  `json:"proof_seconds"`   // groth16 proving of the latest attempt's new proofs
+	ProofBytes        int64    `json:"proof_bytes"`     // one step proof
+	PublicInputBytes  int64    `json:"public_input_bytes"`
+	VerifyingKeyBytes int64    `json:"verifying_key_bytes"`
+	Stages            []Record `json:"stages"`
+	// Artifacts maps what to where, relative to Dir.
+	Artifacts []Artifact `json:"artifacts"`
+}
+
+// Artifact is one output of the run.
+type Artifact struct {
+	What string `json:"what"`
+	Path string `json:"path"`
+}
+
+// Summarize reads the summary of the run in s from its files.
+func Summarize(s *State) (Summary, error) {
+	d := s.Dir
+	var rep trainer.Report
+	if err := run.ReadJSON(d.Path(run.ReportFile), &rep); err != nil {
+		return Summary{}, err
+	}
+	var ver VerifyResult
+	if _, err := s.Result(StageVerify, &ver); err != nil {
+		return Summary{}, err
+	}
+	var prove ProveResult
+	if _, err := s.Result(StageProve, &prove); err != nil {
+		return Summary{}, err
+	}
+	sum := Summary{Dir: d.Root, Dataset: rep.Dataset, Model: rep.Model, TrainRows: rep.TrainRows, Epsilon: rep.Epsilon,
+		Delta: rep.Delta, Accountant: rep.Privacy.Accountant, TestAccuracy: rep.TestAccuracy, FloatTestAccuracy: rep.FloatTestAccuracy,
+		AuditReady: rep.AuditReady, BeaconSource: rep.BeaconSource, Steps: rep.Steps, StepsVerified: ver.Steps,
+		Constraints: ver.Constraints, ProofSeconds: prove.ProofSeconds,
+		VerifyingKeyBytes: fileSize(d.Public(stepproof.VerifyingKeyFile))}
+	if r := s.File.Lookup(StageProve); r != nil {
+		sum.ProvingSeconds = r.Seconds
+	}
+	if rep.Steps > 0 {
+		first := d.Public(filepath.Join(run.ProofsDir, fmt.Sprintf("step-%05d.proof", 0)))
+		sum.ProofBytes, sum.PublicInputBytes = fileSize(first), fileSize(prover.PublicPath(first))
+	}
+	for _, r := range s.File.Stages {
+		if r.Name != StageSummary {
+			sum.Stages = append(sum.Stages, r)
+		}
+	}
+	sum.Artifacts = []Artifact{
+		{"report (accuracy, epsilon, notes)", run.ReportFile},
+		{"plots (loss, accuracy, epsilon)", run.PlotsDir},
+		{"public parameters", filepath.Join(run.PublicDir, run.ParamsFile)},
+		{"transcript (params hash, D, S, beacon, M_0..M_T)", filepath.Join(run.PublicDir, run.TranscriptFile)},
+		{"released model", filepath.Join(run.PublicDir, run.ModelFile)},
+		{"step proofs and public inputs", filepath.Join(run.PublicDir, run.ProofsDir)},
+		{"verifying key", filepath.Join(run.PublicDir, stepproof.VerifyingKeyFile)},
+		{"secret seed, batches, weights (0600)", run.PrivateDir},
+		{"pipeline state", StateFile},
+		{"this summary", SummaryFile},
+	}
+	return sum, nil
+}
