@@ -117,6 +117,15 @@ func mainnetRules(_ *node.Config, eth *ethconfig.Config) {
 	eth.Genesis.Config = &cfg
 }
 
+// Open is the chain that settings name: the in-process simulated chain when
+// rpc is empty, else Dial.
+func Open(ctx context.Context, rpc, keystoreFile, passwordFile string) (*Chain, error) {
+	if rpc == "" {
+		return NewSimulated()
+	}
+	return Dial(ctx, rpc, keystoreFile, passwordFile)
+}
+
 // Dial connects to a JSON-RPC node with the key of an encrypted keystore
 // file. The passphrase comes from passwordFile, or else from $ZKDP_CHAIN_PASSWORD;
 // a raw key is never read from a config.

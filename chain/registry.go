@@ -59,6 +59,15 @@ type Registry struct {
 	abi     abi.ABI
 }
 
+// OpenRegistry binds the registry at addr (hex), or deploys one when addr is empty.
+func OpenRegistry(ctx context.Context, c *Chain, addr string) (*Registry, error) {
+	if addr != "" {
+		return AtRegistry(ctx, c, common.HexToAddress(addr))
+	}
+	reg, _, err := DeployRegistry(ctx, c)
+	return reg, err
+}
+
 // DeployRegistry compiles and deploys the registry.
 func DeployRegistry(ctx context.Context, c *Chain) (*Registry, *types.Receipt, error) {
 	contract, err := verifiercontracts.Registry()

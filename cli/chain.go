@@ -66,10 +66,7 @@ func (f *ChainFlags) settings(cmd *cobra.Command) (config.Chain, error) {
 
 // connect opens the chain the settings name.
 func connect(ctx context.Context, s config.Chain) (*chain.Chain, error) {
-	if s.RPC == "" {
-		return chain.NewSimulated()
-	}
-	return chain.Dial(ctx, s.RPC, s.Keystore, s.PasswordFile)
+	return chain.Open(ctx, s.RPC, s.Keystore, s.PasswordFile)
 }
 
 // NewChainCmd builds `zkdp chain` and its subcommands.
@@ -165,11 +162,7 @@ func (o *ChainRegisterOptions) Run(cmd *cobra.Command) error {
 }
 
 func registry(ctx context.Context, c *chain.Chain, addr string) (*chain.Registry, error) {
-	if addr != "" {
-		return chain.AtRegistry(ctx, c, common.HexToAddress(addr))
-	}
-	reg, _, err := chain.DeployRegistry(ctx, c)
-	return reg, err
+	return chain.OpenRegistry(ctx, c, addr)
 }
 
 // ChainVerifyOptions are `zkdp chain verify`'s inputs.

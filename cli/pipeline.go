@@ -126,7 +126,9 @@ func (o *PipelineOptions) Run(cmd *cobra.Command) error {
 	}
 	stages := o.Stages
 	if stages == nil {
-		stages = pipeline.Stages()
+		var closeChain func()
+		stages, closeChain = pipeline.Stages()
+		defer closeChain()
 	}
 	if err := pipeline.Run(cmd.Context(), st, stages); err != nil {
 		return fmt.Errorf("%w (finished artifacts are kept in %s; continue with --out %s --resume)", err, out, out)
@@ -156,7 +158,22 @@ func printSummary(o *PipelineOptions, s pipeline.Summary) {
 	fmt.Fprintf(w, "  steps proven     %d of %d verified, %d constraints per step\n", s.StepsVerified, s.Steps, s.Constraints)
 	fmt.Fprintf(w, "  proving time     %s (prove stage, all attempts)\n", (time.Duration(s.ProvingSeconds * float64(time.Second))).Round(time.Millisecond))
 	fmt.Fprintf(w, "  proof sizes      %d B per step proof, %d B public input, %d B verifying key\n", s.ProofBytes, s.PublicInputBytes, s.VerifyingKeyBytes)
-	fmt.Fprintln(w, "  gas per tx       not measured: the on-chain stages are not in the pipeline yet")
+	for i, c := range s.InferenceCircuits {
+		label := ""
+		if i == 0 {
+			label = "inference proofs"
+		}
+		fmt.Fprintf(w, "  %-16s %s\n", label, c)
+	}
+	fmt.Fprintf(w, "  on-chain         %s: registry %s, %d of %d steps accepted, finalized %v\n", s.Chain, s.Registry, s.StepsAccepted, s.Steps, s.Finalized)
+	fmt.Fprintln(w, "  gas per tx:")
+	for _, t := range s.Transactions {
+		status := "accepted"
+		if !t.Accepted {
+			status = "REJECTED: " + t.Reason
+		}
+		fmt.Fprintf(w, "    %-36s %10d  %s\n", t.Name, t.GasUsed, status)
+	}
 	if !s.AuditReady {
 		fmt.Fprintf(w, "  NOT fit for an audit: beacon %s (see the notes in report.json)\n", s.BeaconSource)
 	}

@@ -71,15 +71,33 @@ func TestPipelineQuickstart(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &sum); err != nil {
 		t.Fatalf("summary: %v in %q", err, out)
 	}
-	if sum.Steps != 10 || sum.StepsVerified != sum.Steps || sum.ProofBytes == 0 || sum.Constraints == 0 || sum.AuditReady ||
+	if sum.Steps != 10 || sum.StepsVerified != sum.Steps || sum.ProofBytes == 0 || sum.Constraints == 0 ||
 		sum.Epsilon <= 0 || sum.Epsilon > 1 || sum.TestAccuracy <= 0.5 {
 		t.Fatalf("summary %+v", sum)
+	}
+	// The registry fixed the beacon after the commitments (audit-ready, the
+	// seed being secret); every step, the finalization and both inference
+	// proofs were accepted on-chain.
+	if !sum.AuditReady || sum.BeaconSource != pipeline.BeaconRegistry || sum.StepsAccepted != 10 || !sum.Finalized || len(sum.InferenceCircuits) != 2 {
+		t.Fatalf("summary %+v", sum)
+	}
+	verified := 0
+	for _, tx := range sum.Transactions {
+		if !tx.Accepted {
+			t.Errorf("transaction %s rejected: %s", tx.Name, tx.Reason)
+		}
+		if strings.HasPrefix(tx.Name, "verifyInference") {
+			verified++
+		}
+	}
+	if verified != 2 || sum.Transactions[0].Name != "registerRun" {
+		t.Fatalf("transactions %+v", sum.Transactions)
 	}
 	state, err := pipeline.ReadState(filepath.Join(dir, pipeline.StateFile))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, st := range pipeline.Stages() {
+	for _, st := range stageList() {
 		if r := state.Lookup(st.Name); r == nil || r.Status != pipeline.Finished || r.Attempts != 1 {
 			t.Errorf("stage %s: %+v", st.Name, r)
 		}
@@ -134,7 +152,7 @@ func TestPipelineResumesProving(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, st := range pipeline.Stages() {
+	for _, st := range stageList() {
 		r := state.Lookup(st.Name)
 		want := 1
 		if st.Name == pipeline.StageProve {
@@ -156,4 +174,10 @@ func TestPipelineResumesProving(t *testing.T) {
 	if rep, err := stepproof.Verify(dir); err != nil || rep.Steps != 10 {
 		t.Fatalf("verify: %+v %v", rep, err)
 	}
+}
+
+func stageList() []pipeline.Stage {
+	stages, closeChain := pipeline.Stages()
+	closeChain()
+	return stages
 }

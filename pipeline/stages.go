@@ -33,35 +33,37 @@ const BeaconSelfDrawn = "self-drawn"
 
 // Stage names.
 const (
-	StageCommit  = "commit"
-	StageBeacon  = "beacon"
-	StageTrain   = "train"
-	StagePrivacy = "privacy"
-	StageProve   = "prove"
-	StageVerify  = "verify"
-	StageSummary = "summary"
+	StageCommit   = "commit"
+	StageRegister = "register"
+	StageTrain    = "train"
+	StagePrivacy  = "privacy"
+	StageProve    = "prove"
+	StageInfer    = "infer"
+	StageVerify   = "verify"
+	StageChain    = "chain"
+	StageSummary  = "summary"
 )
 
-// Stages is the pipeline in protocol order.
-//
-// TODO(issue #7, after merging the chain and inference work): the chain
-// stages replace "beacon" by "register" (the registry records params, D, S
-// and M_0 and fixes the beacon from a later block; the stage writes it into
-// the transcript with its source and audit_ready) and add "submit" (step
-// proofs in order) and "finalize" after "verify"; the inference stage
-// ("infer": zkdp infer --prove on a few test rows) and "verify-inference"
-// (on-chain) follow. Each records its figures (gas per transaction, proof
-// sizes) with State.SetResult for the summary.
-func Stages() []Stage {
+// Stages is the pipeline in protocol order: publish the commitments,
+// register them so that the registry fixes the beacon, train with that
+// beacon, recompute epsilon from public files, prove every step and a few
+// inferences, verify everything off-chain, then on-chain (submit the steps,
+// finalize M_T, verify the inferences), and summarize. The chain stages share
+// one connection (the in-process simulated chain unless config chain.rpc
+// names another); close releases it.
+func Stages() (stages []Stage, close func()) {
+	cs := &chainSession{}
 	return []Stage{
 		{StageCommit, commitStage},
-		{StageBeacon, beaconStage},
+		{StageRegister, cs.register},
 		{StageTrain, trainStage},
 		{StagePrivacy, privacyStage},
 		{StageProve, proveStage},
+		{StageInfer, infer},
 		{StageVerify, verifyStage},
+		{StageChain, cs.verifyOnChain},
 		{StageSummary, summaryStage},
-	}
+	}, cs.close
 }
 
 // CommitResult is the commit stage's record: what was published.
@@ -145,30 +147,6 @@ func readTranscript(d *run.Dir) (run.Transcript, error) {
 	var tr run.Transcript
 	err := run.ReadJSON(d.Public(run.TranscriptFile), &tr)
 	return tr, err
-}
-
-// beaconStage fixes the beacon after the commitments were published. For now
-// the pipeline draws it itself, as the trainer does without a given beacon,
-// which makes the run unfit for an audit (said in report.json); the chain's
-// registry will fix it instead. A beacon already in the transcript is kept:
-// drawing again after seeing one would be grinding.
-func beaconStage(_ context.Context, s *State) error {
-	tr, err := readTranscript(s.Dir)
-	if err != nil {
-		return err
-	}
-	if tr.Beacon == "" {
-		b, err := dp.NewBeacon()
-		if err != nil {
-			return err
-		}
-		tr.Beacon, tr.BeaconSource, tr.AuditReady = commit.Hex(b), BeaconSelfDrawn, false
-		if err := run.WriteJSON(s.Dir.Public(run.TranscriptFile), tr, run.PublicMode); err != nil {
-			return err
-		}
-	}
-	s.log().Warn("the beacon was drawn by the pipeline itself: the run is NOT fit for an audit until the chain's registry fixes it", "beacon", tr.Beacon, "source", tr.BeaconSource)
-	return s.SetResult(map[string]string{"beacon": tr.Beacon, "source": tr.BeaconSource})
 }
 
 // TrainResult is the train stage's record.

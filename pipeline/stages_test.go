@@ -13,13 +13,14 @@ import (
 )
 
 // The stages before proving, in protocol order: S, D, the params hash and
-// M_0 are published with no beacon; the beacon comes next; training uses the
-// committed seed (S unchanged) and that beacon; epsilon is recomputed from
-// public files.
+// M_0 are published with no beacon; the registry (on the simulated chain)
+// records them and fixes the beacon; training uses the committed seed (S
+// unchanged) and that beacon; epsilon is recomputed from public files.
 func TestProtocolOrderBeforeProving(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "run")
 	s := open(t, OpenOptions{Dir: dir, ConfigName: "quickstart"})
-	stages := Stages()
+	stages, closeChain := Stages()
+	defer closeChain()
 	ctx := context.Background()
 	if err := Run(ctx, s, stages[:1]); err != nil {
 		t.Fatal(err)
@@ -60,32 +61,34 @@ func TestProtocolOrderBeforeProving(t *testing.T) {
 		final.ParamsHash != published.ParamsHash || final.ModelCommitments[0] != published.ModelCommitments[0] {
 		t.Fatalf("training changed the published commitments: %+v vs %+v", final, published)
 	}
-	if final.Beacon == "" || final.BeaconSource != BeaconSelfDrawn || final.AuditReady ||
+	// Audit-ready: the registry fixed the beacon after S, and the seed is secret.
+	if final.Beacon == "" || final.BeaconSource != BeaconRegistry || !final.AuditReady ||
 		len(final.ModelCommitments) != s.Config.Training.Steps+1 {
 		t.Fatalf("transcript %+v", final)
 	}
-	var beacon map[string]string
-	if ok, err := s.Result(StageBeacon, &beacon); !ok || err != nil || beacon["beacon"] != final.Beacon {
-		t.Fatalf("beacon record %v %v", beacon, err)
+	var reg RegisterResult
+	if ok, err := s.Result(StageRegister, &reg); !ok || err != nil || reg.Beacon != final.Beacon || reg.RunID == "" ||
+		len(reg.Transactions) != 2 || !reg.Transactions[1].Accepted || reg.Transactions[1].Name != "fixBeacon" {
+		t.Fatalf("register record %+v %v", reg, err)
 	}
 	var rep trainer.Report
 	if err := run.ReadJSON(s.Dir.Path(run.ReportFile), &rep); err != nil {
 		t.Fatal(err)
 	}
-	if rep.AuditReady || rep.SeedCommitment != published.SeedCommitment {
+	if !rep.AuditReady || rep.SeedCommitment != published.SeedCommitment {
 		t.Fatalf("report %+v", rep)
 	}
 	var g dp.RunPrivacy
 	if ok, err := s.Result(StagePrivacy, &g); !ok || err != nil || g.Epsilon != rep.Epsilon || g.Epsilon > s.Config.Training.Epsilon {
 		t.Fatalf("privacy record %+v %v", g, err)
 	}
-	// The beacon stage keeps a beacon already fixed.
-	s.File.Lookup(StageBeacon).Status = Failed
+	// The register stage keeps a beacon already fixed.
+	s.File.Lookup(StageRegister).Status = Failed
 	if err := Run(ctx, s, stages[:2]); err != nil {
 		t.Fatal(err)
 	}
 	if again, _ := readTranscript(s.Dir); again.Beacon != final.Beacon {
-		t.Fatal("the beacon stage drew a second beacon")
+		t.Fatal("the register stage fixed a second beacon")
 	}
 }
 
@@ -93,7 +96,9 @@ func TestProtocolOrderBeforeProving(t *testing.T) {
 func TestCommitRefusesConfigBeacon(t *testing.T) {
 	s := open(t, OpenOptions{Dir: filepath.Join(t.TempDir(), "run")})
 	s.Config.Beacon = "0x01"
-	if err := Run(context.Background(), s, Stages()); !errors.Is(err, ErrBeaconInConfig) || !errors.Is(err, ErrStage) {
+	stages, closeChain := Stages()
+	defer closeChain()
+	if err := Run(context.Background(), s, stages); !errors.Is(err, ErrBeaconInConfig) || !errors.Is(err, ErrStage) {
 		t.Fatalf("got %v", err)
 	}
 }

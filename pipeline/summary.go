@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"path/filepath"
 
+	"github.com/zkdp/zkdp/chain"
+	"github.com/zkdp/zkdp/inferproof"
 	"github.com/zkdp/zkdp/prover"
 	"github.com/zkdp/zkdp/run"
 	"github.com/zkdp/zkdp/stepproof"
@@ -16,26 +18,33 @@ const SummaryFile = "summary.json"
 // Summary is what a finished pipeline run amounts to, from its files and
 // its state file.
 type Summary struct {
-	Dir               string   `json:"dir"`
-	Dataset           string   `json:"dataset"`
-	Model             string   `json:"model"`
-	TrainRows         int      `json:"train_rows"`
-	Epsilon           float64  `json:"epsilon"`
-	Delta             float64  `json:"delta"`
-	Accountant        string   `json:"accountant"`
-	TestAccuracy      float64  `json:"test_accuracy"`
-	FloatTestAccuracy float64  `json:"float_test_accuracy"`
-	AuditReady        bool     `json:"audit_ready"`
-	BeaconSource      string   `json:"beacon_source"`
-	Steps             int      `json:"steps"`
-	StepsVerified     int      `json:"steps_verified"`
-	Constraints       int      `json:"constraints"`
-	ProvingSeconds    float64  `json:"proving_seconds"` // the prove stage's wall time over every attempt (key setup included)
-	ProofSeconds      float64  `json:"proof_seconds"`   // groth16 proving of the latest attempt's new proofs
-	ProofBytes        int64    `json:"proof_bytes"`     // one step proof
-	PublicInputBytes  int64    `json:"public_input_bytes"`
-	VerifyingKeyBytes int64    `json:"verifying_key_bytes"`
-	Stages            []Record `json:"stages"`
+	Dir               string  `json:"dir"`
+	Dataset           string  `json:"dataset"`
+	Model             string  `json:"model"`
+	TrainRows         int     `json:"train_rows"`
+	Epsilon           float64 `json:"epsilon"`
+	Delta             float64 `json:"delta"`
+	Accountant        string  `json:"accountant"`
+	TestAccuracy      float64 `json:"test_accuracy"`
+	FloatTestAccuracy float64 `json:"float_test_accuracy"`
+	AuditReady        bool    `json:"audit_ready"`
+	BeaconSource      string  `json:"beacon_source"`
+	Steps             int     `json:"steps"`
+	StepsVerified     int     `json:"steps_verified"`
+	Constraints       int     `json:"constraints"`
+	ProvingSeconds    float64 `json:"proving_seconds"` // the prove stage's wall time over every attempt (key setup included)
+	ProofSeconds      float64 `json:"proof_seconds"`   // groth16 proving of the latest attempt's new proofs
+	ProofBytes        int64   `json:"proof_bytes"`     // one step proof
+	PublicInputBytes  int64   `json:"public_input_bytes"`
+	VerifyingKeyBytes int64   `json:"verifying_key_bytes"`
+	// Inference proofs (the infer stage) and the on-chain run (the chain stage).
+	InferenceCircuits []string   `json:"inference_circuits"`
+	Chain             string     `json:"chain"`
+	Registry          string     `json:"registry"`
+	StepsAccepted     int        `json:"steps_accepted_on_chain"`
+	Finalized         bool       `json:"finalized_on_chain"`
+	Transactions      []chain.Tx `json:"transactions"` // registration, then chain.json's: gas and outcome of each
+	Stages            []Record   `json:"stages"`
 	// Artifacts maps what to where, relative to Dir.
 	Artifacts []Artifact `json:"artifacts"`
 }
@@ -66,6 +75,23 @@ func Summarize(s *State) (Summary, error) {
 		AuditReady: rep.AuditReady, BeaconSource: rep.BeaconSource, Steps: rep.Steps, StepsVerified: ver.Steps,
 		Constraints: ver.Constraints, ProofSeconds: prove.ProofSeconds,
 		VerifyingKeyBytes: fileSize(d.Public(stepproof.VerifyingKeyFile))}
+	var inf InferResult
+	if _, err := s.Result(StageInfer, &inf); err != nil {
+		return Summary{}, err
+	}
+	for _, c := range inf.Claims {
+		sum.InferenceCircuits = append(sum.InferenceCircuits, fmt.Sprintf("%s (%d constraints): %s", c.Circuit, c.Constraints, c.Proof))
+	}
+	var reg RegisterResult
+	if _, err := s.Result(StageRegister, &reg); err != nil {
+		return Summary{}, err
+	}
+	var ch ChainResult
+	if _, err := s.Result(StageChain, &ch); err != nil {
+		return Summary{}, err
+	}
+	sum.Chain, sum.Registry, sum.StepsAccepted, sum.Finalized = ch.Chain, ch.Registry, ch.StepsAccepted, ch.Finalized
+	sum.Transactions = append(append(sum.Transactions, reg.Transactions...), ch.Transactions...)
 	if r := s.File.Lookup(StageProve); r != nil {
 		sum.ProvingSeconds = r.Seconds
 	}
@@ -86,6 +112,8 @@ func Summarize(s *State) (Summary, error) {
 		{"released model", filepath.Join(run.PublicDir, run.ModelFile)},
 		{"step proofs and public inputs", filepath.Join(run.PublicDir, run.ProofsDir)},
 		{"verifying key", filepath.Join(run.PublicDir, stepproof.VerifyingKeyFile)},
+		{"inference claims, proofs and keys", filepath.Join(run.PublicDir, inferproof.Dir)},
+		{"on-chain report (gas per transaction)", filepath.Join(run.PublicDir, chain.ReportFile)},
 		{"secret seed, batches, weights (0600)", run.PrivateDir},
 		{"pipeline state", StateFile},
 		{"this summary", SummaryFile},
