@@ -87,7 +87,7 @@ from every saved section; zkdp bench --json prints the saved sections.`,
 	var seeds []uint
 	var epsilons, rates []float64
 	var trainSteps, trainRuns, accSteps, accCalls, proofs int
-	var keysDir, mnistDir string
+	var keysDir, mnistDir, gasDir string
 	var withInference bool
 	var hidden []int
 	configFlag := func(dst *[]string, def []string) func(*pflag.FlagSet) {
@@ -164,6 +164,17 @@ from every saved section; zkdp bench --json prints the saved sections.`,
 			}, func(f *pflag.FlagSet) {
 				f.IntVar(&proofs, "proofs", 3, "proofs to average over")
 				f.StringVar(&mnistDir, "run", filepath.Join("runs", "mnist"), "the MNIST run (trained there with configs/mnist.yaml, seed 1, when missing)")
+				f.StringVar(&keysDir, "keys", "", "key cache folder (default $XDG_CACHE_HOME/zkdp/keys)")
+			}),
+		section(benchmarks.SectionGas, "Gas of every registry transaction of the quickstart pipeline on the simulated chain",
+			func(c *cobra.Command) (any, error) {
+				keys, err := o.keys(keysDir)
+				if err != nil {
+					return nil, err
+				}
+				return benchmarks.Gas(c.Context(), gasDir, keys, o.logger())
+			}, func(f *pflag.FlagSet) {
+				f.StringVar(&gasDir, "run", filepath.Join("runs", "bench-gas"), "run directory for the quickstart pipeline (overwritten)")
 				f.StringVar(&keysDir, "keys", "", "key cache folder (default $XDG_CACHE_HOME/zkdp/keys)")
 			}),
 	)
