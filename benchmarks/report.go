@@ -68,7 +68,7 @@ var renderers = map[string]sectionRenderer{
 		"One step proof of variants of the config: the sampling rate sets the public batch padding, hidden layers set the parameters. Each variant has its own single-party setup, timed apart.",
 		renderScaling},
 	SectionInference: {"Inference proofs",
-		"One Groth16 proof of one inference of the MNIST MLP 784-56-10 (witness included), against the published figures for the same MLP.",
+		"Groth16 proofs of inferences of the trained MNIST MLP 784-56-10 on held-out images, hashed inputs, the model fixed in the circuit or committed (M_T public), against the published figures for the same MLP.",
 		renderInference},
 	SectionGas: {"Gas per transaction", "Gas of each registry transaction on the simulated chain.", renderGas},
 }
