@@ -15,9 +15,7 @@ import (
 	"github.com/ethereum/go-ethereum/crypto"
 
 	"github.com/zkdp/zkdp/circuits/inference"
-	"github.com/zkdp/zkdp/data"
-	"github.com/zkdp/zkdp/dp"
-	"github.com/zkdp/zkdp/fixedpoint"
+	"github.com/zkdp/zkdp/internal/testrun"
 	"github.com/zkdp/zkdp/prover"
 	"github.com/zkdp/zkdp/run"
 	"github.com/zkdp/zkdp/stepproof"
@@ -46,33 +44,10 @@ func newProvenRun(t *testing.T) *provenRun {
 // run's setup (e.g. after registering the run on-chain).
 func newProvenRunWith(t *testing.T, beacon func(trainer.Setup) fr.Element) *provenRun {
 	t.Helper()
-	dc, err := data.DefaultConfig("breast_cancer")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ds, err := data.Load(dc, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := trainer.DefaultConfig()
-	cfg.Steps, cfg.SamplingRate, cfg.ClipNorm, cfg.LearningRate, cfg.NoiseMultiplier = 2, 0.01, 1, 1, 2
-	format := fixedpoint.DefaultFormat()
-	format.LatticeBits = 4
-	s := trainer.Setup{Dataset: ds, Training: cfg, Format: format, Seed: dp.SeedFromUint64(8), InitSeed: 1, BeaconGiven: true,
-		Source: &run.DataSource{Data: dc, SplitSeed: 1}}
+	cfg, format := testrun.SmallSteps()
+	s := testrun.Setup(t, cfg, format, 8, 0)
 	s.Beacon = beacon(s)
-	res, err := trainer.Train(context.Background(), s, trainer.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := filepath.Join(t.TempDir(), "run")
-	d, err := run.Create(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := res.Write(d, cfg.ModelName()); err != nil {
-		t.Fatal(err)
-	}
+	dir := testrun.Write(t, s)
 	keys, err := prover.DefaultKeyCache()
 	if err != nil {
 		t.Fatal(err)
@@ -92,9 +67,14 @@ func newProvenRunWith(t *testing.T, beacon func(trainer.Setup) fr.Element) *prov
 	for i := range x {
 		x[i] = int64(i%5-2) * p.Step.Format.One() / 8
 	}
+	d := &run.Dir{Root: dir}
+	var model run.Model
+	if err := run.ReadJSON(d.Public(run.ModelFile), &model); err != nil {
+		t.Fatal(err)
+	}
 	infDir := d.Public("inference")
 	vkPath := filepath.Join(infDir, "inference.vk")
-	pp, wp := ik.writeInference(t, mkdir(t, infDir), "inference-0", spec, res.Weights[len(res.Weights)-1], x)
+	pp, wp := ik.writeInference(t, mkdir(t, infDir), "inference-0", spec, model.Weights, x)
 	if err := prover.WriteVerifyingKey(vkPath, ik.vk); err != nil {
 		t.Fatal(err)
 	}

@@ -8,12 +8,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
-
 	"github.com/zkdp/zkdp/commit"
-	"github.com/zkdp/zkdp/data"
-	"github.com/zkdp/zkdp/dp"
 	"github.com/zkdp/zkdp/fixedpoint"
+	"github.com/zkdp/zkdp/internal/testrun"
 	"github.com/zkdp/zkdp/prover"
 	"github.com/zkdp/zkdp/run"
 	"github.com/zkdp/zkdp/trainer"
@@ -24,33 +21,9 @@ import (
 // takes about a second.
 func trainedRun(t *testing.T) string {
 	t.Helper()
-	dc, err := data.DefaultConfig("breast_cancer")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ds, err := data.Load(dc, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
 	cfg := trainer.DefaultConfig()
 	cfg.Steps, cfg.SamplingRate, cfg.ClipNorm, cfg.LearningRate, cfg.NoiseMultiplier = 3, 0.05, 1, 2, 1
-	var beacon fr.Element
-	beacon.SetUint64(5)
-	s := trainer.Setup{Dataset: ds, Training: cfg, Format: fixedpoint.DefaultFormat(), Seed: dp.SeedFromUint64(2), Beacon: beacon,
-		BeaconGiven: true, Source: &run.DataSource{Data: dc, SplitSeed: 1}}
-	res, err := trainer.Train(context.Background(), s, trainer.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := filepath.Join(t.TempDir(), "run")
-	d, err := run.Create(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := res.Write(d, cfg.ModelName()); err != nil {
-		t.Fatal(err)
-	}
-	return dir
+	return testrun.Write(t, testrun.Setup(t, cfg, fixedpoint.DefaultFormat(), 2, 5))
 }
 
 func TestInputErrors(t *testing.T) {

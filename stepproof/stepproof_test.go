@@ -1,19 +1,13 @@
 package stepproof
 
 import (
-	"context"
 	"errors"
 	"os"
 	"path/filepath"
 	"testing"
 
-	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
-
-	"github.com/zkdp/zkdp/data"
-	"github.com/zkdp/zkdp/dp"
-	"github.com/zkdp/zkdp/fixedpoint"
+	"github.com/zkdp/zkdp/internal/testrun"
 	"github.com/zkdp/zkdp/run"
-	"github.com/zkdp/zkdp/trainer"
 )
 
 // smallRun trains 2 steps on the breast-cancer rows with small batches and a
@@ -21,35 +15,8 @@ import (
 // of constraints), and writes the run directory.
 func smallRun(t *testing.T) string {
 	t.Helper()
-	dc, err := data.DefaultConfig("breast_cancer")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ds, err := data.Load(dc, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := trainer.DefaultConfig()
-	cfg.Steps, cfg.SamplingRate, cfg.ClipNorm, cfg.LearningRate, cfg.NoiseMultiplier = 2, 0.01, 1, 1, 2
-	format := fixedpoint.DefaultFormat()
-	format.LatticeBits = 4
-	var beacon fr.Element
-	beacon.SetUint64(99)
-	s := trainer.Setup{Dataset: ds, Training: cfg, Format: format, Seed: dp.SeedFromUint64(8), Beacon: beacon, BeaconGiven: true,
-		Source: &run.DataSource{Data: dc, SplitSeed: 1}}
-	res, err := trainer.Train(context.Background(), s, trainer.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := filepath.Join(t.TempDir(), "run")
-	d, err := run.Create(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := res.Write(d, cfg.ModelName()); err != nil {
-		t.Fatal(err)
-	}
-	return dir
+	cfg, format := testrun.SmallSteps()
+	return testrun.Write(t, testrun.Setup(t, cfg, format, 8, 99))
 }
 
 // The public side is checked before anything is compiled.
