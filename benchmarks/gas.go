@@ -44,7 +44,9 @@ func Gas(ctx context.Context, dir string, keys *prover.KeyCache, log *slog.Logge
 		return nil, err
 	}
 	var rows []GasRow
-	add := func(name string, gas uint64, note string) { rows = append(rows, GasRow{Transaction: name, Gas: gas, Note: note}) }
+	add := func(name string, gas uint64, note string) {
+		rows = append(rows, GasRow{Transaction: name, Gas: gas, Note: note})
+	}
 	var submit uint64
 	for _, tx := range sum.Transactions {
 		if !tx.Accepted {
