@@ -43,15 +43,7 @@ func (c *toyStep) Define(api frontend.API) error {
 // commit.Hash, on edge and random inputs.
 func TestRunCommitmentMatchesCommit(t *testing.T) {
 	ctx := context.Background()
-	c, err := NewSimulated()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	reg, _, err := DeployRegistry(ctx, c)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, reg := simulatedRegistry(t)
 	var zero, one, max fr.Element
 	one.SetOne()
 	max.Neg(&one) // r - 1
@@ -378,4 +370,20 @@ func TestInferenceClaims(t *testing.T) {
 	if !got[1].FixedBinding || got[1].Name != "infer-00001" {
 		t.Errorf("the fixed claim: %+v", got[1])
 	}
+}
+
+// simulatedRegistry is a fresh simulated chain, closed after the test, with
+// a deployed registry.
+func simulatedRegistry(t *testing.T) (*Chain, *Registry) {
+	t.Helper()
+	c, err := NewSimulated()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	reg, _, err := DeployRegistry(context.Background(), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, reg
 }

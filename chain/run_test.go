@@ -226,15 +226,7 @@ func TestRunOnSimulatedChain(t *testing.T) {
 // finalized model.
 func TestAuditedRunOnSimulatedChain(t *testing.T) {
 	ctx := context.Background()
-	c, err := NewSimulated()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	reg, _, err := DeployRegistry(ctx, c)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, reg := simulatedRegistry(t)
 	var registration Registration
 	r := newProvenRunWith(t, func(s trainer.Setup) fr.Element {
 		key, steps, err := PlanKey(s)

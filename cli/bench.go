@@ -96,7 +96,7 @@ from every saved section; zkdp bench --json prints the saved sections.`,
 	cmd.AddCommand(
 		section(benchmarks.SectionCircuits, "Compile the step circuit of each shipped config and report its size",
 			func(*cobra.Command) (any, error) { return o.circuits(circuitConfigs, withInference) }, func(f *pflag.FlagSet) {
-				configFlag(&circuitConfigs, benchmarks.ProvableConfigs())(f)
+				configFlag(&circuitConfigs, configs.Names())(f)
 				f.BoolVar(&withInference, "inference", true, "also measure the MNIST 784-56-10 inference circuits")
 			}),
 		section(benchmarks.SectionAccuracy, "Test accuracy per config and epsilon, over seeds (slow: minutes per config)",
@@ -197,7 +197,7 @@ from every saved section; zkdp bench --json prints the saved sections.`,
 
 // circuits measures the step circuits and prints a line each unless --json.
 func (o *BenchOptions) circuits(names []string, withInference bool) (any, error) {
-	sizes, err := benchmarks.Circuits(names)
+	sizes, err := benchmarks.Circuits(names, o.logger())
 	if err != nil {
 		return nil, err
 	}

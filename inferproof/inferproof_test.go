@@ -26,8 +26,9 @@ func trainedRun(t *testing.T) string {
 	return testrun.Write(t, testrun.Setup(t, cfg, fixedpoint.DefaultFormat(), 2, 5))
 }
 
-func TestInputErrors(t *testing.T) {
-	dir := trainedRun(t)
+// modelAndHeldOut reads the run's released model and its held-out rows.
+func modelAndHeldOut(t *testing.T, dir string) (run.Model, *Held) {
+	t.Helper()
 	m, err := Model(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -36,6 +37,12 @@ func TestInputErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return m, held
+}
+
+func TestInputErrors(t *testing.T) {
+	dir := trainedRun(t)
+	m, held := modelAndHeldOut(t, dir)
 	row := strings.TrimSuffix(strings.Repeat("0.5,", 30), ",")
 	for name, tc := range map[string]struct {
 		content string
@@ -92,14 +99,7 @@ func TestModelMustMatchCommitment(t *testing.T) {
 // claims from public files, then tampers with each part a verifier relies on.
 func TestProveVerifyAndTamper(t *testing.T) {
 	dir := trainedRun(t)
-	m, err := Model(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	held, err := HeldOut(dir, m)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, held := modelAndHeldOut(t, dir)
 	keys := &prover.KeyCache{Dir: t.TempDir()}
 	inputs := held.Rows[:2]
 	preds, err := Predict(m, inputs)
