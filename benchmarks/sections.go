@@ -206,7 +206,7 @@ func AccountantSpeed(steps, calls int) ([]AccountantRow, error) {
 // A config whose step circuit stepproof refuses as too large to prove (the
 // MNIST MLP's) is skipped, with a log line.
 func Circuits(configs []string, log *slog.Logger) ([]stepproof.Size, error) {
-	var sizes []stepproof.Size
+	sizes := []stepproof.Size{}
 	for _, name := range configs {
 		cfg, err := LoadConfig(name)
 		if err != nil {
