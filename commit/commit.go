@@ -119,12 +119,15 @@ func ParseHex(s string) (fr.Element, error) {
 // ErrPackRange is returned when a value does not fit its packing slot.
 var ErrPackRange = errors.New("commit: value outside its packing range")
 
-// packedBits is the room used in each field element: below 2^248 < p.
-const packedBits = 248
+// packedBits is the room used in each field element: every packed element is
+// below 2^253 < p (p ≈ 2^253.6), so packing is injective. It is the most that
+// fits: 11 weight slots of 23 bits instead of 10 at 248 bits, which makes a
+// model commitment about 10% cheaper in-circuit.
+const packedBits = 253
 
 // Pack packs signed values with -2^bits <= v < 2^bits (the two's-complement
 // range every fixed-point bound uses) into field elements, as many
-// slots of bits+1 bits as fit in 248 bits; each slot holds v + 2^bits, so it
+// slots of bits+1 bits as fit in packedBits (253) bits; each slot holds v + 2^bits, so it
 // is non-negative. A circuit unpacks with one range check per slot, which it
 // needs anyway to bound the values.
 func Pack(vals []int64, bits uint) ([]fr.Element, error) {

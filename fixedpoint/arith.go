@@ -39,6 +39,16 @@ func Max[V any](a Arith[V], vs []V, bits uint) V {
 	return m
 }
 
+// MatVecer is an Arith that computes all of a layer's dot products at once.
+// Circuits implement it to share one multiplication among several products;
+// Forward calls it only with |w| <= 2^wBits and |x| <= 2^xBits, the bounds
+// the caller has established (weights by their commitment, inputs by their
+// declared bound, activations by the ReLU's sign check). The result must
+// equal Dot of every row.
+type MatVecer[V any] interface {
+	MatVec(w [][]V, x []V, wBits, xBits uint) []V
+}
+
 // Dot is the exact sum of products; the caller rescales once, so a dot
 // product loses precision only once.
 func Dot[V any](a Arith[V], xs, ys []V) V {

@@ -89,14 +89,16 @@ type Trace[V any] struct {
 }
 
 // Forward runs the quantized forward pass: z = floor(W a / 2^f) + b, one
-// rescale per output; ReLU between layers; the last z are the logits.
+// rescale per output; ReLU between layers; the last z are the logits. The
+// input must satisfy |x| < 2^InputBits and the weights |w| < 2^WeightBits.
 func Forward[V any](a Arith[V], f Format, m Model[V], x []V) Trace[V] {
 	t := Trace[V]{Acts: [][]V{x}}
-	act := x
+	act, actBits := x, f.InputBits
 	for li, l := range m.Layers {
 		z := make([]V, len(l.B))
+		dots := matVec(a, l.W, act, f.WeightBits, actBits)
 		for r := range z {
-			z[r] = a.Add(a.Rescale(Dot(a, l.W[r], act), f.FracBits, f.ActBits), l.B[r])
+			z[r] = a.Add(a.Rescale(dots[r], f.FracBits, f.ActBits), l.B[r])
 		}
 		t.PreAct = append(t.PreAct, z)
 		if li == len(m.Layers)-1 {
@@ -108,9 +110,22 @@ func Forward[V any](a Arith[V], f Format, m Model[V], x []V) Trace[V] {
 			next[r] = a.Select(a.IsNegative(z[r], f.ActBits+1), a.Const(0), z[r])
 		}
 		t.Acts = append(t.Acts, next)
-		act = next
+		// IsNegative bounded z by 2^(ActBits+1), and ReLU keeps z or 0.
+		act, actBits = next, f.ActBits+1
 	}
 	return t
+}
+
+// matVec is W x, through a's MatVec when it has one.
+func matVec[V any](a Arith[V], w [][]V, x []V, wBits, xBits uint) []V {
+	if mv, ok := a.(MatVecer[V]); ok {
+		return mv.MatVec(w, x, wBits, xBits)
+	}
+	out := make([]V, len(w))
+	for r := range w {
+		out[r] = Dot(a, w[r], x)
+	}
+	return out
 }
 
 // ExpNeg is exp(v) for v <= 0 (raw at f bits), as (1 + v/2^n)^(2^n) at

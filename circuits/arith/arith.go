@@ -28,7 +28,7 @@ import (
 )
 
 func init() {
-	solver.RegisterHint(FloorDivHint, CeilSqrtHint, IsNegativeHint)
+	solver.RegisterHint(FloorDivHint, CeilSqrtHint, IsNegativeHint, UnpackHint)
 }
 
 // maxBits keeps every checked quantity below 2^maxBits, far from the BN254
@@ -37,21 +37,31 @@ const maxBits = 120
 
 // Arith is fixedpoint.Arith over a gnark API.
 type Arith struct {
-	api frontend.API
-	rc  frontend.Rangechecker
+	api          frontend.API
+	rc           frontend.Rangechecker
+	packProducts bool
 }
 
 // Option configures Arith.
 type Option func(*config)
 
 type config struct {
-	rc frontend.Rangechecker
+	rc           frontend.Rangechecker
+	packProducts bool
 }
 
 // WithRangechecker shares a range checker with other gadgets of the circuit,
 // so that all range checks go into one lookup table.
 func WithRangechecker(rc frontend.Rangechecker) Option {
 	return func(c *config) { c.rc = rc }
+}
+
+// WithPackedProducts makes MatVec pack several rows' weights into one field
+// element, so that one multiplication by an input yields several products
+// (see MatVec). It pays off when the weights are variables, as in a circuit
+// whose model is a private witness.
+func WithPackedProducts() Option {
+	return func(c *config) { c.packProducts = true }
 }
 
 // New returns the circuit execution of the fixed-point arithmetic.
@@ -63,7 +73,7 @@ func New(api frontend.API, opts ...Option) *Arith {
 	if c.rc == nil {
 		c.rc = rangecheck.New(api)
 	}
-	return &Arith{api: api, rc: c.rc}
+	return &Arith{api: api, rc: c.rc, packProducts: c.packProducts}
 }
 
 var _ fixedpoint.Arith[frontend.Variable] = (*Arith)(nil)

@@ -6,6 +6,8 @@ import (
 
 	"github.com/consensys/gnark/frontend"
 
+	"github.com/zkdp/zkdp/circuits/lookup"
+
 	"github.com/zkdp/zkdp/commit"
 	"github.com/zkdp/zkdp/fixedpoint"
 )
@@ -49,7 +51,15 @@ func Assign(spec Spec, weights []int64, xs [][]int64) (*Circuit, []Result, error
 			return nil, nil, fmt.Errorf("inference: model commitment: %w", err)
 		}
 		c.ModelCommitment = []frontend.Variable{m}
-		c.Weights = Vars(weights)
+		widths := WeightLimbWidths(spec)
+		for i, w := range weights {
+			// HashPacked accepted w, so w + 2^WeightBits fits the limbs.
+			limbs, err := lookup.Limbs(w+int64(1)<<spec.Format.WeightBits, widths)
+			if err != nil {
+				return nil, nil, fmt.Errorf("inference: weight %d: %w", i, err)
+			}
+			c.WeightLimbs = append(c.WeightLimbs, Vars(limbs)...)
+		}
 	}
 	var results []Result
 	for _, x := range xs {

@@ -13,12 +13,13 @@ package inference
 import (
 	"errors"
 	"fmt"
+	"math/big"
 
 	"github.com/consensys/gnark/frontend"
-	"github.com/consensys/gnark/std/rangecheck"
 
 	"github.com/zkdp/zkdp/circuits/arith"
 	"github.com/zkdp/zkdp/circuits/commitment"
+	"github.com/zkdp/zkdp/circuits/lookup"
 	"github.com/zkdp/zkdp/commit"
 	"github.com/zkdp/zkdp/fixedpoint"
 )
@@ -65,7 +66,7 @@ type Circuit struct {
 	Classes         []frontend.Variable   `gnark:",public"`
 	Logits          [][]frontend.Variable `gnark:",public"` // when Spec.Logits
 
-	Weights       []frontend.Variable   // Committed binding
+	WeightLimbs   []frontend.Variable   // Committed binding: each weight's limbs (WeightLimbWidths), weight by weight
 	PrivateInputs [][]frontend.Variable // Private and Hashed visibility
 
 	spec Spec
@@ -85,7 +86,7 @@ func New(spec Spec) (*Circuit, error) {
 	}
 	c := &Circuit{spec: spec, Classes: make([]frontend.Variable, spec.Batch)}
 	if spec.Binding == Committed {
-		c.Weights = make([]frontend.Variable, n)
+		c.WeightLimbs = make([]frontend.Variable, n*len(WeightLimbWidths(spec)))
 		c.ModelCommitment = make([]frontend.Variable, 1)
 	}
 	d, k := spec.Widths[0], spec.Widths[len(spec.Widths)-1]
@@ -110,12 +111,24 @@ func New(spec Spec) (*Circuit, error) {
 func (c *Circuit) Define(api frontend.API) error {
 	s := c.spec
 	f := s.Format
-	a := arith.New(api, arith.WithRangechecker(rangecheck.New(api)))
 	weights := make([]frontend.Variable, fixedpoint.NumParams(s.Widths))
+	// One lookup argument serves every range check: the weights' limbs and
+	// the arithmetic's values share its tables.
+	ranges := lookup.New(api)
+	a := arith.New(api, arith.WithRangechecker(ranges))
 	if s.Binding == Committed {
-		// The commitment range-checks every weight to the format's bound.
-		api.AssertIsEqual(commitment.HashPacked(api, commit.TagModel, c.Weights, f.WeightBits), c.ModelCommitment[0])
-		copy(weights, c.Weights)
+		a = arith.New(api, arith.WithRangechecker(ranges), arith.WithPackedProducts())
+		// Each weight is w = Σ limbs·2^k - 2^bits with every limb in its
+		// table, so -2^bits <= w < 2^bits: the bound that makes the packing
+		// injective (hence the unchecked hash) and that MatVec relies on.
+		widths := WeightLimbWidths(s)
+		off := new(big.Int).Lsh(big.NewInt(1), f.WeightBits)
+		for i := range weights {
+			limbs := c.WeightLimbs[i*len(widths) : (i+1)*len(widths)]
+			ranges.CheckLimbs(limbs, widths)
+			weights[i] = api.Sub(lookup.Recompose(api, limbs, widths), off)
+		}
+		api.AssertIsEqual(commitment.HashPackedUnchecked(api, commit.TagModel, weights, f.WeightBits), c.ModelCommitment[0])
 	} else {
 		for i, w := range s.Weights {
 			weights[i] = w
@@ -130,13 +143,13 @@ func (c *Circuit) Define(api frontend.API) error {
 		if s.Visibility == Public {
 			x = c.Inputs
 		}
+		for _, v := range x[j] {
+			fixedpoint.Bound[frontend.Variable](a, v, f.InputBits) // the declared input bound
+		}
 		if s.Visibility == Hashed {
-			// The hash's packing range-checks x to the input bound.
-			api.AssertIsEqual(commitment.HashPacked(api, commit.TagInput, x[j], f.InputBits), c.InputHashes[j])
-		} else {
-			for _, v := range x[j] {
-				fixedpoint.Bound[frontend.Variable](a, v, f.InputBits) // the declared input bound
-			}
+			// The bound above is the packing's, so the hash needs no checks
+			// of its own.
+			api.AssertIsEqual(commitment.HashPackedUnchecked(api, commit.TagInput, x[j], f.InputBits), c.InputHashes[j])
 		}
 		logits := fixedpoint.Forward[frontend.Variable](a, f, model, x[j]).Logits
 		if s.Logits {
@@ -147,6 +160,13 @@ func (c *Circuit) Define(api frontend.API) error {
 		assertArgmax(api, a, f, logits, c.Classes[j])
 	}
 	return nil
+}
+
+// WeightLimbWidths is how a committed circuit splits each weight's slot
+// value w + 2^WeightBits (WeightBits+1 bits) into private limbs: the split
+// that costs the fewest lookup constraints for the model's size.
+func WeightLimbWidths(spec Spec) []int {
+	return lookup.Split(int(spec.Format.WeightBits)+1, fixedpoint.NumParams(spec.Widths))
 }
 
 // assertArgmax constrains class to the first index of the largest logit, as
