@@ -34,4 +34,5 @@ func BenchmarkInferenceProve(b *testing.B) {
 	}
 	b.ReportMetric(r.Proofs[0].ProveSeconds, "s/fixed-proof")
 	b.ReportMetric(r.Proofs[1].ProveSeconds, "s/committed-proof")
+	b.ReportMetric(r.Proofs[3].ProveSeconds, "s/model-hash-floor")
 }

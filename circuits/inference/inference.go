@@ -8,6 +8,11 @@
 // the circuit is smaller). Each input is public, private, or private with a
 // public hash H(x), so that a data holder can later reveal or match an input
 // without publishing it. One proof covers k inputs.
+//
+// A committed model's witness is its weights' limbs (WeightLimbWidths), each
+// checked by one lookup (package lookup); the forward pass packs several
+// rows' products into one multiplication (arith.WithPackedProducts). Every
+// range check of the circuit goes into that one lookup argument.
 package inference
 
 import (
