@@ -8,8 +8,8 @@ import (
 
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 
-	"github.com/zkdp/zkdp/commit"
 	"github.com/zkdp/zkdp/data"
+	"github.com/zkdp/zkdp/dp"
 	"github.com/zkdp/zkdp/inferproof"
 	"github.com/zkdp/zkdp/prover"
 	"github.com/zkdp/zkdp/run"
@@ -32,12 +32,12 @@ func PlanKey(s trainer.Setup) (RunKey, int, error) {
 	if err != nil {
 		return k, 0, err
 	}
-	tree, err := q.Commit()
+	tree, err := q.Commit(dp.RowSalts(s.Seed, q.Len()))
 	if err != nil {
 		return k, 0, err
 	}
 	k.DatasetRoot = tree.Root()
-	k.SeedCommitment = commit.Hash(commit.TagSeed, s.Seed)
+	k.SeedCommitment = dp.SeedCommitment(s.Seed)
 	if k.InitialModel, err = trainer.InitialCommitment(s); err != nil {
 		return k, 0, err
 	}

@@ -26,14 +26,15 @@ import (
 // Domain tags. They are part of the protocol: changing one changes every
 // commitment of that kind.
 const (
-	TagLeaf   uint64 = 1 // a dataset row
+	TagLeaf   uint64 = 1 // a dataset row and its salt
 	TagSeed   uint64 = 2 // the secret seed commitment S = H(s)
 	TagModel  uint64 = 3 // model weights M_t = H(W_t)
 	TagParams uint64 = 4 // public training parameters
 	TagPRF    uint64 = 5 // per-step PRF key
 	TagInput  uint64 = 6 // an inference input
 	// 7 was the step circuit's former single statement hash; not reused.
-	TagRun uint64 = 8 // a run's commitment H(params hash, D, S, beacon), a step proof's first public input
+	TagRun  uint64 = 8 // a run's commitment H(params hash, D, S, beacon), a step proof's first public input
+	TagSalt uint64 = 9 // a dataset row's secret salt H(s, i)
 )
 
 // ErrBadHex is returned when a hex string is not a canonical field element.
@@ -170,6 +171,19 @@ func HashPacked(tag uint64, vals []int64, bits uint) (fr.Element, error) {
 		return fr.Element{}, err
 	}
 	return Sponge(PackedIV(tag, len(vals), bits), packed), nil
+}
+
+// HashPackedSalted is HashPacked with a secret salt absorbed after the packed
+// values: Sponge(Hash(tag, len(vals), bits), Pack(vals, bits) || salt). A
+// row of few, low-entropy values (an age, a sex, a diagnosis) could be found
+// from its unsalted hash by trying every candidate; with a secret salt its
+// hash says nothing about it. The dataset leaves use it.
+func HashPackedSalted(tag uint64, vals []int64, bits uint, salt fr.Element) (fr.Element, error) {
+	packed, err := Pack(vals, bits)
+	if err != nil {
+		return fr.Element{}, err
+	}
+	return Sponge(PackedIV(tag, len(vals), bits), append(packed, salt)), nil
 }
 
 // PackedIV is HashPacked's sponge capacity element: Hash(tag, n, bits).

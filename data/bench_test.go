@@ -1,6 +1,10 @@
 package data
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/zkdp/zkdp/dp"
+)
 
 func BenchmarkCommitAdult(b *testing.B) {
 	cfg, _ := DefaultConfig("adult")
@@ -13,7 +17,7 @@ func BenchmarkCommitAdult(b *testing.B) {
 		b.Fatal(err)
 	}
 	for b.Loop() {
-		if _, err := q.Commit(); err != nil {
+		if _, err := q.Commit(dp.RowSalts(testSeed, q.Len())); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"testing/fstest"
 
 	"github.com/zkdp/zkdp/datasets"
+	"github.com/zkdp/zkdp/dp"
 )
 
 // FuzzParseRow feeds arbitrary lines to every dataset's row parser, under
@@ -129,7 +130,7 @@ func FuzzLoad(f *testing.F) {
 		if err != nil {
 			t.Fatalf("%s: parsed rows do not quantize: %v", ff.name, err)
 		}
-		if _, err := q.Commit(); err != nil {
+		if _, err := q.Commit(dp.RowSalts(testSeed, q.Len())); err != nil {
 			t.Fatalf("%s: parsed rows do not commit: %v", ff.name, err)
 		}
 	})

@@ -3,6 +3,7 @@ package data
 import (
 	"errors"
 	"fmt"
+	"github.com/zkdp/zkdp/dp"
 	"io/fs"
 	"path/filepath"
 	"reflect"
@@ -226,7 +227,7 @@ func TestSplitDeterminism(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		tree, err := q.Commit()
+		tree, err := q.Commit(dp.RowSalts(testSeed, q.Len()))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -278,7 +279,7 @@ func ExampleLoad() {
 		fmt.Println(err)
 		return
 	}
-	tree, err := q.Commit()
+	tree, err := q.Commit(dp.RowSalts(testSeed, q.Len()))
 	if err != nil {
 		fmt.Println(err)
 		return

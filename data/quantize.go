@@ -47,16 +47,17 @@ func QuantizeSplit(s Split, fracBits uint) (*Quantized, error) {
 // Len is the number of rows.
 func (q *Quantized) Len() int { return len(q.Y) }
 
-// Leaf is row i's Merkle leaf, Poseidon2(TagLeaf; x_i..., y_i). i must be in
-// [0, Len()), as for a slice index.
-func (q *Quantized) Leaf(i int) (fr.Element, error) {
+// Leaf is row i's Merkle leaf, commit.HashPackedSalted(TagLeaf, x_i || y_i,
+// LeafBits, salt): the secret salt keeps D from revealing a row that can be
+// guessed. i must be in [0, Len()), as for a slice index.
+func (q *Quantized) Leaf(i int, salt fr.Element) (fr.Element, error) {
 	if i < 0 || i >= q.Len() {
 		return fr.Element{}, fmt.Errorf("%w: row %d of %d", ErrShape, i, q.Len())
 	}
 	row := make([]int64, len(q.X[i])+1)
 	copy(row, q.X[i])
 	row[len(row)-1] = int64(q.Y[i])
-	leaf, err := commit.HashPacked(commit.TagLeaf, row, q.LeafBits())
+	leaf, err := commit.HashPackedSalted(commit.TagLeaf, row, q.LeafBits(), salt)
 	if err != nil {
 		return leaf, fmt.Errorf("data: row %d: %w", i, err)
 	}
@@ -67,11 +68,14 @@ func (q *Quantized) Leaf(i int) (fr.Element, error) {
 // [-1, 1], so |v| <= 2^FracBits < 2^(FracBits+1), and labels are small.
 func (q *Quantized) LeafBits() uint { return q.FracBits + 1 }
 
-// Commit builds the Merkle tree over every row's Leaf; its root is the
-// dataset commitment D.
-func (q *Quantized) Commit() (*commit.MerkleTree, error) {
+// Commit builds the Merkle tree over every row's Leaf with its salt (one per
+// row, dp.RowSalts); its root is the dataset commitment D.
+func (q *Quantized) Commit(salts []fr.Element) (*commit.MerkleTree, error) {
 	if len(q.X) != len(q.Y) {
 		return nil, fmt.Errorf("%w: %d feature rows, %d labels", ErrShape, len(q.X), len(q.Y))
+	}
+	if len(salts) != len(q.Y) {
+		return nil, fmt.Errorf("%w: %d salts for %d rows", ErrShape, len(salts), len(q.Y))
 	}
 	for i := range q.X {
 		if len(q.X[i]) != len(q.X[0]) {
@@ -88,7 +92,7 @@ func (q *Quantized) Commit() (*commit.MerkleTree, error) {
 	for w := range workers {
 		wg.Go(func() {
 			for i := w; i < len(leaves) && errs[w] == nil; i += workers {
-				leaves[i], errs[w] = q.Leaf(i)
+				leaves[i], errs[w] = q.Leaf(i, salts[i])
 			}
 		})
 	}

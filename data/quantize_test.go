@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/zkdp/zkdp/commit"
+	"github.com/zkdp/zkdp/dp"
 	"github.com/zkdp/zkdp/fixedpoint"
 )
 
@@ -19,7 +20,7 @@ func TestQuantizeSplitErrors(t *testing.T) {
 	if _, err := QuantizeSplit(Split{X: [][]float64{{0, math.NaN()}}, Y: []int{0}}, 8); !errors.Is(err, fixedpoint.ErrDomain) {
 		t.Errorf("NaN feature: got %v", err)
 	}
-	if _, err := (&Quantized{}).Commit(); !errors.Is(err, commit.ErrEmptyTree) {
+	if _, err := (&Quantized{}).Commit(nil); !errors.Is(err, commit.ErrEmptyTree) {
 		t.Errorf("empty commit: got %v", err)
 	}
 }
@@ -37,27 +38,28 @@ func TestCommit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tree, err := q.Commit()
+	tree, err := q.Commit(dp.RowSalts(testSeed, q.Len()))
 	if err != nil {
 		t.Fatal(err)
 	}
-	again, err := q.Commit()
+	again, err := q.Commit(dp.RowSalts(testSeed, q.Len()))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if tree.Root() != again.Root() || tree.Len() != q.Len() {
 		t.Fatal("commit is not deterministic")
 	}
-	// The leaf is exactly the packed hash of (x_i, y_i).
+	// The leaf is exactly the salted packed hash of (x_i, y_i).
 	row := append(append([]int64(nil), q.X[3]...), int64(q.Y[3]))
-	want, err := commit.HashPacked(commit.TagLeaf, row, q.LeafBits())
+	salts := dp.RowSalts(testSeed, q.Len())
+	want, err := commit.HashPackedSalted(commit.TagLeaf, row, q.LeafBits(), salts[3])
 	if err != nil {
 		t.Fatal(err)
 	}
-	if leaf, err := q.Leaf(3); err != nil || leaf != want {
-		t.Fatalf("Leaf(3) is not HashPacked(TagLeaf, x_3 || y_3): %v", err)
+	if leaf, err := q.Leaf(3, salts[3]); err != nil || leaf != want {
+		t.Fatalf("Leaf(3) is not HashPackedSalted(TagLeaf, x_3 || y_3, salt_3): %v", err)
 	}
-	if _, err := q.Leaf(q.Len()); !errors.Is(err, ErrShape) {
+	if _, err := q.Leaf(q.Len(), salts[0]); !errors.Is(err, ErrShape) {
 		t.Fatalf("Leaf past the end: %v", err)
 	}
 	for _, i := range []int{0, 1, 200, q.Len() - 1} {
@@ -65,7 +67,7 @@ func TestCommit(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		leaf, err := q.Leaf(i)
+		leaf, err := q.Leaf(i, salts[i])
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -75,7 +77,7 @@ func TestCommit(t *testing.T) {
 	}
 	// One unit in the last place of one feature, or one label, moves the root.
 	q.X[100][7]++
-	changed, err := q.Commit()
+	changed, err := q.Commit(dp.RowSalts(testSeed, q.Len()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,11 +86,27 @@ func TestCommit(t *testing.T) {
 	}
 	q.X[100][7]--
 	q.Y[100] = 1 - q.Y[100]
-	relabeled, err := q.Commit()
+	relabeled, err := q.Commit(dp.RowSalts(testSeed, q.Len()))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if relabeled.Root() == tree.Root() {
 		t.Fatal("changing one label kept the root")
 	}
+	q.Y[100] = 1 - q.Y[100]
+	// The same rows under another seed's salts: another root, so D cannot
+	// be recomputed, nor a guessed row tested, without the secret seed.
+	resalted, err := q.Commit(dp.RowSalts(dp.SeedFromUint64(4), q.Len()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resalted.Root() == tree.Root() {
+		t.Fatal("other salts kept the root")
+	}
+	if _, err := q.Commit(salts[1:]); !errors.Is(err, ErrShape) {
+		t.Fatalf("one salt short: got %v", err)
+	}
 }
+
+// testSeed salts the test commitments.
+var testSeed = dp.SeedFromUint64(3)

@@ -52,6 +52,22 @@ func NewBeacon() (fr.Element, error) {
 // SeedCommitment is S = H(s).
 func SeedCommitment(s Seed) fr.Element { return commit.Hash(commit.TagSeed, s) }
 
+// RowSalt is training row i's secret salt H(s, i): it goes into the row's
+// leaf under D, so D reveals nothing about a row to someone who can guess it.
+// It derives from the seed, so the data holder keeps nothing new.
+func RowSalt(s Seed, i int) fr.Element {
+	return commit.Hash(commit.TagSalt, s, commit.FromInt64(int64(i)))
+}
+
+// RowSalts is RowSalt of rows 0..n-1.
+func RowSalts(s Seed, n int) []fr.Element {
+	out := make([]fr.Element, n)
+	for i := range out {
+		out[i] = RowSalt(s, i)
+	}
+	return out
+}
+
 // StepKey is PRF(s, b, t): the key all of step t's randomness derives from.
 func StepKey(s Seed, beacon fr.Element, step int) fr.Element {
 	return commit.Hash(commit.TagPRF, s, beacon, commit.FromInt64(int64(step)))

@@ -26,6 +26,7 @@ import (
 	"github.com/zkdp/zkdp/circuits/step"
 	"github.com/zkdp/zkdp/commit"
 	"github.com/zkdp/zkdp/data"
+	"github.com/zkdp/zkdp/dp"
 	"github.com/zkdp/zkdp/fixedpoint"
 	"github.com/zkdp/zkdp/prover"
 	"github.com/zkdp/zkdp/run"
@@ -221,7 +222,7 @@ func Prove(ctx context.Context, dir string, opts Options) (prover.Summary, error
 	if err != nil {
 		return prover.Summary{}, err
 	}
-	tree, err := q.Commit()
+	tree, err := q.Commit(dp.RowSalts(seed, q.Len()))
 	if err != nil {
 		return prover.Summary{}, err
 	}
@@ -266,6 +267,7 @@ func Prove(ctx context.Context, dir string, opts Options) (prover.Summary, error
 						return nil, err
 					}
 					in.Rows, in.Labels, in.Paths = append(in.Rows, q.X[i]), append(in.Labels, q.Y[i]), append(in.Paths, path)
+					in.Salts = append(in.Salts, dp.RowSalt(seed, i))
 				}
 				a, err := step.Assign(spec, in)
 				if err != nil {

@@ -194,7 +194,7 @@ func prepare(s Setup, log *slog.Logger) (*prepared, error) {
 			}
 		}
 	}
-	tree, err := qtrain.Commit()
+	tree, err := qtrain.Commit(dp.RowSalts(s.Seed, qtrain.Len()))
 	if err != nil {
 		return nil, fmt.Errorf("trainer: committing the dataset: %w", err)
 	}

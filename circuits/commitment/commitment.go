@@ -9,6 +9,7 @@
 //	Node        = commit.Node
 //	Pack        = commit.Pack
 //	HashPacked  = commit.HashPacked
+//	HashPackedSalted = commit.HashPackedSalted
 //	MerkleRoot  = commit.RootFromPath
 //	LeafOf      = data.(*Quantized).Leaf
 //
@@ -153,15 +154,22 @@ func Sponge(api frontend.API, iv frontend.Variable, elems []frontend.Variable) f
 	return state[1]
 }
 
+// HashPackedSalted is commit.HashPackedSalted in-circuit: HashPacked with the
+// salt absorbed after the packed values. It range-checks vals as Pack does.
+func HashPackedSalted(api frontend.API, tag uint64, vals []frontend.Variable, bits uint, salt frontend.Variable) frontend.Variable {
+	return Sponge(api, commit.PackedIV(tag, len(vals), bits), append(Pack(api, vals, bits), salt))
+}
+
 // LeafOf is data.(*Quantized).Leaf in-circuit: the dataset leaf of a row
-// with quantized features x and a label, HashPacked(TagLeaf, x || label,
-// fracBits+1). Features and label come out bounded by |v| <= 2^(fracBits+1);
-// the label's class range is the caller's to check.
-func LeafOf(api frontend.API, x []frontend.Variable, label frontend.Variable, fracBits uint) frontend.Variable {
+// with quantized features x, a label and the row's secret salt,
+// HashPackedSalted(TagLeaf, x || label, fracBits+1, salt). Features and label
+// come out bounded by |v| <= 2^(fracBits+1); the label's class range is the
+// caller's to check.
+func LeafOf(api frontend.API, x []frontend.Variable, label, salt frontend.Variable, fracBits uint) frontend.Variable {
 	row := make([]frontend.Variable, 0, len(x)+1)
 	row = append(row, x...)
 	row = append(row, label)
-	return HashPacked(api, commit.TagLeaf, row, fracBits+1)
+	return HashPackedSalted(api, commit.TagLeaf, row, fracBits+1, salt)
 }
 
 // MerkleRoot is commit.RootFromPath in-circuit: the root reached from leaf at

@@ -17,6 +17,7 @@ import (
 
 	"github.com/zkdp/zkdp/commit"
 	"github.com/zkdp/zkdp/data"
+	"github.com/zkdp/zkdp/dp"
 	"github.com/zkdp/zkdp/fixedpoint"
 )
 
@@ -321,13 +322,14 @@ type rowCircuit struct {
 	Label frontend.Variable
 	Index frontend.Variable
 	Path  []frontend.Variable
+	Salt  frontend.Variable
 	Root  frontend.Variable `gnark:",public"`
 
 	FracBits uint `gnark:"-"`
 }
 
 func (c *rowCircuit) Define(api frontend.API) error {
-	VerifyMembership(api, c.Root, LeafOf(api, c.X, c.Label, c.FracBits), c.Index, c.Path)
+	VerifyMembership(api, c.Root, LeafOf(api, c.X, c.Label, c.Salt, c.FracBits), c.Index, c.Path)
 	return nil
 }
 
@@ -338,7 +340,7 @@ func rowAssignment(t *testing.T, q *data.Quantized, tree *commit.MerkleTree, i i
 		t.Fatal(err)
 	}
 	a := &rowCircuit{X: make([]frontend.Variable, len(q.X[i])), Label: q.Y[i], Index: i,
-		Path: make([]frontend.Variable, len(path)), Root: feOf(tree.Root())}
+		Path: make([]frontend.Variable, len(path)), Salt: feOf(dp.RowSalt(testSeed, i)), Root: feOf(tree.Root())}
 	for j, v := range q.X[i] {
 		a.X[j] = fe(v)
 	}
@@ -362,12 +364,15 @@ func breastCancer(t *testing.T) (*data.Quantized, *commit.MerkleTree) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tree, err := q.Commit()
+	tree, err := q.Commit(dp.RowSalts(testSeed, q.Len()))
 	if err != nil {
 		t.Fatal(err)
 	}
 	return q, tree
 }
+
+// testSeed salts the test dataset's leaves.
+var testSeed = dp.SeedFromUint64(11)
 
 func TestOpenRealDatasetRow(t *testing.T) {
 	assert := test.NewAssert(t)
@@ -395,6 +400,9 @@ func TestOpenRealDatasetRow(t *testing.T) {
 		swapped.Index, swapped.Path = i, rowAssignment(t, q, tree, i).Path
 		root := rowAssignment(t, q, tree, i)
 		root.Root = fe(1)
+		salt := rowAssignment(t, q, tree, i)
+		salt.Salt = feOf(dp.RowSalt(testSeed, k))
+		o = append(o, test.WithInvalidAssignment(salt))
 		o = append(o, test.WithInvalidAssignment(feat), test.WithInvalidAssignment(label),
 			test.WithInvalidAssignment(index), test.WithInvalidAssignment(sib),
 			test.WithInvalidAssignment(swapped), test.WithInvalidAssignment(root))
@@ -406,12 +414,13 @@ func TestOpenRealDatasetRow(t *testing.T) {
 func TestLeafOfMatchesNative(t *testing.T) {
 	q, _ := breastCancer(t)
 	for _, i := range []int{0, q.Len() - 1} {
-		want, err := q.Leaf(i)
+		salt := dp.RowSalt(testSeed, i)
+		want, err := q.Leaf(i, salt)
 		if err != nil {
 			t.Fatal(err)
 		}
 		row := append(append([]int64{}, q.X[i]...), int64(q.Y[i]))
-		got, err := commit.HashPacked(commit.TagLeaf, row, q.LeafBits())
+		got, err := commit.HashPackedSalted(commit.TagLeaf, row, q.LeafBits(), salt)
 		if err != nil || got != want || q.LeafBits() != q.FracBits+1 {
 			t.Fatalf("row %d: LeafOf's definition drifted from data.Quantized.Leaf", i)
 		}

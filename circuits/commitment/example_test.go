@@ -20,12 +20,13 @@ type openRow struct {
 	Label frontend.Variable
 	Index frontend.Variable
 	Path  [2]frontend.Variable
+	Salt  frontend.Variable // the row's secret salt
 	Root  frontend.Variable `gnark:",public"`
 }
 
 func (c *openRow) Define(api frontend.API) error {
 	// LeafOf range-checks the row, so X is bounded by 2^(16+1) from here on.
-	leaf := commitment.LeafOf(api, c.X[:], c.Label, 16)
+	leaf := commitment.LeafOf(api, c.X[:], c.Label, c.Salt, 16)
 	commitment.VerifyMembership(api, c.Root, leaf, c.Index, c.Path[:])
 	return nil
 }
@@ -39,9 +40,10 @@ func field(e fr.Element) *big.Int {
 // A row of a three-row dataset opened in-circuit against the native root.
 func ExampleVerifyMembership() {
 	rows := [][]int64{{65536, -3, 1}, {0, 12, 0}, {7, -7, 1}} // two features, then the label
+	salts := []fr.Element{commit.FromInt64(101), commit.FromInt64(202), commit.FromInt64(303)}
 	leaves := make([]fr.Element, len(rows))
 	for i, r := range rows {
-		leaves[i], _ = commit.HashPacked(commit.TagLeaf, r, 17)
+		leaves[i], _ = commit.HashPackedSalted(commit.TagLeaf, r, 17, salts[i])
 	}
 	tree, _ := commit.NewMerkleTree(leaves)
 	path, _ := tree.Path(2)
@@ -51,12 +53,16 @@ func ExampleVerifyMembership() {
 		Label: 1,
 		Index: 2,
 		Path:  [2]frontend.Variable{field(path[0]), field(path[1])},
+		Salt:  field(salts[2]),
 		Root:  field(tree.Root()),
 	}
 	fmt.Println("opens:", test.IsSolved(&openRow{}, w, ecc.BN254.ScalarField()) == nil)
-	w.Label = 0
+	w.Salt = field(salts[1])
+	fmt.Println("with another row's salt:", test.IsSolved(&openRow{}, w, ecc.BN254.ScalarField()) == nil)
+	w.Salt, w.Label = field(salts[2]), 0
 	fmt.Println("with another label:", test.IsSolved(&openRow{}, w, ecc.BN254.ScalarField()) == nil)
 	// Output:
 	// opens: true
+	// with another row's salt: false
 	// with another label: false
 }

@@ -18,6 +18,7 @@ type Input struct {
 	Rows                            [][]int64      // the batch's quantized rows, at most MaxBatch
 	Labels                          []int          // their labels
 	Paths                           [][]fr.Element // their Merkle paths under DatasetRoot
+	Salts                           []fr.Element   // their salts (dp.RowSalt)
 }
 
 // RunCommitment is a step proof's first public input: the hash of the run's
@@ -32,10 +33,11 @@ func Public(runCommitment fr.Element, step int, before, after fr.Element) *Circu
 	return &Circuit{RunCommitment: runCommitment, Step: step, ModelBefore: before, ModelAfter: after}
 }
 
-// Assign builds the full assignment; padding slots get zero rows and paths.
+// Assign builds the full assignment; padding slots get zero rows, paths and
+// salts.
 func Assign(spec Spec, in Input) (*Circuit, error) {
-	if len(in.Rows) > spec.MaxBatch || len(in.Labels) != len(in.Rows) || len(in.Paths) != len(in.Rows) {
-		return nil, fmt.Errorf("%w: %d rows, %d labels, %d paths for %d slots", ErrSpec, len(in.Rows), len(in.Labels), len(in.Paths), spec.MaxBatch)
+	if len(in.Rows) > spec.MaxBatch || len(in.Labels) != len(in.Rows) || len(in.Paths) != len(in.Rows) || len(in.Salts) != len(in.Rows) {
+		return nil, fmt.Errorf("%w: %d rows, %d labels, %d paths, %d salts for %d slots", ErrSpec, len(in.Rows), len(in.Labels), len(in.Paths), len(in.Salts), spec.MaxBatch)
 	}
 	bits := spec.Params.WeightBits
 	before, err := commit.HashPacked(commit.TagModel, in.Before, bits)
@@ -57,11 +59,12 @@ func Assign(spec Spec, in Input) (*Circuit, error) {
 		row := make([]int64, spec.Widths[0])
 		path := make([]frontend.Variable, spec.Depth)
 		label := 0
+		var salt fr.Element
 		if j < len(in.Rows) {
 			if len(in.Rows[j]) != spec.Widths[0] || len(in.Paths[j]) != spec.Depth {
 				return nil, fmt.Errorf("%w: slot %d: %d features, path of %d", ErrSpec, j, len(in.Rows[j]), len(in.Paths[j]))
 			}
-			row, label = in.Rows[j], in.Labels[j]
+			row, label, salt = in.Rows[j], in.Labels[j], in.Salts[j]
 			for d, e := range in.Paths[j] {
 				path[d] = e
 			}
@@ -73,6 +76,7 @@ func Assign(spec Spec, in Input) (*Circuit, error) {
 		c.Rows = append(c.Rows, ints(row))
 		c.Labels = append(c.Labels, label)
 		c.Paths = append(c.Paths, path)
+		c.Salts = append(c.Salts, salt)
 	}
 	return c, nil
 }

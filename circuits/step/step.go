@@ -78,6 +78,7 @@ type Circuit struct {
 	Rows                                            [][]frontend.Variable // B rows of quantized features (zeros in padding slots)
 	Labels                                          []frontend.Variable   // B labels
 	Paths                                           [][]frontend.Variable // B Merkle paths
+	Salts                                           []frontend.Variable   // B rows' secret salts (in their leaves)
 
 	spec Spec
 }
@@ -92,6 +93,7 @@ func New(spec Spec) (*Circuit, error) {
 		c.Rows = append(c.Rows, make([]frontend.Variable, spec.Widths[0]))
 		c.Labels = append(c.Labels, nil)
 		c.Paths = append(c.Paths, make([]frontend.Variable, spec.Depth))
+		c.Salts = append(c.Salts, nil)
 	}
 	return c, nil
 }
@@ -139,7 +141,7 @@ func (c *Circuit) Define(api frontend.API) error {
 		pad := batch.Padding[j]
 		mask[j] = api.Sub(1, pad)
 		onehots[j] = oneHot(api, c.Labels[j], classes)
-		leaf := commitment.LeafOf(api, c.Rows[j], c.Labels[j], f.FracBits)
+		leaf := commitment.LeafOf(api, c.Rows[j], c.Labels[j], c.Salts[j], f.FracBits)
 		// A padding slot opens nothing: its index is 0 and its root unchecked.
 		index := api.Select(pad, 0, batch.Positions[j])
 		root := commitment.MerkleRoot(api, leaf, index, c.Paths[j])

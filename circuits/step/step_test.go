@@ -57,7 +57,7 @@ func newTinyRun(t *testing.T) *tinyRun {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tree, err := q.Commit()
+	tree, err := q.Commit(dp.RowSalts(s.Seed, q.Len()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,6 +77,7 @@ func (r *tinyRun) input(t *testing.T, step int) Input {
 			t.Fatal(err)
 		}
 		in.Rows, in.Labels, in.Paths = append(in.Rows, r.q.X[i]), append(in.Labels, r.q.Y[i]), append(in.Paths, path)
+		in.Salts = append(in.Salts, dp.RowSalt(r.setup.Seed, i))
 	}
 	return in
 }
@@ -188,17 +189,25 @@ func TestTamperedStepsAreRejected(t *testing.T) {
 			in.Rows = append([][]int64{r.q.X[other]}, in.Rows[1:]...)
 			in.Labels = append([]int{r.q.Y[other]}, in.Labels[1:]...)
 			in.Paths = append([][]fr.Element{p}, in.Paths[1:]...)
+			in.Salts = append([]fr.Element{dp.RowSalt(r.setup.Seed, other)}, in.Salts[1:]...)
+		},
+		// The selected row, its path and label, under another row's salt:
+		// the leaf is not the committed one.
+		"salt not the row's": func(in *Input) {
+			in.Salts[0] = dp.RowSalt(r.setup.Seed, r.res.Batches[step].Indices[0]+1)
 		},
 		"dataset root changed": func(in *Input) { var e fr.Element; e.SetUint64(5); in.DatasetRoot = e },
 		// A dishonest prover updates the model with the batch it chose.
 		"batch omits an index": func(in *Input) {
 			in.Rows, in.Labels, in.Paths = in.Rows[:len(in.Rows)-1], in.Labels[:len(in.Labels)-1], in.Paths[:len(in.Paths)-1]
+			in.Salts = in.Salts[:len(in.Salts)-1]
 			in.After = r.update(t, *in)
 		},
 		"batch adds an index": func(in *Input) {
 			other := (r.res.Batches[step].Indices[len(in.Rows)-1] + 1) % r.q.Len()
 			p, _ := r.tree.Path(other)
 			in.Rows, in.Labels, in.Paths = append(in.Rows, r.q.X[other]), append(in.Labels, r.q.Y[other]), append(in.Paths, p)
+			in.Salts = append(in.Salts, dp.RowSalt(r.setup.Seed, other))
 			in.After = r.update(t, *in)
 		},
 		"noise not the PRF's": func(in *Input) {
