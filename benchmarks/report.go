@@ -263,7 +263,7 @@ func renderInference(s Saved, md *strings.Builder, _ map[string][]byte) error {
 	fmt.Fprintf(md, "| circomlib-ml (published) | | | 1 | %s | %.2f s | | |\n", thousands(publishedCircomConstraints), publishedCircomSeconds)
 	fmt.Fprintf(md, "| EZKL, resources mode (published) | | | 1 | | %.2f s | | |\n", publishedEZKLResources)
 	fmt.Fprintf(md, "| EZKL, accuracy mode (published) | | | 1 | | %.0f s | | |\n", publishedEZKLAccuracy)
-	md.WriteString("\nThe published figures were measured on other machines; compare orders of magnitude, not ratios. Proving time is the witness and the Groth16 proof (compilation and the cached key setup excluded).\n")
+	md.WriteString("\nThe published figures were measured on other machines; compare orders of magnitude, not ratios. Proving time is the witness and the Groth16 proof (compilation and the cached key setup excluded). Peak memory is the process's peak so far, so a row includes the rows above it. The model-hash row is the floor of any committed binding: the Poseidon2 sponge over the model's packed elements alone, with no range checks and no inference.\n")
 	return nil
 }
 
