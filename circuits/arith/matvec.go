@@ -6,6 +6,7 @@ import (
 
 	"github.com/consensys/gnark/frontend"
 
+	"github.com/zkdp/zkdp/circuits/internal/linear"
 	"github.com/zkdp/zkdp/fixedpoint"
 )
 
@@ -54,10 +55,10 @@ func (a *Arith) MatVec(w [][]frontend.Variable, x []frontend.Variable, wBits, xB
 			for j, row := range group {
 				weights[j] = a.api.Mul(row[i], new(big.Int).Lsh(big.NewInt(1), slot*uint(j)))
 			}
-			terms = append(terms, a.api.Mul(xi, sum(a.api, weights)))
+			terms = append(terms, a.api.Mul(xi, linear.Sum(a.api, weights)))
 		}
 		terms = append(terms, offset)
-		acc := sum(a.api, terms)
+		acc := linear.Sum(a.api, terms)
 		slots, err := a.api.Compiler().NewHint(UnpackHint, len(group), slot, acc)
 		if err != nil {
 			panic(err)
@@ -68,7 +69,7 @@ func (a *Arith) MatVec(w [][]frontend.Variable, x []frontend.Variable, wBits, xB
 			recomposed[j] = a.api.Mul(u, new(big.Int).Lsh(big.NewInt(1), slot*uint(j)))
 			out = append(out, a.api.Sub(u, half))
 		}
-		a.api.AssertIsEqual(acc, sum(a.api, recomposed))
+		a.api.AssertIsEqual(acc, linear.Sum(a.api, recomposed))
 	}
 	return out
 }
@@ -98,15 +99,4 @@ func UnpackHint(_ *big.Int, in, out []*big.Int) error {
 		v.Rsh(v, s)
 	}
 	return nil
-}
-
-// sum adds terms with one api.Add, which gnark keeps as one linear expression.
-func sum(api frontend.API, terms []frontend.Variable) frontend.Variable {
-	switch len(terms) {
-	case 0:
-		return 0
-	case 1:
-		return terms[0]
-	}
-	return api.Add(terms[0], terms[1], terms[2:]...)
 }

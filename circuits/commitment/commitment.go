@@ -28,6 +28,7 @@ import (
 	permposeidon2 "github.com/consensys/gnark/std/permutation/poseidon2"
 	"github.com/consensys/gnark/std/rangecheck"
 
+	"github.com/zkdp/zkdp/circuits/internal/linear"
 	"github.com/zkdp/zkdp/commit"
 )
 
@@ -105,7 +106,7 @@ func PackUnchecked(api frontend.API, vals []frontend.Variable, bits uint) []fron
 			constant.Add(constant, new(big.Int).Mul(off, weight))
 		}
 		terms = append(terms, constant)
-		out = append(out, sum(api, terms))
+		out = append(out, linear.Sum(api, terms))
 	}
 	return out
 }
@@ -222,16 +223,4 @@ func checkBits(bits uint) {
 	if bits < MinBits || bits > MaxBits {
 		panic(fmt.Sprintf("commitment: %d-bit slots are not supported, want [%d, %d]", bits, MinBits, MaxBits))
 	}
-}
-
-// sum adds terms with one api.Add, which gnark keeps as a single linear
-// expression.
-func sum(api frontend.API, terms []frontend.Variable) frontend.Variable {
-	switch len(terms) {
-	case 0:
-		return 0
-	case 1:
-		return terms[0]
-	}
-	return api.Add(terms[0], terms[1], terms[2:]...)
 }

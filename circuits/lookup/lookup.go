@@ -28,6 +28,8 @@ import (
 	"github.com/consensys/gnark/constraint/solver"
 	"github.com/consensys/gnark/frontend"
 	"github.com/consensys/gnark/std/multicommit"
+
+	"github.com/zkdp/zkdp/circuits/internal/linear"
 )
 
 func init() {
@@ -123,10 +125,10 @@ func (r *Ranges) cost(l int) int {
 // splitValues turns every Check into limb queries, with the cheapest common
 // width.
 func (r *Ranges) splitValues(api frontend.API) error {
-	best := 0
+	best, bestCost := 0, 0
 	for l := 1; l <= MaxBits; l++ {
-		if best == 0 || r.cost(l) < r.cost(best) {
-			best = l
+		if c := r.cost(l); best == 0 || c < bestCost {
+			best, bestCost = l, c
 		}
 	}
 	for _, v := range r.values {
@@ -153,7 +155,7 @@ func (r *Ranges) splitValues(api frontend.API) error {
 // it is committed to.
 func (r *Ranges) CheckLimb(limb frontend.Variable, bits int) {
 	if r.closed {
-		panic("lookup: Check after the circuit was compiled")
+		panic("lookup: CheckLimb after the circuit was compiled")
 	}
 	if bits < 1 || bits > MaxBits {
 		panic(fmt.Sprintf("lookup: %d-bit limbs are not supported, want [1, %d]", bits, MaxBits))
@@ -208,7 +210,7 @@ func (r *Ranges) build(api frontend.API) error {
 			for _, q := range r.queries[w] {
 				queries = append(queries, api.Inverse(api.Sub(c, q)))
 			}
-			api.AssertIsEqual(sum(api, table), sum(api, queries))
+			api.AssertIsEqual(linear.Sum(api, table), linear.Sum(api, queries))
 		}
 		return nil
 	}, toCommit...)
@@ -312,15 +314,5 @@ func Recompose(api frontend.API, limbs []frontend.Variable, widths []int) fronte
 		terms = append(terms, api.Mul(l, new(big.Int).Lsh(big.NewInt(1), uint(shift))))
 		shift += widths[i]
 	}
-	return sum(api, terms)
-}
-
-func sum(api frontend.API, terms []frontend.Variable) frontend.Variable {
-	switch len(terms) {
-	case 0:
-		return 0
-	case 1:
-		return terms[0]
-	}
-	return api.Add(terms[0], terms[1], terms[2:]...)
+	return linear.Sum(api, terms)
 }
