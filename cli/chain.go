@@ -18,14 +18,16 @@ import (
 	"github.com/zkdp/zkdp/commit"
 	"github.com/zkdp/zkdp/config"
 	"github.com/zkdp/zkdp/data"
+	"github.com/zkdp/zkdp/dp"
 	"github.com/zkdp/zkdp/prover"
 	"github.com/zkdp/zkdp/run"
 	"github.com/zkdp/zkdp/stepproof"
+	"github.com/zkdp/zkdp/trainer"
 	verifiercontracts "github.com/zkdp/zkdp/verifier-contracts"
 )
 
 // ErrNeedsSeed: a run registered before training needs its seed now.
-var ErrNeedsSeed = errors.New("chain register needs the run's seed before training: set `seed` in the config (reproducible, for experiments)")
+var ErrNeedsSeed = errors.New("chain register fixes the run's secret seed before training: pass --out DIR to keep it in DIR/private (then zkdp train --out DIR), or set `seed` in the config (reproducible, for experiments)")
 
 // ChainFlags are the connection settings shared by the chain commands.
 type ChainFlags struct {
@@ -88,6 +90,7 @@ setup and lives as long as one command. Any other chain is a JSON-RPC URL
 type ChainRegisterOptions struct {
 	*Global
 	ChainFlags
+	OutDir string // keeps the secret seed for zkdp train --out
 }
 
 // NewChainRegisterCmd builds `zkdp chain register`.
@@ -98,12 +101,15 @@ func NewChainRegisterCmd(o *ChainRegisterOptions) *cobra.Command {
 		Long: `Register a run before it trains (the audited path): its params hash, dataset
 root D, seed commitment S and initial model M_0 go on-chain, then the beacon is
 fixed from the next block's hash, so the seed could not be chosen knowing it.
-Train with that beacon (zkdp train --beacon). Between commands the chain must
-persist: use --rpc (e.g. geth --dev); the simulated chain ends with the command.`,
+Train with that beacon (zkdp train --out DIR --beacon). The secret seed is
+drawn here and kept in DIR/private (--out), where zkdp train finds it.
+Between commands the chain must persist: use --rpc (e.g. geth --dev); the
+simulated chain ends with the command.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return o.Run(cmd) },
 	}
 	cmd.Flags().StringVarP(&o.ConfigPath, "config", "c", "", "the run's config file, or a shipped config's name (required)")
+	cmd.Flags().StringVarP(&o.OutDir, "out", "o", "", "run directory whose private folder keeps the secret seed for zkdp train --out (needed unless the config sets a seed)")
 	o.bind(cmd)
 	_ = cmd.MarkFlagRequired("config")
 	return cmd
@@ -120,14 +126,27 @@ func (o *ChainRegisterOptions) Run(cmd *cobra.Command) error {
 	if err != nil {
 		return err
 	}
-	if cfg.Seed == nil {
+	var seed dp.Seed
+	var src run.DataSource
+	switch {
+	case o.OutDir != "":
+		dir, err := run.Create(o.OutDir)
+		if err != nil {
+			return err
+		}
+		if seed, src, _, err = trainer.FixSeeds(dir, cfg.Data, cfg.Seed); err != nil {
+			return err
+		}
+	case cfg.Seed != nil:
+		seed, src = dp.SeedFromUint64(*cfg.Seed), run.DataSource{Data: cfg.Data, SplitSeed: *cfg.Seed}
+	default:
 		return ErrNeedsSeed
 	}
-	setup, err := newSetup(cfg)
+	setup, err := newSetup(cfg, seed, src)
 	if err != nil {
 		return err
 	}
-	if setup.Dataset, err = data.Load(cfg.Data, setup.InitSeed); err != nil {
+	if setup.Dataset, err = data.Load(src.Data, src.SplitSeed); err != nil {
 		return err
 	}
 	key, steps, err := chain.PlanKey(setup)
@@ -154,7 +173,11 @@ func (o *ChainRegisterOptions) Run(cmd *cobra.Command) error {
 	fmt.Fprintf(o.Out, "params hash %s\ndataset root %s\nseed commitment %s\ninitial model %s\n",
 		commit.Hex(key.ParamsHash), commit.Hex(key.DatasetRoot), commit.Hex(key.SeedCommitment), commit.Hex(key.InitialModel))
 	fmt.Fprintf(o.Out, "beacon %s\n", commit.Hex(r.Beacon))
-	fmt.Fprintf(o.Out, "train with: zkdp train --config %s --beacon %s\n", o.ConfigPath, commit.Hex(r.Beacon))
+	outFlag := ""
+	if o.OutDir != "" {
+		outFlag = " --out " + o.OutDir
+	}
+	fmt.Fprintf(o.Out, "train with: zkdp train --config %s%s --beacon %s\n", o.ConfigPath, outFlag, commit.Hex(r.Beacon))
 	if !c.Simulated() {
 		fmt.Fprintf(o.Out, "then: zkdp chain verify --run DIR --rpc %s --registry %s\n", c.Name, reg.Address.Hex())
 	}

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -11,38 +12,72 @@ import (
 
 // The audited path through the CLI on the simulated chain: chain register
 // prints the beacon the chain fixed; a run trained with it has exactly the
-// params hash, D, S and M_0 that were registered.
+// params hash, D, S and M_0 that were registered. Either the config fixes a
+// (public) seed, or register draws a secret one and keeps it in --out for
+// zkdp train --out.
 func TestChainRegisterThenTrain(t *testing.T) {
-	t.Setenv("ZKDP_SEED", "6")
-	t.Setenv("ZKDP_TRAINING_STEPS", "2")
-	out, errs, code := execute(t, "chain", "register", "--config", "quickstart")
-	if code != 0 {
-		t.Fatalf("exit %d: %s", code, errs)
-	}
-	m := regexp.MustCompile(`beacon (0x[0-9a-f]{64})\n`).FindStringSubmatch(out)
-	if m == nil || !strings.Contains(out, "registerRun") || !strings.Contains(out, "fixBeacon") {
-		t.Fatalf("no beacon or gas in %q", out)
-	}
-	dir := filepath.Join(t.TempDir(), "run")
-	if _, errs, code := execute(t, "train", "--config", "quickstart", "--out", dir, "--beacon", m[1], "--log-level", "warn"); code != 0 {
-		t.Fatalf("train: %s", errs)
-	}
-	var tr run.Transcript
-	if err := run.ReadJSON(filepath.Join(dir, "public", run.TranscriptFile), &tr); err != nil {
-		t.Fatal(err)
-	}
-	if tr.Beacon != m[1] {
-		t.Fatalf("trained with beacon %s, registered %s", tr.Beacon, m[1])
-	}
-	for name, want := range map[string]string{"params hash": tr.ParamsHash, "dataset root": tr.DatasetRoot,
-		"seed commitment": tr.SeedCommitment, "initial model": tr.ModelCommitments[0]} {
-		if !strings.Contains(out, name+" "+want+"\n") {
-			t.Errorf("registered %s differs from the trained run's %s:\n%s", name, want, out)
-		}
+	for _, secret := range []bool{false, true} {
+		t.Run(map[bool]string{false: "config seed", true: "secret seed kept in --out"}[secret], func(t *testing.T) {
+			t.Setenv("ZKDP_TRAINING_STEPS", "2")
+			dir := filepath.Join(t.TempDir(), "run")
+			args := []string{"chain", "register", "--config", "quickstart"}
+			if secret {
+				args = append(args, "--out", dir)
+			} else {
+				t.Setenv("ZKDP_SEED", "6")
+			}
+			out, errs, code := execute(t, args...)
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, errs)
+			}
+			m := regexp.MustCompile(`beacon (0x[0-9a-f]{64})\n`).FindStringSubmatch(out)
+			if m == nil || !strings.Contains(out, "registerRun") || !strings.Contains(out, "fixBeacon") {
+				t.Fatalf("no beacon or gas in %q", out)
+			}
+			if secret {
+				if !strings.Contains(out, "zkdp train --config quickstart --out "+dir+" --beacon") {
+					t.Errorf("register does not say how to train: %q", out)
+				}
+				if st, err := os.Stat(filepath.Join(dir, run.PrivateDir, run.SecretFile)); err != nil || st.Mode().Perm() != 0o600 {
+					t.Fatalf("the secret seed is not kept 0600 in %s: %v", dir, err)
+				}
+			}
+			if _, errs, code := execute(t, "train", "--config", "quickstart", "--out", dir, "--beacon", m[1], "--log-level", "warn"); code != 0 {
+				t.Fatalf("train: %s", errs)
+			}
+			var tr run.Transcript
+			if err := run.ReadJSON(filepath.Join(dir, "public", run.TranscriptFile), &tr); err != nil {
+				t.Fatal(err)
+			}
+			if tr.Beacon != m[1] {
+				t.Fatalf("trained with beacon %s, registered %s", tr.Beacon, m[1])
+			}
+			for name, want := range map[string]string{"params hash": tr.ParamsHash, "dataset root": tr.DatasetRoot,
+				"seed commitment": tr.SeedCommitment, "initial model": tr.ModelCommitments[0]} {
+				if !strings.Contains(out, name+" "+want+"\n") {
+					t.Errorf("registered %s differs from the trained run's %s:\n%s", name, want, out)
+				}
+			}
+			if secret && !tr.AuditReady {
+				t.Error("a run with a secret seed and the registry's beacon is not audit-ready")
+			}
+		})
 	}
 }
 
-// chain register needs the seed now; an RPC chain needs a keystore; a raw
+// Seeds kept for one dataset are not silently reused for another.
+func TestTrainRejectsSeedsOfAnotherDataset(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	if _, errs, code := execute(t, "chain", "register", "--config", "quickstart", "--out", dir); code != 0 {
+		t.Fatalf("register: %s", errs)
+	}
+	_, errs, code := execute(t, "train", "--config", "digits", "--out", dir, "--log-level", "warn")
+	if code == 0 || !strings.Contains(errs, "another dataset") || !strings.Contains(errs, run.DataSourceFile) {
+		t.Fatalf("train over another dataset's seeds: exit %d %s", code, errs)
+	}
+}
+
+// chain register needs a seed or --out to keep it; an RPC chain needs a keystore; a raw
 // key in the config is an unknown key.
 func TestChainCommandsRejectBadSettings(t *testing.T) {
 	if _, errs, code := execute(t, "chain", "register", "--config", "quickstart"); code == 0 || !strings.Contains(errs, "seed") {

@@ -87,21 +87,35 @@ func (o *TrainOptions) Run(cmd *cobra.Command) error {
 	if out == "" {
 		out = filepath.Join("runs", cfg.Data.Name)
 	}
-	if _, err := os.Stat(filepath.Join(out, run.ReportFile)); err == nil && !o.Force {
-		return fmt.Errorf("%s: %w", out, ErrRunExists)
+	if _, err := os.Stat(filepath.Join(out, run.ReportFile)); err == nil {
+		if !o.Force {
+			return fmt.Errorf("%s: %w", out, ErrRunExists)
+		}
+		// A new run in place of a finished one draws new seeds.
+		for _, name := range []string{run.SecretFile, run.DataSourceFile} {
+			if err := os.Remove(filepath.Join(out, run.PrivateDir, name)); err != nil && !os.IsNotExist(err) {
+				return err
+			}
+		}
 	}
-	setup, err := newSetup(cfg)
-	if err != nil {
-		return err
-	}
-	ds, err := data.Load(cfg.Data, setup.InitSeed)
-	if err != nil {
-		return err
-	}
-	setup.Dataset = ds
-	setup.Source = &run.DataSource{Data: cfg.Data, SplitSeed: setup.InitSeed}
 	dir, err := run.Create(out)
 	if err != nil {
+		return err
+	}
+	// Seeds fixed before the beacon (zkdp chain register --out) are reused,
+	// so the run matches what was registered.
+	seed, src, reused, err := trainer.FixSeeds(dir, cfg.Data, cfg.Seed)
+	if err != nil {
+		return err
+	}
+	if reused {
+		log.Info("training with the seeds fixed before the beacon", "file", dir.Private(run.SecretFile))
+	}
+	setup, err := newSetup(cfg, seed, src)
+	if err != nil {
+		return err
+	}
+	if setup.Dataset, err = data.Load(src.Data, src.SplitSeed); err != nil {
 		return err
 	}
 	progress := newProgress("training", o.Err, log)
@@ -130,13 +144,11 @@ func (o *TrainOptions) Run(cmd *cobra.Command) error {
 	return nil
 }
 
-// newSetup derives the seeds and the beacon from the config.
-func newSetup(cfg config.Config) (trainer.Setup, error) {
-	s := trainer.Setup{Training: cfg.Training, Format: cfg.FixedPoint}
+// newSetup is the trainer's setup from the config, the fixed seeds and the
+// config's beacon (a fresh one when it has none).
+func newSetup(cfg config.Config, seed dp.Seed, src run.DataSource) (trainer.Setup, error) {
+	s := trainer.Setup{Training: cfg.Training, Format: cfg.FixedPoint, Seed: seed, InitSeed: src.SplitSeed, Source: &src}
 	var err error
-	if s.Seed, s.InitSeed, err = trainer.DrawSeeds(cfg.Seed); err != nil {
-		return s, err
-	}
 	if cfg.Beacon != "" {
 		b, err := commit.ParseHex(cfg.Beacon)
 		if err != nil {

@@ -83,29 +83,14 @@ func commitStage(_ context.Context, s *State) error {
 	if cfg.Beacon != "" {
 		return ErrBeaconInConfig
 	}
-	var secret run.Secret
-	var src run.DataSource
-	if exists(d.Private(run.SecretFile)) && exists(d.Private(run.DataSourceFile)) {
-		for path, v := range map[string]any{d.Private(run.SecretFile): &secret, d.Private(run.DataSourceFile): &src} {
-			if err := run.ReadJSON(path, v); err != nil {
-				return err
-			}
-		}
-		s.log().Info("reusing the secret seed already fixed", "file", d.Private(run.SecretFile))
-	} else {
-		seed, split, err := trainer.DrawSeeds(cfg.Seed)
-		if err != nil {
-			return err
-		}
-		secret, src = run.Secret{Seed: commit.Hex(seed)}, run.DataSource{Data: cfg.Data, SplitSeed: split}
-		// The data source first: the seed file's presence means both exist.
-		if err := run.WriteJSON(d.Private(run.DataSourceFile), src, run.PrivateMode); err != nil {
-			return err
-		}
-		if err := run.WriteJSON(d.Private(run.SecretFile), secret, run.PrivateMode); err != nil {
-			return err
-		}
+	seed, src, reused, err := trainer.FixSeeds(d, cfg.Data, cfg.Seed)
+	if err != nil {
+		return err
 	}
+	if reused {
+		s.log().Info("reusing the secret seed already fixed", "file", d.Private(run.SecretFile))
+	}
+	secret := run.Secret{Seed: commit.Hex(seed)}
 	if cfg.Seed != nil {
 		s.log().Warn("the secret seed derives from the config's seed: it is reproducible and therefore NOT secret; use this run for experiments only")
 	}
