@@ -1,11 +1,11 @@
 package trainer
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
-	"bytes"
-	"encoding/json"
 
 	"github.com/zkdp/zkdp/commit"
 	"github.com/zkdp/zkdp/data"
