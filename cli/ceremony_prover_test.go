@@ -10,13 +10,12 @@ import (
 	"time"
 )
 
-// A whole ceremony for the step circuit of a small run (the config of
-// TestTrainProveVerify: 86k constraints, domain 2^17), through the CLI:
-// a run proven with single-party keys fails `verify --ceremony`; proven with
-// the ceremony's keys it passes; a tampered transcript fails. It logs the
-// time of each command (the figures of the README).
+// A whole ceremony for the step circuit of a small run (51k constraints,
+// domain 2^16), through the CLI: a run proven with single-party keys fails
+// `verify --ceremony`; proven with the ceremony's keys it passes. It logs the
+// time of each command. (Tampered transcripts: the ceremony package's tests.)
 func TestCeremonyProveVerify(t *testing.T) {
-	for k, v := range map[string]string{"ZKDP_TRAINING_STEPS": "2", "ZKDP_TRAINING_SAMPLING_RATE": "0.01",
+	for k, v := range map[string]string{"ZKDP_TRAINING_STEPS": "2", "ZKDP_TRAINING_SAMPLING_RATE": "0.002",
 		"ZKDP_TRAINING_EPSILON": "0", "ZKDP_TRAINING_NOISE_MULTIPLIER": "2", "ZKDP_FIXED_POINT_LATTICE_BITS": "4"} {
 		t.Setenv(k, v)
 	}
@@ -44,9 +43,6 @@ func TestCeremonyProveVerify(t *testing.T) {
 	run(0, "ceremony", "contribute", "--phase", "2", "--dir", cer)
 	run(0, "ceremony", "contribute", "--phase", "2", "--dir", cer)
 	run(0, "ceremony", "seal", "--phase", "2", "--dir", cer, "--run", dir, "--beacon", "0x5eed02")
-	if out := run(0, "ceremony", "verify", "--dir", cer, "--run", dir); !strings.Contains(out, "phase 2: 2 contributions, beacon 5eed02") {
-		t.Errorf("ceremony verify: %s", out)
-	}
 
 	if out := run(1, "verify", "--run", dir, "--ceremony", cer, "--only", "steps"); !strings.Contains(out, "step.vk") || !strings.Contains(out, "not the verifying key derived") {
 		t.Fatalf("verify --ceremony accepted a run proven with single-party keys: %s", out)
@@ -56,18 +52,16 @@ func TestCeremonyProveVerify(t *testing.T) {
 	if err != nil || !strings.Contains(string(info), "multi-party ceremony (2 phase-1 and 2 phase-2 contributions") {
 		t.Errorf("circuit.json does not name the ceremony: %s %v", info, err)
 	}
-	if out := run(0, "verify", "--run", dir, "--ceremony", cer, "--only", "steps"); !strings.Contains(out, "verified 2 step proofs") || !strings.Contains(out, "public/step.vk is it") {
+	vk, _ := os.ReadFile(filepath.Join(dir, "public", "step.vk"))
+	sealed, _ := os.ReadFile(filepath.Join(cer, "phase2", "keys.vk"))
+	if len(vk) == 0 || string(vk) != string(sealed) {
+		t.Error("public/step.vk is not the ceremony's keys.vk")
+	}
+	out := run(0, "verify", "--run", dir, "--ceremony", cer, "--only", "steps")
+	if !strings.Contains(out, "verified 2 step proofs") || !strings.Contains(out, "public/step.vk is it") || !strings.Contains(out, "beacons 5eed01 and 5eed02") {
 		t.Errorf("verify --ceremony: %s", out)
 	}
 	if out := run(1, "verify", "--run", dir, "--ceremony", cer, "--phase2-beacon", "0x5eed03", "--only", "steps"); !strings.Contains(out, "wrong beacon") {
 		t.Errorf("verify with another beacon: %s", out)
-	}
-	// A phase-2 contribution altered after the seal.
-	p := filepath.Join(cer, "phase2", "0002.ph2")
-	b, _ := os.ReadFile(p)
-	b[len(b)-1] ^= 1
-	os.WriteFile(p, b, 0o644)
-	if out := run(1, "verify", "--run", dir, "--ceremony", cer, "--only", "steps"); !strings.Contains(out, "invalid contribution") || !strings.Contains(out, p) {
-		t.Errorf("verify with an altered ceremony: %s", out)
 	}
 }
