@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/zkdp/zkdp/ceremony"
 	"github.com/zkdp/zkdp/config"
 	"github.com/zkdp/zkdp/pipeline"
 	"github.com/zkdp/zkdp/prover"
@@ -16,13 +17,14 @@ import (
 // PipelineOptions are `zkdp pipeline`'s inputs.
 type PipelineOptions struct {
 	*Global
-	ConfigPath string
-	OutDir     string
-	Resume     bool
-	Force      bool
-	Workers    int
-	KeysDir    string
-	JSON       bool
+	ConfigPath  string
+	OutDir      string
+	Resume      bool
+	Force       bool
+	Workers     int
+	KeysDir     string
+	CeremonyDir string
+	JSON        bool
 	// Loader is filled by the command from ConfigPath, the environment and
 	// the flags; tests may preset it.
 	Loader *config.Loader
@@ -74,6 +76,7 @@ keeps every proof already made.`,
 	f.BoolVar(&o.Force, "force", false, "start over in --out, removing a previous run's files there")
 	f.IntVar(&o.Workers, "workers", 1, "steps proven at once (gnark also uses every core within a proof)")
 	f.StringVar(&o.KeysDir, "keys", "", "key cache folder (default $XDG_CACHE_HOME/zkdp/keys)")
+	f.StringVar(&o.CeremonyDir, "ceremony", "", "prove and verify the steps with the keys of this sealed ceremony folder (zkdp ceremony) instead of the single-party setup")
 	f.BoolVar(&o.JSON, "json", false, "print the summary as JSON")
 	return cmd
 }
@@ -109,6 +112,11 @@ func (o *PipelineOptions) Run(cmd *cobra.Command) error {
 		return err
 	}
 	st.Keys.Logger = log
+	if o.CeremonyDir != "" {
+		st.StepKeys = (&ceremony.Ceremony{Dir: o.CeremonyDir, Logger: log}).KeySource()
+		var rep ceremony.Report
+		st.TrustedStepKey = ceremonyKey(o.CeremonyDir, ceremony.Beacons{}, log, &rep)
+	}
 	bars := map[string]*progress{}
 	st.Progress = func(stage string, done, total int) {
 		bar := bars[stage]

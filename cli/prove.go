@@ -1,12 +1,14 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/zkdp/zkdp/ceremony"
 	"github.com/zkdp/zkdp/inferproof"
 	"github.com/zkdp/zkdp/prover"
 	"github.com/zkdp/zkdp/stepproof"
@@ -15,9 +17,10 @@ import (
 // ProveOptions are `zkdp prove`'s inputs.
 type ProveOptions struct {
 	*Global
-	RunDir  string
-	Workers int
-	KeysDir string
+	RunDir      string
+	Workers     int
+	KeysDir     string
+	CeremonyDir string
 }
 
 // NewProveCmd builds `zkdp prove`.
@@ -26,8 +29,10 @@ func NewProveCmd(o *ProveOptions) *cobra.Command {
 		Use:   "prove",
 		Short: "Prove every step of a training run (resumable)",
 		Long: `Prove every DP-SGD step of a run directory with the step circuit (Groth16,
-BN254). Keys are cached by circuit hash; the single-party setup is for
-development only. A restart proves only the missing steps. Proofs, the
+BN254). By default the keys come from a single-party setup, cached by
+circuit hash: for development only, since whoever ran it can forge proofs.
+--ceremony DIR proves with the sealed keys of a multi-party ceremony
+(zkdp ceremony) instead. A restart proves only the missing steps. Proofs, the
 verifying key and the public inputs go to DIR/public; nothing from
 DIR/private is written there.`,
 		Args: cobra.NoArgs,
@@ -35,7 +40,9 @@ DIR/private is written there.`,
 	}
 	cmd.Flags().StringVar(&o.RunDir, "run", "", "run directory written by zkdp train (required)")
 	cmd.Flags().IntVar(&o.Workers, "workers", 1, "steps proven at once (gnark also uses every core within a proof)")
-	cmd.Flags().StringVar(&o.KeysDir, "keys", "", "key cache folder (default $XDG_CACHE_HOME/zkdp/keys)")
+	cmd.Flags().StringVar(&o.KeysDir, "keys", "", "key cache folder of the single-party setup (default $XDG_CACHE_HOME/zkdp/keys)")
+	cmd.Flags().StringVar(&o.CeremonyDir, "ceremony", "", "prove with the sealed phase-2 keys of this ceremony folder instead")
+	cmd.MarkFlagsMutuallyExclusive("keys", "ceremony")
 	_ = cmd.MarkFlagRequired("run")
 	return cmd
 }
@@ -50,24 +57,33 @@ func (o *ProveOptions) Run(cmd *cobra.Command) error {
 	if err != nil {
 		return err
 	}
+	var source prover.KeySource = keys
+	setup := "single-party setup: development only"
+	if o.CeremonyDir != "" {
+		source = (&ceremony.Ceremony{Dir: o.CeremonyDir, Logger: log}).KeySource()
+		setup = "keys of the ceremony in " + o.CeremonyDir
+	}
 	bar := newProgress("proving", o.Err, log)
 	start := time.Now()
-	sum, err := stepproof.Prove(cmd.Context(), o.RunDir, stepproof.Options{Workers: o.Workers, Logger: log, Keys: keys,
+	sum, err := stepproof.Prove(cmd.Context(), o.RunDir, stepproof.Options{Workers: o.Workers, Logger: log, KeySource: source,
 		Progress: func(done, total int, _ time.Duration) { bar.update(done, total) }})
 	bar.done()
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(o.Out, "proved %d steps, kept %d already proven, in %s (single-party setup: development only)\n",
-		sum.Proven, sum.Skipped, time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(o.Out, "proved %d steps, kept %d already proven, in %s (%s)\n",
+		sum.Proven, sum.Skipped, time.Since(start).Round(time.Millisecond), setup)
 	return nil
 }
 
 // VerifyOptions are `zkdp verify`'s inputs.
 type VerifyOptions struct {
 	*Global
-	RunDir string
-	Only   string
+	RunDir      string
+	Only        string
+	CeremonyDir string
+	Beacon1     string
+	Beacon2     string
 }
 
 // NewVerifyCmd builds `zkdp verify`.
@@ -79,12 +95,23 @@ func NewVerifyCmd(o *VerifyOptions) *cobra.Command {
 and every inference claim under DIR/public/inference/, from public files
 only. Exit status 0 only if everything checked verifies. --only steps or
 --only inference checks one kind (a run whose step circuit is too large to
-prove, such as the MNIST MLP, has inference proofs only).`,
+prove, such as the MNIST MLP, has inference proofs only).
+
+Without --ceremony the step proofs are checked against public/step.vk,
+which the prover wrote: only as trustworthy as its setup. With --ceremony
+DIR the verifying key is derived from that ceremony's transcript (every
+contribution re-verified, beacons applied) and public/step.vk must be it,
+byte for byte.`,
+		Example: `  zkdp verify --run runs/qs
+  zkdp verify --run runs/qs --ceremony cer --only steps`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return o.Run() },
 	}
 	cmd.Flags().StringVar(&o.RunDir, "run", "", "run directory (required; only public/ is read)")
 	cmd.Flags().StringVar(&o.Only, "only", "", "steps or inference (default: both)")
+	cmd.Flags().StringVar(&o.CeremonyDir, "ceremony", "", "derive the step verifying key from this ceremony folder's transcript")
+	cmd.Flags().StringVar(&o.Beacon1, "phase1-beacon", "", "with --ceremony: the beacon phase 1 must have been sealed with, hex (default: the recorded one)")
+	cmd.Flags().StringVar(&o.Beacon2, "phase2-beacon", "", "with --ceremony: the beacon phase 2 must have been sealed with, hex (default: the recorded one)")
 	_ = cmd.MarkFlagRequired("run")
 	return cmd
 }
@@ -96,13 +123,36 @@ func (o *VerifyOptions) Run() error {
 	default:
 		return fmt.Errorf("--only %q: must be steps or inference", o.Only)
 	}
+	if o.CeremonyDir == "" && (o.Beacon1 != "" || o.Beacon2 != "") {
+		return errors.New("--phase1-beacon and --phase2-beacon need --ceremony")
+	}
+	if o.CeremonyDir != "" && o.Only == "inference" {
+		return errors.New("--ceremony gives the step circuit's key: it does not go with --only inference")
+	}
 	if o.Only != "inference" {
-		rep, err := stepproof.Verify(o.RunDir)
+		var trusted stepproof.TrustedKey
+		var cer ceremony.Report
+		if o.CeremonyDir != "" {
+			beacons, err := (&CeremonyOptions{Beacon1: o.Beacon1, Beacon2: o.Beacon2}).beacons()
+			if err != nil {
+				return err
+			}
+			log, err := NewLogger(o.Err, orDefault(o.LogLevel, "info"), orDefault(o.LogFormat, "text"))
+			if err != nil {
+				return err
+			}
+			trusted = ceremonyKey(o.CeremonyDir, beacons, log, &cer)
+		}
+		rep, err := stepproof.VerifyTrusted(o.RunDir, trusted)
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(o.Out, "verified %d step proofs of %s (circuit %s, %d constraints); the commitments chain from M_0 to M_%d\n",
 			rep.Steps, o.RunDir, rep.CircuitHash[:16], rep.Constraints, rep.Steps)
+		if trusted != nil {
+			fmt.Fprintf(o.Out, "  verifying key derived from the ceremony %s (%d phase-1 and %d phase-2 contributions, beacons %s and %s); public/step.vk is it\n",
+				o.CeremonyDir, cer.Phase1Contributions, cer.Phase2Contributions, cer.Phase1Beacon, cer.Phase2Beacon)
+		}
 	}
 	if o.Only == "steps" {
 		return nil

@@ -64,6 +64,7 @@ func NewRootCmd(streams IO) *cobra.Command {
 		NewConfigCmd(&ConfigOptions{Global: g}),
 		NewExportVerifierCmd(&ExportVerifierOptions{Global: g}),
 		NewChainCmd(g),
+		NewCeremonyCmd(g),
 	)
 	return root
 }

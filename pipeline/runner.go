@@ -22,6 +22,7 @@ import (
 	"github.com/zkdp/zkdp/config"
 	"github.com/zkdp/zkdp/prover"
 	"github.com/zkdp/zkdp/run"
+	"github.com/zkdp/zkdp/stepproof"
 )
 
 // Sentinel errors.
@@ -139,6 +140,11 @@ type State struct {
 	Config config.Config
 	Logger *slog.Logger
 	Keys   *prover.KeyCache // Groth16 key cache; nil: the default one
+	// StepKeys, if set, supplies the step circuit's keys instead of Keys
+	// (a ceremony's sealed keys), and TrustedStepKey, if set, is the key the
+	// verify stage requires public/step.vk to be (derived from a ceremony).
+	StepKeys       prover.KeySource
+	TrustedStepKey stepproof.TrustedKey
 	// Workers is how many proofs are computed at once.
 	Workers int
 	// Progress, if set, reports a stage's inner progress (training steps,

@@ -227,7 +227,7 @@ type ProveResult struct {
 // proveStage proves every step; stepproof.Prove keeps the proofs that
 // already verify, so a resumed run redoes none.
 func proveStage(ctx context.Context, s *State) error {
-	sum, err := stepproof.Prove(ctx, s.Dir.Root, stepproof.Options{Workers: max(s.Workers, 1), Logger: s.log(), Keys: s.Keys,
+	sum, err := stepproof.Prove(ctx, s.Dir.Root, stepproof.Options{Workers: max(s.Workers, 1), Logger: s.log(), Keys: s.Keys, KeySource: s.StepKeys,
 		Progress: func(done, total int, _ time.Duration) { s.progress(StageProve, done, total) }})
 	var secs float64
 	for _, d := range sum.Durations {
@@ -246,9 +246,10 @@ type VerifyResult struct {
 	CircuitHash string `json:"circuit_hash"`
 }
 
-// verifyStage checks every step proof from public files only.
+// verifyStage checks every step proof from public files only (and the
+// trusted key, when the state has one).
 func verifyStage(_ context.Context, s *State) error {
-	rep, err := stepproof.Verify(s.Dir.Root)
+	rep, err := stepproof.VerifyTrusted(s.Dir.Root, s.TrustedStepKey)
 	if err != nil {
 		return err
 	}

@@ -180,3 +180,19 @@ func readFile(path string, read func(io.Reader) (int64, error)) error {
 	}
 	return nil
 }
+
+// KeySource supplies the Groth16 keys of a compiled circuit: a [KeyCache]
+// (single-party setup, development only) or the sealed keys of a multi-party
+// ceremony (package ceremony).
+type KeySource interface {
+	Setup(ccs constraint.ConstraintSystem, name string) (groth16.ProvingKey, groth16.VerifyingKey, error)
+	// Kind says where the keys came from and whom they make trusted; it is
+	// recorded in a run's public/circuit.json.
+	Kind() string
+}
+
+// SetupKind is [KeyCache.Kind].
+const SetupKind = "single-party (development only: whoever ran the setup can forge proofs)"
+
+// Kind says that the keys come from a single-party setup.
+func (c *KeyCache) Kind() string { return SetupKind }

@@ -10,6 +10,7 @@ package stepproof
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/consensys/gnark-crypto/ecc"
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
+	"github.com/consensys/gnark/backend/groth16"
 	"github.com/consensys/gnark/backend/witness"
 	"github.com/consensys/gnark/constraint"
 	"github.com/consensys/gnark/frontend"
@@ -48,6 +50,9 @@ var (
 	ErrCircuit = errors.New("stepproof: the verifying key does not belong to this run's circuit")
 	// ErrProof: a step proof does not verify.
 	ErrProof = errors.New("stepproof: a step proof does not verify")
+	// ErrUntrustedKey: public/step.vk is not the verifying key the verifier
+	// derived itself (from a ceremony transcript).
+	ErrUntrustedKey = errors.New("stepproof: the run's verifying key is not the trusted one")
 	// ErrTooLarge: the run's step circuit is too large to compile on one machine.
 	ErrTooLarge = errors.New("stepproof: step circuit too large to prove on one machine")
 )
@@ -78,6 +83,13 @@ func Spec(p run.Params) (step.Spec, error) {
 	}
 	return step.Spec{Widths: p.Widths, Params: p.Step, Rows: p.Rows, MaxBatch: p.MaxBatch, Depth: depth,
 		Thresholds: sampler.Thresholds, CDF: noise.CDF, Tail: noise.Tail}, nil
+}
+
+// Compile builds the step circuit that the public params define, and its
+// hash (the key cache's and a ceremony's address, and circuit.json's).
+func Compile(p run.Params) (constraint.ConstraintSystem, string, error) {
+	_, ccs, hash, err := compile(p)
+	return ccs, hash, err
 }
 
 // compile builds the run's step circuit.
@@ -178,6 +190,9 @@ type Options struct {
 	Progress func(done, total int, eta time.Duration)
 	Logger   *slog.Logger
 	Keys     *prover.KeyCache
+	// KeySource, when set, supplies the keys instead of Keys: the sealed
+	// keys of a multi-party ceremony (package ceremony).
+	KeySource prover.KeySource
 	// OffChainOnly proves with gnark's default hash-to-field instead of the
 	// Solidity target (Keccak-256): such proofs verify off-chain only. The
 	// default makes proofs that the exported verifier contract accepts.
@@ -235,11 +250,18 @@ func Prove(ctx context.Context, dir string, opts Options) (prover.Summary, error
 		return prover.Summary{}, err
 	}
 	log.Info("step circuit", "constraints", ccs.GetNbConstraints(), "hash", hash)
-	keys := opts.Keys
-	if keys == nil {
-		if keys, err = prover.DefaultKeyCache(); err != nil {
+	var keys prover.KeySource = opts.KeySource
+	switch {
+	case keys != nil:
+	case opts.Keys != nil:
+		keys = opts.Keys
+	default:
+		cache, err := prover.DefaultKeyCache()
+		if err != nil {
 			return prover.Summary{}, err
 		}
+		cache.Logger = log
+		keys = cache
 	}
 	pk, vk, err := keys.Setup(ccs, "step/"+p.Dataset)
 	if err != nil {
@@ -248,8 +270,7 @@ func Prove(ctx context.Context, dir string, opts Options) (prover.Summary, error
 	if err := prover.WriteVerifyingKey(d.Public(VerifyingKeyFile), vk); err != nil {
 		return prover.Summary{}, err
 	}
-	info := CircuitInfo{Hash: hash, Constraints: ccs.GetNbConstraints(),
-		Setup: "single-party (development only: whoever ran the setup can forge proofs)"}
+	info := CircuitInfo{Hash: hash, Constraints: ccs.GetNbConstraints(), Setup: keys.Kind()}
 	if err := run.WriteJSON(d.Public(CircuitFile), info, run.PublicMode); err != nil {
 		return prover.Summary{}, err
 	}
@@ -292,7 +313,16 @@ type Report struct {
 // transcript, the verifying key against the circuit that the params define
 // (recompiled here), and every step's proof against the statement that
 // continues the commitment chain M_0..M_T. The first bad step is named.
-func Verify(dir string) (Report, error) {
+func Verify(dir string) (Report, error) { return VerifyTrusted(dir, nil) }
+
+// TrustedKey derives the verifying key of a step circuit from a source the
+// verifier trusts, such as a ceremony transcript (ceremony.Verify).
+type TrustedKey func(ccs constraint.ConstraintSystem, hash string) (groth16.VerifyingKey, error)
+
+// VerifyTrusted is Verify with the verifying key from trusted instead of
+// the prover: public/step.vk must equal it byte for byte (ErrUntrustedKey
+// otherwise), and every proof is checked against it. nil trusts step.vk.
+func VerifyTrusted(dir string, trusted TrustedKey) (Report, error) {
 	pub, err := ReadPublic(dir)
 	if err != nil {
 		return Report{}, err
@@ -313,6 +343,11 @@ func Verify(dir string) (Report, error) {
 	if err != nil {
 		return Report{}, err
 	}
+	if trusted != nil {
+		if vk, err = checkTrusted(d.Public(VerifyingKeyFile), ccs, hash, trusted); err != nil {
+			return Report{}, err
+		}
+	}
 	for t := range pub.Params.Steps {
 		path := ProofPath(d, t)
 		expected, err := frontend.NewWitness(pub.Statement(t), ecc.BN254.ScalarField(), frontend.PublicOnly())
@@ -327,6 +362,28 @@ func Verify(dir string) (Report, error) {
 		}
 	}
 	return Report{Steps: pub.Params.Steps, Constraints: ccs.GetNbConstraints(), CircuitHash: hash}, nil
+}
+
+// checkTrusted derives the trusted key and checks that the prover's
+// step.vk is that key, byte for byte.
+func checkTrusted(vkPath string, ccs constraint.ConstraintSystem, hash string, trusted TrustedKey) (groth16.VerifyingKey, error) {
+	vk, err := trusted(ccs, hash)
+	if err != nil {
+		return nil, err
+	}
+	var want bytes.Buffer
+	if _, err := vk.WriteTo(&want); err != nil {
+		return nil, fmt.Errorf("stepproof: serializing the trusted verifying key: %w", err)
+	}
+	got, err := os.ReadFile(vkPath)
+	if err != nil {
+		return nil, fmt.Errorf("stepproof: %w", err)
+	}
+	if !bytes.Equal(got, want.Bytes()) {
+		return nil, fmt.Errorf("%w: %s (sha256 %x) is not the verifying key derived from the trusted source (sha256 %x)",
+			ErrUntrustedKey, vkPath, sha256.Sum256(got), sha256.Sum256(want.Bytes()))
+	}
+	return vk, nil
 }
 
 // samePublic checks that a proof's stored public input is the statement the

@@ -35,6 +35,8 @@ func TestLayering(t *testing.T) {
 		// Proving and verifying a run needs no Gorgonia and no trainer.
 		"prover":    {"gorgonia.org/", "github.com/ethereum/", "github.com/zkdp/zkdp/trainer", "github.com/zkdp/zkdp/circuits", "github.com/zkdp/zkdp/run"},
 		"stepproof": {"gorgonia.org/", "github.com/ethereum/", "github.com/zkdp/zkdp/trainer"},
+		// The ceremony is files and checks over the prover: no chain, CLI or trainer.
+		"ceremony": {"gorgonia.org/", "github.com/ethereum/", "github.com/zkdp/zkdp/trainer", "github.com/zkdp/zkdp/chain", "github.com/zkdp/zkdp/cli"},
 		// The contracts (Solidity, its generation and compilation) know
 		// nothing of the chain that runs them; the chain knows nothing of the CLI.
 		"verifier-contracts": {"gorgonia.org/", "github.com/ethereum/", "github.com/zkdp/zkdp/chain", "github.com/zkdp/zkdp/trainer", "github.com/zkdp/zkdp/cli"},
