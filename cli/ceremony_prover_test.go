@@ -1,4 +1,4 @@
-//go:build prover_checks
+//go:build ceremony_checks
 
 package cli
 
@@ -11,7 +11,14 @@ import (
 )
 
 // A whole ceremony for the step circuit of a small run (51k constraints,
-// domain 2^16), through the CLI: a run proven with single-party keys fails
+// domain 2^16), through the CLI. It takes about 25 minutes on 2 cores
+// (gnark's phase-2 initialisation runs twice, mostly on one core), so it has
+// its own tier, outside `make test`:
+//
+//	go test -tags ceremony_checks -timeout 60m -run TestCeremonyProveVerify ./cli/
+//
+// The ceremony package's default-tier tests run the same protocol at N=256.
+// a run proven with single-party keys fails
 // `verify --ceremony`; proven with the ceremony's keys it passes. It logs the
 // time of each command. (Tampered transcripts: the ceremony package's tests.)
 func TestCeremonyProveVerify(t *testing.T) {
