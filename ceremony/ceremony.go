@@ -37,6 +37,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/zkdp/zkdp/prover"
 )
 
 // Sentinel errors. Every error of this package wraps one of them (or an
@@ -221,61 +223,27 @@ func orDash(s string) string {
 }
 
 // writeNew writes a new file atomically and refuses to replace an existing
-// one: a temp file, fsynced, then hard-linked to its name (which fails if the
-// name exists, even when two contributors race) and removed.
+// one (prover.CreateFileAtomic), so a contribution is never overwritten, even
+// when two contributors race.
 func writeNew(path string, write func(io.Writer) error) (sum string, err error) {
-	return writeFile(path, write, false)
-}
-
-// writeReplace is writeNew for files that a rerun may rewrite (a seal).
-func writeReplace(path string, write func(io.Writer) error) (string, error) {
-	return writeFile(path, write, true)
-}
-
-func writeFile(path string, write func(io.Writer) error, replace bool) (sum string, err error) {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", fmt.Errorf("ceremony: %w", err)
-	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return "", fmt.Errorf("ceremony: %w", err)
-	}
-	tmp := f.Name()
-	defer func() {
-		f.Close()
-		os.Remove(tmp)
-	}()
-	h := sha256.New()
-	if err := write(io.MultiWriter(f, h)); err != nil {
-		return "", fmt.Errorf("ceremony: writing %s: %w", path, err)
-	}
-	if err := f.Chmod(0o644); err != nil {
-		return "", fmt.Errorf("ceremony: %w", err)
-	}
-	if err := f.Sync(); err != nil {
-		return "", fmt.Errorf("ceremony: sync %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return "", fmt.Errorf("ceremony: close %s: %w", path, err)
-	}
-	if replace {
-		err = os.Rename(tmp, path)
-	} else {
-		err = os.Link(tmp, path)
-	}
+	sum, err = prover.CreateFileAtomic(path, write)
 	if errors.Is(err, os.ErrExist) {
 		return "", fmt.Errorf("%w: %s exists (a contribution is never overwritten)", ErrExists, path)
 	}
 	if err != nil {
 		return "", fmt.Errorf("ceremony: %w", err)
 	}
-	// Best effort: not every filesystem supports syncing a directory.
-	if d, derr := os.Open(dir); derr == nil {
-		_ = d.Sync()
-		d.Close()
+	return sum, nil
+}
+
+// writeReplace is writeNew for files that a rerun may rewrite (a seal's
+// outputs, the deterministic initial state).
+func writeReplace(path string, write func(io.Writer) error) (string, error) {
+	sum, err := prover.WriteFileAtomic(path, write)
+	if err != nil {
+		return "", fmt.Errorf("ceremony: %w", err)
 	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	return sum, nil
 }
 
 // withHeader writes the header line, then the payload.
@@ -290,16 +258,11 @@ func withHeader(head string, payload io.WriterTo) func(io.Writer) error {
 }
 
 func fileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
+	sum, err := prover.FileSHA256(path)
 	if err != nil {
 		return "", fmt.Errorf("ceremony: %w", err)
 	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", fmt.Errorf("ceremony: %s: %w", path, err)
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	return sum, nil
 }
 
 func sha256Of(v io.WriterTo) (string, error) {

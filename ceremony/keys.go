@@ -1,18 +1,15 @@
 package ceremony
 
 import (
-	"bufio"
-	"bytes"
-	"encoding/json"
+	"errors"
 	"fmt"
-	"io"
-	"os"
 
 	"github.com/consensys/gnark-crypto/ecc"
 	"github.com/consensys/gnark/backend/groth16"
 	"github.com/consensys/gnark/constraint"
 
 	"github.com/zkdp/zkdp/prover"
+	"github.com/zkdp/zkdp/run"
 )
 
 // KeySource returns the sealed phase-2 keys of the ceremony as a
@@ -57,11 +54,11 @@ func (k *keySource) Setup(ccs constraint.ConstraintSystem, name string) (groth16
 		}
 	}
 	vk := groth16.NewVerifyingKey(ecc.BN254)
-	if err := readKey(vkPath, vk.ReadFrom); err != nil {
+	if err := prover.ReadKeyFile(vkPath, vk.ReadFrom); err != nil {
 		return nil, nil, err
 	}
 	pk := groth16.NewProvingKey(ecc.BN254)
-	if err := readKey(pkPath, pk.UnsafeReadFrom); err != nil {
+	if err := prover.ReadKeyFile(pkPath, pk.UnsafeReadFrom); err != nil {
 		return nil, nil, err
 	}
 	c.log().Info("using ceremony keys", "circuit", name, "hash", hash, "dir", c.Dir,
@@ -75,27 +72,12 @@ func (k *keySource) Kind() string {
 		k.seal1.Contributions, k.seal2.Contributions, k.seal2.VKSHA256)
 }
 
-func readKey(path string, read func(io.Reader) (int64, error)) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return fmt.Errorf("ceremony: %w", err)
+// readJSON is run.ReadJSON (unknown fields and trailing data rejected), its
+// decoding errors wrapped as ErrMalformed.
+func readJSON(path string, v any) error {
+	err := run.ReadJSON(path, v)
+	if errors.Is(err, run.ErrMalformed) {
+		return fmt.Errorf("%w: %w", ErrMalformed, err)
 	}
-	defer f.Close()
-	if _, err := read(bufio.NewReaderSize(f, 1<<20)); err != nil {
-		return fmt.Errorf("%w: %s: %w", ErrMalformed, path, err)
-	}
-	return nil
-}
-
-// unmarshalStrict decodes JSON, rejecting unknown fields and trailing data.
-func unmarshalStrict(b []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return err
-	}
-	if dec.More() {
-		return fmt.Errorf("data after the JSON value")
-	}
-	return nil
+	return err
 }

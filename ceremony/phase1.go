@@ -5,8 +5,10 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"time"
 
@@ -276,15 +278,11 @@ func (c *Ceremony) VerifyPhase1(beacon []byte) (mpcsetup.SrsCommons, Seal, error
 func (c *Ceremony) readSeal(p Phase, beacon []byte) (Seal, []byte, error) {
 	path := c.path(p, SealFile)
 	var s Seal
-	b, err := os.ReadFile(path)
-	if os.IsNotExist(err) {
-		return s, nil, fmt.Errorf("%w: %s: %w", ErrNotSealed, path, err)
-	}
-	if err != nil {
-		return s, nil, fmt.Errorf("ceremony: %w", err)
-	}
-	if err := unmarshalStrict(b, &s); err != nil {
-		return s, nil, fmt.Errorf("%w: %s: %w", ErrMalformed, path, err)
+	if err := readJSON(path, &s); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return s, nil, fmt.Errorf("%w: %s: %w", ErrNotSealed, path, err)
+		}
+		return s, nil, err
 	}
 	recorded, err := hex.DecodeString(s.Beacon)
 	if err != nil || len(recorded) == 0 || s.Phase != int(p) {

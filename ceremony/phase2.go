@@ -4,9 +4,10 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
-	"os"
+	"io/fs"
 	"time"
 
 	"github.com/consensys/gnark-crypto/ecc"
@@ -33,12 +34,11 @@ type CircuitInfo struct {
 func (c *Ceremony) ReadCircuit() (CircuitInfo, error) {
 	path := c.path(Phase2, CircuitFile)
 	var info CircuitInfo
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return info, fmt.Errorf("ceremony: phase 2 not started: %w", err)
-	}
-	if err := unmarshalStrict(b, &info); err != nil {
-		return info, fmt.Errorf("%w: %s: %w", ErrMalformed, path, err)
+	if err := readJSON(path, &info); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return info, fmt.Errorf("ceremony: phase 2 not started: %w", err)
+		}
+		return info, err
 	}
 	if len(info.Hash) != 64 {
 		return info, fmt.Errorf("%w: %s: circuit_hash %q", ErrMalformed, path, info.Hash)

@@ -10,11 +10,22 @@ import (
 	"path/filepath"
 )
 
-// writeFileAtomic writes the output of write to path so that readers see
+// WriteFileAtomic writes the output of write to path so that readers see
 // either the old file or the complete new one, never a prefix: a temp file in
 // the same folder, fsynced, then renamed over path (and the folder fsynced so
 // the rename survives a power loss). It returns the hex sha256 of what it wrote.
-func writeFileAtomic(path string, write func(io.Writer) error) (sum string, err error) {
+func WriteFileAtomic(path string, write func(io.Writer) error) (sum string, err error) {
+	return writeAtomic(path, write, true)
+}
+
+// CreateFileAtomic is WriteFileAtomic for a file that must not exist yet: the
+// temp file is hard-linked to path, which fails (an error matching
+// os.ErrExist) if path exists, even when two writers race.
+func CreateFileAtomic(path string, write func(io.Writer) error) (sum string, err error) {
+	return writeAtomic(path, write, false)
+}
+
+func writeAtomic(path string, write func(io.Writer) error, replace bool) (sum string, err error) {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", fmt.Errorf("%w: %w", ErrIO, err)
@@ -25,7 +36,8 @@ func writeFileAtomic(path string, write func(io.Writer) error) (sum string, err 
 	}
 	tmp := f.Name()
 	defer func() {
-		if err != nil {
+		// After a rename the temp name is gone; after a link it is a second name.
+		if err != nil || !replace {
 			f.Close()
 			os.Remove(tmp)
 		}
@@ -47,7 +59,12 @@ func writeFileAtomic(path string, write func(io.Writer) error) (sum string, err 
 	if err := f.Close(); err != nil {
 		return "", fmt.Errorf("%w: close %s: %w", ErrIO, path, err)
 	}
-	if err := os.Rename(tmp, path); err != nil {
+	if replace {
+		err = os.Rename(tmp, path)
+	} else {
+		err = os.Link(tmp, path)
+	}
+	if err != nil {
 		return "", fmt.Errorf("%w: %w", ErrIO, err)
 	}
 	// Best effort: not every filesystem supports syncing a directory.
@@ -58,24 +75,24 @@ func writeFileAtomic(path string, write func(io.Writer) error) (sum string, err 
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// writeBytesAtomic is writeFileAtomic for an in-memory payload.
+// writeBytesAtomic is WriteFileAtomic for an in-memory payload.
 func writeBytesAtomic(path string, b []byte) (string, error) {
-	return writeFileAtomic(path, func(w io.Writer) error {
+	return WriteFileAtomic(path, func(w io.Writer) error {
 		_, err := w.Write(b)
 		return err
 	})
 }
 
-// fileSHA256 returns the hex sha256 of the file at path.
-func fileSHA256(path string) (string, error) {
+// FileSHA256 returns the hex sha256 of the file at path.
+func FileSHA256(path string) (string, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("%w: %w", ErrIO, err)
 	}
 	defer f.Close()
 	h := sha256.New()
 	if _, err := io.Copy(h, f); err != nil {
-		return "", err
+		return "", fmt.Errorf("%w: %s: %w", ErrIO, path, err)
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
 }

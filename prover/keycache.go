@@ -108,7 +108,7 @@ func (c *KeyCache) load(hash string) (groth16.ProvingKey, groth16.VerifyingKey, 
 	// Checksums first: the proving key is then parsed without subgroup checks
 	// (UnsafeReadFrom), which is only sound for bytes we wrote ourselves.
 	for _, f := range []struct{ path, want string }{{pkPath, meta.PKSHA256}, {vkPath, meta.VKSHA256}} {
-		got, err := fileSHA256(f.path)
+		got, err := FileSHA256(f.path)
 		if err != nil {
 			return nil, nil, fmt.Errorf("%w: %w", ErrCorruptKey, err)
 		}
@@ -117,11 +117,11 @@ func (c *KeyCache) load(hash string) (groth16.ProvingKey, groth16.VerifyingKey, 
 		}
 	}
 	vk := groth16.NewVerifyingKey(ecc.BN254)
-	if err := readFile(vkPath, vk.ReadFrom); err != nil {
+	if err := ReadKeyFile(vkPath, vk.ReadFrom); err != nil {
 		return nil, nil, fmt.Errorf("%w: %w", ErrCorruptKey, err)
 	}
 	pk := groth16.NewProvingKey(ecc.BN254)
-	if err := readFile(pkPath, pk.UnsafeReadFrom); err != nil {
+	if err := ReadKeyFile(pkPath, pk.UnsafeReadFrom); err != nil {
 		return nil, nil, fmt.Errorf("%w: %w", ErrCorruptKey, err)
 	}
 	return pk, vk, nil
@@ -141,11 +141,11 @@ func (c *KeyCache) generate(ccs constraint.ConstraintSystem, name, hash string) 
 	}
 	pkPath, vkPath, metaPath := c.Paths(hash)
 	// Raw (uncompressed) proving key: loads without point decompression.
-	pkSum, err := writeFileAtomic(pkPath, func(w io.Writer) error { _, err := pk.WriteRawTo(w); return err })
+	pkSum, err := WriteFileAtomic(pkPath, func(w io.Writer) error { _, err := pk.WriteRawTo(w); return err })
 	if err != nil {
 		return nil, nil, fmt.Errorf("store proving key: %w", err)
 	}
-	vkSum, err := writeFileAtomic(vkPath, func(w io.Writer) error { _, err := vk.WriteTo(w); return err })
+	vkSum, err := WriteFileAtomic(vkPath, func(w io.Writer) error { _, err := vk.WriteTo(w); return err })
 	if err != nil {
 		return nil, nil, fmt.Errorf("store verifying key: %w", err)
 	}
@@ -168,8 +168,9 @@ func (c *KeyCache) generate(ccs constraint.ConstraintSystem, name, hash string) 
 	return pk, vk, nil
 }
 
-// readFile opens path and decodes it with read (a ReadFrom method).
-func readFile(path string, read func(io.Reader) (int64, error)) error {
+// ReadKeyFile opens path and decodes it with read (a key's ReadFrom or
+// UnsafeReadFrom method); an undecodable file wraps ErrMalformed.
+func ReadKeyFile(path string, read func(io.Reader) (int64, error)) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrIO, err)

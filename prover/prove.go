@@ -322,6 +322,6 @@ func (p *run) write(j Job, proof groth16.Proof, pubBytes []byte) error {
 	if _, err := writeBytesAtomic(MetaPath(j.Path), append(meta, '\n')); err != nil {
 		return err
 	}
-	_, err = writeFileAtomic(j.Path, func(w io.Writer) error { _, err := proof.WriteTo(w); return err })
+	_, err = WriteFileAtomic(j.Path, func(w io.Writer) error { _, err := proof.WriteTo(w); return err })
 	return err
 }

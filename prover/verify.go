@@ -214,7 +214,7 @@ func WriteVerifyingKey(path string, vk groth16.VerifyingKey) error {
 	if vk == nil {
 		return fmt.Errorf("%w: nil verifying key", ErrUnsupported)
 	}
-	_, err := writeFileAtomic(path, func(w io.Writer) error { _, err := vk.WriteTo(w); return err })
+	_, err := WriteFileAtomic(path, func(w io.Writer) error { _, err := vk.WriteTo(w); return err })
 	return err
 }
 
