@@ -138,7 +138,11 @@ func (o *ChainRegisterOptions) Run(cmd *cobra.Command) error {
 			return err
 		}
 	case cfg.Seed != nil:
-		seed, src = dp.SeedFromUint64(*cfg.Seed), run.DataSource{Data: cfg.Data, SplitSeed: *cfg.Seed}
+		var split uint64
+		if seed, split, err = trainer.DrawSeeds(cfg.Seed); err != nil {
+			return err
+		}
+		src = run.DataSource{Data: cfg.Data, SplitSeed: split}
 	default:
 		return ErrNeedsSeed
 	}

@@ -120,9 +120,12 @@ func (c *Circuit) Define(api frontend.API) error {
 	// One lookup argument serves every range check: the weights' limbs and
 	// the arithmetic's values share its tables.
 	ranges := lookup.New(api)
-	a := arith.New(api, arith.WithRangechecker(ranges))
+	opts := []arith.Option{arith.WithRangechecker(ranges)}
 	if s.Binding == Committed {
-		a = arith.New(api, arith.WithRangechecker(ranges), arith.WithPackedProducts())
+		opts = append(opts, arith.WithPackedProducts()) // the weights are variables: products cost constraints
+	}
+	a := arith.New(api, opts...)
+	if s.Binding == Committed {
 		// Each weight is w = Σ limbs·2^k - 2^bits with every limb in its
 		// table, so -2^bits <= w < 2^bits: the bound that makes the packing
 		// injective (hence the unchecked hash) and that MatVec relies on.

@@ -81,9 +81,8 @@ func TestLimbChecksRejectForgedMultiplicities(t *testing.T) {
 			} else {
 				w.Limbs[1] = limb
 			}
-			w.Value = nil // unpinned below
 			c := newLimbCircuit(widths, 2)
-			w.Value = recomposed(w.Limbs[:2], widths)
+			w.Value = recomposed(w.Limbs[:2], widths) // so that only the lookup can fail
 			err := test.IsSolved(c, w, ecc.BN254.ScalarField(), test.WithReplacementHint(solver.GetHintID(CountHint), forgedCount))
 			if err == nil {
 				t.Fatal("an out-of-range limb with forged multiplicities was accepted")
