@@ -13,10 +13,6 @@ type Arith[V any] interface {
 	Mul(a, b V) V
 	// Rescale is floor(v / 2^shift), with -2^bits <= result < 2^bits.
 	Rescale(v V, shift uint, bits uint) V
-	// Floor is floor(v / 2^shift) where the operands' own bounds already
-	// bound the result far below the field size; only the remainder is
-	// checked.
-	Floor(v V, shift uint) V
 	// AssertNonNegative requires 0 <= v < 2^bits.
 	AssertNonNegative(v V, bits uint)
 	// Div is floor(n / d) for 0 <= n and 0 < d < 2^dBits, with 0 <= result < 2^qBits.

@@ -136,11 +136,12 @@ func ExpNeg[V any](a Arith[V], f Format, v V) V {
 	one := a.Const(1 << f.ExpFracBits)
 	// v/2^n at ExpFracBits is exact: v * 2^(F - f - n).
 	x := a.Add(one, a.Mul(v, a.Const(1<<(f.ExpFracBits-f.FracBits-f.ExpSquarings))))
-	// x stays within (0, 2^F]: it starts there (v >= -ExpRange > -2^n) and
-	// squaring a value at most 1 keeps it at most 1, so only the remainder of
-	// each rescale needs a check.
+	// x stays within [0, 2^F]: it starts there (v >= -ExpRange > -2^n) and
+	// squaring a value at most 1 keeps it at most 1. The quotient is still
+	// range-checked to that bound: in a field, a quotient bounded only by
+	// its remainder's check could be another one for every remainder.
 	for range f.ExpSquarings {
-		x = a.Floor(a.Mul(x, x), f.ExpFracBits)
+		x = a.Rescale(a.Mul(x, x), f.ExpFracBits, f.ExpFracBits+1)
 	}
 	return a.Rescale(x, f.ExpFracBits-f.FracBits, f.FracBits+1)
 }

@@ -85,8 +85,6 @@ func (n *Native) Rescale(v int64, shift uint, b uint) int64 {
 	return r
 }
 
-func (n *Native) Floor(v int64, shift uint) int64 { return v >> shift }
-
 // ErrClip is returned when a clipped gradient's norm exceeds the clip norm:
 // the margin covers inputs within [-1, 1], and a hidden layer's activations
 // may be larger.

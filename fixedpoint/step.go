@@ -175,6 +175,12 @@ func ClipMargin(n int) int64 {
 	return int64(math.Ceil(math.Sqrt(float64(n)))) + 2
 }
 
+// SumBits bounds the floored clipped-gradient sum of a batch of b slots:
+// each contribution's entries are at most C_l - ClipMargin + 2 < C_l =
+// 2^LatticeBits lattice units in magnitude, so |floor(sum)| <= b*C_l + 1 <
+// 2^(LatticeBits + bitlen(b)).
+func SumBits(f Format, b int) uint { return bitsFor(b, f.LatticeBits) }
+
 // Step is one quantized DP-SGD update:
 //
 //	W' = W - floor((floor(sum_i mask_i * clip(g_i)) + noise) * StepSize / 2^E)
@@ -195,10 +201,13 @@ func Step[V any](a Arith[V], p StepParams, m Model[V], xs, onehots [][]V, mask [
 		}
 	}
 	// One floor per parameter and step: the batch's exact sum to lattice
-	// units. The sum is bounded by the contributions' checks, so only the
-	// remainder needs one.
+	// units. Its quotient is range-checked to the bound the honest value
+	// has: in a field, v = q*2^s + r with only r checked holds for every r
+	// with some q, and a step size with factors of two turns such a q back
+	// into a small update, so the prover could choose W_{t+1}.
+	sumBits := SumBits(p.Format, len(xs))
 	for i := range sum {
-		sum[i] = a.Floor(sum[i], GradFracBits(p.Format))
+		sum[i] = a.Rescale(sum[i], GradFracBits(p.Format), sumBits)
 	}
 	eta := a.Const(p.StepSize)
 	next := make([]V, len(flat))

@@ -7,13 +7,14 @@
 // result comes from a hint and is pinned down by constraints:
 //
 //	Rescale:    v = q*2^s + r,   0 <= r < 2^s,   -2^bits <= q < 2^bits
-//	Floor:      v = q*2^s + r,   0 <= r < 2^s    (v bounded by the caller)
 //	Div:        n = q*d + r,     0 <= r < d,     0 <= q < 2^qBits, d < 2^dBits
 //	CeilSqrt:   (s-1)^2 < n <= s^2,  0 <= s
 //	IsNegative: b*(b-1) = 0,     0 <= v + b*2^bits < 2^bits
 //
 // The range checks bound every term far below the field size, so none of the
-// equalities can wrap modulo p.
+// equalities can wrap modulo p. Every hint output is checked against the
+// bound its honest value has, quotients included: with only the remainder
+// checked, v = q*2^s + r holds in the field for every r with some q.
 package arith
 
 import (
@@ -111,20 +112,6 @@ func (a *Arith) Rescale(v frontend.Variable, shift uint, bits uint) frontend.Var
 	q, r := out[0], out[1]
 	a.check(r, shift)
 	a.checkSigned(q, bits)
-	a.api.AssertIsEqual(v, a.api.Add(a.api.Mul(q, new(big.Int).Lsh(big.NewInt(1), shift)), r))
-	return q
-}
-
-// Floor is floor(v / 2^shift) for a v whose bounds the caller has already
-// established (|v| far below p): v = q*2^shift + r with 0 <= r < 2^shift pins
-// q down, and q is as bounded as v.
-func (a *Arith) Floor(v frontend.Variable, shift uint) frontend.Variable {
-	out, err := a.api.Compiler().NewHint(FloorDivHint, 2, v, new(big.Int).Lsh(big.NewInt(1), shift))
-	if err != nil {
-		panic(err)
-	}
-	q, r := out[0], out[1]
-	a.check(r, shift)
 	a.api.AssertIsEqual(v, a.api.Add(a.api.Mul(q, new(big.Int).Lsh(big.NewInt(1), shift)), r))
 	return q
 }

@@ -221,3 +221,140 @@ func TestRescaleBounds(t *testing.T) {
 		test.WithInvalidAssignment(&boundsCircuit{V: -17, Q: -1}),
 		test.WithCurves(ecc.BN254), test.WithBackends(backend.GROTH16), test.NoProverChecks(), test.NoFuzzing(), test.NoSerializationChecks())
 }
+
+// unpinnedStep runs fixedpoint.Step without fixing its outputs, as a step
+// circuit whose W_{t+1} is only bound by a commitment: whatever the
+// constraints accept is a W_{t+1} the prover can publish.
+type unpinnedStep struct {
+	W     []frontend.Variable
+	X     [][]frontend.Variable
+	Y     [][]frontend.Variable
+	Mask  []frontend.Variable
+	Noise []frontend.Variable
+
+	widths []int
+	params fixedpoint.StepParams
+}
+
+func (c *unpinnedStep) Define(api frontend.API) error {
+	m, err := fixedpoint.Unflatten(c.widths, c.W)
+	if err != nil {
+		return err
+	}
+	fixedpoint.Step[frontend.Variable](New(api), c.params, m, c.X, c.Y, c.Mask, c.Noise)
+	return nil
+}
+
+// anotherRemainder answers FloorDivHint's calls by 2^shift with another
+// remainder r' = r XOR 2^bit and the field quotient that goes with it,
+// q' = (v - r') / 2^shift mod p: the equality v = q'*2^shift + r' and the
+// remainder's range check both hold.
+func anotherRemainder(shift, bit uint, calls *atomic.Int32) solver.Hint {
+	return func(field *big.Int, in, out []*big.Int) error {
+		if err := FloorDivHint(field, in, out); err != nil {
+			return err
+		}
+		if in[1].Cmp(new(big.Int).Lsh(big.NewInt(1), shift)) != 0 {
+			return nil
+		}
+		calls.Add(1)
+		out[1].Xor(out[1], new(big.Int).Lsh(big.NewInt(1), bit))
+		inv := new(big.Int).ModInverse(in[1], field)
+		out[0].Sub(in[0], out[1])
+		out[0].Mul(out[0], inv)
+		out[0].Mod(out[0], field)
+		return nil
+	}
+}
+
+// The reviewer's forgery: with a step size that has factors of two, another
+// remainder of the batch sum's floor, with its field quotient, turns into a
+// small change of the update, so without a bound on the quotient the prover
+// picks W_{t+1} per parameter. The quotient's range check rejects it.
+func TestBatchSumFloorRejectsAnotherRemainder(t *testing.T) {
+	rng := rand.New(rand.NewPCG(21, 22))
+	c := randomStep(t, rng, []int{4, 3}, 3, 1)
+	// An even step size, as quickstart's and breast cancer's are.
+	c.params.StepSize = c.params.StepSize&^7 | 8
+	m, _ := fixedpoint.Unflatten(c.widths, c.w)
+	nat := &fixedpoint.Native{}
+	fixedpoint.Step[int64](nat, c.params, m, c.xs, c.ys, c.mask, c.noise)
+	if err := nat.Err(); err != nil {
+		t.Fatal(err)
+	}
+	shift := fixedpoint.GradFracBits(c.params.Format)
+	k := uint(3) // 2^3 divides the step size, so (r - r') * eta / 2^shift is an integer
+	circuit := &unpinnedStep{widths: c.widths, params: c.params}
+	assignment := &unpinnedStep{W: vars(c.w), Noise: vars(c.noise), Mask: vars(c.mask)}
+	full := c.circuit()
+	circuit.W, circuit.Noise, circuit.Mask, circuit.X, circuit.Y = full.W, full.Noise, full.Mask, full.X, full.Y
+	for i := range c.xs {
+		assignment.X = append(assignment.X, vars(c.xs[i]))
+		assignment.Y = append(assignment.Y, vars(c.ys[i]))
+	}
+	ccs, err := frontend.Compile(ecc.BN254.ScalarField(), r1cs.NewBuilder, circuit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := frontend.NewWitness(assignment, ecc.BN254.ScalarField())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ccs.IsSolved(w); err != nil {
+		t.Fatalf("honest witness rejected: %v", err)
+	}
+	var calls atomic.Int32
+	err = ccs.IsSolved(w, solver.OverrideHint(solver.GetHintID(FloorDivHint), anotherRemainder(shift, shift-k, &calls)))
+	if calls.Load() == 0 {
+		t.Fatal("the step made no floor by 2^GradFracBits: the test no longer reaches the batch sum")
+	}
+	if err == nil {
+		t.Fatalf("another remainder of the batch sum's floor (%d calls) was accepted: the prover chooses W_{t+1}", calls.Load())
+	}
+}
+
+// Every FloorDivHint call, whatever its divisor, rejects another remainder
+// paired with its field quotient: each quotient is bounded.
+func TestEveryQuotientIsBounded(t *testing.T) {
+	rng := rand.New(rand.NewPCG(23, 24))
+	c := randomStep(t, rng, []int{3, 3, 2}, 2, 1)
+	ccs, err := frontend.Compile(ecc.BN254.ScalarField(), r1cs.NewBuilder, c.circuit())
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := frontend.NewWitness(c.assignment(), ecc.BN254.ScalarField())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var total atomic.Int32
+	countAll := func(f *big.Int, in, out []*big.Int) error { total.Add(1); return FloorDivHint(f, in, out) }
+	if err := ccs.IsSolved(w, solver.OverrideHint(solver.GetHintID(FloorDivHint), countAll)); err != nil {
+		t.Fatalf("honest witness rejected: %v", err)
+	}
+	for call := int32(1); call <= total.Load(); call++ {
+		var n atomic.Int32
+		wrong := func(f *big.Int, in, out []*big.Int) error {
+			if err := FloorDivHint(f, in, out); err != nil {
+				return err
+			}
+			if n.Add(1) != call {
+				return nil
+			}
+			// Another remainder r' = r + 1 (or r - 1 at the top), and the
+			// quotient that keeps n = q*d + r' in the field.
+			d := new(big.Int).Mod(in[1], f)
+			step := big.NewInt(1)
+			if new(big.Int).Add(out[1], step).Cmp(d) >= 0 {
+				step.Neg(step)
+			}
+			out[1].Add(out[1], step)
+			out[0].Sub(in[0], out[1])
+			out[0].Mul(out[0], new(big.Int).ModInverse(d, f))
+			out[0].Mod(out[0], f)
+			return nil
+		}
+		if err := ccs.IsSolved(w, solver.OverrideHint(solver.GetHintID(FloorDivHint), wrong)); err == nil {
+			t.Errorf("call %d of %d: another remainder with its field quotient was accepted", call, total.Load())
+		}
+	}
+}
