@@ -28,7 +28,7 @@ type Params struct {
 	Widths          []int                 `json:"widths"`
 	Steps           int                   `json:"steps"`
 	SamplingRate    float64               `json:"sampling_rate"`
-	ExpectedBatch   float64               `json:"expected_batch_size"` // qN, public; never the real batch size
+	ExpectedBatch   float64               `json:"expected_batch_size"` // q N_pub, public; never the real batch size
 	MaxBatch        int                   `json:"max_batch_size"`      // public padding of every batch
 	NoiseMultiplier float64               `json:"noise_multiplier"`
 	ClipNorm        float64               `json:"clip_norm"`

@@ -9,7 +9,7 @@
 //     and clipped to norm C exactly;
 //  4. the noise is the discrete Gaussian that the PRF words give through the
 //     public table;
-//  5. W_{t+1} = W_t - lr/(qN) (sum of clipped gradients + noise), with
+//  5. W_{t+1} = W_t - lr/(q N_pub) (sum of clipped gradients + noise), with
 //     M_t = H(W_t) and M_{t+1} = H(W_{t+1}).
 //
 // The public inputs are four field elements: the run commitment
