@@ -32,7 +32,7 @@ func PlanKey(s trainer.Setup) (RunKey, int, error) {
 	if err != nil {
 		return k, 0, err
 	}
-	tree, err := q.Commit(dp.RowSalts(s.Seed, q.Len()))
+	tree, err := q.Commit(dp.RowSalts(s.Seed, params.Rows)) // padded to the public row bound, as the trainer commits
 	if err != nil {
 		return k, 0, err
 	}

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/zkdp/zkdp/config"
+	"github.com/zkdp/zkdp/dp"
 	"github.com/zkdp/zkdp/run"
 )
 
@@ -98,6 +99,9 @@ func TestTrainThenPrivacyRun(t *testing.T) {
 	}
 	if v["epsilon"] != report["epsilon"] || v["delta"] != report["delta"] {
 		t.Fatalf("recomputed %v/%v, report says %v/%v", v["epsilon"], v["delta"], report["epsilon"], report["delta"])
+	}
+	if v["adjacency"] != dp.AdjacencyAddRemove {
+		t.Fatalf("privacy --run names the adjacency %v, want %q", v["adjacency"], dp.AdjacencyAddRemove)
 	}
 	// A finished run is not overwritten without --force.
 	if _, errs, code := execute(t, "train", "--config", "quickstart", "--out", dir, "--seed", "4"); code == 0 || !strings.Contains(errs, "--force") {

@@ -160,7 +160,7 @@ func (o *PipelineOptions) Run(cmd *cobra.Command) error {
 func printSummary(o *PipelineOptions, s pipeline.Summary) {
 	w := o.Out
 	fmt.Fprintf(w, "pipeline finished: %s\n", s.Dir)
-	fmt.Fprintf(w, "  dataset          %s (%d training rows), model %s\n", s.Dataset, s.TrainRows, s.Model)
+	fmt.Fprintf(w, "  dataset          %s (at most %d training rows, the public bound), model %s\n", s.Dataset, s.RowBound, s.Model)
 	fmt.Fprintf(w, "  privacy          (epsilon, delta) = (%.4f, %.3g) by %s, recomputed from public files\n", s.Epsilon, s.Delta, s.Accountant)
 	fmt.Fprintf(w, "  test accuracy    %.4f (float reference %.4f)\n", s.TestAccuracy, s.FloatTestAccuracy)
 	fmt.Fprintf(w, "  steps proven     %d of %d verified, %d constraints per step\n", s.StepsVerified, s.Steps, s.Constraints)

@@ -112,12 +112,12 @@ func (o *PrivacyOptions) fromRun() error {
 	}
 	out := map[string]any{"epsilon": g.Epsilon, "delta": g.Delta, "delta_accountant": g.DeltaAccountant,
 		"delta_sampler": g.DeltaSampler, "accountant": g.Accountant, "sampling_rate": p.SamplingRate,
-		"noise_multiplier": p.NoiseMultiplier, "steps": p.Steps, "run": o.RunDir}
+		"noise_multiplier": p.NoiseMultiplier, "steps": p.Steps, "run": o.RunDir, "adjacency": g.Adjacency}
 	if g.Order > 0 {
 		out["order"] = g.Order
 	}
-	return o.print(out, fmt.Sprintf("run %s: epsilon %.6g at delta %.6g (%s; accountant delta %.6g + samplers %.3g), from public parameters only",
-		o.RunDir, g.Epsilon, g.Delta, g.Accountant, g.DeltaAccountant, g.DeltaSampler))
+	return o.print(out, fmt.Sprintf("run %s: epsilon %.6g at delta %.6g (%s; accountant delta %.6g + samplers %.3g) for %s, from public parameters only",
+		o.RunDir, g.Epsilon, g.Delta, g.Accountant, g.DeltaAccountant, g.DeltaSampler, g.Adjacency))
 }
 
 func (o *PrivacyOptions) print(v map[string]any, text string) error {

@@ -42,6 +42,11 @@ const (
 // MissingMarker is how the UCI files write a missing value.
 const MissingMarker = "?"
 
+// MaxRowBound caps data.max_rows: the Merkle tree and the Poisson table of
+// the step circuit have one entry per row slot (2^24 is far above every
+// shipped dataset and still fits in memory).
+const MaxRowBound = 1 << 24
+
 // ErrInvalidConfig matches every error Config.Validate returns.
 var ErrInvalidConfig = errors.New("data: invalid config")
 
@@ -68,6 +73,15 @@ type Config struct {
 	// [0, 1] (onehot features stay 0/1). Centered inputs condition a linear
 	// model better, which matters under DP-SGD's few, noisy steps.
 	Center bool `mapstructure:"center"`
+	// MaxRows is the public bound N_pub on the training rows, required. The
+	// run publishes it instead of the real row count: the committed dataset
+	// is padded to this many rows with padding rows that never contribute to
+	// a gradient, so the guarantee holds for adding or removing one record
+	// while the real count stays private. It must come from public knowledge
+	// (a documented dataset size, a registry's capacity), never from the
+	// private rows. The step circuit's Poisson table and maximum batch grow
+	// with it, so pick the smallest bound the public already knows.
+	MaxRows int `mapstructure:"max_rows"`
 }
 
 // FeatureSpec says how one source column becomes model features.
@@ -136,6 +150,10 @@ func (c Config) Validate() []error {
 		}
 	} else if math.IsNaN(c.TestFraction) || c.TestFraction < 0 || c.TestFraction >= 1 {
 		add("data.test_fraction", "must be in [0,1) (got %v)", c.TestFraction)
+	}
+
+	if c.MaxRows < 1 || c.MaxRows > MaxRowBound {
+		add("data.max_rows", "required: a public upper bound on the training rows in [1, %d], from public knowledge, never from the data (got %d)", MaxRowBound, c.MaxRows)
 	}
 
 	switch c.Missing {

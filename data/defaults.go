@@ -61,7 +61,9 @@ var wdbcRanges = [30][2]float64{
 }
 
 func breastCancerDefaults() Config {
-	cfg := Config{Name: "breast_cancer", TestFraction: 0.2, Missing: MissingError, Center: true}
+	// WDBC documents 569 rows; the 80% training split holds 455 of them.
+	// 512, the next multiple of 64, keeps the Merkle depth at 9.
+	cfg := Config{Name: "breast_cancer", TestFraction: 0.2, Missing: MissingError, Center: true, MaxRows: 512}
 	for i, col := range wdbcColumns() {
 		cfg.Features = append(cfg.Features, FeatureSpec{Column: col, Kind: KindMinMax, Min: wdbcRanges[i][0], Max: wdbcRanges[i][1]})
 	}
@@ -72,7 +74,9 @@ func breastCancerDefaults() Config {
 // pixels of each 4x4 block of a 32x32 bitmap, so a pixel is an integer in
 // 0..16 by construction (sklearn descr/digits.rst, UCI optdigits.names).
 func digitsDefaults() Config {
-	cfg := Config{Name: "digits", TestFraction: 0.2, Missing: MissingError}
+	// optdigits as sklearn ships it documents 1797 rows; the 80% training
+	// split holds 1438. 1472 is the next multiple of 64.
+	cfg := Config{Name: "digits", TestFraction: 0.2, Missing: MissingError, MaxRows: 1472}
 	for _, col := range digitPixels() {
 		cfg.Features = append(cfg.Features, FeatureSpec{Column: col, Kind: KindMinMax, Min: 0, Max: 16})
 	}
@@ -89,6 +93,9 @@ func adultDefaults() Config {
 		Name:    "adult",
 		Missing: MissingCategory,
 		Center:  true,
+		// adult.names documents 32561 training rows (48842 in all, minus
+		// adult.test's 16281); 32576 is the next multiple of 64.
+		MaxRows: 32576,
 		Features: []FeatureSpec{
 			// adult.names: rows were extracted with AAGE>16; the CPS
 			// public-use files top-code age at 90.
@@ -141,6 +148,7 @@ func adultDefaults() Config {
 // mnistDefaults scales every pixel by 0..255, the range of idx's unsigned
 // bytes (LeCun's MNIST page), and holds out 2,000 of the 10,000 images.
 func mnistDefaults() Config {
-	return Config{Name: "mnist", TestFraction: 0.2, Missing: MissingError,
+	// 10,000 images, of which 8,000 train: a multiple of 64 already.
+	return Config{Name: "mnist", TestFraction: 0.2, Missing: MissingError, MaxRows: 8000,
 		Features: []FeatureSpec{{Column: "pixel_*", Kind: KindMinMax, Min: 0, Max: 255}}}
 }

@@ -31,6 +31,9 @@ var (
 var (
 	ErrNoRows = errors.New("data: no rows")
 	ErrSplit  = errors.New("data: cannot split")
+	// ErrRowBound is returned when the training split has more rows than
+	// the public bound data.max_rows.
+	ErrRowBound = errors.New("data: more training rows than data.max_rows")
 )
 
 // maxLineBytes bounds one line, so a file without newlines cannot exhaust memory.
@@ -75,6 +78,9 @@ type Dataset struct {
 	Train    Split
 	Test     Split
 	Dropped  int // rows dropped because of '?' under Missing: drop (train and test)
+	// MaxRows is the public bound N_pub on the training rows (data.max_rows),
+	// at least Train.Len(): the committed dataset is padded to it.
+	MaxRows int
 }
 
 // Load reads, validates and scales the dataset cfg names. Datasets without a
@@ -100,7 +106,7 @@ func Load(cfg Config, splitSeed uint64) (*Dataset, error) {
 func load(cfg Config, fsys fs.FS, splitSeed uint64) (*Dataset, error) {
 	sch := schemas[cfg.Name]
 	p := newRowParser(sch, cfg)
-	ds := &Dataset{Name: cfg.Name, Features: p.features, Classes: slices.Clone(sch.classes)}
+	ds := &Dataset{Name: cfg.Name, Features: p.features, Classes: slices.Clone(sch.classes), MaxRows: cfg.MaxRows}
 	read := p.readFile
 	if sch.format == formatIDX {
 		read = p.readIDX
@@ -118,6 +124,9 @@ func load(cfg Config, fsys fs.FS, splitSeed uint64) (*Dataset, error) {
 		ds.Dropped += dropped
 	} else if ds.Train, ds.Test, err = splitRows(all, cfg.TestFraction, splitSeed); err != nil {
 		return nil, fmt.Errorf("%w %s: %w", ErrSplit, sch.trainFile, err)
+	}
+	if ds.Train.Len() > ds.MaxRows {
+		return nil, fmt.Errorf("%w: %s: %d training rows, data.max_rows is %d (raise the public bound)", ErrRowBound, sch.trainFile, ds.Train.Len(), ds.MaxRows)
 	}
 	return ds, nil
 }

@@ -47,35 +47,72 @@ func QuantizeSplit(s Split, fracBits uint) (*Quantized, error) {
 // Len is the number of rows.
 func (q *Quantized) Len() int { return len(q.Y) }
 
-// Leaf is row i's Merkle leaf, commit.HashPackedSalted(TagLeaf, x_i || y_i,
-// LeafBits, salt): the secret salt keeps D from revealing a row that can be
-// guessed. i must be in [0, Len()), as for a slice index.
-func (q *Quantized) Leaf(i int, salt fr.Element) (fr.Element, error) {
-	if i < 0 || i >= q.Len() {
-		return fr.Element{}, fmt.Errorf("%w: row %d of %d", ErrShape, i, q.Len())
+// Padding rows. The committed dataset has one leaf per slot of the public
+// row bound N_pub (data.max_rows): slots 0..Len()-1 hold the real rows, the
+// rest padding rows of zero features, label 0 and real flag 0, salted like
+// real rows so that D does not tell them apart. The step circuit masks a
+// sampled row whose flag is 0, so a padding row never contributes: datasets
+// that differ by one record differ in one slot turning real or padding,
+// which is the add/remove adjacency the accountant assumes, and N stays
+// private.
+const (
+	FlagPadding int64 = 0
+	FlagReal    int64 = 1
+)
+
+// Slot is slot i's row as the step proof opens it: row i's features, label
+// and FlagReal for i < Len(), and the padding row (zeros, label 0,
+// FlagPadding) for Len() <= i. i must not be negative.
+func (q *Quantized) Slot(i int) (x []int64, label int, flag int64) {
+	if i < q.Len() {
+		return q.X[i], q.Y[i], FlagReal
 	}
-	row := make([]int64, len(q.X[i])+1)
-	copy(row, q.X[i])
-	row[len(row)-1] = int64(q.Y[i])
-	leaf, err := commit.HashPackedSalted(commit.TagLeaf, row, q.LeafBits(), salt)
+	width := 0
+	if q.Len() > 0 {
+		width = len(q.X[0])
+	}
+	return make([]int64, width), 0, FlagPadding
+}
+
+// Leaf is slot i's Merkle leaf, commit.HashPackedSalted(TagLeaf,
+// x_i || y_i || flag_i, LeafBits, salt) with Slot(i)'s values: the secret
+// salt keeps D from revealing a row that can be guessed, and from telling a
+// padding row from a real one. i must not be negative.
+func (q *Quantized) Leaf(i int, salt fr.Element) (fr.Element, error) {
+	if i < 0 {
+		return fr.Element{}, fmt.Errorf("%w: row %d", ErrShape, i)
+	}
+	x, label, flag := q.Slot(i)
+	leaf, err := LeafOf(x, label, flag, q.LeafBits(), salt)
 	if err != nil {
 		return leaf, fmt.Errorf("data: row %d: %w", i, err)
 	}
 	return leaf, nil
 }
 
+// LeafOf is the leaf of a row with quantized features x, a label and a real
+// flag (FlagReal or FlagPadding): commit.HashPackedSalted(TagLeaf,
+// x || label || flag, bits, salt).
+func LeafOf(x []int64, label int, flag int64, bits uint, salt fr.Element) (fr.Element, error) {
+	row := make([]int64, len(x)+2)
+	copy(row, x)
+	row[len(x)], row[len(x)+1] = int64(label), flag
+	return commit.HashPackedSalted(commit.TagLeaf, row, bits, salt)
+}
+
 // LeafBits is the packing slot of a leaf's values: features are within
 // [-1, 1], so |v| <= 2^FracBits < 2^(FracBits+1), and labels are small.
 func (q *Quantized) LeafBits() uint { return q.FracBits + 1 }
 
-// Commit builds the Merkle tree over every row's Leaf with its salt (one per
-// row, dp.RowSalts); its root is the dataset commitment D.
+// Commit builds the Merkle tree over the rows padded to len(salts) slots,
+// the public row bound N_pub: one salt per slot (dp.RowSalts(s, N_pub)),
+// Leaf(i, salts[i]) at slot i. Its root is the dataset commitment D.
 func (q *Quantized) Commit(salts []fr.Element) (*commit.MerkleTree, error) {
 	if len(q.X) != len(q.Y) {
 		return nil, fmt.Errorf("%w: %d feature rows, %d labels", ErrShape, len(q.X), len(q.Y))
 	}
-	if len(salts) != len(q.Y) {
-		return nil, fmt.Errorf("%w: %d salts for %d rows", ErrShape, len(salts), len(q.Y))
+	if len(salts) < len(q.Y) {
+		return nil, fmt.Errorf("%w: %d salts (the row bound) for %d rows", ErrShape, len(salts), len(q.Y))
 	}
 	for i := range q.X {
 		if len(q.X[i]) != len(q.X[0]) {
@@ -85,8 +122,8 @@ func (q *Quantized) Commit(salts []fr.Element) (*commit.MerkleTree, error) {
 	// Leaves are independent Poseidon2 hashes (Adult's 32561 rows take about
 	// 50 CPU-seconds), so hash them on every core; the result does not depend
 	// on the scheduling.
-	leaves := make([]fr.Element, q.Len())
-	workers := min(runtime.GOMAXPROCS(0), len(leaves))
+	leaves := make([]fr.Element, len(salts))
+	workers := max(1, min(runtime.GOMAXPROCS(0), len(leaves)))
 	errs := make([]error, workers)
 	var wg sync.WaitGroup
 	for w := range workers {

@@ -10,6 +10,13 @@ package dp
 // accountants and calibrate.go the inverse problem (sigma from a target
 // epsilon).
 //
+// Neighbouring datasets differ by adding or removing one record
+// (AdjacencyAddRemove): the bounds below are for Poisson subsampling under
+// that relation. A run therefore publishes only a public bound N_pub on its
+// rows, never the real count, and its dataset is padded to N_pub with rows
+// that never contribute, so the sampler over N_pub slots is a Poisson(q)
+// sample of the real rows and nothing public depends on their number.
+//
 // How the run's implementation details enter (epsilon, delta):
 //
 //   - Discrete noise. zkdp's noise is a discrete Gaussian on the gradient

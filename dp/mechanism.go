@@ -12,10 +12,19 @@ var ErrPrivacy = errors.New("dp: privacy budget cannot be met")
 // a larger part of delta than the run reserved.
 var ErrSamplerShare = errors.New("dp: the samplers' distance exceeds the part of delta reserved for it")
 
+// AdjacencyAddRemove names the neighbouring relation every zkdp guarantee
+// holds for. The accountant's Poisson-subsampled Gaussian bound is for
+// datasets that differ by adding or removing one record; the run publishes
+// only a public bound N_pub on the rows (data.max_rows), and the committed
+// dataset is padded to it with rows that never contribute, so a neighbouring
+// dataset turns one padding row real, or one real row padding, and nothing
+// public reveals the real count.
+const AdjacencyAddRemove = "add/remove one record (row count hidden behind the public bound N_pub)"
+
 // Mechanism is the public description of a run's privacy mechanism: all that
 // epsilon, delta and the samplers' tables depend on.
 type Mechanism struct {
-	Rows, Params    int // N and the number of noised parameters
+	Rows, Params    int // N_pub, the public row bound the sampler runs over, and the number of noised parameters
 	SamplingRate    float64
 	NoiseMultiplier float64
 	Steps, MaxBatch int
@@ -35,6 +44,7 @@ type RunPrivacy struct {
 	Order           float64 `json:"rdp_order,omitempty"`
 	Accountant      string  `json:"accountant"`
 	Calibrated      bool    `json:"noise_calibrated"`
+	Adjacency       string  `json:"adjacency"` // the neighbouring datasets (epsilon, delta) holds for: AdjacencyAddRemove
 }
 
 // Guarantee recomputes the guarantee from public parameters only: the
@@ -75,7 +85,7 @@ func (m Mechanism) Build() (*PoissonSampler, *DiscreteGaussian, RunPrivacy, erro
 	total := AdjustDelta(g.Epsilon, m.DeltaAccountant, tv)
 	priv := RunPrivacy{
 		Epsilon: g.Epsilon, Delta: total, DeltaAccountant: m.DeltaAccountant, DeltaSampler: total - m.DeltaAccountant,
-		SamplerDistance: tv, Order: g.Order, Accountant: m.Accountant,
+		SamplerDistance: tv, Order: g.Order, Accountant: m.Accountant, Adjacency: AdjacencyAddRemove,
 	}
 	if total > m.Delta {
 		return sampler, noise, priv, fmt.Errorf("%w: %w: distance %.3g makes delta %.3g exceed %.3g", ErrPrivacy, ErrSamplerShare, tv, total, m.Delta)

@@ -20,7 +20,7 @@ type Format struct {
 	ExpFracBits    uint  `json:"exp_frac_bits" mapstructure:"exp_frac_bits"`       // working precision (fractional bits) of exp
 	ExpSquarings   uint  `json:"exp_squarings" mapstructure:"exp_squarings"`       // n in exp(v) ~ (1 + v/2^n)^(2^n)
 	LatticeBits    uint  `json:"lattice_bits" mapstructure:"lattice_bits"`         // the clip norm C is 2^lattice_bits units of the noise lattice: the noise table grows with it
-	UpdateFracBits uint  `json:"update_frac_bits" mapstructure:"update_frac_bits"` // extra fractional bits of the step size lr*C/(qN)
+	UpdateFracBits uint  `json:"update_frac_bits" mapstructure:"update_frac_bits"` // extra fractional bits of the step size lr*C/(q N_pub)
 }
 
 // DefaultFormat is the format of the shipped configs.

@@ -10,7 +10,7 @@ import (
 type StepParams struct {
 	Format
 	ClipNorm  int64 `json:"clip_norm_raw"` // C at f fractional bits
-	StepSize  int64 `json:"step_size_raw"` // round(lr * C * 2^(f+E) / (qN * 2^LatticeBits)), E = UpdateFracBits
+	StepSize  int64 `json:"step_size_raw"` // round(lr * C * 2^(f+E) / (q N_pub * 2^LatticeBits)), E = UpdateFracBits, N_pub the public row bound
 	NoiseBits uint  `json:"noise_bits"`    // |noise| < 2^NoiseBits (lattice units)
 }
 
@@ -28,7 +28,7 @@ func NewStepParams(f Format, clipNorm, learningRate, expectedBatch float64, nois
 	}
 	eta := learningRate * clipNorm / (expectedBatch * float64(f.LatticeUnits())) * math.Ldexp(1, int(f.FracBits+f.UpdateFracBits))
 	if eta < 1 || eta >= math.Ldexp(1, 40) {
-		return StepParams{}, fmt.Errorf("%w: step size lr*C/(qN) = %v is out of the representable range; change update_frac_bits", ErrFormat, learningRate*clipNorm/expectedBatch)
+		return StepParams{}, fmt.Errorf("%w: step size lr*C/(q N_pub) = %v is out of the representable range; change update_frac_bits", ErrFormat, learningRate*clipNorm/expectedBatch)
 	}
 	return StepParams{Format: f, ClipNorm: c, StepSize: int64(math.Round(eta)), NoiseBits: noiseBits}, nil
 }

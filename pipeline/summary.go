@@ -21,7 +21,7 @@ type Summary struct {
 	Dir               string  `json:"dir"`
 	Dataset           string  `json:"dataset"`
 	Model             string  `json:"model"`
-	TrainRows         int     `json:"train_rows"`
+	RowBound          int     `json:"row_bound"` // the public bound N_pub on the training rows; the real count is private
 	Epsilon           float64 `json:"epsilon"`
 	Delta             float64 `json:"delta"`
 	Accountant        string  `json:"accountant"`
@@ -70,7 +70,7 @@ func Summarize(s *State) (Summary, error) {
 	if _, err := s.Result(StageProve, &prove); err != nil {
 		return Summary{}, err
 	}
-	sum := Summary{Dir: d.Root, Dataset: rep.Dataset, Model: rep.Model, TrainRows: rep.TrainRows, Epsilon: rep.Epsilon,
+	sum := Summary{Dir: d.Root, Dataset: rep.Dataset, Model: rep.Model, RowBound: rep.RowBound, Epsilon: rep.Epsilon,
 		Delta: rep.Delta, Accountant: rep.Privacy.Accountant, TestAccuracy: rep.TestAccuracy, FloatTestAccuracy: rep.FloatTestAccuracy,
 		AuditReady: rep.AuditReady, BeaconSource: rep.BeaconSource, Steps: rep.Steps, StepsVerified: ver.Steps,
 		Constraints: ver.Constraints, ProofSeconds: prove.ProofSeconds,

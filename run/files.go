@@ -19,15 +19,16 @@ import (
 // Params are the public parameters of a run: everything a verifier needs to
 // rebuild the step circuit and recompute epsilon.
 type Params struct {
-	Version         int                   `json:"version"`
-	Dataset         string                `json:"dataset"`
-	Rows            int                   `json:"rows"` // N, the committed training rows
+	Version int    `json:"version"`
+	Dataset string `json:"dataset"`
+	Rows    int    `json:"rows"` // N_pub, the public bound the committed rows are padded to; never the real count
+
 	Features        int                   `json:"features"`
 	Classes         int                   `json:"classes"`
 	Widths          []int                 `json:"widths"`
 	Steps           int                   `json:"steps"`
 	SamplingRate    float64               `json:"sampling_rate"`
-	ExpectedBatch   float64               `json:"expected_batch_size"` // qN, public; never the real batch size
+	ExpectedBatch   float64               `json:"expected_batch_size"` // q N_pub, public; never the real batch size
 	MaxBatch        int                   `json:"max_batch_size"`      // public padding of every batch
 	NoiseMultiplier float64               `json:"noise_multiplier"`
 	ClipNorm        float64               `json:"clip_norm"`
@@ -38,6 +39,7 @@ type Params struct {
 	Step            fixedpoint.StepParams `json:"fixed_point"`
 	NoiseScale      float64               `json:"noise_scale_lattice"` // sigma * 2^lattice_bits
 	NoiseTail       int64                 `json:"noise_tail"`
+	Adjacency       string                `json:"adjacency"` // the neighbouring datasets the guarantee holds for (dp.AdjacencyAddRemove)
 }
 
 // maxWidth bounds a layer's width, as the trainer's config does.
@@ -81,6 +83,7 @@ func (p Params) Validate() error {
 	}
 	check(positive(p.NoiseScale), "noise_scale_lattice", "%v, want positive", p.NoiseScale)
 	check(p.NoiseTail >= 0, "noise_tail", "%d, want non-negative", p.NoiseTail)
+	check(p.Adjacency == dp.AdjacencyAddRemove, "adjacency", "%q, this zkdp proves %q", p.Adjacency, dp.AdjacencyAddRemove)
 	if len(errs) == 0 {
 		return nil
 	}

@@ -101,14 +101,15 @@ func quickstartParams(t *testing.T) Params {
 	return p
 }
 
-const quickstartParamsJSON = `{"version": 1, "dataset": "breast_cancer", "rows": 455, "features": 30, "classes": 2,
- "widths": [30, 2], "steps": 10, "sampling_rate": 0.05, "expected_batch_size": 22.75, "max_batch_size": 58,
- "noise_multiplier": 1.407470703125, "clip_norm": 0.5, "learning_rate": 4, "delta": 0.00001,
+const quickstartParamsJSON = `{"version": 1, "dataset": "breast_cancer", "rows": 512, "features": 30, "classes": 2,
+ "widths": [30, 2], "steps": 10, "sampling_rate": 0.05, "expected_batch_size": 25.6, "max_batch_size": 62,
+ "noise_multiplier": 1.407470703125, "clip_norm": 0.5, "learning_rate": 4.5, "delta": 0.00001,
  "delta_accountant": 0.0000099, "accountant": "rdp",
  "fixed_point": {"frac_bits": 16, "input_bits": 17, "weight_bits": 22, "act_bits": 26, "exp_range": 16,
   "exp_frac_bits": 30, "exp_squarings": 12, "lattice_bits": 6, "update_frac_bits": 24,
-  "clip_norm_raw": 32768, "step_size_raw": 1510318170, "noise_bits": 11},
- "noise_scale_lattice": 90.078125, "noise_tail": 1262}`
+  "clip_norm_raw": 32768, "step_size_raw": 1509949440, "noise_bits": 11},
+ "noise_scale_lattice": 90.078125, "noise_tail": 1262,
+ "adjacency": "add/remove one record (row count hidden behind the public bound N_pub)"}`
 
 func writeTemp(t *testing.T, b []byte) string {
 	t.Helper()
@@ -136,6 +137,7 @@ func TestParamsValidate(t *testing.T) {
 		"accountant":          func(p *Params) { p.Accountant = "gdp" },
 		"fixed_point":         func(p *Params) { p.Step.FracBits = 40 },
 		"noise_scale_lattice": func(p *Params) { p.NoiseScale = -1 },
+		"adjacency":           func(p *Params) { p.Adjacency = "replace one record" },
 	} {
 		p := quickstartParams(t)
 		change(&p)

@@ -237,7 +237,10 @@ func Prove(ctx context.Context, dir string, opts Options) (prover.Summary, error
 	if err != nil {
 		return prover.Summary{}, err
 	}
-	tree, err := q.Commit(dp.RowSalts(seed, q.Len()))
+	if q.Len() > p.Rows {
+		return prover.Summary{}, fmt.Errorf("%w: %d training rows, params.rows (the public bound) is %d", data.ErrRowBound, q.Len(), p.Rows)
+	}
+	tree, err := q.Commit(dp.RowSalts(seed, p.Rows))
 	if err != nil {
 		return prover.Summary{}, err
 	}
@@ -287,7 +290,8 @@ func Prove(ctx context.Context, dir string, opts Options) (prover.Summary, error
 					if err != nil {
 						return nil, err
 					}
-					in.Rows, in.Labels, in.Paths = append(in.Rows, q.X[i]), append(in.Labels, q.Y[i]), append(in.Paths, path)
+					x, label, flag := q.Slot(i) // a padding row of the bound opens with flag 0
+					in.Rows, in.Labels, in.Reals, in.Paths = append(in.Rows, x), append(in.Labels, label), append(in.Reals, flag), append(in.Paths, path)
 					in.Salts = append(in.Salts, dp.RowSalt(seed, i))
 				}
 				a, err := step.Assign(spec, in)

@@ -19,7 +19,10 @@ func Baseline(ctx context.Context, s Setup) (float64, error) {
 		return 0, fmt.Errorf("trainer: baseline: %w", errs[0])
 	}
 	widths := append(append([]int{len(ds.Features)}, cfg.Hidden...), len(ds.Classes))
-	rows := ds.Train.Len()
+	rows, err := rowBound(ds) // the DP run's sampler and step size use the public bound
+	if err != nil {
+		return 0, err
+	}
 	maxBatch := cfg.MaxBatch
 	if maxBatch == 0 {
 		maxBatch = dp.MaxBatchFor(rows, cfg.SamplingRate, cfg.Steps, cfg.Delta*samplerShare/100)
@@ -48,10 +51,12 @@ func Baseline(ctx context.Context, s Setup) (float64, error) {
 			return 0, err
 		}
 		batch := sampler.Sample(dp.Words(dp.StepKey(s.Seed, s.Beacon, t), dp.StreamSampling, maxBatch+1))
-		xs := make([][]float64, len(batch.Indices))
-		ys := make([]int, len(batch.Indices))
-		for i, idx := range batch.Indices {
-			xs[i], ys[i] = ds.Train.X[idx], ds.Train.Y[idx]
+		var xs [][]float64
+		var ys []int
+		for _, idx := range batch.Indices {
+			if idx < ds.Train.Len() { // a padding row of the bound adds nothing
+				xs, ys = append(xs, ds.Train.X[idx]), append(ys, ds.Train.Y[idx])
+			}
 		}
 		net.setWeights(model)
 		grad, _, err := net.clippedSum(xs, ys, effectiveClip(cfg.ClipNorm, s.Format, fixedpoint.NumParams(widths)))

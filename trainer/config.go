@@ -21,7 +21,7 @@ type Config struct {
 	Steps           int     `mapstructure:"steps"`            // T, the number of DP-SGD steps
 	SamplingRate    float64 `mapstructure:"sampling_rate"`    // q: each training row joins a step's batch independently with probability q (Poisson sampling)
 	ClipNorm        float64 `mapstructure:"clip_norm"`        // C: each example's gradient is clipped to L2 norm at most C
-	LearningRate    float64 `mapstructure:"learning_rate"`    // lr; the update is lr/(qN) * (sum of clipped gradients + noise)
+	LearningRate    float64 `mapstructure:"learning_rate"`    // lr; the update is lr/(q N_pub) * (sum of clipped gradients + noise), N_pub = data.max_rows
 	NoiseMultiplier float64 `mapstructure:"noise_multiplier"` // sigma: the noise's standard deviation is sigma*C; 0 means calibrate it to epsilon
 	Epsilon         float64 `mapstructure:"epsilon"`          // target epsilon, used when noise_multiplier is 0; give one of the two
 	Delta           float64 `mapstructure:"delta"`            // target delta; the claimed delta (the accountant's plus the samplers' terms) never exceeds it

@@ -33,19 +33,21 @@ type Report struct {
 	FloatTestAccuracy float64 `json:"float_test_accuracy"`
 	// QuantizedFloatAccuracy: the float reference's weights rounded to the
 	// format and run in fixed point (quantization loss of inference alone).
-	QuantizedFloatAccuracy float64  `json:"quantized_float_accuracy"`
-	TrainRows              int      `json:"train_rows"`
-	TestRows               int      `json:"test_rows"`
-	TruncatedSteps         int      `json:"truncated_steps"`
-	DatasetRoot            string   `json:"dataset_root"`
-	SeedCommitment         string   `json:"seed_commitment"`
-	Beacon                 string   `json:"beacon"`
-	BeaconSource           string   `json:"beacon_source"`
-	AuditReady             bool     `json:"audit_ready"`
-	ModelCommitment        string   `json:"model_commitment"`
-	ParamsHash             string   `json:"params_hash"`
-	Notes                  []string `json:"notes"`
-	Curve                  Curve    `json:"curve"`
+	QuantizedFloatAccuracy float64 `json:"quantized_float_accuracy"`
+	// RowBound is the public bound N_pub the training rows are padded to
+	// (params.rows); the real count is private.
+	RowBound        int      `json:"row_bound"`
+	TestRows        int      `json:"test_rows"`
+	TruncatedSteps  int      `json:"truncated_steps"`
+	DatasetRoot     string   `json:"dataset_root"`
+	SeedCommitment  string   `json:"seed_commitment"`
+	Beacon          string   `json:"beacon"`
+	BeaconSource    string   `json:"beacon_source"`
+	AuditReady      bool     `json:"audit_ready"`
+	ModelCommitment string   `json:"model_commitment"`
+	ParamsHash      string   `json:"params_hash"`
+	Notes           []string `json:"notes"`
+	Curve           Curve    `json:"curve"`
 }
 
 // Report summarizes the result.
@@ -55,7 +57,7 @@ func (r *Result) Report(model string) Report {
 		ExpectedBatchSize: r.Params.ExpectedBatch, MaxBatchSize: r.Params.MaxBatch, NoiseMultiplier: r.Params.NoiseMultiplier,
 		ClipNorm: r.Params.ClipNorm, LearningRate: r.Params.LearningRate, Epsilon: r.Privacy.Epsilon, Delta: r.Privacy.Delta,
 		Privacy: r.Privacy, TestAccuracy: r.TestAccuracy, FloatTestAccuracy: r.FloatTestAccuracy, QuantizedFloatAccuracy: r.QuantizedFloatAccuracy,
-		TrainRows: r.Params.Rows, TestRows: len(r.TestLabels), TruncatedSteps: r.TruncatedSteps,
+		RowBound: r.Params.Rows, TestRows: len(r.TestLabels), TruncatedSteps: r.TruncatedSteps,
 		DatasetRoot: r.Transcript.DatasetRoot, SeedCommitment: r.Transcript.SeedCommitment, Beacon: r.Transcript.Beacon,
 		BeaconSource: r.Transcript.BeaconSource, AuditReady: r.Transcript.AuditReady, ModelCommitment: r.Model.Commitment,
 		ParamsHash: r.Transcript.ParamsHash, Curve: r.Curve,
@@ -63,6 +65,7 @@ func (r *Result) Report(model string) Report {
 	rep.Notes = append(rep.Notes,
 		fmt.Sprintf("delta %.6g = accountant %.6g + (1+e^eps) * %.3g (noise table precision and tail cut at %d sigma, Poisson table precision, padding to %d rows)",
 			r.Privacy.Delta, r.Privacy.DeltaAccountant, r.Privacy.SamplerDistance, dp.TailSigmas, r.Params.MaxBatch),
+		fmt.Sprintf("(epsilon, delta) holds for neighbouring datasets under %s: the rows are padded to %d with rows that never contribute", dp.AdjacencyAddRemove, r.Params.Rows),
 		"test accuracy is measured on the test split, outside the privacy guarantee, which covers the training rows only")
 	if !r.Transcript.AuditReady {
 		rep.Notes = append(rep.Notes, "the beacon was drawn by the trainer after the seed: this run is NOT fit for an audit (give a beacon fixed after the seed commitment was published)")
@@ -105,7 +108,9 @@ func (r *Result) Write(d *run.Dir, model string) error {
 	if err := run.WriteWeights(d.Private(run.WeightsFile), r.Weights); err != nil {
 		return err
 	}
-	if err := run.WriteFile(d.Path("classification_report.txt"), []byte(cls.Text()), run.PublicMode); err != nil {
+	text := cls.Text() + fmt.Sprintf("\nThe model is (epsilon = %.4g, delta = %.3g)-differentially private for %s.\nThe scores above are on the test split, outside the guarantee.\n",
+		r.Privacy.Epsilon, r.Privacy.Delta, dp.AdjacencyAddRemove)
+	if err := run.WriteFile(d.Path("classification_report.txt"), []byte(text), run.PublicMode); err != nil {
 		return err
 	}
 	if err := r.writePlots(d); err != nil {

@@ -194,18 +194,23 @@ func prepare(s Setup, log *slog.Logger) (*prepared, error) {
 			}
 		}
 	}
-	tree, err := qtrain.Commit(dp.RowSalts(s.Seed, qtrain.Len()))
+	rows, err := rowBound(ds)
+	if err != nil {
+		return nil, err
+	}
+	// D commits to the rows padded to the public bound: the real count N
+	// stays private, and neighbouring datasets differ in one slot.
+	tree, err := qtrain.Commit(dp.RowSalts(s.Seed, rows))
 	if err != nil {
 		return nil, fmt.Errorf("trainer: committing the dataset: %w", err)
 	}
 	widths := append(append([]int{len(ds.Features)}, cfg.Hidden...), len(ds.Classes))
 	nParams := fixedpoint.NumParams(widths)
-	rows := qtrain.Len()
 	p, err := makePlan(cfg, f, rows, nParams)
 	if err != nil {
 		return nil, err
 	}
-	log.Info("plan", "rows", rows, "params", nParams, "sigma", p.noiseMultiplier, "epsilon", p.privacy.Epsilon,
+	log.Info("plan", "row_bound", rows, "params", nParams, "sigma", p.noiseMultiplier, "epsilon", p.privacy.Epsilon,
 		"delta", p.privacy.Delta, "max_batch", p.maxBatch, "noise_scale", p.noise.Sigma)
 
 	flat, err := initialModel(widths, f, cfg.InitScale, s.InitSeed)
@@ -229,6 +234,16 @@ func prepare(s Setup, log *slog.Logger) (*prepared, error) {
 		params: params, weights0: model.Flatten(),
 		transcript: run.Transcript{ParamsHash: commit.Hex(paramsHash), DatasetRoot: commit.Hex(tree.Root()),
 			SeedCommitment: commit.Hex(dp.SeedCommitment(s.Seed)), ModelCommitments: []string{commit.Hex(m0)}}}, nil
+}
+
+// rowBound is the public row bound N_pub of ds (data.max_rows), checked
+// against its training rows: the sampler, the step size, D and params.rows
+// use it, never the real count.
+func rowBound(ds *data.Dataset) (int, error) {
+	if ds.MaxRows < 1 || ds.Train.Len() > ds.MaxRows {
+		return 0, fmt.Errorf("trainer: %w: %d training rows, data.max_rows is %d", data.ErrRowBound, ds.Train.Len(), ds.MaxRows)
+	}
+	return ds.MaxRows, nil
 }
 
 // Published is what a run commits to before its beacon exists.
@@ -281,7 +296,7 @@ func Train(ctx context.Context, s Setup, opts Options) (*Result, error) {
 		return nil, err
 	}
 	cfg, f, ds := s.Training, s.Format, s.Dataset
-	qtrain, qtest, p, model, widths, nParams, rows := pr.qtrain, pr.qtest, pr.plan, pr.model, pr.widths, pr.nParams, pr.qtrain.Len()
+	qtrain, qtest, p, model, widths, nParams, rows := pr.qtrain, pr.qtest, pr.plan, pr.model, pr.widths, pr.nParams, pr.params.Rows
 	tr := pr.transcript
 	tr.Beacon, tr.BeaconSource, tr.AuditReady = commit.Hex(s.Beacon), "given", s.BeaconGiven
 	if !s.BeaconGiven {
@@ -349,14 +364,20 @@ func Train(ctx context.Context, s Setup, opts Options) (*Result, error) {
 		}
 		res.Batches = append(res.Batches, run.StepBatch{Step: t, Indices: batch.Indices, Truncated: batch.Truncated})
 
+		// The batch is sampled over the row bound: a padding row takes its
+		// slot with mask 0, as in the circuit, and adds nothing.
 		xs := make([][]int64, len(batch.Indices))
 		ys := make([][]int64, len(batch.Indices))
 		mask := make([]int64, len(batch.Indices))
-		fxs := make([][]float64, len(batch.Indices))
-		labels := make([]int, len(batch.Indices))
+		var fxs [][]float64
+		var labels []int
 		for i, idx := range batch.Indices {
-			xs[i], ys[i], mask[i] = qtrain.X[idx], onehots[qtrain.Y[idx]], 1
-			fxs[i], labels[i] = ds.Train.X[idx], ds.Train.Y[idx]
+			var label int
+			xs[i], label, mask[i] = qtrain.Slot(idx)
+			ys[i] = onehots[label]
+			if mask[i] == data.FlagReal {
+				fxs, labels = append(fxs, ds.Train.X[idx]), append(labels, ds.Train.Y[idx])
+			}
 		}
 		native := &fixedpoint.Native{}
 		model, _ = fixedpoint.Step[int64](native, p.step, model, xs, ys, mask, noise)
@@ -373,8 +394,8 @@ func Train(ctx context.Context, s Setup, opts Options) (*Result, error) {
 			return nil, fmt.Errorf("trainer: float step %d: %w", t, err)
 		}
 		applyFloatUpdate(fmodel, sum, noise, noiseScale, stepSize)
-		if len(batch.Indices) > 0 {
-			loss /= float64(len(batch.Indices))
+		if len(labels) > 0 {
+			loss /= float64(len(labels))
 		}
 		if (t+1)%cfg.EvalEvery == 0 || t+1 == cfg.Steps {
 			if err := evaluate(t+1, loss); err != nil {
@@ -402,14 +423,15 @@ func Train(ctx context.Context, s Setup, opts Options) (*Result, error) {
 	return res, nil
 }
 
-// paramsOf assembles the public parameters of a planned run.
+// paramsOf assembles the public parameters of a planned run; rows is the
+// public row bound N_pub.
 func paramsOf(cfg Config, ds *data.Dataset, widths []int, rows int, p *plan) run.Params {
 	return run.Params{
 		Version: run.CurrentVersion, Dataset: ds.Name, Rows: rows, Features: len(ds.Features), Classes: len(ds.Classes),
 		Widths: widths, Steps: cfg.Steps, SamplingRate: cfg.SamplingRate, ExpectedBatch: cfg.SamplingRate * float64(rows),
 		MaxBatch: p.maxBatch, NoiseMultiplier: p.noiseMultiplier, ClipNorm: cfg.ClipNorm, LearningRate: cfg.LearningRate,
 		Delta: cfg.Delta, DeltaAccountant: p.privacy.DeltaAccountant, Accountant: cfg.Accountant, Step: p.step,
-		NoiseScale: p.noise.Sigma, NoiseTail: p.noise.Tail,
+		NoiseScale: p.noise.Sigma, NoiseTail: p.noise.Tail, Adjacency: dp.AdjacencyAddRemove,
 	}
 }
 
@@ -423,12 +445,16 @@ func Plan(s Setup) (run.Params, error) {
 		return run.Params{}, err
 	}
 	ds := s.Dataset
-	widths := append(append([]int{len(ds.Features)}, s.Training.Hidden...), len(ds.Classes))
-	p, err := makePlan(s.Training, s.Format, ds.Train.Len(), fixedpoint.NumParams(widths))
+	rows, err := rowBound(ds)
 	if err != nil {
 		return run.Params{}, err
 	}
-	return paramsOf(s.Training, ds, widths, ds.Train.Len(), p), nil
+	widths := append(append([]int{len(ds.Features)}, s.Training.Hidden...), len(ds.Classes))
+	p, err := makePlan(s.Training, s.Format, rows, fixedpoint.NumParams(widths))
+	if err != nil {
+		return run.Params{}, err
+	}
+	return paramsOf(s.Training, ds, widths, rows, p), nil
 }
 
 // InitialCommitment is M_0 of a run of s, without training: a run is

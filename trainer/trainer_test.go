@@ -3,12 +3,16 @@ package trainer
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -370,5 +374,98 @@ func TestDrawSeeds(t *testing.T) {
 	d, id, err2 := DrawSeeds(nil)
 	if err != nil || err2 != nil || c == d || ic == id {
 		t.Fatalf("drawn seeds repeat: %v %v %d %d", c, d, ic, id)
+	}
+}
+
+// The real row count N is private: params.rows is the public bound N_pub,
+// the expected batch size is q N_pub, and neither N nor q N appears as a
+// number in any file outside private/ (the released weights, integers that
+// may equal N by chance, aside). Before the row bound, params.rows was N.
+func TestRowCountStaysPrivate(t *testing.T) {
+	dir := t.TempDir()
+	s := smallSetup(t, 5)
+	n, bound := s.Dataset.Train.Len(), s.Dataset.MaxRows
+	if n >= bound {
+		t.Fatalf("%d rows under a bound of %d: nothing is hidden", n, bound)
+	}
+	res := trainInto(t, s, dir)
+	var p run.Params
+	if err := run.ReadJSON(filepath.Join(dir, run.PublicDir, run.ParamsFile), &p); err != nil {
+		t.Fatal(err)
+	}
+	if p.Rows != bound || res.Params.Rows != bound || p.ExpectedBatch != s.Training.SamplingRate*float64(bound) {
+		t.Fatalf("params: rows %d, expected batch %v; want the bound %d and q*bound", p.Rows, p.ExpectedBatch, bound)
+	}
+	if p.Adjacency != dp.AdjacencyAddRemove {
+		t.Fatalf("params name the adjacency %q", p.Adjacency)
+	}
+	secret := map[float64]string{float64(n): "N", s.Training.SamplingRate * float64(n): "q*N"}
+	// A number token: not part of a longer number, a decimal or a hex string.
+	token := regexp.MustCompile(`(^|[^0-9A-Za-z.])` + strconv.Itoa(n) + `($|[^0-9A-Za-z]|\.[^0-9])`)
+	var walk func(name, at string, v any)
+	walk = func(name, at string, v any) {
+		switch v := v.(type) {
+		case float64:
+			if what, ok := secret[v]; ok {
+				t.Errorf("%s: %s is %v, the private %s", name, at, v, what)
+			}
+		case string:
+			if token.MatchString(v) {
+				t.Errorf("%s: %s = %q names the private row count %d", name, at, v, n)
+			}
+		case []any:
+			for i, e := range v {
+				walk(name, fmt.Sprintf("%s[%d]", at, i), e)
+			}
+		case map[string]any:
+			for k, e := range v {
+				if name == filepath.Join(run.PublicDir, run.ModelFile) && k == "weights" {
+					continue // the DP release itself
+				}
+				walk(name, at+"."+k, e)
+			}
+		}
+	}
+	checked := 0
+	for name, b := range readTree(t, dir) {
+		switch {
+		case filepath.Dir(name) == run.PrivateDir:
+		case strings.HasSuffix(name, ".json"):
+			var v any
+			if err := json.Unmarshal(b, &v); err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			walk(name, "", v)
+			checked++
+		case strings.HasSuffix(name, ".txt"):
+			if token.Match(b) {
+				t.Errorf("%s names the private row count %d", name, n)
+			}
+			checked++
+		}
+	}
+	if checked < 4 {
+		t.Fatalf("checked %d public files", checked)
+	}
+}
+
+// report.json and the classification report name the adjacency the
+// guarantee holds for.
+func TestReportNamesAdjacency(t *testing.T) {
+	dir := t.TempDir()
+	trainInto(t, smallSetup(t, 5), dir)
+	files := readTree(t, dir)
+	var rep Report
+	if err := json.Unmarshal(files[run.ReportFile], &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Privacy.Adjacency != dp.AdjacencyAddRemove {
+		t.Errorf("report.json privacy.adjacency = %q, want %q", rep.Privacy.Adjacency, dp.AdjacencyAddRemove)
+	}
+	if !slices.ContainsFunc(rep.Notes, func(s string) bool { return strings.Contains(s, dp.AdjacencyAddRemove) }) {
+		t.Errorf("report.json's notes do not name the adjacency: %q", rep.Notes)
+	}
+	if !bytes.Contains(files["classification_report.txt"], []byte(dp.AdjacencyAddRemove)) {
+		t.Errorf("classification_report.txt does not name the adjacency:\n%s", files["classification_report.txt"])
 	}
 }

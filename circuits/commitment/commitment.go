@@ -11,7 +11,7 @@
 //	HashPacked  = commit.HashPacked
 //	HashPackedSalted = commit.HashPackedSalted
 //	MerkleRoot  = commit.RootFromPath
-//	LeafOf      = data.(*Quantized).Leaf
+//	LeafOf      = data.LeafOf
 //
 // The package registers no hints of its own: packing is a linear combination,
 // range checks go through std/rangecheck and index bits through api.ToBinary,
@@ -161,15 +161,18 @@ func HashPackedSalted(api frontend.API, tag uint64, vals []frontend.Variable, bi
 	return Sponge(api, commit.PackedIV(tag, len(vals), bits), append(Pack(api, vals, bits), salt))
 }
 
-// LeafOf is data.(*Quantized).Leaf in-circuit: the dataset leaf of a row
-// with quantized features x, a label and the row's secret salt,
-// HashPackedSalted(TagLeaf, x || label, fracBits+1, salt). Features and label
-// come out bounded by |v| <= 2^(fracBits+1); the label's class range is the
-// caller's to check.
-func LeafOf(api frontend.API, x []frontend.Variable, label, salt frontend.Variable, fracBits uint) frontend.Variable {
-	row := make([]frontend.Variable, 0, len(x)+1)
+// LeafOf is data.LeafOf in-circuit: the dataset leaf of a row with
+// quantized features x, a label, a real flag (1 for a real row, 0 for a
+// padding row) and the row's secret salt,
+// HashPackedSalted(TagLeaf, x || label || flag, fracBits+1, salt). Features
+// and label come out bounded by |v| <= 2^(fracBits+1), and flag is
+// constrained to be boolean, so a caller may multiply by it as a mask; the
+// label's class range is the caller's to check.
+func LeafOf(api frontend.API, x []frontend.Variable, label, flag, salt frontend.Variable, fracBits uint) frontend.Variable {
+	api.AssertIsBoolean(flag)
+	row := make([]frontend.Variable, 0, len(x)+2)
 	row = append(row, x...)
-	row = append(row, label)
+	row = append(row, label, flag)
 	return HashPackedSalted(api, commit.TagLeaf, row, fracBits+1, salt)
 }
 

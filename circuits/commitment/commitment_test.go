@@ -320,6 +320,7 @@ func TestMerkleEveryLeaf(t *testing.T) {
 type rowCircuit struct {
 	X     []frontend.Variable
 	Label frontend.Variable
+	Real  frontend.Variable
 	Index frontend.Variable
 	Path  []frontend.Variable
 	Salt  frontend.Variable
@@ -329,7 +330,7 @@ type rowCircuit struct {
 }
 
 func (c *rowCircuit) Define(api frontend.API) error {
-	VerifyMembership(api, c.Root, LeafOf(api, c.X, c.Label, c.Salt, c.FracBits), c.Index, c.Path)
+	VerifyMembership(api, c.Root, LeafOf(api, c.X, c.Label, c.Real, c.Salt, c.FracBits), c.Index, c.Path)
 	return nil
 }
 
@@ -339,9 +340,10 @@ func rowAssignment(t *testing.T, q *data.Quantized, tree *commit.MerkleTree, i i
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := &rowCircuit{X: make([]frontend.Variable, len(q.X[i])), Label: q.Y[i], Index: i,
+	x, label, flag := q.Slot(i)
+	a := &rowCircuit{X: make([]frontend.Variable, len(x)), Label: label, Real: flag, Index: i,
 		Path: make([]frontend.Variable, len(path)), Salt: feOf(dp.RowSalt(testSeed, i)), Root: feOf(tree.Root())}
-	for j, v := range q.X[i] {
+	for j, v := range x {
 		a.X[j] = fe(v)
 	}
 	for d := range path {
@@ -364,7 +366,7 @@ func breastCancer(t *testing.T) (*data.Quantized, *commit.MerkleTree) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tree, err := q.Commit(dp.RowSalts(testSeed, q.Len()))
+	tree, err := q.Commit(dp.RowSalts(testSeed, ds.MaxRows))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -411,6 +413,52 @@ func TestOpenRealDatasetRow(t *testing.T) {
 		FracBits: q.FracBits}, o...)
 }
 
+// A padding leaf of the row bound opens only with its real flag 0: a flag
+// of 1 changes the leaf (the flag is in its preimage), and a flag of 2 is not
+// boolean (with a zero row, 2*0 would otherwise pass a mask product unseen).
+func TestPaddingLeafFlag(t *testing.T) {
+	assert := test.NewAssert(t)
+	q, tree := breastCancer(t)
+	if tree.Len() <= q.Len() {
+		t.Fatalf("the breast cancer tree has %d leaves for %d rows: no padding to test", tree.Len(), q.Len())
+	}
+	pad := q.Len() + 3
+	claimReal := rowAssignment(t, q, tree, pad)
+	claimReal.Real = 1
+	notBoolean := rowAssignment(t, q, tree, pad)
+	notBoolean.Real = 2
+	realRow := rowAssignment(t, q, tree, 5)
+	realRow.Real = 0
+	assert.CheckCircuit(&rowCircuit{X: make([]frontend.Variable, len(q.X[0])), Path: make([]frontend.Variable, tree.Depth()), FracBits: q.FracBits},
+		append(opts(), test.WithValidAssignment(rowAssignment(t, q, tree, pad)), test.WithValidAssignment(rowAssignment(t, q, tree, tree.Len()-1)),
+			test.WithInvalidAssignment(claimReal), test.WithInvalidAssignment(notBoolean), test.WithInvalidAssignment(realRow))...)
+}
+
+// TestNotBooleanFlagRejected isolates the boolean check: a leaf hashed with
+// flag 2 (as a cheating commitment could be) still does not open.
+func TestNotBooleanFlagRejected(t *testing.T) {
+	q, _ := breastCancer(t)
+	x, label, _ := q.Slot(0)
+	salt := dp.RowSalt(testSeed, 0)
+	leaf, err := data.LeafOf(x, label, 2, q.LeafBits(), salt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tree, err := commit.NewMerkleTree([]fr.Element{leaf, leaf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path, _ := tree.Path(0)
+	a := &rowCircuit{X: make([]frontend.Variable, len(x)), Label: label, Real: 2, Index: 0,
+		Path: []frontend.Variable{feOf(path[0])}, Salt: feOf(salt), Root: feOf(tree.Root())}
+	for j, v := range x {
+		a.X[j] = fe(v)
+	}
+	if err := test.IsSolved(&rowCircuit{X: make([]frontend.Variable, len(x)), Path: make([]frontend.Variable, 1), FracBits: q.FracBits}, a, ecc.BN254.ScalarField()); err == nil {
+		t.Fatal("a leaf with real flag 2 opened")
+	}
+}
+
 func TestLeafOfMatchesNative(t *testing.T) {
 	q, _ := breastCancer(t)
 	for _, i := range []int{0, q.Len() - 1} {
@@ -419,7 +467,7 @@ func TestLeafOfMatchesNative(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		row := append(append([]int64{}, q.X[i]...), int64(q.Y[i]))
+		row := append(append([]int64{}, q.X[i]...), int64(q.Y[i]), data.FlagReal)
 		got, err := commit.HashPackedSalted(commit.TagLeaf, row, q.LeafBits(), salt)
 		if err != nil || got != want || q.LeafBits() != q.FracBits+1 {
 			t.Fatalf("row %d: LeafOf's definition drifted from data.Quantized.Leaf", i)

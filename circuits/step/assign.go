@@ -17,6 +17,7 @@ type Input struct {
 	Before, After                   []int64        // W_t and W_{t+1}, flattened
 	Rows                            [][]int64      // the batch's quantized rows, at most MaxBatch
 	Labels                          []int          // their labels
+	Reals                           []int64        // their real flags: data.FlagReal, or data.FlagPadding for a padding row
 	Paths                           [][]fr.Element // their Merkle paths under DatasetRoot
 	Salts                           []fr.Element   // their salts (dp.RowSalt)
 }
@@ -33,11 +34,11 @@ func Public(runCommitment fr.Element, step int, before, after fr.Element) *Circu
 	return &Circuit{RunCommitment: runCommitment, Step: step, ModelBefore: before, ModelAfter: after}
 }
 
-// Assign builds the full assignment; padding slots get zero rows, paths and
-// salts.
+// Assign builds the full assignment; padding slots get zero rows, paths,
+// salts and real flags.
 func Assign(spec Spec, in Input) (*Circuit, error) {
-	if len(in.Rows) > spec.MaxBatch || len(in.Labels) != len(in.Rows) || len(in.Paths) != len(in.Rows) || len(in.Salts) != len(in.Rows) {
-		return nil, fmt.Errorf("%w: %d rows, %d labels, %d paths, %d salts for %d slots", ErrSpec, len(in.Rows), len(in.Labels), len(in.Paths), len(in.Salts), spec.MaxBatch)
+	if len(in.Rows) > spec.MaxBatch || len(in.Labels) != len(in.Rows) || len(in.Paths) != len(in.Rows) || len(in.Salts) != len(in.Rows) || len(in.Reals) != len(in.Rows) {
+		return nil, fmt.Errorf("%w: %d rows, %d labels, %d real flags, %d paths, %d salts for %d slots", ErrSpec, len(in.Rows), len(in.Labels), len(in.Reals), len(in.Paths), len(in.Salts), spec.MaxBatch)
 	}
 	bits := spec.Params.WeightBits
 	before, err := commit.HashPacked(commit.TagModel, in.Before, bits)
@@ -59,12 +60,13 @@ func Assign(spec Spec, in Input) (*Circuit, error) {
 		row := make([]int64, spec.Widths[0])
 		path := make([]frontend.Variable, spec.Depth)
 		label := 0
+		var flag int64 // a padding slot's row: zeros, flag 0
 		var salt fr.Element
 		if j < len(in.Rows) {
 			if len(in.Rows[j]) != spec.Widths[0] || len(in.Paths[j]) != spec.Depth {
 				return nil, fmt.Errorf("%w: slot %d: %d features, path of %d", ErrSpec, j, len(in.Rows[j]), len(in.Paths[j]))
 			}
-			row, label, salt = in.Rows[j], in.Labels[j], in.Salts[j]
+			row, label, flag, salt = in.Rows[j], in.Labels[j], in.Reals[j], in.Salts[j]
 			for d, e := range in.Paths[j] {
 				path[d] = e
 			}
@@ -77,6 +79,7 @@ func Assign(spec Spec, in Input) (*Circuit, error) {
 		c.Labels = append(c.Labels, label)
 		c.Paths = append(c.Paths, path)
 		c.Salts = append(c.Salts, salt)
+		c.Reals = append(c.Reals, flag)
 	}
 	return c, nil
 }

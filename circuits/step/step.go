@@ -9,7 +9,7 @@
 //     and clipped to norm C exactly;
 //  4. the noise is the discrete Gaussian that the PRF words give through the
 //     public table;
-//  5. W_{t+1} = W_t - lr/(qN) (sum of clipped gradients + noise), with
+//  5. W_{t+1} = W_t - lr/(q N_pub) (sum of clipped gradients + noise), with
 //     M_t = H(W_t) and M_{t+1} = H(W_{t+1}).
 //
 // The public inputs are four field elements: the run commitment
@@ -44,7 +44,7 @@ var ErrSpec = errors.New("step: invalid specification")
 type Spec struct {
 	Widths     []int                 // [features, hidden..., classes]
 	Params     fixedpoint.StepParams // format, clip norm, step size
-	Rows       int                   // N
+	Rows       int                   // N_pub, the public row bound (never the real N)
 	MaxBatch   int                   // B
 	Depth      int                   // Merkle depth of D
 	Thresholds []uint64              // the Poisson gap table (dp.PoissonSampler)
@@ -79,6 +79,7 @@ type Circuit struct {
 	Labels                                          []frontend.Variable   // B labels
 	Paths                                           [][]frontend.Variable // B Merkle paths
 	Salts                                           []frontend.Variable   // B rows' secret salts (in their leaves)
+	Reals                                           []frontend.Variable   // B rows' real flags (in their leaves): 0 for a padding row of the row bound
 
 	spec Spec
 }
@@ -94,11 +95,14 @@ func New(spec Spec) (*Circuit, error) {
 		c.Labels = append(c.Labels, nil)
 		c.Paths = append(c.Paths, make([]frontend.Variable, spec.Depth))
 		c.Salts = append(c.Salts, nil)
+		c.Reals = append(c.Reals, nil)
 	}
 	return c, nil
 }
 
-// Define states the five parts of the step.
+// Define states the five parts of the step. The dataset under D has N_pub
+// leaves, the real rows and padding rows marked by a real flag in their
+// leaf; the batch is sampled over all N_pub and only real rows contribute.
 func (c *Circuit) Define(api frontend.API) error {
 	s := c.spec
 	f := s.Params.Format
@@ -139,13 +143,21 @@ func (c *Circuit) Define(api frontend.API) error {
 	mask := make([]frontend.Variable, s.MaxBatch)
 	for j := range s.MaxBatch {
 		pad := batch.Padding[j]
-		mask[j] = api.Sub(1, pad)
+		inBatch := api.Sub(1, pad)
 		onehots[j] = oneHot(api, c.Labels[j], classes)
-		leaf := commitment.LeafOf(api, c.Rows[j], c.Labels[j], c.Salts[j], f.FracBits)
+		leaf := commitment.LeafOf(api, c.Rows[j], c.Labels[j], c.Reals[j], c.Salts[j], f.FracBits)
 		// A padding slot opens nothing: its index is 0 and its root unchecked.
+		// Every slot in the batch opens its leaf, flag included, so the flag
+		// is the committed one: gating the opening on the flag would let a
+		// prover drop a real row by claiming flag 0.
 		index := api.Select(pad, 0, batch.Positions[j])
 		root := commitment.MerkleRoot(api, leaf, index, c.Paths[j])
-		api.AssertIsEqual(api.Mul(mask[j], api.Sub(root, c.DatasetRoot)), 0)
+		api.AssertIsEqual(api.Mul(inBatch, api.Sub(root, c.DatasetRoot)), 0)
+		// The slot contributes only if its row is real: the sampler runs over
+		// the public row bound, and a sampled padding row (flag 0) adds a
+		// zero gradient. LeafOf constrains the flag to be boolean, so the
+		// mask is too.
+		mask[j] = api.Mul(inBatch, c.Reals[j])
 	}
 
 	// 4. The noise.

@@ -2,6 +2,7 @@ package step
 
 import (
 	"context"
+	"slices"
 	"testing"
 
 	"github.com/consensys/gnark-crypto/ecc"
@@ -16,8 +17,9 @@ import (
 	"github.com/zkdp/zkdp/trainer"
 )
 
-// tinyRun trains 3 steps on 24 breast-cancer rows, with a coarse noise
-// lattice so that the noise table and the circuit stay small.
+// tinyRun trains 3 steps on 24 breast-cancer rows padded to a row bound of
+// 32, with a coarse noise lattice so that the noise table and the circuit
+// stay small.
 type tinyRun struct {
 	spec  Spec
 	res   *trainer.Result
@@ -36,7 +38,7 @@ func newTinyRun(t *testing.T) *tinyRun {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ds.Train.X, ds.Train.Y = ds.Train.X[:24], ds.Train.Y[:24]
+	ds.Train.X, ds.Train.Y, ds.MaxRows = ds.Train.X[:24], ds.Train.Y[:24], tinyBound
 	cfg := trainer.DefaultConfig()
 	cfg.Steps, cfg.SamplingRate, cfg.ClipNorm, cfg.LearningRate, cfg.NoiseMultiplier = 3, 0.25, 1, 1, 2
 	// A coarse noise lattice keeps the noise table (and the circuit) small.
@@ -57,13 +59,28 @@ func newTinyRun(t *testing.T) *tinyRun {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tree, err := q.Commit(dp.RowSalts(s.Seed, q.Len()))
+	tree, err := q.Commit(dp.RowSalts(s.Seed, res.Params.Rows))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if tree.Root() != mustHex(t, res.Transcript.DatasetRoot) {
+		t.Fatal("the test's dataset tree is not the trainer's")
 	}
 	spec := Spec{Widths: res.Params.Widths, Params: res.Params.Step, Rows: res.Params.Rows, MaxBatch: res.Params.MaxBatch,
 		Depth: tree.Depth(), Thresholds: sampler.Thresholds, CDF: noise.CDF, Tail: noise.Tail}
 	return &tinyRun{spec: spec, res: res, q: q, tree: tree, setup: s}
+}
+
+// tinyBound is the tiny run's public row bound: its last 8 slots are padding.
+const tinyBound = 32
+
+func mustHex(t *testing.T, s string) fr.Element {
+	t.Helper()
+	e, err := commit.ParseHex(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
 }
 
 func (r *tinyRun) input(t *testing.T, step int) Input {
@@ -76,10 +93,25 @@ func (r *tinyRun) input(t *testing.T, step int) Input {
 		if err != nil {
 			t.Fatal(err)
 		}
-		in.Rows, in.Labels, in.Paths = append(in.Rows, r.q.X[i]), append(in.Labels, r.q.Y[i]), append(in.Paths, path)
+		x, label, flag := r.q.Slot(i)
+		in.Rows, in.Labels, in.Reals, in.Paths = append(in.Rows, x), append(in.Labels, label), append(in.Reals, flag), append(in.Paths, path)
 		in.Salts = append(in.Salts, dp.RowSalt(r.setup.Seed, i))
 	}
 	return in
+}
+
+// paddingStep is a step whose batch holds a padding row, and that row's slot.
+func (r *tinyRun) paddingStep(t *testing.T) (step, slot int) {
+	t.Helper()
+	for step, b := range r.res.Batches {
+		for slot, i := range b.Indices {
+			if i >= r.q.Len() {
+				return step, slot
+			}
+		}
+	}
+	t.Fatal("no batch of the tiny run holds a padding row")
+	return 0, 0
 }
 
 func (r *tinyRun) assign(t *testing.T, in Input) *Circuit {
@@ -151,12 +183,12 @@ func (r *tinyRun) updateSpec(t *testing.T, in Input, spec Spec, tamper func([]in
 		t.Fatal(err)
 	}
 	var ys [][]int64
-	var mask []int64
 	for _, l := range in.Labels {
 		y := make([]int64, spec.Widths[len(spec.Widths)-1])
 		y[l] = 1
-		ys, mask = append(ys, y), append(mask, 1)
+		ys = append(ys, y)
 	}
+	mask := in.Reals // a padding row's slot is masked
 	n := &fixedpoint.Native{}
 	next, _ := fixedpoint.Step[int64](n, spec.Params, m, in.Rows, ys, mask, noise)
 	if n.Err() != nil {
@@ -169,8 +201,15 @@ func (r *tinyRun) updateSpec(t *testing.T, in Input, spec Spec, tamper func([]in
 func TestTamperedStepsAreRejected(t *testing.T) {
 	r := newTinyRun(t)
 	step := 0
-	for len(r.res.Batches[step].Indices) < 2 {
+	for len(r.res.Batches[step].Indices) < 2 || r.res.Batches[step].Indices[0] >= r.q.Len() {
 		step++
+	}
+	// The batch's last real row: omitting a padding row would change nothing.
+	lastReal := 0
+	for j, i := range r.res.Batches[step].Indices {
+		if i < r.q.Len() {
+			lastReal = j
+		}
 	}
 	honest := func() Input { return r.input(t, step) }
 	cases := map[string]func(in *Input){
@@ -187,6 +226,7 @@ func TestTamperedStepsAreRejected(t *testing.T) {
 			other := (r.res.Batches[step].Indices[0] + 1) % r.q.Len()
 			p, _ := r.tree.Path(other)
 			in.Rows = append([][]int64{r.q.X[other]}, in.Rows[1:]...)
+			in.Reals = append([]int64{data.FlagReal}, in.Reals[1:]...)
 			in.Labels = append([]int{r.q.Y[other]}, in.Labels[1:]...)
 			in.Paths = append([][]fr.Element{p}, in.Paths[1:]...)
 			in.Salts = append([]fr.Element{dp.RowSalt(r.setup.Seed, other)}, in.Salts[1:]...)
@@ -196,18 +236,25 @@ func TestTamperedStepsAreRejected(t *testing.T) {
 		"salt not the row's": func(in *Input) {
 			in.Salts[0] = dp.RowSalt(r.setup.Seed, r.res.Batches[step].Indices[0]+1)
 		},
+		// A real row claimed padding (flag 0), so that it drops out of the
+		// update: its leaf is not the committed one.
+		"real row claimed padding": func(in *Input) {
+			in.Reals = append([]int64{}, in.Reals...)
+			in.Reals[0] = data.FlagPadding
+			in.After = r.update(t, *in)
+		},
 		"dataset root changed": func(in *Input) { var e fr.Element; e.SetUint64(5); in.DatasetRoot = e },
 		// A dishonest prover updates the model with the batch it chose.
 		"batch omits an index": func(in *Input) {
-			in.Rows, in.Labels, in.Paths = in.Rows[:len(in.Rows)-1], in.Labels[:len(in.Labels)-1], in.Paths[:len(in.Paths)-1]
-			in.Salts = in.Salts[:len(in.Salts)-1]
+			in.Rows, in.Labels, in.Paths = slices.Delete(in.Rows, lastReal, lastReal+1), slices.Delete(in.Labels, lastReal, lastReal+1), slices.Delete(in.Paths, lastReal, lastReal+1)
+			in.Salts, in.Reals = slices.Delete(in.Salts, lastReal, lastReal+1), slices.Delete(in.Reals, lastReal, lastReal+1)
 			in.After = r.update(t, *in)
 		},
 		"batch adds an index": func(in *Input) {
 			other := (r.res.Batches[step].Indices[len(in.Rows)-1] + 1) % r.q.Len()
 			p, _ := r.tree.Path(other)
 			in.Rows, in.Labels, in.Paths = append(in.Rows, r.q.X[other]), append(in.Labels, r.q.Y[other]), append(in.Paths, p)
-			in.Salts = append(in.Salts, dp.RowSalt(r.setup.Seed, other))
+			in.Salts, in.Reals = append(in.Salts, dp.RowSalt(r.setup.Seed, other)), append(in.Reals, data.FlagReal)
 			in.After = r.update(t, *in)
 		},
 		"noise not the PRF's": func(in *Input) {
@@ -281,6 +328,42 @@ func TestTamperedStepsAreRejected(t *testing.T) {
 			t.Errorf("a changed public input (%s) was accepted", name)
 		}
 	}
+}
+
+// A padding row of the row bound, sampled into a batch, contributes nothing:
+// a W_t+1 that counts its (nonzero) gradient is rejected, whether its flag
+// stays 0 or the prover claims 1, which changes its leaf. The honest step,
+// with the padding row masked, is accepted.
+func TestSampledPaddingRowContributesNothing(t *testing.T) {
+	r := newTinyRun(t)
+	step, slot := r.paddingStep(t)
+	honest := r.input(t, step)
+	if honest.Reals[slot] != data.FlagPadding {
+		t.Fatalf("slot %d of step %d holds flag %d, want padding", slot, step, honest.Reals[slot])
+	}
+	r.check(t, honest, true, "honest step with a sampled padding row")
+
+	counted := r.input(t, step)
+	counted.Reals = append([]int64{}, counted.Reals...)
+	counted.Reals[slot] = data.FlagReal
+	after := r.update(t, counted) // the padding row's gradient counted
+	if slices.Equal(after, honest.After) {
+		t.Fatal("the padding row's gradient is zero: the test proves nothing")
+	}
+	counted.Reals[slot] = data.FlagPadding
+	counted.After = after
+	r.check(t, counted, false, "padding row (flag 0) contributes a nonzero gradient")
+
+	claimed := r.input(t, step)
+	claimed.Reals = append([]int64{}, claimed.Reals...)
+	claimed.Reals[slot] = data.FlagReal
+	claimed.After = after
+	r.check(t, claimed, false, "padding leaf claimed real (flag 1)")
+
+	notBoolean := r.input(t, step)
+	notBoolean.Reals = append([]int64{}, notBoolean.Reals...)
+	notBoolean.Reals[slot] = 2
+	r.check(t, notBoolean, false, "real flag 2")
 }
 
 // gnark's CheckCircuit on the compiled step circuit (R1CS for Groth16), with
