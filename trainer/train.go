@@ -92,6 +92,7 @@ type plan struct {
 	noise           *dp.DiscreteGaussian
 	step            fixedpoint.StepParams
 	maxBatch        int
+	expectedBatch   float64 // qN
 }
 
 func makePlan(cfg Config, f fixedpoint.Format, rows int, nParams int) (*plan, error) {
@@ -124,8 +125,10 @@ func makePlan(cfg Config, f fixedpoint.Format, rows int, nParams int) (*plan, er
 			return nil, err
 		}
 		priv.Calibrated = calibrated
-		p := &plan{noiseMultiplier: m.NoiseMultiplier, maxBatch: m.MaxBatch, sampler: sampler, noise: noise, privacy: priv}
-		if p.step, err = fixedpoint.NewStepParams(f, cfg.ClipNorm, cfg.LearningRate, cfg.SamplingRate*float64(rows), p.noise.Bits()); err != nil {
+		p := &plan{noiseMultiplier: m.NoiseMultiplier, maxBatch: m.MaxBatch, sampler: sampler, noise: noise, privacy: priv,
+			expectedBatch: m.ExpectedBatch()}
+		// run.Params.Validate recomputes these from the published fields alike.
+		if p.step, err = fixedpoint.NewStepParams(f, cfg.ClipNorm, cfg.LearningRate, p.expectedBatch, p.noise.Bits()); err != nil {
 			return nil, fmt.Errorf("trainer: %w", err)
 		}
 		return p, nil
@@ -281,7 +284,7 @@ func Train(ctx context.Context, s Setup, opts Options) (*Result, error) {
 		return nil, err
 	}
 	cfg, f, ds := s.Training, s.Format, s.Dataset
-	qtrain, qtest, p, model, widths, nParams, rows := pr.qtrain, pr.qtest, pr.plan, pr.model, pr.widths, pr.nParams, pr.qtrain.Len()
+	qtrain, qtest, p, model, widths, nParams := pr.qtrain, pr.qtest, pr.plan, pr.model, pr.widths, pr.nParams
 	tr := pr.transcript
 	tr.Beacon, tr.BeaconSource, tr.AuditReady = commit.Hex(s.Beacon), "given", s.BeaconGiven
 	if !s.BeaconGiven {
@@ -314,7 +317,7 @@ func Train(ctx context.Context, s Setup, opts Options) (*Result, error) {
 	}
 	noiseScale := cfg.ClipNorm / float64(f.LatticeUnits())
 	floatClip := effectiveClip(cfg.ClipNorm, f, nParams)
-	stepSize := cfg.LearningRate / (cfg.SamplingRate * float64(rows))
+	stepSize := cfg.LearningRate / p.expectedBatch
 	evaluate := func(step int, loss float64) error {
 		acc, _ := accuracy(f, model, qtest)
 		net.setWeights(fmodel)
@@ -406,7 +409,7 @@ func Train(ctx context.Context, s Setup, opts Options) (*Result, error) {
 func paramsOf(cfg Config, ds *data.Dataset, widths []int, rows int, p *plan) run.Params {
 	return run.Params{
 		Version: run.CurrentVersion, Dataset: ds.Name, Rows: rows, Features: len(ds.Features), Classes: len(ds.Classes),
-		Widths: widths, Steps: cfg.Steps, SamplingRate: cfg.SamplingRate, ExpectedBatch: cfg.SamplingRate * float64(rows),
+		Widths: widths, Steps: cfg.Steps, SamplingRate: cfg.SamplingRate, ExpectedBatch: p.expectedBatch,
 		MaxBatch: p.maxBatch, NoiseMultiplier: p.noiseMultiplier, ClipNorm: cfg.ClipNorm, LearningRate: cfg.LearningRate,
 		Delta: cfg.Delta, DeltaAccountant: p.privacy.DeltaAccountant, Accountant: cfg.Accountant, Step: p.step,
 		NoiseScale: p.noise.Sigma, NoiseTail: p.noise.Tail,
