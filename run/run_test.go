@@ -180,7 +180,7 @@ func TestReadJSONRejects(t *testing.T) {
 // up are refused, naming the field, before anything is allocated from them.
 func TestParamsValidateBoundsSizes(t *testing.T) {
 	for field, change := range map[string]func(*Params){
-		"rows":             func(p *Params) { p.Rows, p.MaxBatch = 1 << 40, 1 << 40 },
+		"rows":             func(p *Params) { p.Rows, p.MaxBatch = 1<<40, 1<<40 },
 		"noise_tail":       func(p *Params) { p.NoiseTail = 1 << 40 },
 		"noise_multiplier": func(p *Params) { p.NoiseMultiplier, p.NoiseScale = 1<<20, 1<<26 },
 		"steps":            func(p *Params) { p.Steps = 1 << 40 },
