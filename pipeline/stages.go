@@ -29,7 +29,7 @@ var (
 
 // BeaconSelfDrawn is the transcript's beacon_source when the pipeline drew
 // the beacon itself (the trainer writes the same words).
-const BeaconSelfDrawn = "self-drawn"
+const BeaconSelfDrawn = run.BeaconSelfDrawn
 
 // Stage names.
 const (
@@ -248,7 +248,27 @@ type VerifyResult struct {
 
 // verifyStage checks every step proof from public files only (and the
 // trusted key, when the state has one).
+// The pipeline knows the beacon the run had to use: the one the registry
+// fixed in the register stage, so the transcript's must be it.
 func verifyStage(_ context.Context, s *State) error {
+	var reg RegisterResult
+	if _, err := s.Result(StageRegister, &reg); err != nil {
+		return err
+	}
+	if reg.Beacon == "" {
+		return fmt.Errorf("%w: the register stage recorded no beacon to check the transcript's against", ErrNoBeacon)
+	}
+	expected, err := commit.ParseHex(reg.Beacon)
+	if err != nil {
+		return fmt.Errorf("%w %s: stage %q result: beacon: %w", ErrState, s.statePath(), StageRegister, err)
+	}
+	tr, err := readTranscript(s.Dir)
+	if err != nil {
+		return err
+	}
+	if _, err := (run.BeaconCheck{Expected: &expected}).Check(tr); err != nil {
+		return fmt.Errorf("%s: %w", s.Dir.Public(run.TranscriptFile), err)
+	}
 	rep, err := stepproof.VerifyTrusted(s.Dir.Root, s.TrustedStepKey)
 	if err != nil {
 		return err

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/zkdp/zkdp/commit"
 	"github.com/zkdp/zkdp/dp"
 	"github.com/zkdp/zkdp/run"
 	"github.com/zkdp/zkdp/trainer"
@@ -89,6 +90,16 @@ func TestProtocolOrderBeforeProving(t *testing.T) {
 	}
 	if again, _ := readTranscript(s.Dir); again.Beacon != final.Beacon {
 		t.Fatal("the register stage fixed a second beacon")
+	}
+	// The verify stage checks the transcript's beacon against the one the
+	// registry fixed before it reads any proof.
+	forged := final
+	forged.Beacon = commit.Hex(commit.FromInt64(7))
+	if err := run.WriteJSON(s.Dir.Public(run.TranscriptFile), forged, run.PublicMode); err != nil {
+		t.Fatal(err)
+	}
+	if err := verifyStage(ctx, s); !errors.Is(err, run.ErrBeaconMismatch) {
+		t.Fatalf("verify stage with another beacon: %v", err)
 	}
 }
 
