@@ -136,9 +136,8 @@ func readTranscript(d *run.Dir) (run.Transcript, error) {
 
 // TrainResult is the train stage's record.
 type TrainResult struct {
-	TestAccuracy      float64 `json:"test_accuracy"`
-	FloatTestAccuracy float64 `json:"float_test_accuracy"`
-	ModelCommitment   string  `json:"model_commitment"`
+	TestAccuracy    float64 `json:"test_accuracy"` // the released model on the test split
+	ModelCommitment string  `json:"model_commitment"`
 }
 
 // trainStage trains with the committed seed and the transcript's beacon,
@@ -183,7 +182,7 @@ func trainStage(ctx context.Context, s *State) error {
 	if err := res.Write(d, s.Config.Training.ModelName()); err != nil {
 		return err
 	}
-	return s.SetResult(TrainResult{TestAccuracy: res.TestAccuracy, FloatTestAccuracy: res.FloatTestAccuracy, ModelCommitment: res.Model.Commitment})
+	return s.SetResult(TrainResult{TestAccuracy: res.TestAccuracy, ModelCommitment: res.Model.Commitment})
 }
 
 func trainerOptions(s *State) trainer.Options {
