@@ -2,6 +2,7 @@ package testrun
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io/fs"
 	"os"
@@ -69,6 +70,28 @@ func PrivateValues(t testing.TB, dir string) Secrets {
 	element("the seed", commit.Hex(seed), seed.String())
 	for i, salt := range dp.RowSalts(seed, p.Rows) {
 		element(fmt.Sprintf("row %d's salt", i), commit.Hex(salt), salt.String())
+	}
+	// The salts of hashed inference inputs (inferproof.InputSalts; read
+	// without importing inferproof, whose tests use this package).
+	claims, _ := filepath.Glob(d.Private(filepath.Join("inference", "*.salts.json")))
+	for _, path := range claims {
+		var rec struct {
+			Salts []string `json:"salts"`
+		}
+		b, err := os.ReadFile(path)
+		if err == nil {
+			err = json.Unmarshal(b, &rec)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, h := range rec.Salts {
+			salt, err := commit.ParseHex(h)
+			if err != nil {
+				t.Fatal(err)
+			}
+			element(fmt.Sprintf("%s's salt %d", filepath.Base(path), i), commit.Hex(salt), salt.String())
+		}
 	}
 	for i, loss := range ref.Curve.BatchLoss {
 		if ref.Curve.Steps[i] == 0 {
@@ -159,7 +182,7 @@ func AssertNothingPrivate(t testing.TB, dir string) {
 		}
 		rel, _ := filepath.Rel(dir, path)
 		found := secrets.Find(b)
-		if filepath.Dir(rel) == run.PrivateDir {
+		if rel == run.PrivateDir || strings.HasPrefix(rel, run.PrivateDir+string(filepath.Separator)) {
 			inPrivate = append(inPrivate, found...)
 			return nil
 		}
