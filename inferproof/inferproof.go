@@ -79,7 +79,14 @@ type Options struct {
 	Logits     bool   // make the logits public too
 }
 
+// MaxBatch bounds the inputs of one claim: a verifier compiles the claim's
+// circuit, whose size grows with its batch, from a file anyone may write.
+const MaxBatch = 1024
+
 func (o Options) spec(m run.Model, batch int) (inference.Spec, error) {
+	if batch < 1 || batch > MaxBatch {
+		return inference.Spec{}, fmt.Errorf("%w: a batch of %d inputs, want [1, %d]", ErrInput, batch, MaxBatch)
+	}
 	b, ok := Bindings[o.Binding]
 	if !ok {
 		return inference.Spec{}, fmt.Errorf("%w: model binding %q (committed or fixed)", ErrOption, o.Binding)
@@ -485,8 +492,8 @@ func verifyClaim(path string, m run.Model, compiled map[string]string) error {
 		return err
 	}
 	opts := Options{Binding: c.Binding, Visibility: c.Visibility, Logits: len(c.Logits) > 0}
-	if c.Batch < 1 || len(c.Classes) != c.Batch {
-		return fmt.Errorf("%w: batch %d with %d classes", ErrClaim, c.Batch, len(c.Classes))
+	if c.Batch < 1 || c.Batch > MaxBatch || len(c.Classes) != c.Batch {
+		return fmt.Errorf("%w: batch %d with %d classes (at most %d inputs)", ErrClaim, c.Batch, len(c.Classes), MaxBatch)
 	}
 	if name := opts.circuitName(c.Batch); name != c.Circuit {
 		return fmt.Errorf("%w: circuit %q, the options say %q", ErrClaim, c.Circuit, name)

@@ -3,6 +3,7 @@ package inferproof
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -160,6 +161,9 @@ func TestProveVerifyAndTamper(t *testing.T) {
 	tamper("changed model commitment", public, func(c *Claim) { c.ModelCommitment = "0x" + strings.Repeat("0", 63) + "1" }, ErrClaim)
 	tamper("changed binding", fixed, func(c *Claim) { c.Binding = "committed"; c.Circuit = "committed-hashed-b2" }, ErrClaim)
 	tamper("verifying key outside the folder", fixed, func(c *Claim) { c.VerifyingKey = "../params.json" }, ErrClaim)
+	tamper("huge batch", fixed, func(c *Claim) {
+		c.Batch, c.Circuit, c.Classes = MaxBatch+1, fmt.Sprintf("fixed-hashed-b%d", MaxBatch+1), make([]int, MaxBatch+1)
+	}, ErrClaim)
 
 	// A proof and public witness consistent with each other but for other
 	// inputs: the stored public inputs no longer match the claim.

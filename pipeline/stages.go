@@ -209,8 +209,8 @@ func privacyStage(_ context.Context, s *State) error {
 
 // Guarantee is a run's (epsilon, delta) from its public params only.
 func Guarantee(d *run.Dir) (dp.RunPrivacy, error) {
-	var p run.Params
-	if err := run.ReadJSON(d.Public(run.ParamsFile), &p); err != nil {
+	p, err := d.ReadParams()
+	if err != nil {
 		return dp.RunPrivacy{}, err
 	}
 	return p.Mechanism().Guarantee()
