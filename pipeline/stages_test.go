@@ -92,7 +92,11 @@ func TestProtocolOrderBeforeProving(t *testing.T) {
 		t.Fatal("the register stage fixed a second beacon")
 	}
 	// The verify stage checks the transcript's beacon against the one the
-	// registry fixed before it reads any proof.
+	// registry fixed before it reads any proof: the honest transcript passes
+	// that check (and fails on the missing proofs), another beacon does not.
+	if err := verifyStage(ctx, s); err == nil || !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("verify stage before proving: %v, want a missing proof file", err)
+	}
 	forged := final
 	forged.Beacon = commit.Hex(commit.FromInt64(7))
 	if err := run.WriteJSON(s.Dir.Public(run.TranscriptFile), forged, run.PublicMode); err != nil {

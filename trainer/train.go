@@ -350,6 +350,9 @@ func Train(ctx context.Context, s Setup, opts Options) (*Result, error) {
 		r.Steps, r.BatchLoss, r.FloatTestAccuracy = append(r.Steps, step), append(r.BatchLoss, batchLoss), append(r.FloatTestAccuracy, fraction(fp, ds.Test.Y))
 		return nil
 	}
+	if err := evaluate(0, math.Log(float64(len(ds.Classes)))); err != nil {
+		return nil, err
+	}
 	for t := range cfg.Steps {
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("trainer: stopped at step %d: %w", t, err)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -94,8 +95,10 @@ func PrivateValues(t testing.TB, dir string) Secrets {
 		}
 	}
 	for i, loss := range ref.Curve.BatchLoss {
-		if ref.Curve.Steps[i] == 0 {
-			continue // log(classes) before any batch: public
+		if ref.Curve.Steps[i] == 0 || math.Abs(loss-math.Log(float64(p.Classes))) < 1e-9 {
+			// Before any batch, or the loss of uniform logits (a zero
+			// head, as W_0's) on any batch: log(classes), public.
+			continue
 		}
 		what := fmt.Sprintf("the loss on batch %d", ref.Curve.Steps[i]-1)
 		for _, text := range []string{strconv.FormatFloat(loss, 'g', -1, 64), strconv.FormatFloat(loss, 'f', -1, 64),
