@@ -9,6 +9,7 @@ import (
 
 	"github.com/zkdp/zkdp/commit"
 	"github.com/zkdp/zkdp/dp"
+	"github.com/zkdp/zkdp/internal/testrun"
 	"github.com/zkdp/zkdp/run"
 	"github.com/zkdp/zkdp/trainer"
 )
@@ -83,6 +84,8 @@ func TestProtocolOrderBeforeProving(t *testing.T) {
 	if ok, err := s.Result(StagePrivacy, &g); !ok || err != nil || g.Epsilon != rep.Epsilon || g.Epsilon > s.Config.Training.Epsilon {
 		t.Fatalf("privacy record %+v %v", g, err)
 	}
+	// Nothing private outside private/ (pipeline.json included).
+	testrun.AssertNothingPrivate(t, s.Dir.Root)
 	// The register stage keeps a beacon already fixed.
 	s.File.Lookup(StageRegister).Status = Failed
 	if err := Run(ctx, s, stages[:2]); err != nil {
