@@ -126,11 +126,8 @@ func Model(dir string) (run.Model, error) {
 	if err := run.ReadJSON(d.Public(run.TranscriptFile), &tr); err != nil {
 		return m, err
 	}
-	if err := m.Format.Validate(); err != nil {
-		return m, fmt.Errorf("%s: format: %w", d.Public(run.ModelFile), err)
-	}
-	if n := fixedpoint.NumParams(m.Widths); len(m.Weights) != n || len(m.Widths) < 2 {
-		return m, fmt.Errorf("%w: %s holds %d weights for widths %v", ErrModel, d.Public(run.ModelFile), len(m.Weights), m.Widths)
+	if err := m.Validate(); err != nil {
+		return m, fmt.Errorf("%w: %s: %w", ErrModel, d.Public(run.ModelFile), err)
 	}
 	h, err := commit.HashPacked(commit.TagModel, m.Weights, m.Format.WeightBits)
 	if err != nil {

@@ -84,16 +84,9 @@ func (p Params) validateFields() []error {
 	check(p.Version == CurrentVersion, "version", "%d, this zkdp reads version %d", p.Version, CurrentVersion)
 	check(p.Dataset != "", "dataset", "empty")
 	check(p.Rows >= 1 && p.Rows <= MaxRows, "rows", "%d, want [1, %d]", p.Rows, MaxRows)
-	widthsOK := len(p.Widths) >= 2 && len(p.Widths) <= MaxLayers+1
-	check(widthsOK, "widths", "%d widths, want inputs, at most %d hidden layers and classes", len(p.Widths), MaxLayers-1)
-	for i, w := range p.Widths[:min(len(p.Widths), MaxLayers+1)] {
-		ok := w >= 1 && w <= maxWidth
-		widthsOK = widthsOK && ok
-		check(ok, fmt.Sprintf("widths[%d]", i), "%d, want [1, %d]", w, maxWidth)
-	}
-	if widthsOK {
-		n := fixedpoint.NumParams(p.Widths)
-		check(n <= MaxParams, "widths", "%v make %d parameters, at most %d", p.Widths, n, MaxParams)
+	widthErrs := validateWidths(p.Widths)
+	errs = append(errs, widthErrs...)
+	if len(widthErrs) == 0 {
 		check(p.Features == p.Widths[0], "features", "%d, but widths start with %d", p.Features, p.Widths[0])
 		check(p.Classes == p.Widths[len(p.Widths)-1], "classes", "%d, but widths end with %d", p.Classes, p.Widths[len(p.Widths)-1])
 	}
@@ -113,6 +106,45 @@ func (p Params) validateFields() []error {
 	check(positive(p.NoiseScale), "noise_scale_lattice", "%v, want positive", p.NoiseScale)
 	check(p.NoiseTail >= 0 && p.NoiseTail <= dp.MaxNoiseTail, "noise_tail", "%d, want [0, %d]", p.NoiseTail, dp.MaxNoiseTail)
 	return errs
+}
+
+// validateWidths bounds a model's shape before anything is sized from it:
+// layer count, each width, and the parameter count.
+func validateWidths(widths []int) []error {
+	var errs []error
+	if len(widths) < 2 || len(widths) > MaxLayers+1 {
+		return []error{fmt.Errorf("widths: %d widths, want inputs, at most %d hidden layers and classes", len(widths), MaxLayers-1)}
+	}
+	for i, w := range widths {
+		if w < 1 || w > maxWidth {
+			errs = append(errs, fmt.Errorf("widths[%d]: %d, want [1, %d]", i, w, maxWidth))
+		}
+	}
+	if len(errs) == 0 {
+		if n := fixedpoint.NumParams(widths); n > MaxParams {
+			errs = append(errs, fmt.Errorf("widths: %v make %d parameters, at most %d", widths, n, MaxParams))
+		}
+	}
+	return errs
+}
+
+// Validate checks that the released model is consistent before anything is
+// built from it: a bounded shape, a valid format, one weight per parameter.
+// Errors wrap ErrMalformed and name the field.
+func (m Model) Validate() error {
+	errs := validateWidths(m.Widths)
+	if err := m.Format.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("format: %w", err))
+	}
+	if len(errs) == 0 {
+		if n := fixedpoint.NumParams(m.Widths); len(m.Weights) != n {
+			errs = append(errs, fmt.Errorf("weights: %d, widths %v need %d", len(m.Weights), m.Widths, n))
+		}
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%w: model: %w", ErrMalformed, errors.Join(errs...))
 }
 
 // validateDerived recomputes the fields the circuit does not read from

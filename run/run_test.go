@@ -200,3 +200,25 @@ func TestParamsValidateBoundsSizes(t *testing.T) {
 		}
 	}
 }
+
+// A released model's shape is bounded before anything is sized from it: a
+// width whose parameter count would overflow is refused, naming the field.
+func TestModelValidate(t *testing.T) {
+	good := Model{Widths: []int{3, 2}, Format: quickstartParams(t).Step.Format, Weights: make([]int64, 8)}
+	if err := good.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	for field, change := range map[string]func(*Model){
+		"widths[0]": func(m *Model) { m.Widths = []int{1 << 40, 2}; m.Weights = nil },
+		"widths":    func(m *Model) { m.Widths = make([]int, 100) },
+		"weights":   func(m *Model) { m.Weights = m.Weights[:7] },
+		"format":    func(m *Model) { m.Format.FracBits = 40 },
+	} {
+		m := good
+		m.Widths = append([]int(nil), good.Widths...)
+		change(&m)
+		if err := m.Validate(); !errors.Is(err, ErrMalformed) || !strings.Contains(err.Error(), field+":") {
+			t.Errorf("%s: got %v, want ErrMalformed naming %s", field, err, field)
+		}
+	}
+}
