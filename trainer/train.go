@@ -301,9 +301,9 @@ func Train(ctx context.Context, s Setup, opts Options) (*Result, error) {
 	cfg, f, ds := s.Training, s.Format, s.Dataset
 	qtrain, qtest, p, model, widths, nParams := pr.qtrain, pr.qtest, pr.plan, pr.model, pr.widths, pr.nParams
 	tr := pr.transcript
-	tr.Beacon, tr.BeaconSource, tr.AuditReady = commit.Hex(s.Beacon), "given", s.BeaconGiven
+	tr.Beacon, tr.BeaconSource, tr.AuditReady = commit.Hex(s.Beacon), run.BeaconGiven, s.BeaconGiven
 	if !s.BeaconGiven {
-		tr.BeaconSource = "self-drawn"
+		tr.BeaconSource = run.BeaconSelfDrawn
 	}
 	res := &Result{
 		Params:     pr.params,
@@ -549,13 +549,18 @@ func Predict(f fixedpoint.Format, m fixedpoint.Model[int64], x []int64) (int, er
 	if err := n.Err(); err != nil {
 		return 0, err
 	}
+	return argmax(logits), nil
+}
+
+// argmax is the first index of the largest logit, as the circuits prove.
+func argmax(logits []int64) int {
 	best := 0
 	for k, z := range logits {
 		if z > logits[best] {
 			best = k
 		}
 	}
-	return best, nil
+	return best
 }
 
 // evaluateQuantized runs the quantized model on a split: its accuracy, its
@@ -571,18 +576,12 @@ func evaluateQuantized(f fixedpoint.Format, m fixedpoint.Model[int64], q *data.Q
 			loss += math.Log(float64(len(logits)))
 			continue
 		}
-		best, top := 0, math.Inf(-1)
-		for k, z := range logits {
-			if f.Float(z) > top {
-				best, top = k, f.Float(z)
-			}
-		}
-		sum := 0.0
+		preds[i] = argmax(logits)
+		top, sum := f.Float(logits[preds[i]]), 0.0
 		for _, z := range logits {
 			sum += math.Exp(f.Float(z) - top)
 		}
-		preds[i] = best
-		loss += top + math.Log(sum) - f.Float(logits[q.Y[i]])
+		loss += top + math.Log(sum) - f.Float(logits[q.Y[i]]) // -log softmax(logits)[y]
 	}
 	if q.Len() > 0 {
 		loss /= float64(q.Len())
