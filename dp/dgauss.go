@@ -37,6 +37,16 @@ func NoiseScale(multiplier float64, latticeBits uint) float64 {
 	return multiplier * float64(uint64(1)<<latticeBits)
 }
 
+// CheckNoiseScale checks that a table of scale sigma can be built: sigma >= 1
+// and a tail of at most MaxNoiseTail.
+func CheckNoiseScale(sigma float64) error {
+	if !(sigma >= 1) || !(TailSigmas*sigma <= MaxNoiseTail) {
+		return fmt.Errorf("%w: discrete Gaussian scale %v must be in [1, %v] (a table cut at most at %d)",
+			ErrSampler, sigma, float64(MaxNoiseTail)/TailSigmas, MaxNoiseTail)
+	}
+	return nil
+}
+
 // NoiseTail is where the table of scale sigma is cut: ceil(TailSigmas*sigma).
 func NoiseTail(sigma float64) int64 { return int64(math.Ceil(TailSigmas * sigma)) }
 
@@ -54,9 +64,8 @@ const tablePrec = 256
 
 // NewDiscreteGaussian builds the table for scale sigma (lattice units).
 func NewDiscreteGaussian(sigma float64) (*DiscreteGaussian, error) {
-	if !(sigma >= 1) || sigma > MaxNoiseTail/TailSigmas {
-		return nil, fmt.Errorf("%w: discrete Gaussian scale %v must be in [1, %d] (a table of at most 2*%d+1 entries)",
-			ErrSampler, sigma, MaxNoiseTail/TailSigmas, MaxNoiseTail)
+	if err := CheckNoiseScale(sigma); err != nil {
+		return nil, err
 	}
 	tail := NoiseTail(sigma)
 	// Unnormalized masses rho(z) = exp(-z^2/(2 sigma^2)) for z = 0..tail, by

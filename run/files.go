@@ -164,13 +164,12 @@ func (p Params) validateDerived() []error {
 	sigma := m.NoiseScale()
 	check(p.NoiseScale == sigma, "noise_scale_lattice", "%v, but noise_multiplier %v x 2^lattice_bits (%d) = %v",
 		p.NoiseScale, p.NoiseMultiplier, p.Step.LatticeBits, sigma)
-	tail := dp.NoiseTail(sigma)
-	if tail > dp.MaxNoiseTail {
-		// The table is not built: it would be too large.
-		check(false, "noise_multiplier", "%v at %d lattice bits cuts the noise table at %d, at most %d",
-			p.NoiseMultiplier, p.Step.LatticeBits, tail, dp.MaxNoiseTail)
+	if err := dp.CheckNoiseScale(sigma); err != nil {
+		// The table would be too large to build.
+		check(false, "noise_multiplier", "%v at %d lattice bits: %v", p.NoiseMultiplier, p.Step.LatticeBits, err)
 		return errs
 	}
+	tail := dp.NoiseTail(sigma)
 	check(p.NoiseTail == tail, "noise_tail", "%d, but the noise table of scale %v is cut at %d", p.NoiseTail, sigma, tail)
 	check(p.Step.NoiseBits == dp.NoiseBits(tail), "fixed_point.noise_bits", "%d, but samples cut at %d need %d bits",
 		p.Step.NoiseBits, tail, dp.NoiseBits(tail))
