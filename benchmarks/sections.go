@@ -572,7 +572,13 @@ func InferenceMNIST(ctx context.Context, runDir string, proofs int, keys *prover
 			return out, err
 		}
 		assign := func() (frontend.Circuit, error) {
-			a, _, err := inference.Assign(spec, m.Weights, held.Rows[:tc.batch])
+			salts := make([]fr.Element, tc.batch)
+			for i := range salts {
+				if salts[i], err = inference.NewSalt(); err != nil {
+					return nil, err
+				}
+			}
+			a, _, err := inference.Assign(spec, m.Weights, held.Rows[:tc.batch], salts)
 			return a, err
 		}
 		r := InferenceProof{Binding: tc.name, Input: "hashed", Batch: tc.batch, Proofs: proofs}

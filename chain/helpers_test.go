@@ -81,7 +81,11 @@ func (k keys) prove(t *testing.T, assignment frontend.Circuit) (groth16.Proof, [
 // and its public witness in package prover's formats.
 func (k keys) writeInference(t *testing.T, dir, name string, spec inference.Spec, weights, x []int64) (proofPath, publicPath string) {
 	t.Helper()
-	a, _, err := inference.Assign(spec, weights, [][]int64{x})
+	salt, err := inference.NewSalt()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _, err := inference.Assign(spec, weights, [][]int64{x}, []fr.Element{salt})
 	if err != nil {
 		t.Fatal(err)
 	}

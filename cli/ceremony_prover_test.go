@@ -51,7 +51,7 @@ func TestCeremonyProveVerify(t *testing.T) {
 	run(0, "ceremony", "contribute", "--phase", "2", "--dir", cer)
 	run(0, "ceremony", "seal", "--phase", "2", "--dir", cer, "--run", dir, "--beacon", "0x5eed02")
 
-	if out := run(1, "verify", "--run", dir, "--ceremony", cer, "--only", "steps"); !strings.Contains(out, "step.vk") || !strings.Contains(out, "not the verifying key derived") {
+	if out := run(1, "verify", "--run", dir, "--ceremony", cer, "--only", "steps", "--allow-self-drawn-beacon"); !strings.Contains(out, "step.vk") || !strings.Contains(out, "not the verifying key derived") {
 		t.Fatalf("verify --ceremony accepted a run proven with single-party keys: %s", out)
 	}
 	run(0, "prove", "--run", dir, "--ceremony", cer)
@@ -64,11 +64,11 @@ func TestCeremonyProveVerify(t *testing.T) {
 	if len(vk) == 0 || string(vk) != string(sealed) {
 		t.Error("public/step.vk is not the ceremony's keys.vk")
 	}
-	out := run(0, "verify", "--run", dir, "--ceremony", cer, "--only", "steps")
+	out := run(0, "verify", "--run", dir, "--ceremony", cer, "--only", "steps", "--allow-self-drawn-beacon")
 	if !strings.Contains(out, "verified 2 step proofs") || !strings.Contains(out, "public/step.vk is it") || !strings.Contains(out, "beacons 5eed01 and 5eed02") {
 		t.Errorf("verify --ceremony: %s", out)
 	}
-	if out := run(1, "verify", "--run", dir, "--ceremony", cer, "--phase2-beacon", "0x5eed03", "--only", "steps"); !strings.Contains(out, "wrong beacon") {
+	if out := run(1, "verify", "--run", dir, "--ceremony", cer, "--phase2-beacon", "0x5eed03", "--only", "steps", "--allow-self-drawn-beacon"); !strings.Contains(out, "wrong beacon") {
 		t.Errorf("verify with another beacon: %s", out)
 	}
 }

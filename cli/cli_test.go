@@ -198,6 +198,34 @@ func TestBenchCircuitsJSON(t *testing.T) {
 	}
 }
 
+// zkdp verify checks the transcript's beacon against the expected one
+// before any proof: a run trained with a given beacon verifies only with
+// --beacon equal to it (or --allow-self-drawn-beacon, which says so).
+func TestVerifyChecksBeacon(t *testing.T) {
+	t.Setenv("ZKDP_TRAINING_STEPS", "2")
+	dir := filepath.Join(t.TempDir(), "run")
+	beacon := "0x0000000000000000000000000000000000000000000000000000000000b0ac07"
+	if _, errs, code := execute(t, "train", "--config", "quickstart", "--out", dir, "--seed", "1", "--beacon", beacon, "--log-level", "warn"); code != 0 {
+		t.Fatalf("train: %s", errs)
+	}
+	for name, tc := range map[string]struct {
+		args []string
+		want string
+	}{
+		"no expected beacon": {nil, "not checked against an expected one"},
+		"wrong beacon":       {[]string{"--beacon", strings.Replace(beacon, "b0ac07", "b0ac08", 1)}, "not the expected beacon"},
+		"malformed beacon":   {[]string{"--beacon", "0xzz"}, "--beacon"},
+		// The beacon check passes; the run has no step proofs.
+		"expected beacon": {[]string{"--beacon", beacon}, "circuit.json"},
+		"allowed":         {[]string{"--allow-self-drawn-beacon"}, "circuit.json"},
+	} {
+		_, errs, code := execute(t, append([]string{"verify", "--run", dir, "--only", "steps"}, tc.args...)...)
+		if code == 0 || !strings.Contains(errs, tc.want) || (tc.want == "circuit.json" && strings.Contains(errs, "beacon")) {
+			t.Errorf("%s: exit %d %q, want an error containing %q", name, code, errs, tc.want)
+		}
+	}
+}
+
 func TestInferPredictsAndRejectsBadFlags(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "run")
 	if _, errs, code := execute(t, "train", "--config", "quickstart", "--out", dir, "--seed", "1", "--log-level", "warn"); code != 0 {
@@ -217,14 +245,19 @@ func TestInferPredictsAndRejectsBadFlags(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &res); err != nil || len(res.Predictions) != 2 || res.Predictions[1].Source != "row 2" || res.Predictions[1].Label == nil {
 		t.Fatalf("got %q (%v)", out, err)
 	}
-	if _, errs, code := execute(t, "verify", "--run", dir, "--only", "inference"); code == 0 || !strings.Contains(errs, "no inference proofs") {
+	if _, errs, code := execute(t, "verify", "--run", dir, "--only", "inference", "--allow-self-drawn-beacon"); code == 0 || !strings.Contains(errs, "no inference proofs") {
 		t.Fatalf("verify without inference proofs: exit %d %q", code, errs)
 	}
 	keys := t.TempDir()
 	if out, errs, code := execute(t, "infer", "--run", dir, "--row", "4", "--prove", "--keys", keys, "--log-level", "warn"); code != 0 || !strings.Contains(out, "circuit fixed-hashed-b1") {
 		t.Fatalf("infer --prove: exit %d %s %s", code, out, errs)
 	}
-	if out, errs, code := execute(t, "verify", "--run", dir, "--only", "inference"); code != 0 || !strings.Contains(out, "verified 1 inference proofs") {
+	// zkdp train drew the beacon itself: refused unless allowed, and then
+	// every success line says that the prover chose it.
+	if _, errs, code := execute(t, "verify", "--run", dir, "--only", "inference"); code == 0 || !strings.Contains(errs, "drawn by the prover") || !strings.Contains(errs, "--allow-self-drawn-beacon") {
+		t.Fatalf("verify of a self-drawn beacon: exit %d %q", code, errs)
+	}
+	if out, errs, code := execute(t, "verify", "--run", dir, "--only", "inference", "--allow-self-drawn-beacon"); code != 0 || !strings.Contains(out, "verified 1 inference proofs") || !strings.Contains(out, "the beacon was chosen by the prover") {
 		t.Fatalf("verify --only inference: exit %d %s %s", code, out, errs)
 	}
 	if _, errs, code := execute(t, "verify", "--run", dir, "--only", "everything"); code == 0 || !strings.Contains(errs, "--only") {

@@ -6,9 +6,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 	"github.com/spf13/cobra"
 
+	"github.com/zkdp/zkdp/commit"
 	"github.com/zkdp/zkdp/inferproof"
+	"github.com/zkdp/zkdp/run"
 )
 
 // InferOptions are `zkdp infer`'s inputs.
@@ -23,6 +26,7 @@ type InferOptions struct {
 	Logits     bool
 	KeysDir    string
 	JSON       bool
+	Salts      []string // hex, one per input: the hashed inputs' salts
 }
 
 // NewInferCmd builds `zkdp infer`.
@@ -43,7 +47,10 @@ hash to M_T (one circuit for every model of that shape); fixed: the weights
 are constants of the circuit, so its verifying key commits to the model
 (far smaller; a new key setup per model).
 --input-visibility public: the inputs are public; private: nothing about
-them is; hashed: their Poseidon2 commitments are public.`,
+them is; hashed: their salted Poseidon2 commitments H(x, salt) are public.
+Each salt (--salt, one per input, or drawn at random) is kept in
+DIR/private/inference/: whoever holds it can test guesses of its input, so
+only the input's owner should.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return o.Run(cmd) },
 	}
@@ -57,6 +64,7 @@ them is; hashed: their Poseidon2 commitments are public.`,
 	f.BoolVar(&o.Logits, "logits", false, "make the logits public too")
 	f.StringVar(&o.KeysDir, "keys", "", "key cache folder (default $XDG_CACHE_HOME/zkdp/keys)")
 	f.BoolVar(&o.JSON, "json", false, "print the result as JSON")
+	f.StringSliceVar(&o.Salts, "salt", nil, "with --prove and hashed inputs: each input's salt, hex, in input order (default: drawn at random)")
 	_ = cmd.MarkFlagRequired("run")
 	cmd.MarkFlagsOneRequired("row", "input")
 	cmd.MarkFlagsMutuallyExclusive("row", "input")
@@ -143,6 +151,17 @@ func (o *InferOptions) Run(cmd *cobra.Command) error {
 		}
 		res.Predictions = append(res.Predictions, ip)
 	}
+	var salts []fr.Element
+	for i, h := range o.Salts {
+		s, err := commit.ParseHex(h)
+		if err != nil {
+			return fmt.Errorf("--salt %d: %w", i+1, err)
+		}
+		salts = append(salts, s)
+	}
+	if len(salts) > 0 && (!o.Prove || o.Visibility != "hashed" || len(salts) != len(inputs)) {
+		return fmt.Errorf("--salt: give one salt per input (%d), with --prove and --input-visibility hashed", len(inputs))
+	}
 	if o.Prove {
 		keys, err := keyCache(o.KeysDir, log)
 		if err != nil {
@@ -150,7 +169,7 @@ func (o *InferOptions) Run(cmd *cobra.Command) error {
 		}
 		start := time.Now()
 		claim, err := inferproof.Prove(cmd.Context(), o.RunDir, inputs, inferproof.ProveOptions{
-			Options: inferproof.Options{Binding: o.Binding, Visibility: o.Visibility, Logits: o.Logits}, Keys: keys, Logger: log})
+			Options: inferproof.Options{Binding: o.Binding, Visibility: o.Visibility, Logits: o.Logits}, Salts: salts, Keys: keys, Logger: log})
 		if err != nil {
 			return err
 		}
@@ -177,6 +196,10 @@ func (o *InferOptions) Run(cmd *cobra.Command) error {
 	if c := res.Claim; c != nil {
 		fmt.Fprintf(o.Out, "proved %d inference(s) with circuit %s (%d constraints) in %s: %s/public/%s/%s (single-party setup: development only)\n",
 			c.Batch, c.Circuit, c.Constraints, res.ProveTime, strings.TrimSuffix(o.RunDir, "/"), inferproof.Dir, c.Proof)
+		if len(c.InputHashes) > 0 {
+			fmt.Fprintf(o.Out, "  the inputs' salts (private: keep them, publish only the hashes): %s\n",
+				inferproof.SaltsPath(&run.Dir{Root: o.RunDir}, strings.TrimSuffix(c.Proof, ".proof")))
+		}
 	}
 	return nil
 }

@@ -84,6 +84,7 @@ type VerifyOptions struct {
 	CeremonyDir string
 	Beacon1     string
 	Beacon2     string
+	BeaconFlags
 }
 
 // NewVerifyCmd builds `zkdp verify`.
@@ -101,9 +102,19 @@ Without --ceremony the step proofs are checked against public/step.vk,
 which the prover wrote: only as trustworthy as its setup. With --ceremony
 DIR the verifying key is derived from that ceremony's transcript (every
 contribution re-verified, beacons applied) and public/step.vk must be it,
-byte for byte.`,
-		Example: `  zkdp verify --run runs/qs
-  zkdp verify --run runs/qs --ceremony cer --only steps`,
+byte for byte.
+
+The run's beacon is checked first: --beacon HEX is the beacon the run had to
+use (the registry's, or one you drew after the seed commitment was
+published), and the transcript's must be it. A prover that chooses its beacon
+can train under many and publish the run whose model encodes what it wants,
+so a self-drawn beacon, or any beacon when --beacon is not given, is refused
+unless --allow-self-drawn-beacon says otherwise; every success line then says
+that the beacon was chosen by the prover. (zkdp chain verify compares the
+beacon with the registry's.)`,
+		Example: `  zkdp verify --run runs/qs --beacon 0x1af2…
+  zkdp verify --run runs/qs --beacon 0x1af2… --ceremony cer --only steps
+  zkdp verify --run runs/dev --allow-self-drawn-beacon`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return o.Run() },
 	}
@@ -112,6 +123,7 @@ byte for byte.`,
 	cmd.Flags().StringVar(&o.CeremonyDir, "ceremony", "", "derive the step verifying key from this ceremony folder's transcript")
 	cmd.Flags().StringVar(&o.Beacon1, "phase1-beacon", "", "with --ceremony: the beacon phase 1 must have been sealed with, hex (default: the recorded one)")
 	cmd.Flags().StringVar(&o.Beacon2, "phase2-beacon", "", "with --ceremony: the beacon phase 2 must have been sealed with, hex (default: the recorded one)")
+	o.BeaconFlags.register(cmd.Flags())
 	_ = cmd.MarkFlagRequired("run")
 	return cmd
 }
@@ -128,6 +140,10 @@ func (o *VerifyOptions) Run() error {
 	}
 	if o.CeremonyDir != "" && o.Only == "inference" {
 		return errors.New("--ceremony gives the step circuit's key: it does not go with --only inference")
+	}
+	caveat, err := o.BeaconFlags.check(o.RunDir)
+	if err != nil {
+		return err
 	}
 	if o.Only != "inference" {
 		var trusted stepproof.TrustedKey
@@ -147,11 +163,11 @@ func (o *VerifyOptions) Run() error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(o.Out, "verified %d step proofs of %s (circuit %s, %d constraints); the commitments chain from M_0 to M_%d\n",
-			rep.Steps, o.RunDir, rep.CircuitHash[:16], rep.Constraints, rep.Steps)
+		fmt.Fprintf(o.Out, "verified %d step proofs of %s (circuit %s, %d constraints); the commitments chain from M_0 to M_%d%s\n",
+			rep.Steps, o.RunDir, rep.CircuitHash[:16], rep.Constraints, rep.Steps, caveat)
 		if trusted != nil {
-			fmt.Fprintf(o.Out, "  verifying key derived from the ceremony %s (%d phase-1 and %d phase-2 contributions, beacons %s and %s); public/step.vk is it\n",
-				o.CeremonyDir, cer.Phase1Contributions, cer.Phase2Contributions, cer.Phase1Beacon, cer.Phase2Beacon)
+			fmt.Fprintf(o.Out, "  verifying key derived from the ceremony %s (%d phase-1 and %d phase-2 contributions, beacons %s and %s); public/step.vk is it%s\n",
+				o.CeremonyDir, cer.Phase1Contributions, cer.Phase2Contributions, cer.Phase1Beacon, cer.Phase2Beacon, caveat)
 		}
 	}
 	if o.Only == "steps" {
@@ -163,7 +179,7 @@ func (o *VerifyOptions) Run() error {
 	}
 	switch {
 	case n > 0:
-		fmt.Fprintf(o.Out, "verified %d inference proofs of %s against its released model M_T\n", n, o.RunDir)
+		fmt.Fprintf(o.Out, "verified %d inference proofs of %s against its released model M_T%s\n", n, o.RunDir, caveat)
 	case o.Only == "inference":
 		return fmt.Errorf("%s has no inference proofs (zkdp infer --prove writes them)", o.RunDir)
 	}

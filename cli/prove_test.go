@@ -30,7 +30,7 @@ func TestTrainProveVerify(t *testing.T) {
 	if out, errs, code := execute(t, "infer", "--run", dir, "--row", "0,3", "--prove", "--model-binding", "committed", "--keys", keys, "--log-level", "warn"); code != 0 || !strings.Contains(out, "proved 2 inference(s) with circuit committed-hashed-b2") {
 		t.Fatalf("infer: exit %d %s %s", code, out, errs)
 	}
-	if out, errs, code := execute(t, "verify", "--run", dir); code != 0 || !strings.Contains(out, "verified 2 step proofs") || !strings.Contains(out, "verified 1 inference proofs") {
+	if out, errs, code := execute(t, "verify", "--run", dir, "--allow-self-drawn-beacon"); code != 0 || !strings.Contains(out, "verified 2 step proofs") || !strings.Contains(out, "verified 1 inference proofs") || !strings.Contains(out, "chosen by the prover") {
 		t.Fatalf("verify: exit %d %s %s", code, out, errs)
 	}
 	// On-chain: the exported verifiers and calldata, then the whole run
@@ -56,7 +56,7 @@ func TestTrainProveVerify(t *testing.T) {
 	b, _ := os.ReadFile(proof)
 	b[len(b)/3] ^= 4
 	os.WriteFile(proof, b, 0o644)
-	if _, errs, code := execute(t, "verify", "--run", dir); code == 0 || !strings.Contains(errs, "step 1") {
+	if _, errs, code := execute(t, "verify", "--run", dir, "--allow-self-drawn-beacon"); code == 0 || !strings.Contains(errs, "step 1") {
 		t.Fatalf("a tampered proof passed verify: exit %d %s", code, errs)
 	}
 }

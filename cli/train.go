@@ -135,7 +135,9 @@ func (o *TrainOptions) Run(cmd *cobra.Command) error {
 		log.Warn("the secret seed was derived from the config's seed: it is reproducible and therefore NOT secret; use this run for experiments only")
 	}
 	fmt.Fprintf(o.Out, "trained %s (%s) on %s: %d steps in %s\n", cfg.Training.ModelName(), cfg.Data.Name, out, cfg.Training.Steps, time.Since(start).Round(time.Millisecond))
-	fmt.Fprintf(o.Out, "  test accuracy %.4f (float reference %.4f; the float reference rounded to fixed point %.4f)\n", res.TestAccuracy, res.FloatTestAccuracy, res.QuantizedFloatAccuracy)
+	fmt.Fprintf(o.Out, "  test accuracy %.4f (the released model on the test split)\n", res.TestAccuracy)
+	fmt.Fprintf(o.Out, "  private, not for publication (%s): float reference %.4f, rounded to fixed point %.4f\n",
+		filepath.Join(run.PrivateDir, run.ReferenceFile), res.FloatTestAccuracy, res.QuantizedFloatAccuracy)
 	fmt.Fprintf(o.Out, "  (epsilon, delta) = (%.4f, %.3g) by %s, noise multiplier %.4f\n", res.Privacy.Epsilon, res.Privacy.Delta, res.Privacy.Accountant, res.Params.NoiseMultiplier)
 	fmt.Fprintf(o.Out, "  dataset root %s\n  model commitment %s\n", res.Transcript.DatasetRoot, res.Model.Commitment)
 	if !res.Transcript.AuditReady {

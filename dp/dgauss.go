@@ -24,14 +24,50 @@ type DiscreteGaussian struct {
 // TailSigmas is where the table is cut, in standard deviations.
 const TailSigmas = 14
 
+// MaxNoiseTail bounds a noise table's tail: the table has 2*tail+1 entries,
+// each built with 256-bit floats, and the step circuit embeds it. 2^21 is
+// far above any configured run (noise multiplier 5 at the default 10 lattice
+// bits cuts at 71,680) and keeps a table built from an untrusted params.json
+// to seconds and tens of MB.
+const MaxNoiseTail = 1 << 21
+
+// NoiseScale is the discrete Gaussian's scale in lattice units for noise
+// multiplier sigma when the clip norm is 2^latticeBits lattice units.
+func NoiseScale(multiplier float64, latticeBits uint) float64 {
+	return multiplier * float64(uint64(1)<<latticeBits)
+}
+
+// CheckNoiseScale checks that a table of scale sigma can be built: sigma >= 1
+// and a tail of at most MaxNoiseTail.
+func CheckNoiseScale(sigma float64) error {
+	if !(sigma >= 1) || !(TailSigmas*sigma <= MaxNoiseTail) {
+		return fmt.Errorf("%w: discrete Gaussian scale %v must be in [1, %v] (a table cut at most at %d)",
+			ErrSampler, sigma, float64(MaxNoiseTail)/TailSigmas, MaxNoiseTail)
+	}
+	return nil
+}
+
+// NoiseTail is where the table of scale sigma is cut: ceil(TailSigmas*sigma).
+func NoiseTail(sigma float64) int64 { return int64(math.Ceil(TailSigmas * sigma)) }
+
+// NoiseBits is the number of bits that hold any sample of a table cut at
+// tail: |z| <= tail < 2^NoiseBits.
+func NoiseBits(tail int64) uint {
+	b := uint(0)
+	for int64(1)<<b <= tail {
+		b++
+	}
+	return b
+}
+
 const tablePrec = 256
 
 // NewDiscreteGaussian builds the table for scale sigma (lattice units).
 func NewDiscreteGaussian(sigma float64) (*DiscreteGaussian, error) {
-	if !(sigma >= 1) || sigma > 1<<24 {
-		return nil, fmt.Errorf("%w: discrete Gaussian scale %v must be in [1, 2^24]", ErrSampler, sigma)
+	if err := CheckNoiseScale(sigma); err != nil {
+		return nil, err
 	}
-	tail := int64(math.Ceil(TailSigmas * sigma))
+	tail := NoiseTail(sigma)
 	// Unnormalized masses rho(z) = exp(-z^2/(2 sigma^2)) for z = 0..tail, by
 	// the recurrence rho(z+1) = rho(z) * r(z), r(z+1) = r(z) * e1^2, r(0) = e1,
 	// with e1 = exp(-1/(2 sigma^2)); 256-bit floats keep rounding far below 2^-64.
@@ -97,13 +133,7 @@ func (g *DiscreteGaussian) SampleVector(words []uint64) []int64 {
 }
 
 // Bits is the number of bits that hold any sample: |z| < 2^Bits.
-func (g *DiscreteGaussian) Bits() uint {
-	b := uint(0)
-	for int64(1)<<b <= g.Tail {
-		b++
-	}
-	return b
-}
+func (g *DiscreteGaussian) Bits() uint { return NoiseBits(g.Tail) }
 
 // expBig is exp(x) for |x| <= 1/2 by its Taylor series at tablePrec bits.
 func expBig(x float64) *big.Float {

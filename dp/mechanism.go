@@ -47,6 +47,12 @@ type RunPrivacy struct {
 	Adjacency       string  `json:"adjacency"` // the neighbouring datasets (epsilon, delta) holds for: AdjacencyAddRemove
 }
 
+// ExpectedBatch is the mean batch size qN, which the step size divides by.
+func (m Mechanism) ExpectedBatch() float64 { return m.SamplingRate * float64(m.Rows) }
+
+// NoiseScale is the noise table's scale in lattice units.
+func (m Mechanism) NoiseScale() float64 { return NoiseScale(m.NoiseMultiplier, m.LatticeBits) }
+
 // Guarantee recomputes the guarantee from public parameters only: the
 // accountant runs at DeltaAccountant, and the samplers' total-variation
 // distance from the ideal mechanism (noise table precision and tail cut,
@@ -75,7 +81,7 @@ func (m Mechanism) Build() (*PoissonSampler, *DiscreteGaussian, RunPrivacy, erro
 	if err != nil {
 		return nil, nil, RunPrivacy{}, err
 	}
-	noise, err := NewDiscreteGaussian(m.NoiseMultiplier * float64(uint64(1)<<m.LatticeBits))
+	noise, err := NewDiscreteGaussian(m.NoiseScale())
 	if err != nil {
 		return nil, nil, RunPrivacy{}, fmt.Errorf("noise multiplier %v with %d lattice bits: %w", m.NoiseMultiplier, m.LatticeBits, err)
 	}

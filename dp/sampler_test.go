@@ -1,6 +1,7 @@
 package dp
 
 import (
+	"errors"
 	"math"
 	"testing"
 
@@ -140,6 +141,16 @@ func TestDiscreteGaussianTableEnds(t *testing.T) {
 	}
 	if _, err := NewDiscreteGaussian(0.5); err == nil {
 		t.Fatal("sigma below 1 accepted")
+	}
+	// A table too large to build is refused before it is built (2^24 once
+	// made a table of 470 million entries), as are NaN and infinity.
+	for _, sigma := range []float64{1 << 24, float64(MaxNoiseTail)/TailSigmas + 1, math.Inf(1), math.NaN()} {
+		if _, err := NewDiscreteGaussian(sigma); !errors.Is(err, ErrSampler) {
+			t.Errorf("sigma %v: got %v, want ErrSampler", sigma, err)
+		}
+	}
+	if g, err := NewDiscreteGaussian(float64(MaxNoiseTail) / TailSigmas); err != nil || g.Tail != MaxNoiseTail || g.Bits() != NoiseBits(MaxNoiseTail) {
+		t.Fatalf("the largest table: %v", err)
 	}
 }
 

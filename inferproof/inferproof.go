@@ -20,6 +20,7 @@ import (
 	"strings"
 
 	"github.com/consensys/gnark-crypto/ecc"
+	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 	"github.com/consensys/gnark/backend/witness"
 	"github.com/consensys/gnark/constraint"
 	"github.com/consensys/gnark/frontend"
@@ -64,7 +65,7 @@ type Claim struct {
 	ModelCommitment string    `json:"model_commitment"` // M_T; for fixed binding the verifying key commits to the same weights
 	Classes         []int     `json:"classes"`
 	Logits          [][]int64 `json:"logits,omitempty"`       // when proven public
-	InputHashes     []string  `json:"input_hashes,omitempty"` // hashed visibility
+	InputHashes     []string  `json:"input_hashes,omitempty"` // hashed visibility: H(TagInput, x, salt), the salt private
 	Inputs          [][]int64 `json:"inputs,omitempty"`       // public visibility
 	Proof           string    `json:"proof"`                  // file name in public/inference/
 	VerifyingKey    string    `json:"verifying_key"`          // file name in public/inference/
@@ -78,7 +79,14 @@ type Options struct {
 	Logits     bool   // make the logits public too
 }
 
+// MaxBatch bounds the inputs of one claim: a verifier compiles the claim's
+// circuit, whose size grows with its batch, from a file anyone may write.
+const MaxBatch = 1024
+
 func (o Options) spec(m run.Model, batch int) (inference.Spec, error) {
+	if batch < 1 || batch > MaxBatch {
+		return inference.Spec{}, fmt.Errorf("%w: a batch of %d inputs, want [1, %d]", ErrInput, batch, MaxBatch)
+	}
 	b, ok := Bindings[o.Binding]
 	if !ok {
 		return inference.Spec{}, fmt.Errorf("%w: model binding %q (committed or fixed)", ErrOption, o.Binding)
@@ -118,11 +126,8 @@ func Model(dir string) (run.Model, error) {
 	if err := run.ReadJSON(d.Public(run.TranscriptFile), &tr); err != nil {
 		return m, err
 	}
-	if err := m.Format.Validate(); err != nil {
-		return m, fmt.Errorf("%s: format: %w", d.Public(run.ModelFile), err)
-	}
-	if n := fixedpoint.NumParams(m.Widths); len(m.Weights) != n || len(m.Widths) < 2 {
-		return m, fmt.Errorf("%w: %s holds %d weights for widths %v", ErrModel, d.Public(run.ModelFile), len(m.Weights), m.Widths)
+	if err := m.Validate(); err != nil {
+		return m, fmt.Errorf("%w: %s: %w", ErrModel, d.Public(run.ModelFile), err)
 	}
 	h, err := commit.HashPacked(commit.TagModel, m.Weights, m.Format.WeightBits)
 	if err != nil {
@@ -251,8 +256,51 @@ func Predict(m run.Model, inputs [][]int64) ([]Prediction, error) {
 // ProveOptions tune Prove.
 type ProveOptions struct {
 	Options
+	// Salts are the hashed inputs' salts, one per input, chosen by the
+	// inputs' owner; nil draws fresh ones from crypto/rand. Either way they
+	// go to private/inference/, never to public/.
+	Salts  []fr.Element
 	Keys   *prover.KeyCache
 	Logger *slog.Logger
+}
+
+// InputSalts is private/inference/infer-NNNNN.salts.json: the salts of a
+// hashed claim's inputs. Only the inputs' owner may hold them: with an
+// input's salt, anyone can test guesses of the input against its public hash.
+type InputSalts struct {
+	Claim       string   `json:"claim"`
+	InputHashes []string `json:"input_hashes"`
+	Salts       []string `json:"salts"`
+}
+
+// SaltsPath is where a run keeps the salts of claim proofName's inputs.
+func SaltsPath(d *run.Dir, proofName string) string {
+	return d.Private(filepath.Join(Dir, proofName+".salts.json"))
+}
+
+// inputSalts are the salts of a hashed claim's inputs: the given ones, or
+// fresh ones.
+func inputSalts(spec inference.Spec, given []fr.Element, n int) ([]fr.Element, error) {
+	if spec.Visibility != inference.Hashed {
+		if given != nil {
+			return nil, fmt.Errorf("%w: salts are for hashed inputs only", ErrInput)
+		}
+		return nil, nil
+	}
+	if given != nil {
+		if len(given) != n {
+			return nil, fmt.Errorf("%w: %d salts for %d inputs", ErrInput, len(given), n)
+		}
+		return given, nil
+	}
+	salts := make([]fr.Element, n)
+	for i := range salts {
+		var err error
+		if salts[i], err = inference.NewSalt(); err != nil {
+			return nil, err
+		}
+	}
+	return salts, nil
 }
 
 // Prove proves one claim about inputs (one proof for the whole batch) and
@@ -273,7 +321,11 @@ func Prove(ctx context.Context, dir string, inputs [][]int64, opts ProveOptions)
 	if err != nil {
 		return Claim{}, err
 	}
-	assignment, results, err := inference.Assign(spec, m.Weights, inputs)
+	salts, err := inputSalts(spec, opts.Salts, len(inputs))
+	if err != nil {
+		return Claim{}, err
+	}
+	assignment, results, err := inference.Assign(spec, m.Weights, inputs, salts)
 	if err != nil {
 		return Claim{}, err
 	}
@@ -327,11 +379,25 @@ func Prove(ctx context.Context, dir string, inputs [][]int64, opts ProveOptions)
 		case inference.Public:
 			claim.Inputs = append(claim.Inputs, inputs[i])
 		case inference.Hashed:
-			h, err := commit.HashPacked(commit.TagInput, inputs[i], m.Format.InputBits)
+			h, err := inference.InputHash(m.Format, inputs[i], salts[i])
 			if err != nil {
 				return Claim{}, err
 			}
 			claim.InputHashes = append(claim.InputHashes, commit.Hex(h))
+		}
+	}
+	if salts != nil {
+		// The salts are kept before the claim is published.
+		path := SaltsPath(d, proofName)
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			return Claim{}, fmt.Errorf("%w: %w", prover.ErrIO, err)
+		}
+		rec := InputSalts{Claim: proofName, InputHashes: claim.InputHashes}
+		for _, s := range salts {
+			rec.Salts = append(rec.Salts, commit.Hex(s))
+		}
+		if err := run.WriteJSON(path, rec, run.PrivateMode); err != nil {
+			return Claim{}, err
 		}
 	}
 	if err := run.WriteJSON(filepath.Join(folder, proofName+".json"), claim, run.PublicMode); err != nil {
@@ -423,8 +489,8 @@ func verifyClaim(path string, m run.Model, compiled map[string]string) error {
 		return err
 	}
 	opts := Options{Binding: c.Binding, Visibility: c.Visibility, Logits: len(c.Logits) > 0}
-	if c.Batch < 1 || len(c.Classes) != c.Batch {
-		return fmt.Errorf("%w: batch %d with %d classes", ErrClaim, c.Batch, len(c.Classes))
+	if c.Batch < 1 || c.Batch > MaxBatch || len(c.Classes) != c.Batch {
+		return fmt.Errorf("%w: batch %d with %d classes (at most %d inputs)", ErrClaim, c.Batch, len(c.Classes), MaxBatch)
 	}
 	if name := opts.circuitName(c.Batch); name != c.Circuit {
 		return fmt.Errorf("%w: circuit %q, the options say %q", ErrClaim, c.Circuit, name)

@@ -3,11 +3,15 @@ package inferproof
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
+
+	"github.com/zkdp/zkdp/circuits/inference"
 	"github.com/zkdp/zkdp/commit"
 	"github.com/zkdp/zkdp/fixedpoint"
 	"github.com/zkdp/zkdp/internal/testrun"
@@ -157,6 +161,9 @@ func TestProveVerifyAndTamper(t *testing.T) {
 	tamper("changed model commitment", public, func(c *Claim) { c.ModelCommitment = "0x" + strings.Repeat("0", 63) + "1" }, ErrClaim)
 	tamper("changed binding", fixed, func(c *Claim) { c.Binding = "committed"; c.Circuit = "committed-hashed-b2" }, ErrClaim)
 	tamper("verifying key outside the folder", fixed, func(c *Claim) { c.VerifyingKey = "../params.json" }, ErrClaim)
+	tamper("huge batch", fixed, func(c *Claim) {
+		c.Batch, c.Circuit, c.Classes = MaxBatch+1, fmt.Sprintf("fixed-hashed-b%d", MaxBatch+1), make([]int, MaxBatch+1)
+	}, ErrClaim)
 
 	// A proof and public witness consistent with each other but for other
 	// inputs: the stored public inputs no longer match the claim.
@@ -188,4 +195,59 @@ func TestProveVerifyAndTamper(t *testing.T) {
 	if n, err := Verify(dir); err != nil || n != 4 {
 		t.Fatalf("after the tamper cases were undone: %d, %v", n, err)
 	}
+}
+
+// Hashed inputs are published as H(x, salt) with the salt kept in
+// private/inference/: a guess of the input, hashed without the salt, does
+// not match the claim; the same input proven twice gets two hashes; given
+// salts are used as given; the claim verifies from public files.
+func TestHashedInputsAreSalted(t *testing.T) {
+	dir := trainedRun(t)
+	m, held := modelAndHeldOut(t, dir)
+	keys := &prover.KeyCache{Dir: t.TempDir()}
+	hashed := Options{Binding: "fixed", Visibility: "hashed"}
+	x := held.Rows[0]
+	first, err := Prove(context.Background(), dir, [][]int64{x}, ProveOptions{Options: hashed, Keys: keys})
+	if err != nil {
+		t.Fatal(err)
+	}
+	guess, _ := commit.HashPacked(commit.TagInput, x, m.Format.InputBits)
+	if first.InputHashes[0] == commit.Hex(guess) {
+		t.Fatal("the input's unsalted hash reproduces the published one: a guess of the input can be tested")
+	}
+	d := &run.Dir{Root: dir}
+	var rec InputSalts
+	path := SaltsPath(d, strings.TrimSuffix(first.Proof, ".proof"))
+	if err := run.ReadJSON(path, &rec); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := os.Stat(path); err != nil || st.Mode().Perm() != 0o600 || !strings.HasPrefix(path, d.Private("")) {
+		t.Fatalf("salts file %s: %v", path, err)
+	}
+	salt, err := commit.ParseHex(rec.Salts[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h, _ := inference.InputHash(m.Format, x, salt); commit.Hex(h) != first.InputHashes[0] || rec.InputHashes[0] != first.InputHashes[0] {
+		t.Fatal("the kept salt does not open the published hash")
+	}
+	second, err := Prove(context.Background(), dir, [][]int64{x}, ProveOptions{Options: hashed, Keys: keys})
+	if err != nil || second.InputHashes[0] == first.InputHashes[0] {
+		t.Fatalf("the same input proven twice: %v, hashes %v and %v", err, first.InputHashes, second.InputHashes)
+	}
+	given, err := inference.NewSalt() // the owner's choice
+	if err != nil {
+		t.Fatal(err)
+	}
+	third, err := Prove(context.Background(), dir, [][]int64{x}, ProveOptions{Options: hashed, Salts: []fr.Element{given}, Keys: keys})
+	if want, _ := inference.InputHash(m.Format, x, given); err != nil || third.InputHashes[0] != commit.Hex(want) {
+		t.Fatalf("a given salt: %v, hash %v", err, third.InputHashes)
+	}
+	if _, err := Prove(context.Background(), dir, [][]int64{x}, ProveOptions{Options: hashed, Salts: []fr.Element{given, given}, Keys: keys}); !errors.Is(err, ErrInput) {
+		t.Fatalf("two salts for one input: %v", err)
+	}
+	if n, err := Verify(dir); err != nil || n != 3 {
+		t.Fatalf("verify: %d, %v", n, err)
+	}
+	testrun.AssertNothingPrivate(t, dir)
 }

@@ -15,7 +15,7 @@ import (
 
 // BeaconRegistry is the transcript's beacon_source when the registry
 // contract fixed the beacon after the run's commitments were registered.
-const BeaconRegistry = "registry"
+const BeaconRegistry = run.BeaconRegistry
 
 // InferenceRows are the held-out rows the infer stage proves.
 const InferenceRows = 2
@@ -68,7 +68,13 @@ func (cs *chainSession) register(ctx context.Context, s *State) error {
 	}
 	if tr.Beacon != "" {
 		s.log().Info("keeping the beacon already fixed", "beacon", tr.Beacon, "source", tr.BeaconSource)
-		return nil
+		// The verify stage checks the transcript against the recorded beacon.
+		var res RegisterResult
+		if _, err := s.Result(StageRegister, &res); err != nil || res.Beacon == tr.Beacon {
+			return err
+		}
+		res.Beacon = tr.Beacon
+		return s.SetResult(res)
 	}
 	var p run.Params
 	if err := run.ReadJSON(s.Dir.Public(run.ParamsFile), &p); err != nil {

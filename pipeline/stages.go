@@ -29,7 +29,7 @@ var (
 
 // BeaconSelfDrawn is the transcript's beacon_source when the pipeline drew
 // the beacon itself (the trainer writes the same words).
-const BeaconSelfDrawn = "self-drawn"
+const BeaconSelfDrawn = run.BeaconSelfDrawn
 
 // Stage names.
 const (
@@ -136,9 +136,8 @@ func readTranscript(d *run.Dir) (run.Transcript, error) {
 
 // TrainResult is the train stage's record.
 type TrainResult struct {
-	TestAccuracy      float64 `json:"test_accuracy"`
-	FloatTestAccuracy float64 `json:"float_test_accuracy"`
-	ModelCommitment   string  `json:"model_commitment"`
+	TestAccuracy    float64 `json:"test_accuracy"` // the released model on the test split
+	ModelCommitment string  `json:"model_commitment"`
 }
 
 // trainStage trains with the committed seed and the transcript's beacon,
@@ -183,7 +182,7 @@ func trainStage(ctx context.Context, s *State) error {
 	if err := res.Write(d, s.Config.Training.ModelName()); err != nil {
 		return err
 	}
-	return s.SetResult(TrainResult{TestAccuracy: res.TestAccuracy, FloatTestAccuracy: res.FloatTestAccuracy, ModelCommitment: res.Model.Commitment})
+	return s.SetResult(TrainResult{TestAccuracy: res.TestAccuracy, ModelCommitment: res.Model.Commitment})
 }
 
 func trainerOptions(s *State) trainer.Options {
@@ -210,8 +209,8 @@ func privacyStage(_ context.Context, s *State) error {
 
 // Guarantee is a run's (epsilon, delta) from its public params only.
 func Guarantee(d *run.Dir) (dp.RunPrivacy, error) {
-	var p run.Params
-	if err := run.ReadJSON(d.Public(run.ParamsFile), &p); err != nil {
+	p, err := d.ReadParams()
+	if err != nil {
 		return dp.RunPrivacy{}, err
 	}
 	return p.Mechanism().Guarantee()
@@ -248,7 +247,27 @@ type VerifyResult struct {
 
 // verifyStage checks every step proof from public files only (and the
 // trusted key, when the state has one).
+// The pipeline knows the beacon the run had to use: the one the registry
+// fixed in the register stage, so the transcript's must be it.
 func verifyStage(_ context.Context, s *State) error {
+	var reg RegisterResult
+	if _, err := s.Result(StageRegister, &reg); err != nil {
+		return err
+	}
+	if reg.Beacon == "" {
+		return fmt.Errorf("%w: the register stage recorded no beacon to check the transcript's against", ErrNoBeacon)
+	}
+	expected, err := commit.ParseHex(reg.Beacon)
+	if err != nil {
+		return fmt.Errorf("%w %s: stage %q result: beacon: %w", ErrState, s.statePath(), StageRegister, err)
+	}
+	tr, err := readTranscript(s.Dir)
+	if err != nil {
+		return err
+	}
+	if _, err := (run.BeaconCheck{Expected: &expected}).Check(tr); err != nil {
+		return fmt.Errorf("%s: %w", s.Dir.Public(run.TranscriptFile), err)
+	}
 	rep, err := stepproof.VerifyTrusted(s.Dir.Root, s.TrustedStepKey)
 	if err != nil {
 		return err

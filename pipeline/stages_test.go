@@ -7,7 +7,9 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/zkdp/zkdp/commit"
 	"github.com/zkdp/zkdp/dp"
+	"github.com/zkdp/zkdp/internal/testrun"
 	"github.com/zkdp/zkdp/run"
 	"github.com/zkdp/zkdp/trainer"
 )
@@ -82,6 +84,8 @@ func TestProtocolOrderBeforeProving(t *testing.T) {
 	if ok, err := s.Result(StagePrivacy, &g); !ok || err != nil || g.Epsilon != rep.Epsilon || g.Epsilon > s.Config.Training.Epsilon {
 		t.Fatalf("privacy record %+v %v", g, err)
 	}
+	// Nothing private outside private/ (pipeline.json included).
+	testrun.AssertNothingPrivate(t, s.Dir.Root)
 	// The register stage keeps a beacon already fixed.
 	s.File.Lookup(StageRegister).Status = Failed
 	if err := Run(ctx, s, stages[:2]); err != nil {
@@ -89,6 +93,20 @@ func TestProtocolOrderBeforeProving(t *testing.T) {
 	}
 	if again, _ := readTranscript(s.Dir); again.Beacon != final.Beacon {
 		t.Fatal("the register stage fixed a second beacon")
+	}
+	// The verify stage checks the transcript's beacon against the one the
+	// registry fixed before it reads any proof: the honest transcript passes
+	// that check (and fails on the missing proofs), another beacon does not.
+	if err := verifyStage(ctx, s); err == nil || !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("verify stage before proving: %v, want a missing proof file", err)
+	}
+	forged := final
+	forged.Beacon = commit.Hex(commit.FromInt64(7))
+	if err := run.WriteJSON(s.Dir.Public(run.TranscriptFile), forged, run.PublicMode); err != nil {
+		t.Fatal(err)
+	}
+	if err := verifyStage(ctx, s); !errors.Is(err, run.ErrBeaconMismatch) {
+		t.Fatalf("verify stage with another beacon: %v", err)
 	}
 }
 

@@ -26,7 +26,6 @@ type Summary struct {
 	Delta             float64 `json:"delta"`
 	Accountant        string  `json:"accountant"`
 	TestAccuracy      float64 `json:"test_accuracy"`
-	FloatTestAccuracy float64 `json:"float_test_accuracy"`
 	AuditReady        bool    `json:"audit_ready"`
 	BeaconSource      string  `json:"beacon_source"`
 	Steps             int     `json:"steps"`
@@ -71,7 +70,7 @@ func Summarize(s *State) (Summary, error) {
 		return Summary{}, err
 	}
 	sum := Summary{Dir: d.Root, Dataset: rep.Dataset, Model: rep.Model, RowBound: rep.RowBound, Epsilon: rep.Epsilon,
-		Delta: rep.Delta, Accountant: rep.Privacy.Accountant, TestAccuracy: rep.TestAccuracy, FloatTestAccuracy: rep.FloatTestAccuracy,
+		Delta: rep.Delta, Accountant: rep.Privacy.Accountant, TestAccuracy: rep.TestAccuracy,
 		AuditReady: rep.AuditReady, BeaconSource: rep.BeaconSource, Steps: rep.Steps, StepsVerified: ver.Steps,
 		Constraints: ver.Constraints, ProofSeconds: prove.ProofSeconds,
 		VerifyingKeyBytes: fileSize(d.Public(stepproof.VerifyingKeyFile))}

@@ -42,14 +42,40 @@ type Params struct {
 	Adjacency       string                `json:"adjacency"` // the neighbouring datasets the guarantee holds for (dp.AdjacencyAddRemove)
 }
 
-// maxWidth bounds a layer's width, as the trainer's config does.
-const maxWidth = 4096
+// Size bounds of the parameters a verifier accepts. params.json comes from
+// the prover, and a verifier allocates from it (the Poisson table has one
+// entry per row, the noise vector one word per parameter, the transcript one
+// commitment per step, the circuit's Merkle path one node per level), so
+// every size is bounded before anything is built. Each is far above the
+// shipped configs (MNIST: 60,000 rows, 44,530 parameters).
+const (
+	maxWidth  = 4096    // a layer's width, as the trainer's config bounds it
+	MaxLayers = 16      // layers of the model, so len(widths) <= MaxLayers+1
+	MaxRows   = 1 << 22 // rows N: a Merkle depth of at most 22, a 32 MiB Poisson table
+	MaxParams = 1 << 22 // the model's parameters, noised each step
+	MaxSteps  = 1 << 20 // steps T
+)
 
 // Validate checks that p is a consistent set of parameters of this format
 // version before anything is built from it: params.json comes from the
-// prover, and a verifier compiles its circuit from it. Every error wraps
-// ErrMalformed and names the field.
+// prover, and a verifier compiles its circuit from it. Every size is bounded
+// first; then each field the circuit does not read (expected batch size,
+// noise scale and tail, and the real-valued clip norm and learning rate
+// behind the fixed-point ones) is recomputed from the fields it does, with
+// the trainer's functions, so that published hyper-parameters cannot be
+// false. Every error wraps ErrMalformed and names the field.
 func (p Params) Validate() error {
+	if errs := p.validateFields(); len(errs) > 0 {
+		return fmt.Errorf("%w: params: %w", ErrMalformed, errors.Join(errs...))
+	}
+	if errs := p.validateDerived(); len(errs) > 0 {
+		return fmt.Errorf("%w: params: %w", ErrMalformed, errors.Join(errs...))
+	}
+	return nil
+}
+
+// validateFields checks each field on its own: ranges and sizes.
+func (p Params) validateFields() []error {
 	var errs []error
 	check := func(ok bool, field, format string, args ...any) {
 		if !ok {
@@ -59,16 +85,14 @@ func (p Params) Validate() error {
 	positive := func(x float64) bool { return x > 0 && !math.IsInf(x, 1) }
 	check(p.Version == CurrentVersion, "version", "%d, this zkdp reads version %d", p.Version, CurrentVersion)
 	check(p.Dataset != "", "dataset", "empty")
-	check(p.Rows >= 1, "rows", "%d, want at least 1", p.Rows)
-	check(len(p.Widths) >= 2, "widths", "%v, want inputs, hidden layers and classes", p.Widths)
-	for i, w := range p.Widths {
-		check(w >= 1 && w <= maxWidth, fmt.Sprintf("widths[%d]", i), "%d, want [1, %d]", w, maxWidth)
-	}
-	if len(p.Widths) >= 2 {
+	check(p.Rows >= 1 && p.Rows <= MaxRows, "rows", "%d, want [1, %d]", p.Rows, MaxRows)
+	widthErrs := validateWidths(p.Widths)
+	errs = append(errs, widthErrs...)
+	if len(widthErrs) == 0 {
 		check(p.Features == p.Widths[0], "features", "%d, but widths start with %d", p.Features, p.Widths[0])
 		check(p.Classes == p.Widths[len(p.Widths)-1], "classes", "%d, but widths end with %d", p.Classes, p.Widths[len(p.Widths)-1])
 	}
-	check(p.Steps >= 1, "steps", "%d, want at least 1", p.Steps)
+	check(p.Steps >= 1 && p.Steps <= MaxSteps, "steps", "%d, want [1, %d]", p.Steps, MaxSteps)
 	check(p.SamplingRate > 0 && p.SamplingRate <= 1, "sampling_rate", "%v, want (0, 1]", p.SamplingRate)
 	check(positive(p.ExpectedBatch), "expected_batch_size", "%v, want positive", p.ExpectedBatch)
 	check(p.MaxBatch >= 1 && p.MaxBatch <= p.Rows, "max_batch_size", "%d, want [1, rows]", p.MaxBatch)
@@ -82,12 +106,86 @@ func (p Params) Validate() error {
 		errs = append(errs, fmt.Errorf("fixed_point: %w", err))
 	}
 	check(positive(p.NoiseScale), "noise_scale_lattice", "%v, want positive", p.NoiseScale)
-	check(p.NoiseTail >= 0, "noise_tail", "%d, want non-negative", p.NoiseTail)
+	check(p.NoiseTail >= 0 && p.NoiseTail <= dp.MaxNoiseTail, "noise_tail", "%d, want [0, %d]", p.NoiseTail, dp.MaxNoiseTail)
 	check(p.Adjacency == dp.AdjacencyAddRemove, "adjacency", "%q, this zkdp proves %q", p.Adjacency, dp.AdjacencyAddRemove)
+	return errs
+}
+
+// validateWidths bounds a model's shape before anything is sized from it:
+// layer count, each width, and the parameter count.
+func validateWidths(widths []int) []error {
+	var errs []error
+	if len(widths) < 2 || len(widths) > MaxLayers+1 {
+		return []error{fmt.Errorf("widths: %d widths, want inputs, at most %d hidden layers and classes", len(widths), MaxLayers-1)}
+	}
+	for i, w := range widths {
+		if w < 1 || w > maxWidth {
+			errs = append(errs, fmt.Errorf("widths[%d]: %d, want [1, %d]", i, w, maxWidth))
+		}
+	}
+	if len(errs) == 0 {
+		if n := fixedpoint.NumParams(widths); n > MaxParams {
+			errs = append(errs, fmt.Errorf("widths: %v make %d parameters, at most %d", widths, n, MaxParams))
+		}
+	}
+	return errs
+}
+
+// Validate checks that the released model is consistent before anything is
+// built from it: a bounded shape, a valid format, one weight per parameter.
+// Errors wrap ErrMalformed and name the field.
+func (m Model) Validate() error {
+	errs := validateWidths(m.Widths)
+	if err := m.Format.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("format: %w", err))
+	}
+	if len(errs) == 0 {
+		if n := fixedpoint.NumParams(m.Widths); len(m.Weights) != n {
+			errs = append(errs, fmt.Errorf("weights: %d, widths %v need %d", len(m.Weights), m.Widths, n))
+		}
+	}
 	if len(errs) == 0 {
 		return nil
 	}
-	return fmt.Errorf("%w: params: %w", ErrMalformed, errors.Join(errs...))
+	return fmt.Errorf("%w: model: %w", ErrMalformed, errors.Join(errs...))
+}
+
+// validateDerived recomputes the fields the circuit does not read from
+// those it does, as the trainer computed them (dp.Mechanism,
+// fixedpoint.NewStepParams), and compares. It runs on fields that passed
+// validateFields, so every size it builds from is bounded.
+func (p Params) validateDerived() []error {
+	var errs []error
+	check := func(ok bool, field, format string, args ...any) {
+		if !ok {
+			errs = append(errs, fmt.Errorf("%s: %s", field, fmt.Sprintf(format, args...)))
+		}
+	}
+	m := p.Mechanism()
+	check(p.ExpectedBatch == m.ExpectedBatch(), "expected_batch_size", "%v, but sampling_rate %v x rows %d = %v",
+		p.ExpectedBatch, p.SamplingRate, p.Rows, m.ExpectedBatch())
+	sigma := m.NoiseScale()
+	check(p.NoiseScale == sigma, "noise_scale_lattice", "%v, but noise_multiplier %v x 2^lattice_bits (%d) = %v",
+		p.NoiseScale, p.NoiseMultiplier, p.Step.LatticeBits, sigma)
+	if err := dp.CheckNoiseScale(sigma); err != nil {
+		// The table would be too large to build.
+		check(false, "noise_multiplier", "%v at %d lattice bits: %v", p.NoiseMultiplier, p.Step.LatticeBits, err)
+		return errs
+	}
+	tail := dp.NoiseTail(sigma)
+	check(p.NoiseTail == tail, "noise_tail", "%d, but the noise table of scale %v is cut at %d", p.NoiseTail, sigma, tail)
+	check(p.Step.NoiseBits == dp.NoiseBits(tail), "fixed_point.noise_bits", "%d, but samples cut at %d need %d bits",
+		p.Step.NoiseBits, tail, dp.NoiseBits(tail))
+	step, err := fixedpoint.NewStepParams(p.Step.Format, p.ClipNorm, p.LearningRate, m.ExpectedBatch(), p.Step.NoiseBits)
+	if err != nil {
+		check(false, "learning_rate", "with clip_norm %v and expected batch %v: %v", p.ClipNorm, m.ExpectedBatch(), err)
+		return errs
+	}
+	check(p.Step.ClipNorm == step.ClipNorm, "clip_norm", "%v quantizes to %d, but fixed_point.clip_norm_raw is %d",
+		p.ClipNorm, step.ClipNorm, p.Step.ClipNorm)
+	check(p.Step.StepSize == step.StepSize, "learning_rate", "%v with clip_norm %v and expected batch %v gives step size %d, but fixed_point.step_size_raw is %d",
+		p.LearningRate, p.ClipNorm, m.ExpectedBatch(), step.StepSize, p.Step.StepSize)
+	return errs
 }
 
 // ReadParams reads and validates public/params.json of d.

@@ -20,7 +20,7 @@ var fuzzKinds = []func() any{
 
 // FuzzReadJSON decodes arbitrary bytes as each kind of run file: never a
 // panic, and every failure wraps ErrMalformed. Decoded params are validated,
-// which must fail with ErrMalformed or pass. Seeds (testdata/fuzz): the
+// which must fail with ErrMalformed or pass, and so are decoded models. Seeds (testdata/fuzz): the
 // quickstart's params, transcript and model.
 func FuzzReadJSON(f *testing.F) {
 	f.Add(uint8(0), []byte(`{"version": 1, "widths": [], "steps": -1, "fixed_point": {}}`))
@@ -41,6 +41,11 @@ func FuzzReadJSON(f *testing.F) {
 		}
 		if p, ok := v.(*Params); ok {
 			if err := p.Validate(); err != nil && !errors.Is(err, ErrMalformed) {
+				t.Fatalf("Validate: %v does not wrap ErrMalformed", err)
+			}
+		}
+		if m, ok := v.(*Model); ok {
+			if err := m.Validate(); err != nil && !errors.Is(err, ErrMalformed) {
 				t.Fatalf("Validate: %v does not wrap ErrMalformed", err)
 			}
 		}

@@ -4,7 +4,11 @@
 //	DIR/public/params.json      public parameters (what the proofs are about)
 //	DIR/public/transcript.json  D, S, the beacon and the model chain M_0..M_T
 //	DIR/public/model.json       the released quantized model
-//	DIR/private/                mode 0700, files 0600: the seed, batches, weights
+//	DIR/private/                mode 0700, files 0600: the seed, batches, weights,
+//	                            the float reference's statistics
+//
+// Everything outside private/ is public data, the test split (said so) or
+// the DP release; nothing computed on a training row goes there.
 //
 // Every file is written atomically (temporary file, fsync, rename), so an
 // interrupted run never leaves a half-written file that looks complete.
@@ -31,6 +35,7 @@ const (
 	ModelFile      = "model.json"
 	SecretFile     = "seed.json"
 	BatchesFile    = "batches.json"
+	ReferenceFile  = "reference.json" // the float reference's statistics: private
 	WeightsFile    = "weights.bin"
 	DataSourceFile = "dataset.json"
 	ProofsDir      = "proofs"

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestWriteFileIsAtomicAndKeepsMode(t *testing.T) {
@@ -138,7 +139,15 @@ func TestParamsValidate(t *testing.T) {
 		"fixed_point":         func(p *Params) { p.Step.FracBits = 40 },
 		"noise_scale_lattice": func(p *Params) { p.NoiseScale = -1 },
 		"adjacency":           func(p *Params) { p.Adjacency = "replace one record" },
+		// Fields the circuit does not read, recomputed from those it does.
+		"learning_rate":          func(p *Params) { p.LearningRate = 0.5 },
+		"clip_norm":              func(p *Params) { p.ClipNorm = 0.25 },
+		"expected_batch_size":    func(p *Params) { p.ExpectedBatch = 40 },
+		"noise_tail":             func(p *Params) { p.NoiseTail = 5 },
+		"fixed_point.noise_bits": func(p *Params) { p.Step.NoiseBits = 30 },
+		"noise_scale_lattice ":   func(p *Params) { p.NoiseScale = 1000 },
 	} {
+		field = strings.TrimSpace(field)
 		p := quickstartParams(t)
 		change(&p)
 		err := p.Validate()
@@ -166,5 +175,52 @@ func TestReadJSONRejects(t *testing.T) {
 	}
 	if err := ReadJSON(filepath.Join(t.TempDir(), "none.json"), &p); !errors.Is(err, os.ErrNotExist) || errors.Is(err, ErrMalformed) {
 		t.Errorf("missing file: %v", err)
+	}
+}
+
+// TestParamsValidateBoundsSizes: sizes an untrusted params.json could blow
+// up are refused, naming the field, before anything is allocated from them.
+func TestParamsValidateBoundsSizes(t *testing.T) {
+	for field, change := range map[string]func(*Params){
+		"rows":             func(p *Params) { p.Rows, p.MaxBatch = 1<<40, 1<<40 },
+		"noise_tail":       func(p *Params) { p.NoiseTail = 1 << 40 },
+		"noise_multiplier": func(p *Params) { p.NoiseMultiplier, p.NoiseScale = 1<<20, 1<<26 },
+		"steps":            func(p *Params) { p.Steps = 1 << 40 },
+		"widths":           func(p *Params) { p.Widths = make([]int, 1<<20) },
+		"widths ":          func(p *Params) { p.Widths = []int{30, 4096, 4096, 4096, 2} },
+	} {
+		field = strings.TrimSpace(field)
+		p := quickstartParams(t)
+		change(&p)
+		start := time.Now()
+		err := p.Validate()
+		if !errors.Is(err, ErrMalformed) || !strings.Contains(err.Error(), field+":") {
+			t.Errorf("%s: got %v, want ErrMalformed naming %s", field, err, field)
+		}
+		if d := time.Since(start); d > time.Second {
+			t.Errorf("%s: Validate took %v: it built something from the size", field, d)
+		}
+	}
+}
+
+// A released model's shape is bounded before anything is sized from it: a
+// width whose parameter count would overflow is refused, naming the field.
+func TestModelValidate(t *testing.T) {
+	good := Model{Widths: []int{3, 2}, Format: quickstartParams(t).Step.Format, Weights: make([]int64, 8)}
+	if err := good.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	for field, change := range map[string]func(*Model){
+		"widths[0]": func(m *Model) { m.Widths = []int{1 << 40, 2}; m.Weights = nil },
+		"widths":    func(m *Model) { m.Widths = make([]int, 100) },
+		"weights":   func(m *Model) { m.Weights = m.Weights[:7] },
+		"format":    func(m *Model) { m.Format.FracBits = 40 },
+	} {
+		m := good
+		m.Widths = append([]int(nil), good.Widths...)
+		change(&m)
+		if err := m.Validate(); !errors.Is(err, ErrMalformed) || !strings.Contains(err.Error(), field+":") {
+			t.Errorf("%s: got %v, want ErrMalformed naming %s", field, err, field)
+		}
 	}
 }

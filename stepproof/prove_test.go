@@ -7,9 +7,9 @@ import (
 	"context"
 	"errors"
 	"os"
-	"path/filepath"
 	"testing"
 
+	"github.com/zkdp/zkdp/internal/testrun"
 	"github.com/zkdp/zkdp/prover"
 	"github.com/zkdp/zkdp/run"
 )
@@ -42,17 +42,8 @@ func TestProveVerifyTamper(t *testing.T) {
 		t.Fatalf("resume: %+v, %v", sum, err)
 	}
 
-	// Nothing private reached the public folder.
-	seed, _ := os.ReadFile(d.Private(run.SecretFile))
-	filepath.WalkDir(d.Path(run.PublicDir), func(path string, e os.DirEntry, err error) error {
-		if err == nil && !e.IsDir() {
-			b, _ := os.ReadFile(path)
-			if bytes.Contains(b, bytes.TrimSpace(seed)[10:40]) {
-				t.Errorf("%s holds the seed", path)
-			}
-		}
-		return nil
-	})
+	// Nothing private reached a file outside private/, proofs included.
+	testrun.AssertNothingPrivate(t, dir)
 
 	tamper := func(name string, path string, change func([]byte) []byte, want error) {
 		orig, err := os.ReadFile(path)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/zkdp/zkdp/internal/testrun"
@@ -27,7 +28,7 @@ func TestVerifyRejectsInconsistentTranscripts(t *testing.T) {
 	if err := run.ReadJSON(d.Public(run.TranscriptFile), &tr); err != nil {
 		t.Fatal(err)
 	}
-	// A learning rate different from the one committed in the transcript.
+	// A learning rate the fixed-point step size does not come from.
 	var p run.Params
 	if err := run.ReadJSON(d.Public(run.ParamsFile), &p); err != nil {
 		t.Fatal(err)
@@ -36,11 +37,20 @@ func TestVerifyRejectsInconsistentTranscripts(t *testing.T) {
 	if err := run.WriteJSON(d.Public(run.ParamsFile), p, run.PublicMode); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := Verify(dir); !errors.Is(err, run.ErrMalformed) || !strings.Contains(err.Error(), "learning_rate") {
+		t.Fatalf("false learning rate: got %v, want ErrMalformed naming learning_rate", err)
+	}
+	// Consistent params other than the ones committed in the transcript.
+	p.LearningRate /= 2
+	p.Dataset += "-other"
+	if err := run.WriteJSON(d.Public(run.ParamsFile), p, run.PublicMode); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := Verify(dir); !errors.Is(err, ErrChain) {
 		t.Fatalf("changed params: got %v, want ErrChain", err)
 	}
 	// A chain missing a model commitment.
-	p.LearningRate /= 2
+	p.Dataset = strings.TrimSuffix(p.Dataset, "-other")
 	if err := run.WriteJSON(d.Public(run.ParamsFile), p, run.PublicMode); err != nil {
 		t.Fatal(err)
 	}

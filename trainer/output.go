@@ -17,37 +17,46 @@ import (
 
 // Report is report.json: the run's summary, public.
 type Report struct {
-	Dataset           string  `json:"dataset"`
-	Model             string  `json:"model"`
-	Steps             int     `json:"steps"`
-	SamplingRate      float64 `json:"sampling_rate"`
-	ExpectedBatchSize float64 `json:"expected_batch_size"`
-	MaxBatchSize      int     `json:"max_batch_size"`
-	NoiseMultiplier   float64 `json:"noise_multiplier"`
-	ClipNorm          float64 `json:"clip_norm"`
-	LearningRate      float64 `json:"learning_rate"`
-	Epsilon           float64 `json:"epsilon"`
-	Delta             float64 `json:"delta"`
-	Privacy           Privacy `json:"privacy"`
-	TestAccuracy      float64 `json:"test_accuracy"`
+	Dataset           string   `json:"dataset"`
+	Model             string   `json:"model"`
+	Steps             int      `json:"steps"`
+	SamplingRate      float64  `json:"sampling_rate"`
+	ExpectedBatchSize float64  `json:"expected_batch_size"`
+	MaxBatchSize      int      `json:"max_batch_size"`
+	NoiseMultiplier   float64  `json:"noise_multiplier"`
+	ClipNorm          float64  `json:"clip_norm"`
+	LearningRate      float64  `json:"learning_rate"`
+	Epsilon           float64  `json:"epsilon"`
+	Delta             float64  `json:"delta"`
+	Privacy           Privacy  `json:"privacy"`
+	TestAccuracy      float64  `json:"test_accuracy"` // the released model on the test split
+	// RowBound is the public bound N_pub the training rows are padded to
+	// (params.rows); the real count is private.
+	RowBound          int      `json:"row_bound"`
+	TestRows          int      `json:"test_rows"`
+	DatasetRoot       string   `json:"dataset_root"`
+	SeedCommitment    string   `json:"seed_commitment"`
+	Beacon            string   `json:"beacon"`
+	BeaconSource      string   `json:"beacon_source"`
+	AuditReady        bool     `json:"audit_ready"`
+	ModelCommitment   string   `json:"model_commitment"`
+	ParamsHash        string   `json:"params_hash"`
+	Notes             []string `json:"notes"`
+	Curve             Curve    `json:"curve"` // the released model after each step, on the test split
+}
+
+// PrivateReport is private/reference.json: what the owner may look at but
+// must not publish, since it is outside the DP mechanism: the float
+// reference (the same batches and noise in float arithmetic), its loss on
+// each private batch, and how many batches were truncated (a function of
+// the secret batch sizes).
+type PrivateReport struct {
 	FloatTestAccuracy float64 `json:"float_test_accuracy"`
 	// QuantizedFloatAccuracy: the float reference's weights rounded to the
 	// format and run in fixed point (quantization loss of inference alone).
-	QuantizedFloatAccuracy float64 `json:"quantized_float_accuracy"`
-	// RowBound is the public bound N_pub the training rows are padded to
-	// (params.rows); the real count is private.
-	RowBound        int      `json:"row_bound"`
-	TestRows        int      `json:"test_rows"`
-	TruncatedSteps  int      `json:"truncated_steps"`
-	DatasetRoot     string   `json:"dataset_root"`
-	SeedCommitment  string   `json:"seed_commitment"`
-	Beacon          string   `json:"beacon"`
-	BeaconSource    string   `json:"beacon_source"`
-	AuditReady      bool     `json:"audit_ready"`
-	ModelCommitment string   `json:"model_commitment"`
-	ParamsHash      string   `json:"params_hash"`
-	Notes           []string `json:"notes"`
-	Curve           Curve    `json:"curve"`
+	QuantizedFloatAccuracy float64        `json:"quantized_float_accuracy"`
+	TruncatedSteps         int            `json:"truncated_steps"`
+	Curve                  ReferenceCurve `json:"curve"`
 }
 
 // Report summarizes the result.
@@ -56,8 +65,7 @@ func (r *Result) Report(model string) Report {
 		Dataset: r.Params.Dataset, Model: model, Steps: r.Params.Steps, SamplingRate: r.Params.SamplingRate,
 		ExpectedBatchSize: r.Params.ExpectedBatch, MaxBatchSize: r.Params.MaxBatch, NoiseMultiplier: r.Params.NoiseMultiplier,
 		ClipNorm: r.Params.ClipNorm, LearningRate: r.Params.LearningRate, Epsilon: r.Privacy.Epsilon, Delta: r.Privacy.Delta,
-		Privacy: r.Privacy, TestAccuracy: r.TestAccuracy, FloatTestAccuracy: r.FloatTestAccuracy, QuantizedFloatAccuracy: r.QuantizedFloatAccuracy,
-		RowBound: r.Params.Rows, TestRows: len(r.TestLabels), TruncatedSteps: r.TruncatedSteps,
+		Privacy: r.Privacy, TestAccuracy: r.TestAccuracy, RowBound: r.Params.Rows, TestRows: len(r.TestLabels),
 		DatasetRoot: r.Transcript.DatasetRoot, SeedCommitment: r.Transcript.SeedCommitment, Beacon: r.Transcript.Beacon,
 		BeaconSource: r.Transcript.BeaconSource, AuditReady: r.Transcript.AuditReady, ModelCommitment: r.Model.Commitment,
 		ParamsHash: r.Transcript.ParamsHash, Curve: r.Curve,
@@ -66,14 +74,18 @@ func (r *Result) Report(model string) Report {
 		fmt.Sprintf("delta %.6g = accountant %.6g + (1+e^eps) * %.3g (noise table precision and tail cut at %d sigma, Poisson table precision, padding to %d rows)",
 			r.Privacy.Delta, r.Privacy.DeltaAccountant, r.Privacy.SamplerDistance, dp.TailSigmas, r.Params.MaxBatch),
 		fmt.Sprintf("(epsilon, delta) holds for neighbouring datasets under %s: the rows are padded to %d with rows that never contribute", dp.AdjacencyAddRemove, r.Params.Rows),
-		"test accuracy is measured on the test split, outside the privacy guarantee, which covers the training rows only")
+		"test accuracy is measured on the test split, outside the privacy guarantee, which covers the training rows only",
+		"the curve is the released model after each step (every step's noisy update is covered by the accountant), measured on the test split; nothing here is computed on a training row (the float reference's statistics stay in private/)")
 	if !r.Transcript.AuditReady {
 		rep.Notes = append(rep.Notes, "the beacon was drawn by the trainer after the seed: this run is NOT fit for an audit (give a beacon fixed after the seed commitment was published)")
 	}
-	if r.TruncatedSteps > 0 {
-		rep.Notes = append(rep.Notes, fmt.Sprintf("%d batches exceeded the public maximum and were truncated (accounted for in delta)", r.TruncatedSteps))
-	}
 	return rep
+}
+
+// PrivateReport is the owner's view of what it must not publish.
+func (r *Result) PrivateReport() PrivateReport {
+	return PrivateReport{FloatTestAccuracy: r.FloatTestAccuracy, QuantizedFloatAccuracy: r.QuantizedFloatAccuracy,
+		TruncatedSteps: r.TruncatedSteps, Curve: r.Reference}
 }
 
 // Write stores the result in a run directory: public files, the private
@@ -90,6 +102,7 @@ func (r *Result) Write(d *run.Dir, model string) error {
 	}{
 		{d.Private(run.SecretFile), r.Secret, 0o600},
 		{d.Private(run.BatchesFile), r.Batches, 0o600},
+		{d.Private(run.ReferenceFile), r.PrivateReport(), 0o600},
 		{d.Public(run.ParamsFile), r.Params, 0o644},
 		{d.Public(run.TranscriptFile), r.Transcript, 0o644},
 		{d.Public(run.ModelFile), r.Model, 0o644},
@@ -121,29 +134,54 @@ func (r *Result) Write(d *run.Dir, model string) error {
 }
 
 func (r *Result) writePlots(d *run.Dir) error {
-	steps := make([]float64, len(r.Curve.Steps))
-	for i, s := range r.Curve.Steps {
+	plots, err := RenderPlots(r.Curve, r.Privacy)
+	if err != nil {
+		return err
+	}
+	for _, pl := range plots {
+		if err := run.WriteFile(d.Path(run.PlotsDir, pl.File), pl.PNG, run.PublicMode); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Plot is one rendered public plot.
+type Plot struct {
+	File string // under plots/
+	PNG  []byte
+}
+
+// RenderPlots draws the public plots from the public curve and guarantee
+// alone (report.json holds both), so that they carry nothing else.
+func RenderPlots(c Curve, priv Privacy) ([]Plot, error) {
+	steps := make([]float64, len(c.Steps))
+	for i, s := range c.Steps {
 		steps[i] = float64(s)
 	}
 	type series struct {
 		name string
 		ys   []float64
 	}
-	plots := []struct {
+	specs := []struct {
 		file, title, ylabel string
 		lines               []series
 	}{
-		{"loss.png", "Training loss (float reference, batch mean)", "cross-entropy", []series{{"loss", r.Curve.Loss}}},
-		{"accuracy.png", "Test accuracy", "accuracy", []series{{"quantized (released)", r.Curve.TestAccuracy}, {"float reference", r.Curve.FloatTestAccuracy}}},
-		{"epsilon.png", fmt.Sprintf("Privacy spent (delta = %.3g)", r.Privacy.Delta), "epsilon", []series{{r.Privacy.Accountant, r.Curve.Epsilon}}},
+		{"loss.png", "Test loss of the released model (test split)", "cross-entropy", []series{{"released model", c.TestLoss}}},
+		{"accuracy.png", "Test accuracy of the released model (test split)", "accuracy", []series{{"released model", c.TestAccuracy}}},
+		{"epsilon.png", fmt.Sprintf("Privacy spent (delta = %.3g)", priv.Delta), "epsilon", []series{{priv.Accountant, c.Epsilon}}},
 	}
-	for _, pl := range plots {
+	var out []Plot
+	for _, pl := range specs {
 		p := plot.New()
 		p.Title.Text = pl.title
 		p.X.Label.Text = "step"
 		p.Y.Label.Text = pl.ylabel
 		var args []any
 		for _, s := range pl.lines {
+			if len(s.ys) != len(steps) {
+				return nil, fmt.Errorf("trainer: plotting %s: %d values for %d steps", pl.file, len(s.ys), len(steps))
+			}
 			pts := make(plotter.XYs, len(steps))
 			for i := range steps {
 				pts[i].X, pts[i].Y = steps[i], s.ys[i]
@@ -151,19 +189,17 @@ func (r *Result) writePlots(d *run.Dir) error {
 			args = append(args, s.name, pts)
 		}
 		if err := plotutil.AddLines(p, args...); err != nil {
-			return fmt.Errorf("trainer: plotting %s: %w", pl.file, err)
+			return nil, fmt.Errorf("trainer: plotting %s: %w", pl.file, err)
 		}
 		w, err := p.WriterTo(6*vg.Inch, 4*vg.Inch, "png")
 		if err != nil {
-			return fmt.Errorf("trainer: rendering %s: %w", pl.file, err)
+			return nil, fmt.Errorf("trainer: rendering %s: %w", pl.file, err)
 		}
 		var buf bytes.Buffer
 		if _, err := w.WriteTo(&buf); err != nil {
-			return fmt.Errorf("trainer: rendering %s: %w", pl.file, err)
+			return nil, fmt.Errorf("trainer: rendering %s: %w", pl.file, err)
 		}
-		if err := run.WriteFile(d.Path(run.PlotsDir, pl.file), buf.Bytes(), run.PublicMode); err != nil {
-			return err
-		}
+		out = append(out, Plot{File: pl.file, PNG: buf.Bytes()})
 	}
-	return nil
+	return out, nil
 }

@@ -50,13 +50,27 @@ type Options struct {
 // Privacy is the run's guarantee and where its delta comes from.
 type Privacy = dp.RunPrivacy
 
-// Curve holds per-evaluation metrics.
+// Curve holds per-evaluation metrics of the released quantized model W_t,
+// all public: the accountant composes over every step, so it covers the
+// release of each iterate W_t (a function of the noisy sums), and the
+// metrics are measured on the test split, outside the guarantee (the report
+// says so). Nothing in it is computed on a training row.
 type Curve struct {
+	Steps        []int     `json:"steps"`
+	TestLoss     []float64 `json:"test_loss"`     // mean cross-entropy of W_t on the test split
+	TestAccuracy []float64 `json:"test_accuracy"` // of W_t on the test split
+	Epsilon      []float64 `json:"epsilon"`
+}
+
+// ReferenceCurve holds the float reference's metrics: the same batches and
+// noise in float arithmetic. They are outside the DP mechanism (the batch
+// loss is computed on a private batch without noise, and reveals its size;
+// the float model is a second release the accountant does not cover), so
+// they are written to private/ only.
+type ReferenceCurve struct {
 	Steps             []int     `json:"steps"`
-	Loss              []float64 `json:"loss"` // float reference, mean over the batch (0 for an empty batch)
-	TestAccuracy      []float64 `json:"test_accuracy"`
+	BatchLoss         []float64 `json:"batch_loss"` // mean over the private batch (0 for an empty batch)
 	FloatTestAccuracy []float64 `json:"float_test_accuracy"`
-	Epsilon           []float64 `json:"epsilon"`
 }
 
 // Result is a finished run, ready to be written.
@@ -68,7 +82,8 @@ type Result struct {
 	Batches           []run.StepBatch
 	Weights           [][]int64 // W_0..W_T
 	Privacy           Privacy
-	Curve             Curve
+	Curve             Curve          // public
+	Reference         ReferenceCurve // private
 	TestLabels        []int
 	TestPredictions   []int // quantized model
 	FloatPredictions  []int
@@ -92,6 +107,7 @@ type plan struct {
 	noise           *dp.DiscreteGaussian
 	step            fixedpoint.StepParams
 	maxBatch        int
+	expectedBatch   float64 // qN
 }
 
 func makePlan(cfg Config, f fixedpoint.Format, rows int, nParams int) (*plan, error) {
@@ -124,8 +140,10 @@ func makePlan(cfg Config, f fixedpoint.Format, rows int, nParams int) (*plan, er
 			return nil, err
 		}
 		priv.Calibrated = calibrated
-		p := &plan{noiseMultiplier: m.NoiseMultiplier, maxBatch: m.MaxBatch, sampler: sampler, noise: noise, privacy: priv}
-		if p.step, err = fixedpoint.NewStepParams(f, cfg.ClipNorm, cfg.LearningRate, cfg.SamplingRate*float64(rows), p.noise.Bits()); err != nil {
+		p := &plan{noiseMultiplier: m.NoiseMultiplier, maxBatch: m.MaxBatch, sampler: sampler, noise: noise, privacy: priv,
+			expectedBatch: m.ExpectedBatch()}
+		// run.Params.Validate recomputes these from the published fields alike.
+		if p.step, err = fixedpoint.NewStepParams(f, cfg.ClipNorm, cfg.LearningRate, p.expectedBatch, p.noise.Bits()); err != nil {
 			return nil, fmt.Errorf("trainer: %w", err)
 		}
 		return p, nil
@@ -296,11 +314,11 @@ func Train(ctx context.Context, s Setup, opts Options) (*Result, error) {
 		return nil, err
 	}
 	cfg, f, ds := s.Training, s.Format, s.Dataset
-	qtrain, qtest, p, model, widths, nParams, rows := pr.qtrain, pr.qtest, pr.plan, pr.model, pr.widths, pr.nParams, pr.params.Rows
+	qtrain, qtest, p, model, widths, nParams := pr.qtrain, pr.qtest, pr.plan, pr.model, pr.widths, pr.nParams
 	tr := pr.transcript
-	tr.Beacon, tr.BeaconSource, tr.AuditReady = commit.Hex(s.Beacon), "given", s.BeaconGiven
+	tr.Beacon, tr.BeaconSource, tr.AuditReady = commit.Hex(s.Beacon), run.BeaconGiven, s.BeaconGiven
 	if !s.BeaconGiven {
-		tr.BeaconSource = "self-drawn"
+		tr.BeaconSource = run.BeaconSelfDrawn
 	}
 	res := &Result{
 		Params:     pr.params,
@@ -329,23 +347,22 @@ func Train(ctx context.Context, s Setup, opts Options) (*Result, error) {
 	}
 	noiseScale := cfg.ClipNorm / float64(f.LatticeUnits())
 	floatClip := effectiveClip(cfg.ClipNorm, f, nParams)
-	stepSize := cfg.LearningRate / (cfg.SamplingRate * float64(rows))
-	evaluate := func(step int, loss float64) error {
-		acc, _ := accuracy(f, model, qtest)
+	stepSize := cfg.LearningRate / p.expectedBatch
+	evaluate := func(step int, batchLoss float64) error {
+		acc, loss, _ := evaluateQuantized(f, model, qtest)
 		net.setWeights(fmodel)
 		fp, err := net.predict(ds.Test.X)
 		if err != nil {
 			return err
 		}
-		res.Curve.Steps = append(res.Curve.Steps, step)
-		res.Curve.Loss = append(res.Curve.Loss, loss)
-		res.Curve.TestAccuracy = append(res.Curve.TestAccuracy, acc)
-		res.Curve.FloatTestAccuracy = append(res.Curve.FloatTestAccuracy, fraction(fp, ds.Test.Y))
 		eps := 0.0
 		if step > 0 {
 			eps = epsCurve[step-1]
 		}
-		res.Curve.Epsilon = append(res.Curve.Epsilon, eps)
+		c := &res.Curve
+		c.Steps, c.TestLoss, c.TestAccuracy, c.Epsilon = append(c.Steps, step), append(c.TestLoss, loss), append(c.TestAccuracy, acc), append(c.Epsilon, eps)
+		r := &res.Reference
+		r.Steps, r.BatchLoss, r.FloatTestAccuracy = append(r.Steps, step), append(r.BatchLoss, batchLoss), append(r.FloatTestAccuracy, fraction(fp, ds.Test.Y))
 		return nil
 	}
 	if err := evaluate(0, math.Log(float64(len(ds.Classes)))); err != nil {
@@ -406,7 +423,7 @@ func Train(ctx context.Context, s Setup, opts Options) (*Result, error) {
 			opts.Progress(t+1, cfg.Steps)
 		}
 	}
-	res.TestAccuracy, res.TestPredictions = accuracy(f, model, qtest)
+	res.TestAccuracy, _, res.TestPredictions = evaluateQuantized(f, model, qtest)
 	net.setWeights(fmodel)
 	if res.FloatPredictions, err = net.predict(ds.Test.X); err != nil {
 		return nil, err
@@ -416,7 +433,7 @@ func Train(ctx context.Context, s Setup, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("trainer: quantizing the float reference: %w", err)
 	}
-	res.QuantizedFloatAccuracy, _ = accuracy(f, qref, qtest)
+	res.QuantizedFloatAccuracy, _, _ = evaluateQuantized(f, qref, qtest)
 	res.Model = run.Model{Widths: widths, Format: f, Weights: model.Flatten(),
 		Commitment: res.Transcript.ModelCommitments[len(res.Transcript.ModelCommitments)-1]}
 	log.Info("trained", "test_accuracy", res.TestAccuracy, "float_test_accuracy", res.FloatTestAccuracy, "epsilon", res.Privacy.Epsilon)
@@ -428,7 +445,7 @@ func Train(ctx context.Context, s Setup, opts Options) (*Result, error) {
 func paramsOf(cfg Config, ds *data.Dataset, widths []int, rows int, p *plan) run.Params {
 	return run.Params{
 		Version: run.CurrentVersion, Dataset: ds.Name, Rows: rows, Features: len(ds.Features), Classes: len(ds.Classes),
-		Widths: widths, Steps: cfg.Steps, SamplingRate: cfg.SamplingRate, ExpectedBatch: cfg.SamplingRate * float64(rows),
+		Widths: widths, Steps: cfg.Steps, SamplingRate: cfg.SamplingRate, ExpectedBatch: p.expectedBatch,
 		MaxBatch: p.maxBatch, NoiseMultiplier: p.noiseMultiplier, ClipNorm: cfg.ClipNorm, LearningRate: cfg.LearningRate,
 		Delta: cfg.Delta, DeltaAccountant: p.privacy.DeltaAccountant, Accountant: cfg.Accountant, Step: p.step,
 		NoiseScale: p.noise.Sigma, NoiseTail: p.noise.Tail, Adjacency: dp.AdjacencyAddRemove,
@@ -558,27 +575,44 @@ func Predict(f fixedpoint.Format, m fixedpoint.Model[int64], x []int64) (int, er
 	if err := n.Err(); err != nil {
 		return 0, err
 	}
+	return argmax(logits), nil
+}
+
+// argmax is the first index of the largest logit, as the circuits prove.
+func argmax(logits []int64) int {
 	best := 0
 	for k, z := range logits {
 		if z > logits[best] {
 			best = k
 		}
 	}
-	return best, nil
+	return best
 }
 
-// accuracy evaluates the quantized model; a row whose forward pass breaks a
-// bound is predicted as class 0.
-func accuracy(f fixedpoint.Format, m fixedpoint.Model[int64], q *data.Quantized) (float64, []int) {
-	preds := make([]int, q.Len())
+// evaluateQuantized runs the quantized model on a split: its accuracy, its
+// mean cross-entropy (softmax of the fixed-point logits, in float) and its
+// predictions. A row whose forward pass breaks a bound is predicted as class
+// 0 and adds the loss of uniform logits.
+func evaluateQuantized(f fixedpoint.Format, m fixedpoint.Model[int64], q *data.Quantized) (accuracy, loss float64, preds []int) {
+	preds = make([]int, q.Len())
 	for i, x := range q.X {
-		p, err := Predict(f, m, x)
-		if err != nil {
-			p = 0
+		n := &fixedpoint.Native{}
+		logits := fixedpoint.Forward[int64](n, f, m, x).Logits
+		if n.Err() != nil {
+			loss += math.Log(float64(len(logits)))
+			continue
 		}
-		preds[i] = p
+		preds[i] = argmax(logits)
+		top, sum := f.Float(logits[preds[i]]), 0.0
+		for _, z := range logits {
+			sum += math.Exp(f.Float(z) - top)
+		}
+		loss += top + math.Log(sum) - f.Float(logits[q.Y[i]]) // -log softmax(logits)[y]
 	}
-	return fraction(preds, q.Y), preds
+	if q.Len() > 0 {
+		loss /= float64(q.Len())
+	}
+	return fraction(preds, q.Y), loss, preds
 }
 
 func fraction(preds, labels []int) float64 {

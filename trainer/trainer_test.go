@@ -152,10 +152,38 @@ func TestRunDirectorySeparatesSecrets(t *testing.T) {
 		}
 	}
 	for _, key := range []string{"dataset", "model", "steps", "sampling_rate", "expected_batch_size", "noise_multiplier",
-		"clip_norm", "epsilon", "delta", "test_accuracy", "float_test_accuracy", "quantized_float_accuracy", "dataset_root", "seed_commitment", "beacon", "model_commitment"} {
+		"clip_norm", "epsilon", "delta", "test_accuracy", "test_loss", "dataset_root", "seed_commitment", "beacon", "model_commitment"} {
 		if !bytes.Contains(files[run.ReportFile], []byte(`"`+key+`"`)) {
 			t.Errorf("report.json lacks %q", key)
 		}
+	}
+	// The float reference's statistics are private.
+	for _, key := range []string{"float_test_accuracy", "quantized_float_accuracy", "batch_loss", "truncated_steps"} {
+		if bytes.Contains(files[run.ReportFile], []byte(`"`+key+`"`)) {
+			t.Errorf("report.json holds %q", key)
+		}
+		if !bytes.Contains(files[filepath.Join(run.PrivateDir, run.ReferenceFile)], []byte(`"`+key+`"`)) {
+			t.Errorf("private/%s lacks %q", run.ReferenceFile, key)
+		}
+	}
+	// The public curve is the released model W_t after each evaluated step,
+	// on the test split, and the params pass the verifier's checks.
+	q, err := data.QuantizeSplit(s.Dataset.Test, s.Format.FracBits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, step := range res.Curve.Steps {
+		m, err := fixedpoint.Unflatten(res.Params.Widths, weights[step])
+		if err != nil {
+			t.Fatal(err)
+		}
+		acc, loss, _ := evaluateQuantized(s.Format, m, q)
+		if acc != res.Curve.TestAccuracy[i] || loss != res.Curve.TestLoss[i] {
+			t.Errorf("curve at step %d: (%v, %v), W_%d on the test split gives (%v, %v)", step, res.Curve.TestAccuracy[i], res.Curve.TestLoss[i], step, acc, loss)
+		}
+	}
+	if err := res.Params.Validate(); err != nil {
+		t.Errorf("the trainer's params fail Validate: %v", err)
 	}
 }
 

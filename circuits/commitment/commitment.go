@@ -161,6 +161,13 @@ func HashPackedSalted(api frontend.API, tag uint64, vals []frontend.Variable, bi
 	return Sponge(api, commit.PackedIV(tag, len(vals), bits), append(Pack(api, vals, bits), salt))
 }
 
+// HashPackedSaltedUnchecked is HashPackedSalted without the range checks,
+// sound only under PackUnchecked's condition: every vals[i] is already
+// constrained to -2^bits <= v < 2^bits.
+func HashPackedSaltedUnchecked(api frontend.API, tag uint64, vals []frontend.Variable, bits uint, salt frontend.Variable) frontend.Variable {
+	return Sponge(api, commit.PackedIV(tag, len(vals), bits), append(PackUnchecked(api, vals, bits), salt))
+}
+
 // LeafOf is data.LeafOf in-circuit: the dataset leaf of a row with
 // quantized features x, a label, a real flag (1 for a real row, 0 for a
 // padding row) and the row's secret salt,

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 
+	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 	"github.com/consensys/gnark/frontend"
 
 	"github.com/zkdp/zkdp/circuits/lookup"
@@ -38,11 +39,30 @@ func Infer(f fixedpoint.Format, widths []int, weights []int64, x []int64) (Resul
 	return Result{Class: best, Logits: logits}, nil
 }
 
+// InputHash is a hashed input's public hash, H(TagInput, x, salt):
+// commit.HashPackedSalted at the format's input bound.
+func InputHash(f fixedpoint.Format, x []int64, salt fr.Element) (fr.Element, error) {
+	return commit.HashPackedSalted(commit.TagInput, x, f.InputBits, salt)
+}
+
+// NewSalt draws an input's salt from crypto/rand.
+func NewSalt() (fr.Element, error) {
+	var s fr.Element
+	if _, err := s.SetRandom(); err != nil {
+		return s, fmt.Errorf("inference: drawing a salt: %w", err)
+	}
+	return s, nil
+}
+
 // Assign builds the assignment for inputs xs under weights (the committed or
-// the fixed model), with the native results.
-func Assign(spec Spec, weights []int64, xs [][]int64) (*Circuit, []Result, error) {
+// the fixed model), with the native results. Hashed visibility takes one
+// salt per input (salts is ignored otherwise).
+func Assign(spec Spec, weights []int64, xs [][]int64, salts []fr.Element) (*Circuit, []Result, error) {
 	if len(xs) != spec.Batch {
 		return nil, nil, fmt.Errorf("%w: %d inputs for a batch of %d", ErrSpec, len(xs), spec.Batch)
+	}
+	if spec.Visibility == Hashed && len(salts) != len(xs) {
+		return nil, nil, fmt.Errorf("%w: %d salts for %d hashed inputs", ErrSpec, len(salts), len(xs))
 	}
 	c := &Circuit{}
 	if spec.Binding == Committed {
@@ -62,7 +82,7 @@ func Assign(spec Spec, weights []int64, xs [][]int64) (*Circuit, []Result, error
 		}
 	}
 	var results []Result
-	for _, x := range xs {
+	for i, x := range xs {
 		if len(x) != spec.Widths[0] {
 			return nil, nil, fmt.Errorf("%w: an input of %d features for a model of %d", ErrSpec, len(x), spec.Widths[0])
 		}
@@ -79,11 +99,12 @@ func Assign(spec Spec, weights []int64, xs [][]int64) (*Circuit, []Result, error
 		case Public:
 			c.Inputs = append(c.Inputs, Vars(x))
 		case Hashed:
-			h, err := commit.HashPacked(commit.TagInput, x, spec.Format.InputBits)
+			h, err := InputHash(spec.Format, x, salts[i])
 			if err != nil {
 				return nil, nil, fmt.Errorf("inference: input hash: %w", err)
 			}
 			c.InputHashes = append(c.InputHashes, h)
+			c.InputSalts = append(c.InputSalts, salts[i])
 			c.PrivateInputs = append(c.PrivateInputs, Vars(x))
 		default:
 			c.PrivateInputs = append(c.PrivateInputs, Vars(x))

@@ -6,8 +6,10 @@
 // one circuit serves every model of that shape) or fixed (weights are
 // constants of the circuit, so the verifying key commits to the model and
 // the circuit is smaller). Each input is public, private, or private with a
-// public hash H(x), so that a data holder can later reveal or match an input
-// without publishing it. One proof covers k inputs.
+// public salted hash H(x, salt), so that a data holder can later reveal or
+// match an input without publishing it; the salt, a private witness kept by
+// the input's owner, stops anyone from finding a low-entropy input (an age,
+// a diagnosis) by hashing candidates. One proof covers k inputs.
 //
 // A committed model's witness is its weights' limbs (WeightLimbWidths), each
 // checked by one lookup (package lookup); the forward pass packs several
@@ -45,7 +47,7 @@ type Visibility int
 const (
 	Public  Visibility = iota // the input itself is public
 	Private                   // nothing about the input
-	Hashed                    // H(TagInput, x) is public
+	Hashed                    // H(TagInput, x, salt) is public; x and the salt are private
 )
 
 // ErrSpec is returned for an inconsistent specification.
@@ -73,6 +75,7 @@ type Circuit struct {
 
 	WeightLimbs   []frontend.Variable   // Committed binding: each weight's limbs (WeightLimbWidths), weight by weight
 	PrivateInputs [][]frontend.Variable // Private and Hashed visibility
+	InputSalts    []frontend.Variable   // Hashed visibility: each input's secret salt
 
 	spec Spec
 }
@@ -108,6 +111,7 @@ func New(spec Spec) (*Circuit, error) {
 	}
 	if spec.Visibility == Hashed {
 		c.InputHashes = make([]frontend.Variable, spec.Batch)
+		c.InputSalts = make([]frontend.Variable, spec.Batch)
 	}
 	return c, nil
 }
@@ -156,8 +160,8 @@ func (c *Circuit) Define(api frontend.API) error {
 		}
 		if s.Visibility == Hashed {
 			// The bound above is the packing's, so the hash needs no checks
-			// of its own.
-			api.AssertIsEqual(commitment.HashPackedUnchecked(api, commit.TagInput, x[j], f.InputBits), c.InputHashes[j])
+			// of its own; the salt is any field element.
+			api.AssertIsEqual(commitment.HashPackedSaltedUnchecked(api, commit.TagInput, x[j], f.InputBits, c.InputSalts[j]), c.InputHashes[j])
 		}
 		logits := fixedpoint.Forward[frontend.Variable](a, f, model, x[j]).Logits
 		if s.Logits {

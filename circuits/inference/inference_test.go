@@ -5,9 +5,11 @@ import (
 	"testing"
 
 	"github.com/consensys/gnark-crypto/ecc"
+	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 	"github.com/consensys/gnark/backend"
 	"github.com/consensys/gnark/test"
 
+	"github.com/zkdp/zkdp/commit"
 	"github.com/zkdp/zkdp/fixedpoint"
 )
 
@@ -26,6 +28,48 @@ func randomCase(rng *rand.Rand, widths []int, batch int) ([]int64, [][]int64) {
 		xs = append(xs, x)
 	}
 	return w, xs
+}
+
+// salts returns n distinct fixed salts.
+func salts(n int) []fr.Element {
+	out := make([]fr.Element, n)
+	for i := range out {
+		out[i].SetUint64(uint64(1000 + i))
+	}
+	return out
+}
+
+// A hashed input's public hash is salted: the same input under two salts
+// hashes apart, and whoever lacks the salt cannot test a guess of the input
+// (the unsalted hash of the right input, or its hash under another salt,
+// is not the published one).
+func TestInputHashIsSalted(t *testing.T) {
+	f := fixedpoint.DefaultFormat()
+	x := []int64{f.One(), 0, -f.One()} // a low-entropy input: easy to guess
+	s := salts(2)
+	h0, err := InputHash(f, x, s[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	h1, _ := InputHash(f, x, s[1])
+	if h0.Equal(&h1) {
+		t.Fatal("the same input under two salts has the same hash")
+	}
+	unsalted, _ := commit.HashPacked(commit.TagInput, x, f.InputBits)
+	if unsalted.Equal(&h0) {
+		t.Fatal("the unsalted hash of the input reproduces its salted hash")
+	}
+	fresh, err := NewSalt()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if guess, _ := InputHash(f, x, fresh); guess.Equal(&h0) {
+		t.Fatal("a guessed salt reproduces the hash")
+	}
+	again, _ := InputHash(f, x, s[0])
+	if !again.Equal(&h0) {
+		t.Fatal("the hash is not a function of the input and its salt")
+	}
 }
 
 func opts() []test.TestingOption {
@@ -51,40 +95,44 @@ func TestInferenceAllModes(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				valid, res, err := Assign(spec, w, xs)
+				valid, res, err := Assign(spec, w, xs, salts(len(xs)))
 				if err != nil {
 					t.Fatal(err)
 				}
 				var invalid []test.TestingOption
-				wrongClass, _, _ := Assign(spec, w, xs)
+				wrongClass, _, _ := Assign(spec, w, xs, salts(len(xs)))
 				wrongClass.Classes[1] = (res[1].Class + 1) % widths[len(widths)-1]
 				invalid = append(invalid, test.WithInvalidAssignment(wrongClass))
-				wrongLogit, _, _ := Assign(spec, w, xs)
+				wrongLogit, _, _ := Assign(spec, w, xs, salts(len(xs)))
 				wrongLogit.Logits[0][0] = res[0].Logits[0] + 1
 				invalid = append(invalid, test.WithInvalidAssignment(wrongLogit))
 				// Another input with the claimed outputs of the first.
 				other := append([][]int64{}, xs...)
 				other[2] = append([]int64{}, xs[2]...)
 				other[2][0] += 1000
-				wrongInput, _, _ := Assign(spec, w, other)
+				wrongInput, _, _ := Assign(spec, w, other, salts(len(other)))
 				wrongInput.Classes, wrongInput.Logits = valid.Classes, valid.Logits
 				invalid = append(invalid, test.WithInvalidAssignment(wrongInput))
 				if vis == Hashed {
-					wrongHash, _, _ := Assign(spec, w, xs)
+					wrongHash, _, _ := Assign(spec, w, xs, salts(len(xs)))
 					wrongHash.InputHashes[0] = wrongInput.InputHashes[2]
 					invalid = append(invalid, test.WithInvalidAssignment(wrongHash))
+					// The right input and hash with another salt.
+					wrongSalt, _, _ := Assign(spec, w, xs, salts(len(xs)))
+					wrongSalt.InputSalts[1] = salts(len(xs) + 1)[len(xs)]
+					invalid = append(invalid, test.WithInvalidAssignment(wrongSalt))
 				}
 				if binding == Committed {
 					// A changed weight under the original commitment.
 					w2 := append([]int64{}, w...)
 					w2[1]++
-					wrongWeight, _, _ := Assign(spec, w2, xs)
+					wrongWeight, _, _ := Assign(spec, w2, xs, salts(len(xs)))
 					wrongWeight.ModelCommitment = valid.ModelCommitment
 					wrongWeight.Classes, wrongWeight.Logits = valid.Classes, valid.Logits
 					invalid = append(invalid, test.WithInvalidAssignment(wrongWeight))
 					// The original weights under another commitment.
-					other, _, _ := Assign(spec, w2, xs)
-					wrongCommit, _, _ := Assign(spec, w, xs)
+					other, _, _ := Assign(spec, w2, xs, salts(len(xs)))
+					wrongCommit, _, _ := Assign(spec, w, xs, salts(len(xs)))
 					wrongCommit.ModelCommitment = other.ModelCommitment
 					invalid = append(invalid, test.WithInvalidAssignment(wrongCommit))
 				}
@@ -104,11 +152,11 @@ func TestArgmaxTies(t *testing.T) {
 	xs := [][]int64{{f.One(), -f.One()}}
 	spec := Spec{Widths: widths, Format: f, Batch: 1, Binding: Fixed, Visibility: Public, Weights: w}
 	circuit, _ := New(spec)
-	valid, res, err := Assign(spec, w, xs)
+	valid, res, err := Assign(spec, w, xs, salts(len(xs)))
 	if err != nil || res[0].Class != 0 {
 		t.Fatalf("native tie: %v %v", res, err)
 	}
-	later, _, _ := Assign(spec, w, xs)
+	later, _, _ := Assign(spec, w, xs, salts(len(xs)))
 	later.Classes[0] = 2
 	assert.CheckCircuit(circuit, append([]test.TestingOption{test.WithValidAssignment(valid), test.WithInvalidAssignment(later)}, opts()...)...)
 }
@@ -120,7 +168,7 @@ func TestFixedAndCommittedAgree(t *testing.T) {
 	widths := []int{7, 3}
 	w, xs := randomCase(rng, widths, 4)
 	spec := Spec{Widths: widths, Format: fixedpoint.DefaultFormat(), Batch: 4, Binding: Committed, Visibility: Private, Logits: true}
-	committed, _, err := Assign(spec, w, xs)
+	committed, _, err := Assign(spec, w, xs, salts(len(xs)))
 	if err != nil {
 		t.Fatal(err)
 	}
