@@ -57,7 +57,7 @@ type RegisterResult struct {
 	Transactions []chain.Tx `json:"transactions"`
 }
 
-// register registers the published commitments (params hash, D, S, M_0)
+// register registers the published commitments (params hash, D, S) and T
 // with the registry, which fixes the beacon from a later block's hash, and
 // writes that beacon into the transcript. A beacon already in the
 // transcript is kept: asking for another after seeing one would be grinding.
@@ -74,12 +74,12 @@ func (cs *chainSession) register(ctx context.Context, s *State) error {
 	if err := run.ReadJSON(s.Dir.Public(run.ParamsFile), &p); err != nil {
 		return err
 	}
-	var key chain.RunKey
+	key := chain.RunKey{Steps: uint32(p.Steps)}
 	for _, f := range []struct {
 		name, hex string
 		dst       *fr.Element
 	}{{"params_hash", tr.ParamsHash, &key.ParamsHash}, {"dataset_root", tr.DatasetRoot, &key.DatasetRoot},
-		{"seed_commitment", tr.SeedCommitment, &key.SeedCommitment}, {"model_commitments[0]", first(tr.ModelCommitments), &key.InitialModel}} {
+		{"seed_commitment", tr.SeedCommitment, &key.SeedCommitment}} {
 		if *f.dst, err = commit.ParseHex(f.hex); err != nil {
 			return fmt.Errorf("%s: %s: %w", s.Dir.Public(run.TranscriptFile), f.name, err)
 		}
@@ -91,7 +91,7 @@ func (cs *chainSession) register(ctx context.Context, s *State) error {
 	if cs.reg, err = chain.OpenRegistry(ctx, c, s.Config.Chain.Registry); err != nil {
 		return err
 	}
-	r, err := chain.RegisterBeforeTraining(ctx, cs.reg, key, p.Steps)
+	r, err := chain.RegisterBeforeTraining(ctx, cs.reg, key)
 	res := RegisterResult{Chain: c.Name, Registry: cs.reg.Address.Hex(), Transactions: r.Transactions}
 	if r.RunID != nil {
 		res.RunID = fmt.Sprintf("0x%x", r.RunID)
@@ -107,13 +107,6 @@ func (cs *chainSession) register(ctx context.Context, s *State) error {
 	res.Beacon = tr.Beacon
 	s.log().Info("registered; the registry fixed the beacon", "registry", res.Registry, "run_id", res.RunID, "beacon", tr.Beacon)
 	return s.SetResult(res)
-}
-
-func first(v []string) string {
-	if len(v) == 0 {
-		return ""
-	}
-	return v[0]
 }
 
 // InferResult is the infer stage's record.

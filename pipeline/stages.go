@@ -125,7 +125,7 @@ func setupOf(s *State, secret run.Secret, src run.DataSource) (trainer.Setup, er
 		return trainer.Setup{}, err
 	}
 	return trainer.Setup{Dataset: ds, Training: s.Config.Training, Format: s.Config.FixedPoint, Seed: seed,
-		InitSeed: src.SplitSeed, Source: &src}, nil
+		Source: &src}, nil
 }
 
 func readTranscript(d *run.Dir) (run.Transcript, error) {
@@ -174,9 +174,9 @@ func trainStage(ctx context.Context, s *State) error {
 	}
 	got := res.Transcript
 	if got.ParamsHash != published.ParamsHash || got.DatasetRoot != published.DatasetRoot ||
-		got.SeedCommitment != published.SeedCommitment || got.ModelCommitments[0] != published.ModelCommitments[0] {
-		return fmt.Errorf("%w: published %+v, trained from params %s, D %s, S %s, M_0 %s", ErrCommitmentChanged, published,
-			got.ParamsHash, got.DatasetRoot, got.SeedCommitment, got.ModelCommitments[0])
+		got.SeedCommitment != published.SeedCommitment {
+		return fmt.Errorf("%w: published %+v, trained from params %s, D %s, S %s", ErrCommitmentChanged, published,
+			got.ParamsHash, got.DatasetRoot, got.SeedCommitment)
 	}
 	res.Transcript.BeaconSource = published.BeaconSource
 	res.Transcript.AuditReady = published.AuditReady && s.Config.Seed == nil

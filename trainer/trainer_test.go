@@ -38,7 +38,7 @@ func smallSetup(t *testing.T, seed uint64) Setup {
 	var beacon fr.Element
 	beacon.SetUint64(2024)
 	return Setup{Dataset: ds, Training: cfg, Format: fixedpoint.DefaultFormat(), Seed: dp.SeedFromUint64(seed),
-		Beacon: beacon, BeaconGiven: true, InitSeed: seed}
+		Beacon: beacon, BeaconGiven: true}
 }
 
 func trainInto(t *testing.T, s Setup, dir string) *Result {
@@ -276,10 +276,11 @@ func TestConfigValidateListsEveryProblem(t *testing.T) {
 func TestFromFloatInvertsToFloat(t *testing.T) {
 	f := fixedpoint.DefaultFormat()
 	widths := []int{5, 4, 3}
-	w, err := initialModel(widths, f, 1, 7)
+	bits, err := dp.InitBits(widths, f, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
+	w := dp.InitialWeights(widths, bits, dp.SeedFromUint64(7))
 	for i := range w {
 		w[i] += int64(i) - 20 // non-zero biases and some negative weights
 	}
