@@ -2,6 +2,7 @@ package run
 
 import (
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -136,6 +137,7 @@ func TestParamsValidate(t *testing.T) {
 		"accountant":          func(p *Params) { p.Accountant = "gdp" },
 		"fixed_point":         func(p *Params) { p.Step.FracBits = 40 },
 		"noise_scale_lattice": func(p *Params) { p.NoiseScale = -1 },
+		"init_scale":          func(p *Params) { p.InitScale = math.Inf(1) },
 	} {
 		p := quickstartParams(t)
 		change(&p)

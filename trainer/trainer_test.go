@@ -335,9 +335,10 @@ func TestPublishMatchesTrain(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if pub.Transcript.Beacon != "" || len(pub.Transcript.ModelCommitments) != 1 {
-		t.Fatalf("published transcript %+v: want no beacon and M_0 only", pub.Transcript)
+	if pub.Transcript.Beacon != "" || len(pub.Transcript.ModelCommitments) != 0 {
+		t.Fatalf("published transcript %+v: want no beacon and no M_0 (it derives from the beacon)", pub.Transcript)
 	}
+	m0 := map[string]bool{}
 	for _, b := range []uint64{7, 8} {
 		s.Beacon.SetUint64(b)
 		res, err := Train(context.Background(), s, Options{})
@@ -345,8 +346,7 @@ func TestPublishMatchesTrain(t *testing.T) {
 			t.Fatal(err)
 		}
 		got, want := res.Transcript, pub.Transcript
-		if got.ParamsHash != want.ParamsHash || got.DatasetRoot != want.DatasetRoot || got.SeedCommitment != want.SeedCommitment ||
-			got.ModelCommitments[0] != want.ModelCommitments[0] {
+		if got.ParamsHash != want.ParamsHash || got.DatasetRoot != want.DatasetRoot || got.SeedCommitment != want.SeedCommitment {
 			t.Fatalf("beacon %d: trained from %+v, published %+v", b, got, want)
 		}
 		if h, err := res.Params.Hash(); err != nil || commit.Hex(h) != want.ParamsHash {
@@ -355,6 +355,15 @@ func TestPublishMatchesTrain(t *testing.T) {
 		if got.Beacon != commit.Hex(s.Beacon) || len(got.ModelCommitments) != s.Training.Steps+1 {
 			t.Fatalf("beacon %d: transcript %+v", b, got)
 		}
+		// The trainer starts from the public W_0 of the params and beacon.
+		w0, err := res.Params.InitialModel(s.Beacon)
+		if err != nil || !slices.Equal(w0, res.Weights[0]) {
+			t.Fatalf("beacon %d: W_0 is not Params.InitialModel (%v)", b, err)
+		}
+		m0[got.ModelCommitments[0]] = true
+	}
+	if len(s.Training.Hidden) > 0 && len(m0) != 2 {
+		t.Fatal("two beacons gave the same W_0")
 	}
 }
 
