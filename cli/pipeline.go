@@ -43,7 +43,8 @@ func NewPipelineCmd(o *PipelineOptions) *cobra.Command {
 		Long: `Run zkdp's main job in the order the protocol needs:
 
   commit   fix the secret seed (private/, 0600) and publish the params hash,
-           the dataset root D, the seed commitment S and M_0, with no beacon
+           the dataset root D and the seed commitment S, with no beacon
+           (W_0 is public and derives from the params and the beacon)
   beacon   fix the beacon after S (for now drawn by zkdp itself: the run is
            then not fit for an audit, as report.json says)
   train    DP-SGD from the committed seed and the beacon

@@ -32,7 +32,7 @@ type Params struct {
 	NoiseMultiplier float64               `json:"noise_multiplier"`
 	ClipNorm        float64               `json:"clip_norm"`
 	LearningRate    float64               `json:"learning_rate"`
-	InitScale       float64               `json:"init_scale"` // W_0's hidden-layer range in units of the He-uniform bound (dp.InitBits)
+	InitScale       float64               `json:"init_scale"`       // W_0's hidden-layer range in units of the He-uniform bound (dp.InitBits)
 	Delta           float64               `json:"delta"`            // the configured delta; the claim never exceeds it
 	DeltaAccountant float64               `json:"delta_accountant"` // the part the accountant runs at; the rest covers the samplers
 	Accountant      string                `json:"accountant"`
