@@ -174,7 +174,8 @@ func printSummary(o *PipelineOptions, s pipeline.Summary) {
 		}
 		fmt.Fprintf(w, "  %-16s %s\n", label, c)
 	}
-	fmt.Fprintf(w, "  on-chain         %s: registry %s, %d of %d steps accepted, finalized %v\n", s.Chain, s.Registry, s.StepsAccepted, s.Steps, s.Finalized)
+	fmt.Fprintf(w, "  on-chain         %s: registry %s, %d of %d steps accepted, finalized %v, %d run(s) registered on this dataset\n",
+		s.Chain, s.Registry, s.StepsAccepted, s.Steps, s.Finalized, s.RunsForDataset)
 	fmt.Fprintln(w, "  gas per tx:")
 	for _, t := range s.Transactions {
 		status := "accepted"

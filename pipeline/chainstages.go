@@ -158,13 +158,15 @@ func infer(ctx context.Context, s *State) error {
 
 // ChainResult is the chain stage's record: public/chain.json's summary.
 type ChainResult struct {
-	Chain         string     `json:"chain"`
-	Registry      string     `json:"registry"`
-	RunID         string     `json:"run_id"`
-	BeaconGiven   bool       `json:"beacon_given"`
-	StepsAccepted int        `json:"steps_accepted"`
-	Finalized     bool       `json:"finalized"`
-	Transactions  []chain.Tx `json:"transactions"`
+	Chain         string `json:"chain"`
+	Registry      string `json:"registry"`
+	RunID         string `json:"run_id"`
+	BeaconGiven   bool   `json:"beacon_given"`
+	StepsAccepted int    `json:"steps_accepted"`
+	Finalized     bool   `json:"finalized"`
+	// RunsForDataset counts the runs registered on D in this registry.
+	RunsForDataset uint64     `json:"runs_for_dataset"`
+	Transactions   []chain.Tx `json:"transactions"`
 }
 
 // verifyOnChain submits every step proof to the registry (in order, from
@@ -189,7 +191,7 @@ func (cs *chainSession) verifyOnChain(ctx context.Context, s *State) error {
 	rep, err := chain.VerifyRun(ctx, c, s.Dir.Root, opts)
 	if rep != nil {
 		res := ChainResult{Chain: rep.Chain, Registry: rep.Registry, RunID: rep.RunID, BeaconGiven: rep.BeaconGiven,
-			StepsAccepted: rep.StepsAccepted, Finalized: rep.Finalized, Transactions: rep.Transactions}
+			StepsAccepted: rep.StepsAccepted, Finalized: rep.Finalized, RunsForDataset: rep.RunsForDataset, Transactions: rep.Transactions}
 		if serr := s.SetResult(res); serr != nil && err == nil {
 			err = serr
 		}
