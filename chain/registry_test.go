@@ -137,8 +137,9 @@ func TestRegistryOnSimulatedChain(t *testing.T) {
 	}
 	_, err = reg.SubmitStep(ctx, runID, make([]byte, 384), [4]*big.Int{big.NewInt(0), big.NewInt(0), Big(m0), big.NewInt(0)})
 	wantRevert(t, "a step before the beacon", err, "NotTraining")
-	// The beacon block is BEACON_DELAY blocks after registration: not yet.
-	if err := c.AdvanceBlocks(ctx, 1); err != nil {
+	// The beacon block is BEACON_DELAY blocks after registration (n): at
+	// n+2 and n+3 (where the next block's hash once served) not yet.
+	if err := c.AdvanceBlocks(ctx, 2); err != nil {
 		t.Fatal(err)
 	}
 	_, err = reg.transact(ctx, "fixBeacon", runID)
