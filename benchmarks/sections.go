@@ -57,7 +57,7 @@ func SeededSetup(cfg config.Config, seed uint64, adjust func(*data.Dataset, uint
 	var beacon fr.Element
 	beacon.SetUint64(seed + 1000)
 	return trainer.Setup{Dataset: ds, Training: cfg.Training, Format: cfg.FixedPoint,
-		Seed: dp.SeedFromUint64(seed), Beacon: beacon, BeaconGiven: true, InitSeed: seed}, nil
+		Seed: dp.SeedFromUint64(seed), Beacon: beacon, BeaconGiven: true}, nil
 }
 
 // AccuracyRow is one config at one privacy level, averaged over seeds.

@@ -32,13 +32,13 @@ func TestRunOnGethDev(t *testing.T) {
 	if _, err := Dial(ctx, url, ks, filepath.Join(t.TempDir(), "missing")); err == nil {
 		t.Fatal("a missing password file was accepted")
 	}
-	// The audited path: register, then the beacon from the next block.
+	// The audited path: register, then the beacon from a later block.
 	reg, _, err := DeployRegistry(ctx, c)
 	if err != nil {
 		t.Fatal(err)
 	}
-	key := RunKey{ParamsHash: randElement(t), DatasetRoot: randElement(t), SeedCommitment: randElement(t), InitialModel: randElement(t)}
-	registration, err := RegisterBeforeTraining(ctx, reg, key, 3)
+	key := RunKey{ParamsHash: randElement(t), DatasetRoot: randElement(t), SeedCommitment: randElement(t), Steps: 3}
+	registration, err := RegisterBeforeTraining(ctx, reg, key)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -174,14 +174,18 @@ func checkChainBeacon(t *testing.T, c *Chain, reg *Registry, runID *big.Int, bea
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := c.Client.HeaderByNumber(ctx, new(big.Int).SetUint64(info.RegisteredBlock+1))
+	delay, err := reg.BeaconDelay(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := c.Client.HeaderByNumber(ctx, new(big.Int).SetUint64(info.RegisteredBlock+delay))
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := new(big.Int).SetBytes(crypto.Keccak256(h.Hash().Bytes(), common.LeftPadBytes(runID.Bytes(), 32)))
 	want.Mod(want, fr.Modulus())
 	if info.BeaconGiven || Big(beacon).Cmp(want) != 0 || info.Beacon.Cmp(want) != 0 || Status(info.Status) != StatusTraining {
-		t.Fatalf("beacon %x given=%v status %v, want %x from block %d's hash", info.Beacon, info.BeaconGiven, Status(info.Status), want, info.RegisteredBlock+1)
+		t.Fatalf("beacon %x given=%v status %v, want %x from block %d's hash", info.Beacon, info.BeaconGiven, Status(info.Status), want, info.RegisteredBlock+delay)
 	}
 	return info
 }

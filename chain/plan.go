@@ -17,51 +17,56 @@ import (
 )
 
 // PlanKey computes, without training, the public commitments a run of s
-// will have (params hash, D, S, M_0) and its T: what registerRun needs. s
-// must hold the loaded dataset, the seed and the init seed.
-func PlanKey(s trainer.Setup) (RunKey, int, error) {
+// will have (params hash, D, S) and its T: what registerRun needs. s must
+// hold the loaded dataset and the seed. (M_0 depends on the beacon; the
+// registry takes it from step 0's proof.)
+func PlanKey(s trainer.Setup) (RunKey, error) {
 	var k RunKey
 	params, err := trainer.Plan(s)
 	if err != nil {
-		return k, 0, err
+		return k, err
 	}
 	if k.ParamsHash, err = params.Hash(); err != nil {
-		return k, 0, err
+		return k, err
 	}
 	q, err := data.QuantizeSplit(s.Dataset.Train, s.Format.FracBits)
 	if err != nil {
-		return k, 0, err
+		return k, err
 	}
 	tree, err := q.Commit(dp.RowSalts(s.Seed, params.Rows)) // padded to the public row bound, as the trainer commits
 	if err != nil {
-		return k, 0, err
+		return k, err
 	}
 	k.DatasetRoot = tree.Root()
 	k.SeedCommitment = dp.SeedCommitment(s.Seed)
-	if k.InitialModel, err = trainer.InitialCommitment(s); err != nil {
-		return k, 0, err
-	}
-	return k, params.Steps, nil
+	k.Steps = uint32(params.Steps)
+	return k, nil
 }
 
 // Registration is what RegisterBeforeTraining did.
 type Registration struct {
-	RunID        *big.Int
-	Beacon       fr.Element
-	Transactions []Tx
+	RunID  *big.Int
+	Beacon fr.Element
+	// RunsForDataset counts the runs registered on the dataset root, this
+	// one included: each counts toward the data's privacy budget.
+	RunsForDataset uint64
+	Transactions   []Tx
 }
 
 // RegisterBeforeTraining is the audited path: register the run, wait for the
-// next block to be sealed, and fix the beacon from its hash. The owner then
-// trains with the returned beacon.
-func RegisterBeforeTraining(ctx context.Context, reg *Registry, k RunKey, steps int) (Registration, error) {
+// beacon block (BEACON_DELAY blocks later) to be sealed, and fix the beacon
+// from its hash. The owner then trains with the returned beacon.
+func RegisterBeforeTraining(ctx context.Context, reg *Registry, k RunKey) (Registration, error) {
 	var out Registration
-	id, rcpt, err := reg.RegisterRun(ctx, k, uint32(steps))
+	id, rcpt, err := reg.RegisterRun(ctx, k)
 	out.Transactions = append(out.Transactions, txOf("registerRun", rcpt, err))
 	if err != nil {
 		return out, err
 	}
 	out.RunID = id
+	if out.RunsForDataset, err = reg.RunsPerDataset(ctx, k.DatasetRoot); err != nil {
+		return out, err
+	}
 	beacon, rcpt, err := reg.FixBeacon(ctx, id)
 	out.Transactions = append(out.Transactions, txOf("fixBeacon", rcpt, err))
 	out.Beacon = beacon

@@ -2,6 +2,7 @@ package chain
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/big"
 	"strings"
@@ -13,6 +14,13 @@ import (
 
 	verifiercontracts "github.com/zkdp/zkdp/verifier-contracts"
 )
+
+// ErrBeaconExpired: a registered run's beacon block is more than 256 blocks
+// old (blockhash no longer reads it), so its beacon can never be fixed.
+var ErrBeaconExpired = errors.New("chain: the run's beacon window has passed")
+
+// beaconWindow is ZkdpRegistry.BEACON_WINDOW: blockhash reaches 256 blocks back.
+const beaconWindow = 256
 
 // Status is a run's state in the registry (ZkdpRegistry.Status).
 type Status uint8
@@ -43,13 +51,15 @@ type RunInfo struct {
 	ParamsHash      *big.Int
 	DatasetRoot     *big.Int
 	SeedCommitment  *big.Int
-	InitialModel    *big.Int
+	InitialModel    *big.Int // M_0, from step 0's proof (zero before)
 	Beacon          *big.Int
 }
 
-// RunKey is what identifies a run besides its owner.
+// RunKey is what identifies a run besides its owner: the commitments the
+// registry records before the beacon, and T.
 type RunKey struct {
-	ParamsHash, DatasetRoot, SeedCommitment, InitialModel fr.Element
+	ParamsHash, DatasetRoot, SeedCommitment fr.Element
+	Steps                                   uint32
 }
 
 // Registry is a deployed ZkdpRegistry.
@@ -148,16 +158,16 @@ func Big(e fr.Element) *big.Int {
 
 // RunID is the id of the run key registered by owner.
 func (r *Registry) RunID(ctx context.Context, owner common.Address, k RunKey) (*big.Int, error) {
-	out, err := r.call(ctx, "runIdOf", owner, Big(k.ParamsHash), Big(k.DatasetRoot), Big(k.SeedCommitment), Big(k.InitialModel))
+	out, err := r.call(ctx, "runIdOf", owner, Big(k.ParamsHash), Big(k.DatasetRoot), Big(k.SeedCommitment), k.Steps)
 	if err != nil {
 		return nil, err
 	}
 	return out[0].(*big.Int), nil
 }
 
-// RunCommitment computes Poseidon2(TagRun, params hash, D, S, beacon) on-chain.
-func (r *Registry) RunCommitment(ctx context.Context, paramsHash, root, seed, beacon *big.Int) (*big.Int, error) {
-	out, err := r.call(ctx, "computeRunCommitment", paramsHash, root, seed, beacon)
+// RunCommitment computes Poseidon2(TagRun, params hash, D, S, beacon, T) on-chain.
+func (r *Registry) RunCommitment(ctx context.Context, paramsHash, root, seed, beacon *big.Int, steps uint32) (*big.Int, error) {
+	out, err := r.call(ctx, "computeRunCommitment", paramsHash, root, seed, beacon, steps)
 	if err != nil {
 		return nil, err
 	}
@@ -175,10 +185,30 @@ func (r *Registry) Run(ctx context.Context, runID *big.Int) (RunInfo, error) {
 	return info, nil
 }
 
+// RunsPerDataset is how many runs were registered on dataset root D: each
+// counts toward the data's privacy budget, abandoned ones included.
+func (r *Registry) RunsPerDataset(ctx context.Context, datasetRoot fr.Element) (uint64, error) {
+	out, err := r.call(ctx, "runsPerDataset", Big(datasetRoot))
+	if err != nil {
+		return 0, err
+	}
+	return out[0].(*big.Int).Uint64(), nil
+}
+
+// BeaconDelay is the registry's BEACON_DELAY: a run registered in block n
+// takes its beacon from block n + BeaconDelay's hash.
+func (r *Registry) BeaconDelay(ctx context.Context) (uint64, error) {
+	out, err := r.call(ctx, "BEACON_DELAY")
+	if err != nil {
+		return 0, err
+	}
+	return out[0].(*big.Int).Uint64(), nil
+}
+
 // RegisterRun registers a run before training (the audited path); its
 // beacon is fixed later by FixBeacon.
-func (r *Registry) RegisterRun(ctx context.Context, k RunKey, steps uint32) (*big.Int, *types.Receipt, error) {
-	rcpt, err := r.transact(ctx, "registerRun", Big(k.ParamsHash), Big(k.DatasetRoot), Big(k.SeedCommitment), Big(k.InitialModel), steps)
+func (r *Registry) RegisterRun(ctx context.Context, k RunKey) (*big.Int, *types.Receipt, error) {
+	rcpt, err := r.transact(ctx, "registerRun", Big(k.ParamsHash), Big(k.DatasetRoot), Big(k.SeedCommitment), k.Steps)
 	if err != nil {
 		return nil, rcpt, err
 	}
@@ -187,9 +217,10 @@ func (r *Registry) RegisterRun(ctx context.Context, k RunKey, steps uint32) (*bi
 }
 
 // RegisterRunWithBeacon registers a run trained with a beacon fixed
-// elsewhere; the registry marks it beaconGiven.
-func (r *Registry) RegisterRunWithBeacon(ctx context.Context, k RunKey, steps uint32, beacon fr.Element) (*big.Int, *types.Receipt, error) {
-	rcpt, err := r.transact(ctx, "registerRunWithBeacon", Big(k.ParamsHash), Big(k.DatasetRoot), Big(k.SeedCommitment), Big(k.InitialModel), steps, Big(beacon))
+// elsewhere; the registry marks it beaconGiven: nothing on-chain shows that
+// the owner did not choose (grind) it.
+func (r *Registry) RegisterRunWithBeacon(ctx context.Context, k RunKey, beacon fr.Element) (*big.Int, *types.Receipt, error) {
+	rcpt, err := r.transact(ctx, "registerRunWithBeacon", Big(k.ParamsHash), Big(k.DatasetRoot), Big(k.SeedCommitment), k.Steps, Big(beacon))
 	if err != nil {
 		return nil, rcpt, err
 	}
@@ -197,8 +228,10 @@ func (r *Registry) RegisterRunWithBeacon(ctx context.Context, k RunKey, steps ui
 	return id, rcpt, err
 }
 
-// FixBeacon fixes a registered run's beacon from the hash of the block after
-// its registration, mining or waiting for that block to be sealed first.
+// FixBeacon fixes a registered run's beacon from the hash of block n +
+// BEACON_DELAY (n: its registration block), mining or waiting for the
+// block after it to be sealed first. Past the 256-block window the registry
+// refuses (OutsideBeaconWindow): the run must be registered again.
 func (r *Registry) FixBeacon(ctx context.Context, runID *big.Int) (fr.Element, *types.Receipt, error) {
 	var beacon fr.Element
 	info, err := r.Run(ctx, runID)
@@ -209,9 +242,17 @@ func (r *Registry) FixBeacon(ctx context.Context, runID *big.Int) (fr.Element, *
 	if err != nil {
 		return beacon, nil, err
 	}
-	// blockhash(n+1) is readable from block n+2 on; nodes estimate gas at
-	// the latest block's number, so n+2 must be sealed before the call.
-	if need := info.RegisteredBlock + 2; now < need {
+	delay, err := r.BeaconDelay(ctx)
+	if err != nil {
+		return beacon, nil, err
+	}
+	if last := info.RegisteredBlock + delay + beaconWindow; Status(info.Status) == StatusAwaitingBeacon && now >= last {
+		return beacon, nil, fmt.Errorf("%w: run %x was registered in block %d, its beacon block %d is no longer readable (now %d): register the run again with a fresh seed (the abandoned run still counts toward the dataset's runs)",
+			ErrBeaconExpired, runID, info.RegisteredBlock, info.RegisteredBlock+delay, now)
+	}
+	// blockhash(n+delay) is readable from block n+delay+1 on; nodes estimate
+	// gas at the latest block's number, so that block must be sealed first.
+	if need := info.RegisteredBlock + delay + 1; now < need {
 		if err := r.c.AdvanceBlocks(ctx, need-now); err != nil {
 			return beacon, nil, err
 		}

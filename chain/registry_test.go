@@ -1,20 +1,26 @@
 package chain
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"math/big"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 	"github.com/consensys/gnark/frontend"
 	"github.com/consensys/gnark/std/rangecheck"
+	"github.com/ethereum/go-ethereum/accounts/abi"
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
 
 	"github.com/zkdp/zkdp/circuits/inference"
+	"github.com/zkdp/zkdp/circuits/step"
 	"github.com/zkdp/zkdp/commit"
 	"github.com/zkdp/zkdp/fixedpoint"
 	"github.com/zkdp/zkdp/prover"
@@ -52,11 +58,15 @@ func TestRunCommitmentMatchesCommit(t *testing.T) {
 		cases = append(cases, [4]fr.Element{randElement(t), randElement(t), randElement(t), randElement(t)})
 	}
 	for i, in := range cases {
-		got, err := reg.RunCommitment(ctx, Big(in[0]), Big(in[1]), Big(in[2]), Big(in[3]))
+		steps := uint32(i*1000 + 1)
+		if i == 2 {
+			steps = 1<<32 - 1
+		}
+		got, err := reg.RunCommitment(ctx, Big(in[0]), Big(in[1]), Big(in[2]), Big(in[3]), steps)
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := commit.Hash(commit.TagRun, in[0], in[1], in[2], in[3])
+		want := step.RunCommitment(in[0], in[1], in[2], in[3], int(steps))
 		if got.Cmp(Big(want)) != 0 {
 			t.Fatalf("case %d: on-chain %x, commit.Hash %s", i, got, commit.Hex(want))
 		}
@@ -112,19 +122,28 @@ func TestRegistryOnSimulatedChain(t *testing.T) {
 		}
 	}
 
-	// Register before training, then fix the beacon from the next block.
+	// Register before training, then fix the beacon from a later block.
 	const T = 3
-	key := RunKey{ParamsHash: randElement(t), DatasetRoot: randElement(t), SeedCommitment: randElement(t), InitialModel: randElement(t)}
-	runID, rcpt, err := reg.RegisterRun(ctx, key, T)
+	key := RunKey{ParamsHash: randElement(t), DatasetRoot: randElement(t), SeedCommitment: randElement(t), Steps: T}
+	m0 := randElement(t)
+	runID, rcpt, err := reg.RegisterRun(ctx, key)
 	if err != nil {
 		t.Fatal(err)
 	}
 	gas["registerRun"] = rcpt.GasUsed
-	if _, _, err := reg.RegisterRun(ctx, key, T); true {
+	checkRegistered(t, reg, rcpt, runID, key, false, 1)
+	if _, _, err := reg.RegisterRun(ctx, key); true {
 		wantRevert(t, "the same run registered again", err, "RunExists")
 	}
-	_, err = reg.SubmitStep(ctx, runID, make([]byte, 384), [4]*big.Int{big.NewInt(0), big.NewInt(0), Big(key.InitialModel), big.NewInt(0)})
+	_, err = reg.SubmitStep(ctx, runID, make([]byte, 384), [4]*big.Int{big.NewInt(0), big.NewInt(0), Big(m0), big.NewInt(0)})
 	wantRevert(t, "a step before the beacon", err, "NotTraining")
+	// The beacon block is BEACON_DELAY blocks after registration (n): at
+	// n+2 and n+3 (where the next block's hash once served) not yet.
+	if err := c.AdvanceBlocks(ctx, 2); err != nil {
+		t.Fatal(err)
+	}
+	_, err = reg.transact(ctx, "fixBeacon", runID)
+	wantRevert(t, "fixBeacon before the delay", err, "OutsideBeaconWindow")
 	beacon, rcpt, err := reg.FixBeacon(ctx, runID)
 	if err != nil {
 		t.Fatal(err)
@@ -133,11 +152,14 @@ func TestRegistryOnSimulatedChain(t *testing.T) {
 	_, _, err = reg.FixBeacon(ctx, runID)
 	wantRevert(t, "the beacon fixed twice", err, "NotAwaitingBeacon")
 	info := checkChainBeacon(t, c, reg, runID, beacon)
-	rc := commit.Hash(commit.TagRun, key.ParamsHash, key.DatasetRoot, key.SeedCommitment, beacon)
+	rc := step.RunCommitment(key.ParamsHash, key.DatasetRoot, key.SeedCommitment, beacon, T)
 	if info.RunCommitment.Cmp(Big(rc)) != 0 {
-		t.Fatal("the on-chain run commitment is not commit.Hash's")
+		t.Fatal("the on-chain run commitment is not step.RunCommitment's")
 	}
-	_, err = reg.SubmitStep(ctx, runID, make([]byte, 384), [4]*big.Int{Big(rc), big.NewInt(0), Big(key.InitialModel), big.NewInt(1)})
+	if info.InitialModel.Sign() != 0 || info.Head.Sign() != 0 {
+		t.Fatalf("M_0 %x before step 0: the owner supplied it", info.InitialModel)
+	}
+	_, err = reg.SubmitStep(ctx, runID, make([]byte, 384), [4]*big.Int{Big(rc), big.NewInt(0), Big(m0), big.NewInt(1)})
 	wantRevert(t, "a step before the step verifier is set", err, "NoVerifier")
 	_, err = reg.As(other).SetStepVerifier(ctx, runID, stepV.Address)
 	wantRevert(t, "a non-owner sets the step verifier", err, "NotOwner")
@@ -148,7 +170,7 @@ func TestRegistryOnSimulatedChain(t *testing.T) {
 	wantRevert(t, "the step verifier replaced", err, "StepVerifierAlreadySet")
 
 	// The model chain M_0 -> M_1 -> M_2 -> M_3 = the inference model.
-	models := []fr.Element{key.InitialModel, randElement(t), randElement(t), mFinal}
+	models := []fr.Element{m0, randElement(t), randElement(t), mFinal}
 	var inv fr.Element
 	inv.Inverse(&rc)
 	type stepProof struct {
@@ -166,13 +188,18 @@ func TestRegistryOnSimulatedChain(t *testing.T) {
 		return [4]*big.Int{new(big.Int).Set(in[0]), new(big.Int).Set(in[1]), new(big.Int).Set(in[2]), new(big.Int).Set(in[3])}
 	}
 
-	// A second run of the same owner, registered with a given beacon.
-	key2 := RunKey{ParamsHash: randElement(t), DatasetRoot: key.DatasetRoot, SeedCommitment: key.SeedCommitment, InitialModel: key.InitialModel}
-	run2, rcpt, err := reg.RegisterRunWithBeacon(ctx, key2, T, beacon)
+	// A second run of the same owner on the same data, registered with the
+	// same beacon and a given beacon, but T-1 steps: its run commitment
+	// differs, so the first run's proofs are not its proofs (else it would
+	// finalize after T-1 of them).
+	key2 := key
+	key2.Steps = T - 1
+	run2, rcpt, err := reg.RegisterRunWithBeacon(ctx, key2, beacon)
 	if err != nil {
 		t.Fatal(err)
 	}
 	gas["registerRunWithBeacon (hashes the run commitment)"] = rcpt.GasUsed
+	checkRegistered(t, reg, rcpt, run2, key2, true, 2)
 	if info2, _ := reg.Run(ctx, run2); !info2.BeaconGiven {
 		t.Fatal("a run registered with a given beacon is not marked so")
 	}
@@ -197,13 +224,9 @@ func TestRegistryOnSimulatedChain(t *testing.T) {
 	_, err = reg.SubmitStep(ctx, runID, proofs[1].raw, arr(proofs[1].in))
 	wantRevert(t, "a step out of order", err, "StepOutOfOrder")
 	_, err = reg.SubmitStep(ctx, run2, p0.raw, arr(p0.in))
-	wantRevert(t, "a step from another run", err, "WrongRun")
+	wantRevert(t, "a step of a run with another T", err, "WrongRun")
 	_, err = reg.As(other).SubmitStep(ctx, runID, p0.raw, arr(p0.in))
 	wantRevert(t, "a submit from a non-owner", err, "NotOwner")
-	broken := arr(p0.in)
-	broken[2].Add(broken[2], big.NewInt(1))
-	_, err = reg.SubmitStep(ctx, runID, p0.raw, broken)
-	wantRevert(t, "a step that does not continue the chain", err, "ChainBroken")
 	_, err = reg.Finalize(ctx, runID)
 	wantRevert(t, "finalize before T steps", err, "StepsMissing")
 
@@ -221,12 +244,23 @@ func TestRegistryOnSimulatedChain(t *testing.T) {
 		gas[fmt.Sprintf("bare verifyProof %d", s)] = bare.GasUsed
 		over := int64(rcpt.GasUsed) - int64(bare.GasUsed)
 		gas[fmt.Sprintf("registry bookkeeping, step %d", s)] = uint64(max(over, 0))
-		if over > 25_000 {
-			t.Errorf("step %d: the registry adds %d gas to a bare verifier call (budget 25,000)", s, over)
+		if budget := bookkeepingBudget(s); over > budget {
+			t.Errorf("step %d: the registry adds %d gas to a bare verifier call (budget %d)", s, over, budget)
 		}
 		if s == 0 {
 			_, err = reg.SubmitStep(ctx, runID, p.raw, arr(p.in))
 			wantRevert(t, "a replayed step", err, "StepAlreadyAccepted")
+			if info, _ := reg.Run(ctx, runID); info.InitialModel.Cmp(Big(m0)) != 0 {
+				t.Fatalf("M_0 %x is not step 0's ModelBefore", info.InitialModel)
+			}
+			broken := arr(proofs[1].in)
+			broken[2].Add(broken[2], big.NewInt(1))
+			_, err = reg.SubmitStep(ctx, runID, proofs[1].raw, broken)
+			wantRevert(t, "a step that does not continue the chain", err, "ChainBroken")
+		}
+		if s == T-2 {
+			_, err = reg.Finalize(ctx, runID)
+			wantRevert(t, "finalize after T-1 steps", err, "StepsMissing")
 		}
 	}
 	_, err = reg.SubmitStep(ctx, runID, proofs[2].raw, arr(proofs[2].in))
@@ -386,4 +420,107 @@ func simulatedRegistry(t *testing.T) (*Chain, *Registry) {
 		t.Fatal(err)
 	}
 	return c, reg
+}
+
+// A run registered too long ago cannot fix its beacon: blockhash reaches 256
+// blocks back, so the run must be registered again, and both count toward
+// the dataset's runs.
+func TestFixBeaconWindow(t *testing.T) {
+	ctx := context.Background()
+	c, reg := simulatedRegistry(t)
+	key := RunKey{ParamsHash: randElement(t), DatasetRoot: randElement(t), SeedCommitment: randElement(t), Steps: 2}
+	runID, _, err := reg.RegisterRun(ctx, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	delay, err := reg.BeaconDelay(ctx)
+	if err != nil || delay < 2 {
+		t.Fatalf("BEACON_DELAY %d, %v: want a delay of at least two blocks", delay, err)
+	}
+	// At block n + delay + 256 the next block is past the window.
+	if err := c.AdvanceBlocks(ctx, delay+256); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err = reg.FixBeacon(ctx, runID); !errors.Is(err, ErrBeaconExpired) {
+		t.Fatalf("FixBeacon after the window: %v, want ErrBeaconExpired", err)
+	}
+	if err := c.AdvanceBlocks(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	_, err = reg.transact(ctx, "fixBeacon", runID)
+	wantRevert(t, "fixBeacon after the window", err, "OutsideBeaconWindow")
+	key.SeedCommitment = randElement(t)
+	again, _, err := reg.RegisterRun(ctx, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := reg.FixBeacon(ctx, again); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := reg.RunsPerDataset(ctx, key.DatasetRoot); err != nil || n != 2 {
+		t.Fatalf("runs per dataset %d, %v: want 2 (the abandoned run counts)", n, err)
+	}
+}
+
+// The registry's functions take no M_0 from the owner: registerRun and
+// registerRunWithBeacon take the params hash, D, S and T (and the beacon).
+func TestRegistryTakesNoInitialModel(t *testing.T) {
+	contract, err := verifiercontracts.Registry()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := abi.JSON(bytes.NewReader(contract.ABI))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string][]string{
+		"registerRun":           {"paramsHash", "datasetRoot", "seedCommitment", "steps"},
+		"registerRunWithBeacon": {"paramsHash", "datasetRoot", "seedCommitment", "steps", "beacon"},
+	} {
+		var got []string
+		for _, in := range a.Methods[name].Inputs {
+			got = append(got, in.Name)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("%s takes %v, want %v", name, got, want)
+		}
+	}
+}
+
+// checkRegistered checks registration receipt rcpt's RunRegistered event:
+// it names the run, D, S, the params hash, T, whether the beacon was given,
+// and the dataset's run count, which the registry also returns.
+func checkRegistered(t *testing.T, reg *Registry, rcpt *types.Receipt, runID *big.Int, k RunKey, given bool, count uint64) {
+	t.Helper()
+	ev := reg.abi.Events["RunRegistered"]
+	for _, l := range rcpt.Logs {
+		if l.Address != reg.Address || len(l.Topics) != 4 || l.Topics[0] != ev.ID {
+			continue
+		}
+		vals, err := ev.Inputs.NonIndexed().Unpack(l.Data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if l.Topics[1].Big().Cmp(runID) != 0 || l.Topics[3].Big().Cmp(Big(k.DatasetRoot)) != 0 ||
+			vals[0].(*big.Int).Cmp(Big(k.SeedCommitment)) != 0 || vals[1].(*big.Int).Cmp(Big(k.ParamsHash)) != 0 ||
+			vals[2].(*big.Int).Uint64() != uint64(k.Steps) || vals[3].(bool) != given || vals[4].(*big.Int).Uint64() != count {
+			t.Fatalf("RunRegistered topics %v, data %v; want run %x, D %s, S %s, T %d, given %v, count %d",
+				l.Topics, vals, runID, commit.Hex(k.DatasetRoot), commit.Hex(k.SeedCommitment), k.Steps, given, count)
+		}
+		if n, err := reg.RunsPerDataset(context.Background(), k.DatasetRoot); err != nil || n != count {
+			t.Fatalf("runsPerDataset %d, %v, want %d", n, err, count)
+		}
+		return
+	}
+	t.Fatal("no RunRegistered event")
+}
+
+// bookkeepingBudget is the gas the registry may add to a bare verifier call
+// at step s: step 0 also records M_0 and the first head (two fresh storage
+// slots), which the owner no longer supplies at registration.
+func bookkeepingBudget(s int) int64 {
+	if s == 0 {
+		return 25_000 + 2*22_100
+	}
+	return 25_000
 }

@@ -62,6 +62,9 @@ type Report struct {
 	Steps         int    `json:"steps"`
 	Finalized     bool   `json:"finalized"`
 	Model         string `json:"model"` // M_T as registered
+	// RunsForDataset counts every run registered on the run's dataset root
+	// in this registry: each counts toward the data's privacy budget.
+	RunsForDataset uint64 `json:"runs_for_dataset"`
 	// InferenceVerifiers are the inference verifiers used, by proof name.
 	InferenceVerifiers map[string]string `json:"inference_verifiers,omitempty"`
 	Transactions       []Tx              `json:"transactions"`
@@ -147,7 +150,7 @@ func VerifyRun(ctx context.Context, c *Chain, dir string, opts VerifyOptions) (*
 	rep.Registry = reg.Address.Hex()
 
 	// The run.
-	key := RunKey{ParamsHash: pub.ParamsHash, DatasetRoot: pub.DatasetRoot, SeedCommitment: pub.SeedCommitment, InitialModel: pub.Models[0]}
+	key := RunKey{ParamsHash: pub.ParamsHash, DatasetRoot: pub.DatasetRoot, SeedCommitment: pub.SeedCommitment, Steps: uint32(pub.Params.Steps)}
 	runID, err := reg.RunID(ctx, c.From, key)
 	if err != nil {
 		return finish(err)
@@ -159,7 +162,7 @@ func VerifyRun(ctx context.Context, c *Chain, dir string, opts VerifyOptions) (*
 	}
 	switch Status(info.Status) {
 	case StatusNone:
-		_, rcpt, err := reg.RegisterRunWithBeacon(ctx, key, uint32(pub.Params.Steps), pub.Beacon)
+		_, rcpt, err := reg.RegisterRunWithBeacon(ctx, key, pub.Beacon)
 		if err := record("registerRunWithBeacon", rcpt, err); err != nil {
 			return finish(err)
 		}
@@ -231,6 +234,9 @@ func VerifyRun(ctx context.Context, c *Chain, dir string, opts VerifyOptions) (*
 		}
 	}
 	rep.StepsAccepted, rep.Finalized, rep.Model = int(info.NextStep), Status(info.Status) == StatusFinalized, hexBig(info.Head)
+	if rep.RunsForDataset, err = reg.RunsPerDataset(ctx, pub.DatasetRoot); err != nil {
+		return finish(err)
+	}
 	if want := pub.Models[len(pub.Models)-1]; info.Head.Cmp(Big(want)) != 0 {
 		return finish(fmt.Errorf("chain: the registered model %s is not the transcript's M_T %s", rep.Model, commit.Hex(want)))
 	}
@@ -270,7 +276,8 @@ func (r *Report) PrintTable(w io.Writer) error {
 	if r.BeaconGiven {
 		given = "given (not fixed by the chain)"
 	}
-	_, err := fmt.Fprintf(w, "run %s on %s (chain id %s): %d/%d steps accepted, finalized %v, beacon %s\nregistry %s, step verifier %s\n",
-		r.RunID, r.Chain, r.ChainID, r.StepsAccepted, r.Steps, r.Finalized, given, r.Registry, r.StepVerifier)
+	_, err := fmt.Fprintf(w, "run %s on %s (chain id %s): %d/%d steps accepted, finalized %v, beacon %s\nregistry %s, step verifier %s\n"+
+		"runs registered on this dataset: %d (each counts toward its privacy budget)\n",
+		r.RunID, r.Chain, r.ChainID, r.StepsAccepted, r.Steps, r.Finalized, given, r.Registry, r.StepVerifier, r.RunsForDataset)
 	return err
 }

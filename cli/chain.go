@@ -99,8 +99,12 @@ func NewChainRegisterCmd(o *ChainRegisterOptions) *cobra.Command {
 		Use:   "register",
 		Short: "Register a run before training and print the beacon the chain fixes",
 		Long: `Register a run before it trains (the audited path): its params hash, dataset
-root D, seed commitment S and initial model M_0 go on-chain, then the beacon is
-fixed from the next block's hash, so the seed could not be chosen knowing it.
+root D, seed commitment S and step count T go on-chain, then the beacon is
+fixed from the hash of a block a few blocks later (the registry's
+BEACON_DELAY), so the seed could not be chosen knowing it. The initial model
+W_0 is public: it derives from the params and the beacon, and the first step
+proof binds M_0 to it. Every registration counts toward the dataset's privacy
+budget, abandoned ones included; the output says how many there are.
 Train with that beacon (zkdp train --out DIR --beacon). The secret seed is
 drawn here and kept in DIR/private (--out), where zkdp train finds it.
 Between commands the chain must persist: use --rpc (e.g. geth --dev); the
@@ -153,7 +157,7 @@ func (o *ChainRegisterOptions) Run(cmd *cobra.Command) error {
 	if setup.Dataset, err = data.Load(src.Data, src.SplitSeed); err != nil {
 		return err
 	}
-	key, steps, err := chain.PlanKey(setup)
+	key, err := chain.PlanKey(setup)
 	if err != nil {
 		return err
 	}
@@ -166,7 +170,7 @@ func (o *ChainRegisterOptions) Run(cmd *cobra.Command) error {
 	if err != nil {
 		return err
 	}
-	r, err := chain.RegisterBeforeTraining(ctx, reg, key, steps)
+	r, err := chain.RegisterBeforeTraining(ctx, reg, key)
 	if err != nil {
 		return err
 	}
@@ -174,8 +178,9 @@ func (o *ChainRegisterOptions) Run(cmd *cobra.Command) error {
 		fmt.Fprintf(o.Out, "%-12s gas %d\n", tx.Name, tx.GasUsed)
 	}
 	fmt.Fprintf(o.Out, "registered run 0x%s on %s (chain id %s), registry %s\n", r.RunID.Text(16), c.Name, c.ChainID, reg.Address.Hex())
-	fmt.Fprintf(o.Out, "params hash %s\ndataset root %s\nseed commitment %s\ninitial model %s\n",
-		commit.Hex(key.ParamsHash), commit.Hex(key.DatasetRoot), commit.Hex(key.SeedCommitment), commit.Hex(key.InitialModel))
+	fmt.Fprintf(o.Out, "params hash %s\ndataset root %s\nseed commitment %s\nsteps %d\n",
+		commit.Hex(key.ParamsHash), commit.Hex(key.DatasetRoot), commit.Hex(key.SeedCommitment), key.Steps)
+	fmt.Fprintf(o.Out, "runs registered on this dataset: %d (each counts toward its privacy budget)\n", r.RunsForDataset)
 	fmt.Fprintf(o.Out, "beacon %s\n", commit.Hex(r.Beacon))
 	outFlag := ""
 	if o.OutDir != "" {

@@ -12,7 +12,8 @@ import (
 
 // The audited path through the CLI on the simulated chain: chain register
 // prints the beacon the chain fixed; a run trained with it has exactly the
-// params hash, D, S and M_0 that were registered. Either the config fixes a
+// params hash, D, S and T that were registered, and starts from the public
+// W_0 of the params and that beacon; the output counts the dataset's runs. Either the config fixes a
 // (public) seed, or register draws a secret one and keeps it in --out for
 // zkdp train --out.
 func TestChainRegisterThenTrain(t *testing.T) {
@@ -53,7 +54,7 @@ func TestChainRegisterThenTrain(t *testing.T) {
 				t.Fatalf("trained with beacon %s, registered %s", tr.Beacon, m[1])
 			}
 			for name, want := range map[string]string{"params hash": tr.ParamsHash, "dataset root": tr.DatasetRoot,
-				"seed commitment": tr.SeedCommitment, "initial model": tr.ModelCommitments[0]} {
+				"seed commitment": tr.SeedCommitment, "steps": "2", "runs registered on this dataset:": "1 (each counts toward its privacy budget)"} {
 				if !strings.Contains(out, name+" "+want+"\n") {
 					t.Errorf("registered %s differs from the trained run's %s:\n%s", name, want, out)
 				}

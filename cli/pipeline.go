@@ -43,7 +43,8 @@ func NewPipelineCmd(o *PipelineOptions) *cobra.Command {
 		Long: `Run zkdp's main job in the order the protocol needs:
 
   commit   fix the secret seed (private/, 0600) and publish the params hash,
-           the dataset root D, the seed commitment S and M_0, with no beacon
+           the dataset root D and the seed commitment S, with no beacon
+           (W_0 is public and derives from the params and the beacon)
   beacon   fix the beacon after S (for now drawn by zkdp itself: the run is
            then not fit for an audit, as report.json says)
   train    DP-SGD from the committed seed and the beacon
@@ -173,7 +174,8 @@ func printSummary(o *PipelineOptions, s pipeline.Summary) {
 		}
 		fmt.Fprintf(w, "  %-16s %s\n", label, c)
 	}
-	fmt.Fprintf(w, "  on-chain         %s: registry %s, %d of %d steps accepted, finalized %v\n", s.Chain, s.Registry, s.StepsAccepted, s.Steps, s.Finalized)
+	fmt.Fprintf(w, "  on-chain         %s: registry %s, %d of %d steps accepted, finalized %v, %d run(s) registered on this dataset\n",
+		s.Chain, s.Registry, s.StepsAccepted, s.Steps, s.Finalized, s.RunsForDataset)
 	fmt.Fprintln(w, "  gas per tx:")
 	for _, t := range s.Transactions {
 		status := "accepted"

@@ -92,7 +92,8 @@ func NewVerifyCmd(o *VerifyOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "verify",
 		Short: "Verify a run's step and inference proofs from its public files only",
-		Long: `Verify every step proof of a run (the commitment chain M_0..M_T included)
+		Long: `Verify every step proof of a run (the commitment chain M_0..M_T included,
+M_0 recomputed from the public W_0 that the params and the beacon define)
 and every inference claim under DIR/public/inference/, from public files
 only. Exit status 0 only if everything checked verifies. --only steps or
 --only inference checks one kind (a run whose step circuit is too large to

@@ -45,7 +45,8 @@ func TestTrainProveVerify(t *testing.T) {
 		}
 	}
 	out, errs, code := execute(t, "chain", "verify", "--run", dir)
-	if code != 0 || !strings.Contains(out, "2/2 steps accepted, finalized true") || !strings.Contains(out, "submitStep 1") {
+	if code != 0 || !strings.Contains(out, "2/2 steps accepted, finalized true") || !strings.Contains(out, "submitStep 1") ||
+		!strings.Contains(out, "runs registered on this dataset: 1 (each counts toward its privacy budget)") {
 		t.Fatalf("chain verify: exit %d %s %s", code, out, errs)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "public", "chain.json")); err != nil {

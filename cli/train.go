@@ -149,7 +149,7 @@ func (o *TrainOptions) Run(cmd *cobra.Command) error {
 // newSetup is the trainer's setup from the config, the fixed seeds and the
 // config's beacon (a fresh one when it has none).
 func newSetup(cfg config.Config, seed dp.Seed, src run.DataSource) (trainer.Setup, error) {
-	s := trainer.Setup{Training: cfg.Training, Format: cfg.FixedPoint, Seed: seed, InitSeed: src.SplitSeed, Source: &src}
+	s := trainer.Setup{Training: cfg.Training, Format: cfg.FixedPoint, Seed: seed, Source: &src}
 	var err error
 	if cfg.Beacon != "" {
 		b, err := commit.ParseHex(cfg.Beacon)

@@ -33,8 +33,9 @@ const (
 	TagPRF    uint64 = 5 // per-step PRF key
 	TagInput  uint64 = 6 // an inference input
 	// 7 was the step circuit's former single statement hash; not reused.
-	TagRun  uint64 = 8 // a run's commitment H(params hash, D, S, beacon), a step proof's first public input
-	TagSalt uint64 = 9 // a dataset row's secret salt H(s, i)
+	TagRun  uint64 = 8  // a run's commitment H(params hash, D, S, beacon, T), a step proof's first public input
+	TagSalt uint64 = 9  // a dataset row's secret salt H(s, i)
+	TagInit uint64 = 10 // the public PRF key H(params hash, beacon) of the initial model W_0
 )
 
 // ErrBadHex is returned when a hex string is not a canonical field element.

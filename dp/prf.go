@@ -14,6 +14,7 @@ import (
 const (
 	StreamSampling uint64 = 1 // gaps of the Poisson subsample, one word per batch slot
 	StreamNoise    uint64 = 2 // discrete-Gaussian noise, one word per parameter
+	StreamInit     uint64 = 3 // W_0's hidden-layer weights, one word per weight, under InitKey (public)
 )
 
 // WordsPerBlock is how many 64-bit words one PRF block yields: the low 128

@@ -57,7 +57,7 @@ type RegisterResult struct {
 	Transactions []chain.Tx `json:"transactions"`
 }
 
-// register registers the published commitments (params hash, D, S, M_0)
+// register registers the published commitments (params hash, D, S) and T
 // with the registry, which fixes the beacon from a later block's hash, and
 // writes that beacon into the transcript. A beacon already in the
 // transcript is kept: asking for another after seeing one would be grinding.
@@ -80,12 +80,12 @@ func (cs *chainSession) register(ctx context.Context, s *State) error {
 	if err := run.ReadJSON(s.Dir.Public(run.ParamsFile), &p); err != nil {
 		return err
 	}
-	var key chain.RunKey
+	key := chain.RunKey{Steps: uint32(p.Steps)}
 	for _, f := range []struct {
 		name, hex string
 		dst       *fr.Element
 	}{{"params_hash", tr.ParamsHash, &key.ParamsHash}, {"dataset_root", tr.DatasetRoot, &key.DatasetRoot},
-		{"seed_commitment", tr.SeedCommitment, &key.SeedCommitment}, {"model_commitments[0]", first(tr.ModelCommitments), &key.InitialModel}} {
+		{"seed_commitment", tr.SeedCommitment, &key.SeedCommitment}} {
 		if *f.dst, err = commit.ParseHex(f.hex); err != nil {
 			return fmt.Errorf("%s: %s: %w", s.Dir.Public(run.TranscriptFile), f.name, err)
 		}
@@ -97,7 +97,7 @@ func (cs *chainSession) register(ctx context.Context, s *State) error {
 	if cs.reg, err = chain.OpenRegistry(ctx, c, s.Config.Chain.Registry); err != nil {
 		return err
 	}
-	r, err := chain.RegisterBeforeTraining(ctx, cs.reg, key, p.Steps)
+	r, err := chain.RegisterBeforeTraining(ctx, cs.reg, key)
 	res := RegisterResult{Chain: c.Name, Registry: cs.reg.Address.Hex(), Transactions: r.Transactions}
 	if r.RunID != nil {
 		res.RunID = fmt.Sprintf("0x%x", r.RunID)
@@ -113,13 +113,6 @@ func (cs *chainSession) register(ctx context.Context, s *State) error {
 	res.Beacon = tr.Beacon
 	s.log().Info("registered; the registry fixed the beacon", "registry", res.Registry, "run_id", res.RunID, "beacon", tr.Beacon)
 	return s.SetResult(res)
-}
-
-func first(v []string) string {
-	if len(v) == 0 {
-		return ""
-	}
-	return v[0]
 }
 
 // InferResult is the infer stage's record.
@@ -171,13 +164,15 @@ func infer(ctx context.Context, s *State) error {
 
 // ChainResult is the chain stage's record: public/chain.json's summary.
 type ChainResult struct {
-	Chain         string     `json:"chain"`
-	Registry      string     `json:"registry"`
-	RunID         string     `json:"run_id"`
-	BeaconGiven   bool       `json:"beacon_given"`
-	StepsAccepted int        `json:"steps_accepted"`
-	Finalized     bool       `json:"finalized"`
-	Transactions  []chain.Tx `json:"transactions"`
+	Chain         string `json:"chain"`
+	Registry      string `json:"registry"`
+	RunID         string `json:"run_id"`
+	BeaconGiven   bool   `json:"beacon_given"`
+	StepsAccepted int    `json:"steps_accepted"`
+	Finalized     bool   `json:"finalized"`
+	// RunsForDataset counts the runs registered on D in this registry.
+	RunsForDataset uint64     `json:"runs_for_dataset"`
+	Transactions   []chain.Tx `json:"transactions"`
 }
 
 // verifyOnChain submits every step proof to the registry (in order, from
@@ -202,7 +197,7 @@ func (cs *chainSession) verifyOnChain(ctx context.Context, s *State) error {
 	rep, err := chain.VerifyRun(ctx, c, s.Dir.Root, opts)
 	if rep != nil {
 		res := ChainResult{Chain: rep.Chain, Registry: rep.Registry, RunID: rep.RunID, BeaconGiven: rep.BeaconGiven,
-			StepsAccepted: rep.StepsAccepted, Finalized: rep.Finalized, Transactions: rep.Transactions}
+			StepsAccepted: rep.StepsAccepted, Finalized: rep.Finalized, RunsForDataset: rep.RunsForDataset, Transactions: rep.Transactions}
 		if serr := s.SetResult(res); serr != nil && err == nil {
 			err = serr
 		}

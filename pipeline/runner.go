@@ -1,6 +1,6 @@
 // Package pipeline runs zkdp's main job as a list of named stages, in the
-// order the protocol needs (commit D, S, the params hash and M_0; fix the
-// beacon; train; recompute epsilon; prove every step; verify), and records
+// order the protocol needs (commit D, S and the params hash; fix the
+// beacon; train from the public W_0 it defines; recompute epsilon; prove every step; verify), and records
 // each finished stage in a state file so that an interrupted run resumes
 // from the first unfinished stage.
 //

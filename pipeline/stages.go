@@ -17,7 +17,7 @@ import (
 
 // Sentinel errors of the stages.
 var (
-	// ErrCommitmentChanged: training did not start from the published params hash, D, S or M_0.
+	// ErrCommitmentChanged: training did not start from the published params hash, D or S.
 	ErrCommitmentChanged = errors.New("pipeline: the trained run does not start from the published commitments")
 	// ErrBeaconInConfig: a config beacon exists before S is published, so it cannot be the protocol's beacon.
 	ErrBeaconInConfig = errors.New("pipeline: the config gives a beacon, but the pipeline fixes the beacon after publishing the seed commitment (use zkdp train --beacon for a beacon fixed elsewhere)")
@@ -71,11 +71,11 @@ type CommitResult struct {
 	ParamsHash     string `json:"params_hash"`
 	DatasetRoot    string `json:"dataset_root"`
 	SeedCommitment string `json:"seed_commitment"`
-	Model0         string `json:"model_commitment_0"`
 }
 
 // commitStage fixes the secret seed (private/, 0600) and the split seed,
-// then publishes the params, D, S and M_0 in the transcript, with no beacon.
+// then publishes the params, D and S in the transcript, with no beacon (W_0
+// and M_0 derive from the beacon).
 // A rerun reuses a seed already written: once S may have been seen, drawing
 // another seed would be grinding.
 func commitStage(_ context.Context, s *State) error {
@@ -110,8 +110,8 @@ func commitStage(_ context.Context, s *State) error {
 	}
 	tr := pub.Transcript
 	s.log().Info("published before the beacon", "params_hash", tr.ParamsHash, "dataset_root", tr.DatasetRoot,
-		"seed_commitment", tr.SeedCommitment, "model_commitment_0", tr.ModelCommitments[0])
-	return s.SetResult(CommitResult{ParamsHash: tr.ParamsHash, DatasetRoot: tr.DatasetRoot, SeedCommitment: tr.SeedCommitment, Model0: tr.ModelCommitments[0]})
+		"seed_commitment", tr.SeedCommitment)
+	return s.SetResult(CommitResult{ParamsHash: tr.ParamsHash, DatasetRoot: tr.DatasetRoot, SeedCommitment: tr.SeedCommitment})
 }
 
 // setupOf is the trainer's setup from the config and the fixed seeds.
@@ -125,7 +125,7 @@ func setupOf(s *State, secret run.Secret, src run.DataSource) (trainer.Setup, er
 		return trainer.Setup{}, err
 	}
 	return trainer.Setup{Dataset: ds, Training: s.Config.Training, Format: s.Config.FixedPoint, Seed: seed,
-		InitSeed: src.SplitSeed, Source: &src}, nil
+		Source: &src}, nil
 }
 
 func readTranscript(d *run.Dir) (run.Transcript, error) {
@@ -173,9 +173,9 @@ func trainStage(ctx context.Context, s *State) error {
 	}
 	got := res.Transcript
 	if got.ParamsHash != published.ParamsHash || got.DatasetRoot != published.DatasetRoot ||
-		got.SeedCommitment != published.SeedCommitment || got.ModelCommitments[0] != published.ModelCommitments[0] {
-		return fmt.Errorf("%w: published %+v, trained from params %s, D %s, S %s, M_0 %s", ErrCommitmentChanged, published,
-			got.ParamsHash, got.DatasetRoot, got.SeedCommitment, got.ModelCommitments[0])
+		got.SeedCommitment != published.SeedCommitment {
+		return fmt.Errorf("%w: published %+v, trained from params %s, D %s, S %s", ErrCommitmentChanged, published,
+			got.ParamsHash, got.DatasetRoot, got.SeedCommitment)
 	}
 	res.Transcript.BeaconSource = published.BeaconSource
 	res.Transcript.AuditReady = published.AuditReady && s.Config.Seed == nil

@@ -42,7 +42,8 @@ type Summary struct {
 	Registry          string     `json:"registry"`
 	StepsAccepted     int        `json:"steps_accepted_on_chain"`
 	Finalized         bool       `json:"finalized_on_chain"`
-	Transactions      []chain.Tx `json:"transactions"` // registration, then chain.json's: gas and outcome of each
+	RunsForDataset    uint64     `json:"runs_for_dataset"` // runs registered on D, each counting toward its privacy budget
+	Transactions      []chain.Tx `json:"transactions"`     // registration, then chain.json's: gas and outcome of each
 	Stages            []Record   `json:"stages"`
 	// Artifacts maps what to where, relative to Dir.
 	Artifacts []Artifact `json:"artifacts"`
@@ -89,7 +90,7 @@ func Summarize(s *State) (Summary, error) {
 	if _, err := s.Result(StageChain, &ch); err != nil {
 		return Summary{}, err
 	}
-	sum.Chain, sum.Registry, sum.StepsAccepted, sum.Finalized = ch.Chain, ch.Registry, ch.StepsAccepted, ch.Finalized
+	sum.Chain, sum.Registry, sum.StepsAccepted, sum.Finalized, sum.RunsForDataset = ch.Chain, ch.Registry, ch.StepsAccepted, ch.Finalized, ch.RunsForDataset
 	sum.Transactions = append(append(sum.Transactions, reg.Transactions...), ch.Transactions...)
 	if r := s.File.Lookup(StageProve); r != nil {
 		sum.ProvingSeconds = r.Seconds

@@ -33,6 +33,7 @@ type Params struct {
 	NoiseMultiplier float64               `json:"noise_multiplier"`
 	ClipNorm        float64               `json:"clip_norm"`
 	LearningRate    float64               `json:"learning_rate"`
+	InitScale       float64               `json:"init_scale"`       // W_0's hidden-layer range in units of the He-uniform bound (dp.InitBits)
 	Delta           float64               `json:"delta"`            // the configured delta; the claim never exceeds it
 	DeltaAccountant float64               `json:"delta_accountant"` // the part the accountant runs at; the rest covers the samplers
 	Accountant      string                `json:"accountant"`
@@ -104,6 +105,10 @@ func (p Params) validateFields() []error {
 	check(p.Accountant == string(dp.AccountantRDP) || p.Accountant == string(dp.AccountantPRV), "accountant", "%q, want rdp or prv", p.Accountant)
 	if err := p.Step.Format.Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("fixed_point: %w", err))
+	} else if len(p.Widths) >= 2 {
+		if _, err := dp.InitBits(p.Widths, p.Step.Format, p.InitScale); err != nil {
+			errs = append(errs, fmt.Errorf("init_scale: %w", err))
+		}
 	}
 	check(positive(p.NoiseScale), "noise_scale_lattice", "%v, want positive", p.NoiseScale)
 	check(p.NoiseTail >= 0 && p.NoiseTail <= dp.MaxNoiseTail, "noise_tail", "%d, want [0, %d]", p.NoiseTail, dp.MaxNoiseTail)
@@ -205,6 +210,24 @@ func (p Params) Mechanism() dp.Mechanism {
 	return dp.Mechanism{Rows: p.Rows, Params: fixedpoint.NumParams(p.Widths), SamplingRate: p.SamplingRate,
 		NoiseMultiplier: p.NoiseMultiplier, Steps: p.Steps, MaxBatch: p.MaxBatch, Delta: p.Delta,
 		DeltaAccountant: p.DeltaAccountant, Accountant: p.Accountant, LatticeBits: p.Step.LatticeBits}
+}
+
+// InitBits is the width of each layer's initial weights (dp.InitBits).
+func (p Params) InitBits() ([]uint, error) { return dp.InitBits(p.Widths, p.Step.Format, p.InitScale) }
+
+// InitialModel is the run's public W_0 (flattened), from the params and the
+// beacon alone: dp.InitialWeights under dp.InitKey(params hash, beacon). The
+// trainer starts from it and a verifier recomputes it.
+func (p Params) InitialModel(beacon fr.Element) ([]int64, error) {
+	bits, err := p.InitBits()
+	if err != nil {
+		return nil, err
+	}
+	h, err := p.Hash()
+	if err != nil {
+		return nil, err
+	}
+	return dp.InitialWeights(p.Widths, bits, dp.InitKey(h, beacon)), nil
 }
 
 // Hash commits to the public parameters: Poseidon2 over their JSON encoding

@@ -2,6 +2,7 @@ package run
 
 import (
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -146,6 +147,7 @@ func TestParamsValidate(t *testing.T) {
 		"noise_tail":             func(p *Params) { p.NoiseTail = 5 },
 		"fixed_point.noise_bits": func(p *Params) { p.Step.NoiseBits = 30 },
 		"noise_scale_lattice ":   func(p *Params) { p.NoiseScale = 1000 },
+		"init_scale":             func(p *Params) { p.InitScale = math.Inf(1) },
 	} {
 		field = strings.TrimSpace(field)
 		p := quickstartParams(t)

@@ -46,6 +46,9 @@ var (
 	ErrDatasetMismatch = errors.New("stepproof: the reloaded dataset does not match the run's dataset root")
 	// ErrChain: the transcript's commitments do not chain or do not match a proof.
 	ErrChain = errors.New("stepproof: broken commitment chain")
+	// ErrInitialModel: the transcript's M_0 is not H(W_0) of the public
+	// initial model that the params and the beacon define.
+	ErrInitialModel = errors.New("stepproof: M_0 is not the commitment of the run's public initial model")
 	// ErrCircuit: the verifying key is not the one of the circuit the params define.
 	ErrCircuit = errors.New("stepproof: the verifying key does not belong to this run's circuit")
 	// ErrProof: a step proof does not verify.
@@ -81,8 +84,12 @@ func Spec(p run.Params) (step.Spec, error) {
 	for 1<<depth < p.Rows {
 		depth++
 	}
+	initBits, err := p.InitBits()
+	if err != nil {
+		return step.Spec{}, fmt.Errorf("stepproof: %w", err)
+	}
 	return step.Spec{Widths: p.Widths, Params: p.Step, Rows: p.Rows, MaxBatch: p.MaxBatch, Depth: depth,
-		Thresholds: sampler.Thresholds, CDF: noise.CDF, Tail: noise.Tail}, nil
+		Thresholds: sampler.Thresholds, CDF: noise.CDF, Tail: noise.Tail, Steps: p.Steps, InitBits: initBits}, nil
 }
 
 // Compile builds the step circuit that the public params define, and its
@@ -127,7 +134,8 @@ type Public struct {
 }
 
 // ReadPublic reads a run's public files and checks that the transcript
-// commits to the params and holds T+1 model commitments.
+// commits to the params, holds T+1 model commitments, and starts from the
+// public W_0 (M_0 = H(W_0(params, beacon))).
 func ReadPublic(root string) (*Public, error) {
 	d, err := run.Open(root)
 	if err != nil {
@@ -166,12 +174,23 @@ func ReadPublic(root string) (*Public, error) {
 		}
 		pub.Models = append(pub.Models, m)
 	}
+	w0, err := pub.Params.InitialModel(pub.Beacon)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", d.Public(run.ParamsFile), err)
+	}
+	m0, err := commit.HashPacked(commit.TagModel, w0, pub.Params.Step.WeightBits)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInitialModel, err)
+	}
+	if m0 != pub.Models[0] {
+		return nil, fmt.Errorf("%w: the params and beacon give %s, the transcript says %s", ErrInitialModel, commit.Hex(m0), tr.ModelCommitments[0])
+	}
 	return pub, nil
 }
 
 // RunCommitment is the first public input of every step proof of the run.
 func (p *Public) RunCommitment() fr.Element {
-	return step.RunCommitment(p.ParamsHash, p.DatasetRoot, p.SeedCommitment, p.Beacon)
+	return step.RunCommitment(p.ParamsHash, p.DatasetRoot, p.SeedCommitment, p.Beacon, p.Params.Steps)
 }
 
 // Statement is step t's public inputs.

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/zkdp/zkdp/commit"
 	"github.com/zkdp/zkdp/internal/testrun"
 	"github.com/zkdp/zkdp/run"
 )
@@ -89,5 +90,45 @@ func TestProveRefusesHugeCircuits(t *testing.T) {
 	p := run.Params{Widths: []int{784, 56, 10}, MaxBatch: 541}
 	if _, _, _, err := compile(p); !errors.Is(err, ErrTooLarge) {
 		t.Fatalf("got %v, want ErrTooLarge", err)
+	}
+}
+
+// W_0 is public: a transcript whose M_0 is not H(W_0) of the initial model
+// that the params and the beacon define is refused before anything is
+// compiled, even one whose W_0 differs from it in a single weight (and
+// whose M_0 is a valid model commitment). zkdp verify runs this check.
+func TestVerifyRejectsPrivateInitialModel(t *testing.T) {
+	dir := smallRun(t)
+	d := &run.Dir{Root: dir}
+	if _, err := ReadPublic(dir); err != nil {
+		t.Fatalf("the honest run: %v", err)
+	}
+	var tr run.Transcript
+	if err := run.ReadJSON(d.Public(run.TranscriptFile), &tr); err != nil {
+		t.Fatal(err)
+	}
+	p, err := d.ReadParams()
+	if err != nil {
+		t.Fatal(err)
+	}
+	beacon, err := commit.ParseHex(tr.Beacon)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w0, err := p.InitialModel(beacon)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w0[0] += 3 // a bit of private data written into W_0
+	m0, err := commit.HashPacked(commit.TagModel, w0, p.Step.WeightBits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr.ModelCommitments[0] = commit.Hex(m0)
+	if err := run.WriteJSON(d.Public(run.TranscriptFile), tr, run.PublicMode); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Verify(dir); !errors.Is(err, ErrInitialModel) {
+		t.Fatalf("a private W_0: got %v, want ErrInitialModel", err)
 	}
 }

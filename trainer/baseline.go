@@ -31,9 +31,14 @@ func Baseline(ctx context.Context, s Setup) (float64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("trainer: baseline: %w", err)
 	}
-	flat, err := initialModel(widths, s.Format, cfg.InitScale, s.InitSeed)
+	// The DP run's own W_0, so that the gap is the noise's alone.
+	params, err := Plan(s)
 	if err != nil {
-		return 0, err
+		return 0, fmt.Errorf("trainer: baseline: %w", err)
+	}
+	flat, err := params.InitialModel(s.Beacon)
+	if err != nil {
+		return 0, fmt.Errorf("trainer: baseline: %w", err)
 	}
 	qm, err := fixedpoint.Unflatten(widths, flat)
 	if err != nil {

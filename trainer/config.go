@@ -28,7 +28,7 @@ type Config struct {
 	Accountant      string  `mapstructure:"accountant"`       // rdp (Renyi DP) or prv (privacy random variables, tighter)
 	MaxBatch        int     `mapstructure:"max_batch"`        // public batch padding; 0 picks the smallest whose overflow probability over all steps is at most delta/10^4
 	EvalEvery       int     `mapstructure:"eval_every"`       // steps between test evaluations for the curves
-	InitScale       float64 `mapstructure:"init_scale"`       // std of hidden-layer initial weights in units of 1/sqrt(fan-in); the head starts at 0
+	InitScale       float64 `mapstructure:"init_scale"`       // hidden-layer initial weights are uniform on a power of two of raw units not above init_scale*sqrt(6/fan-in) (public, from the beacon); the head starts at 0
 }
 
 // DefaultConfig holds the defaults viper starts from.

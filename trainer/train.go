@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
-	"math/rand/v2"
 
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 
@@ -35,7 +34,6 @@ type Setup struct {
 	Seed        dp.Seed    // secret PRF seed s
 	Beacon      fr.Element // public beacon b
 	BeaconGiven bool       // false when the trainer drew b itself: not fit for an audit
-	InitSeed    uint64     // initial weights of hidden layers
 	// Source, if set, is written to private/ so that the prover can reload
 	// the committed rows.
 	Source *run.DataSource
@@ -151,40 +149,17 @@ func makePlan(cfg Config, f fixedpoint.Format, rows int, nParams int) (*plan, er
 	return nil, fmt.Errorf("%w: the samplers' distance from the ideal mechanism needs more than half of delta", ErrPrivacy)
 }
 
-// initialModel is zero for the head and scaled Gaussian for hidden layers,
-// drawn from the public init seed (M_0 is published).
-func initialModel(widths []int, f fixedpoint.Format, scale float64, seed uint64) ([]int64, error) {
-	rng := rand.New(rand.NewPCG(seed, 0x1417))
-	flat := make([]int64, 0, fixedpoint.NumParams(widths))
-	for l := 1; l < len(widths); l++ {
-		std := 0.0
-		if l < len(widths)-1 {
-			std = scale * math.Sqrt(2/float64(widths[l-1]))
-		}
-		for range widths[l] * widths[l-1] {
-			v, err := f.Quantize(rng.NormFloat64()*std, f.WeightBits)
-			if err != nil {
-				return nil, fmt.Errorf("trainer: initial weight: %w", err)
-			}
-			flat = append(flat, v)
-		}
-		flat = append(flat, make([]int64, widths[l])...)
-	}
-	return flat, nil
-}
-
 // prepared is what a run fixes before its beacon exists: the quantized
-// splits, the dataset tree, the plan, the public parameters and M_0.
+// splits, the dataset tree, the plan and the public parameters. W_0 and M_0
+// depend on the beacon (Params.InitialModel).
 type prepared struct {
 	qtrain, qtest *data.Quantized
 	tree          *commit.MerkleTree
 	widths        []int
 	nParams       int
 	plan          *plan
-	model         fixedpoint.Model[int64]
 	params        run.Params
-	transcript    run.Transcript // params hash, D, S and M_0; no beacon
-	weights0      []int64
+	transcript    run.Transcript // params hash, D, S; no beacon, no M_0
 }
 
 // prepare is the part of a run that does not depend on the beacon; Publish
@@ -231,27 +206,26 @@ func prepare(s Setup, log *slog.Logger) (*prepared, error) {
 	log.Info("plan", "row_bound", rows, "params", nParams, "sigma", p.noiseMultiplier, "epsilon", p.privacy.Epsilon,
 		"delta", p.privacy.Delta, "max_batch", p.maxBatch, "noise_scale", p.noise.Sigma)
 
-	flat, err := initialModel(widths, f, cfg.InitScale, s.InitSeed)
-	if err != nil {
-		return nil, err
-	}
-	model, err := fixedpoint.Unflatten(widths, flat)
-	if err != nil {
-		return nil, err
-	}
 	params := paramsOf(cfg, ds, widths, rows, p)
+	if _, err := params.InitBits(); err != nil {
+		return nil, fmt.Errorf("trainer: %w", err)
+	}
 	paramsHash, err := params.Hash()
 	if err != nil {
 		return nil, err
 	}
-	m0, err := ModelCommitment(f, model.Flatten())
-	if err != nil {
-		return nil, fmt.Errorf("trainer: model commitment: %w", err)
-	}
-	return &prepared{qtrain: qtrain, qtest: qtest, tree: tree, widths: widths, nParams: nParams, plan: p, model: model,
-		params: params, weights0: model.Flatten(),
+	return &prepared{qtrain: qtrain, qtest: qtest, tree: tree, widths: widths, nParams: nParams, plan: p, params: params,
 		transcript: run.Transcript{ParamsHash: commit.Hex(paramsHash), DatasetRoot: commit.Hex(tree.Root()),
-			SeedCommitment: commit.Hex(dp.SeedCommitment(s.Seed)), ModelCommitments: []string{commit.Hex(m0)}}}, nil
+			SeedCommitment: commit.Hex(dp.SeedCommitment(s.Seed))}}, nil
+}
+
+// initialModel is the run's public W_0 under beacon (run.Params.InitialModel).
+func (pr *prepared) initialModel(beacon fr.Element) (fixedpoint.Model[int64], error) {
+	flat, err := pr.params.InitialModel(beacon)
+	if err != nil {
+		return fixedpoint.Model[int64]{}, fmt.Errorf("trainer: initial model: %w", err)
+	}
+	return fixedpoint.Unflatten(pr.widths, flat)
 }
 
 // rowBound is the public row bound N_pub of ds (data.max_rows), checked
@@ -267,12 +241,13 @@ func rowBound(ds *data.Dataset) (int, error) {
 // Published is what a run commits to before its beacon exists.
 type Published struct {
 	Params run.Params
-	// Transcript holds the params hash, D, S and M_0; its beacon is empty.
+	// Transcript holds the params hash, D and S; its beacon and M_0 (which
+	// derives from the beacon) are empty.
 	Transcript run.Transcript
 }
 
 // Publish computes the commitments a run of s publishes before the beacon
-// (params hash, D, S = H(s), M_0) without training; s.Beacon is not read.
+// (params hash, D, S = H(s)) without training; s.Beacon is not read.
 // Train from the same Setup (with any beacon) starts from exactly these.
 func Publish(s Setup, log *slog.Logger) (Published, error) {
 	if log == nil {
@@ -285,7 +260,7 @@ func Publish(s Setup, log *slog.Logger) (Published, error) {
 	return Published{Params: pr.params, Transcript: pr.transcript}, nil
 }
 
-// DrawSeeds returns the secret PRF seed and the split/initialization seed:
+// DrawSeeds returns the secret PRF seed and the split seed:
 // from crypto/rand, or derived from fixed (config key `seed`: reproducible,
 // therefore NOT secret).
 func DrawSeeds(fixed *uint64) (dp.Seed, uint64, error) {
@@ -314,7 +289,11 @@ func Train(ctx context.Context, s Setup, opts Options) (*Result, error) {
 		return nil, err
 	}
 	cfg, f, ds := s.Training, s.Format, s.Dataset
-	qtrain, qtest, p, model, widths, nParams := pr.qtrain, pr.qtest, pr.plan, pr.model, pr.widths, pr.nParams
+	qtrain, qtest, p, widths, nParams := pr.qtrain, pr.qtest, pr.plan, pr.widths, pr.nParams
+	model, err := pr.initialModel(s.Beacon)
+	if err != nil {
+		return nil, err
+	}
 	tr := pr.transcript
 	tr.Beacon, tr.BeaconSource, tr.AuditReady = commit.Hex(s.Beacon), run.BeaconGiven, s.BeaconGiven
 	if !s.BeaconGiven {
@@ -326,9 +305,11 @@ func Train(ctx context.Context, s Setup, opts Options) (*Result, error) {
 		Secret:     run.Secret{Seed: commit.Hex(s.Seed)},
 		Classes:    ds.Classes,
 		Transcript: tr,
-		Weights:    [][]int64{pr.weights0},
 		TestLabels: qtest.Y,
 		Source:     s.Source,
+	}
+	if err := res.appendModel(model, f); err != nil {
+		return nil, fmt.Errorf("trainer: W_0: %w", err)
 	}
 
 	net, err := newFloatNet(widths, max(p.maxBatch, 1))
@@ -448,7 +429,7 @@ func paramsOf(cfg Config, ds *data.Dataset, widths []int, rows int, p *plan) run
 		Widths: widths, Steps: cfg.Steps, SamplingRate: cfg.SamplingRate, ExpectedBatch: p.expectedBatch,
 		MaxBatch: p.maxBatch, NoiseMultiplier: p.noiseMultiplier, ClipNorm: cfg.ClipNorm, LearningRate: cfg.LearningRate,
 		Delta: cfg.Delta, DeltaAccountant: p.privacy.DeltaAccountant, Accountant: cfg.Accountant, Step: p.step,
-		NoiseScale: p.noise.Sigma, NoiseTail: p.noise.Tail, Adjacency: dp.AdjacencyAddRemove,
+		NoiseScale: p.noise.Sigma, NoiseTail: p.noise.Tail, Adjacency: dp.AdjacencyAddRemove, InitScale: cfg.InitScale,
 	}
 }
 
@@ -472,18 +453,6 @@ func Plan(s Setup) (run.Params, error) {
 		return run.Params{}, err
 	}
 	return paramsOf(s.Training, ds, widths, rows, p), nil
-}
-
-// InitialCommitment is M_0 of a run of s, without training: a run is
-// registered on-chain (with its D, S and M_0) before it trains.
-func InitialCommitment(s Setup) (fr.Element, error) {
-	ds := s.Dataset
-	widths := append(append([]int{len(ds.Features)}, s.Training.Hidden...), len(ds.Classes))
-	flat, err := initialModel(widths, s.Format, s.Training.InitScale, s.InitSeed)
-	if err != nil {
-		return fr.Element{}, err
-	}
-	return ModelCommitment(s.Format, flat)
 }
 
 // ModelCommitment is M = H(W): the packed Poseidon2 hash of the flattened

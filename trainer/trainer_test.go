@@ -42,7 +42,7 @@ func smallSetup(t *testing.T, seed uint64) Setup {
 	var beacon fr.Element
 	beacon.SetUint64(2024)
 	return Setup{Dataset: ds, Training: cfg, Format: fixedpoint.DefaultFormat(), Seed: dp.SeedFromUint64(seed),
-		Beacon: beacon, BeaconGiven: true, InitSeed: seed}
+		Beacon: beacon, BeaconGiven: true}
 }
 
 func trainInto(t *testing.T, s Setup, dir string) *Result {
@@ -308,10 +308,11 @@ func TestConfigValidateListsEveryProblem(t *testing.T) {
 func TestFromFloatInvertsToFloat(t *testing.T) {
 	f := fixedpoint.DefaultFormat()
 	widths := []int{5, 4, 3}
-	w, err := initialModel(widths, f, 1, 7)
+	bits, err := dp.InitBits(widths, f, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
+	w := dp.InitialWeights(widths, bits, dp.SeedFromUint64(7))
 	for i := range w {
 		w[i] += int64(i) - 20 // non-zero biases and some negative weights
 	}
@@ -366,9 +367,10 @@ func TestPublishMatchesTrain(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if pub.Transcript.Beacon != "" || len(pub.Transcript.ModelCommitments) != 1 {
-		t.Fatalf("published transcript %+v: want no beacon and M_0 only", pub.Transcript)
+	if pub.Transcript.Beacon != "" || len(pub.Transcript.ModelCommitments) != 0 {
+		t.Fatalf("published transcript %+v: want no beacon and no M_0 (it derives from the beacon)", pub.Transcript)
 	}
+	m0 := map[string]bool{}
 	for _, b := range []uint64{7, 8} {
 		s.Beacon.SetUint64(b)
 		res, err := Train(context.Background(), s, Options{})
@@ -376,8 +378,7 @@ func TestPublishMatchesTrain(t *testing.T) {
 			t.Fatal(err)
 		}
 		got, want := res.Transcript, pub.Transcript
-		if got.ParamsHash != want.ParamsHash || got.DatasetRoot != want.DatasetRoot || got.SeedCommitment != want.SeedCommitment ||
-			got.ModelCommitments[0] != want.ModelCommitments[0] {
+		if got.ParamsHash != want.ParamsHash || got.DatasetRoot != want.DatasetRoot || got.SeedCommitment != want.SeedCommitment {
 			t.Fatalf("beacon %d: trained from %+v, published %+v", b, got, want)
 		}
 		if h, err := res.Params.Hash(); err != nil || commit.Hex(h) != want.ParamsHash {
@@ -386,6 +387,15 @@ func TestPublishMatchesTrain(t *testing.T) {
 		if got.Beacon != commit.Hex(s.Beacon) || len(got.ModelCommitments) != s.Training.Steps+1 {
 			t.Fatalf("beacon %d: transcript %+v", b, got)
 		}
+		// The trainer starts from the public W_0 of the params and beacon.
+		w0, err := res.Params.InitialModel(s.Beacon)
+		if err != nil || !slices.Equal(w0, res.Weights[0]) {
+			t.Fatalf("beacon %d: W_0 is not Params.InitialModel (%v)", b, err)
+		}
+		m0[got.ModelCommitments[0]] = true
+	}
+	if len(s.Training.Hidden) > 0 && len(m0) != 2 {
+		t.Fatal("two beacons gave the same W_0")
 	}
 }
 

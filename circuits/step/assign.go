@@ -23,9 +23,10 @@ type Input struct {
 }
 
 // RunCommitment is a step proof's first public input: the hash of the run's
-// public items. The registry contract computes the same value on-chain.
-func RunCommitment(paramsHash, datasetRoot, seedCommitment, beacon fr.Element) fr.Element {
-	return commit.Hash(commit.TagRun, paramsHash, datasetRoot, seedCommitment, beacon)
+// public items, its step count T included. The registry contract computes
+// the same value on-chain.
+func RunCommitment(paramsHash, datasetRoot, seedCommitment, beacon fr.Element, steps int) fr.Element {
+	return commit.Hash(commit.TagRun, paramsHash, datasetRoot, seedCommitment, beacon, commit.FromInt64(int64(steps)))
 }
 
 // Public is step t's public part of the witness, in the circuit's order:
@@ -51,7 +52,7 @@ func Assign(spec Spec, in Input) (*Circuit, error) {
 	}
 	seedCommitment := commit.Hash(commit.TagSeed, in.Seed)
 	c := &Circuit{
-		RunCommitment: RunCommitment(in.ParamsHash, in.DatasetRoot, seedCommitment, in.Beacon),
+		RunCommitment: RunCommitment(in.ParamsHash, in.DatasetRoot, seedCommitment, in.Beacon, spec.Steps),
 		ParamsHash:    in.ParamsHash, DatasetRoot: in.DatasetRoot, SeedCommitment: seedCommitment, Beacon: in.Beacon,
 		Step: in.Step, ModelBefore: before, ModelAfter: after, Seed: in.Seed,
 		Weights: ints(in.Before),

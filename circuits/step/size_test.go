@@ -51,8 +51,12 @@ func TestShippedStepSizes(t *testing.T) {
 		for 1<<depth < res.Params.Rows {
 			depth++
 		}
+		initBits, err := res.Params.InitBits()
+		if err != nil {
+			t.Fatal(err)
+		}
 		c, err := New(Spec{Widths: res.Params.Widths, Params: res.Params.Step, Rows: res.Params.Rows, MaxBatch: res.Params.MaxBatch,
-			Depth: depth, Thresholds: sampler.Thresholds, CDF: noise.CDF, Tail: noise.Tail})
+			Depth: depth, Thresholds: sampler.Thresholds, CDF: noise.CDF, Tail: noise.Tail, Steps: res.Params.Steps, InitBits: initBits})
 		if err != nil {
 			t.Fatal(err)
 		}

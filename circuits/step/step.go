@@ -12,8 +12,13 @@
 //  5. W_{t+1} = W_t - lr/(q N_pub) (sum of clipped gradients + noise), with
 //     M_t = H(W_t) and M_{t+1} = H(W_{t+1}).
 //
+// It also says that t < T (T, the run's step count, is a constant of the
+// circuit and is in the run commitment) and, at t = 0, that W_0 is the
+// public initial model that the params hash and the beacon define
+// (dp.InitialWeights): a private W_0 could carry data into the release.
+//
 // The public inputs are four field elements: the run commitment
-// Hash(TagRun, params hash, D, S, beacon), the step t, M_t and M_{t+1}. A
+// Hash(TagRun, params hash, D, S, beacon, T), the step t, M_t and M_{t+1}. A
 // verifier on the EVM pays about 6,700 gas per public input, but a single
 // statement hash over all seven items would need a Solidity Poseidon2 per
 // step; with these four the registry hashes the run once and then only
@@ -25,7 +30,10 @@ package step
 import (
 	"errors"
 	"fmt"
+	"math/big"
+	"math/bits"
 
+	"github.com/consensys/gnark/constraint/solver"
 	"github.com/consensys/gnark/frontend"
 	"github.com/consensys/gnark/std/rangecheck"
 
@@ -50,6 +58,8 @@ type Spec struct {
 	Thresholds []uint64              // the Poisson gap table (dp.PoissonSampler)
 	CDF        []uint64              // the noise table (dp.DiscreteGaussian)
 	Tail       int64
+	Steps      int    // T: every proof asserts t < T
+	InitBits   []uint // per layer, the width of W_0's uniform weights (dp.InitBits); 0: the layer starts at zero
 }
 
 // Validate checks the shapes.
@@ -63,6 +73,15 @@ func (s Spec) Validate() error {
 		return fmt.Errorf("%w: depth %d cannot hold %d rows", ErrSpec, s.Depth, s.Rows)
 	case int64(len(s.CDF)) != 2*s.Tail+1:
 		return fmt.Errorf("%w: noise table of %d entries for tail %d", ErrSpec, len(s.CDF), s.Tail)
+	case s.Steps < 1 || s.Steps >= 1<<31:
+		return fmt.Errorf("%w: %d steps", ErrSpec, s.Steps)
+	case len(s.InitBits) != len(s.Widths)-1 || s.InitBits[len(s.InitBits)-1] != 0:
+		return fmt.Errorf("%w: initial weight bits %v for widths %v (the head starts at zero)", ErrSpec, s.InitBits, s.Widths)
+	}
+	for _, k := range s.InitBits {
+		if k > s.Params.WeightBits {
+			return fmt.Errorf("%w: initial weights of %d bits exceed the weight bound %d", ErrSpec, k, s.Params.WeightBits)
+		}
 	}
 	return s.Params.Format.Validate()
 }
@@ -109,10 +128,19 @@ func (c *Circuit) Define(api frontend.API) error {
 	rc := rangecheck.New(api)
 	a := arith.New(api, arith.WithRangechecker(rc))
 
-	// The run commitment binds the run's public items; t, M_t and M_{t+1}
-	// are public inputs themselves.
+	// The run commitment binds the run's public items, T included; t, M_t
+	// and M_{t+1} are public inputs themselves.
 	api.AssertIsEqual(c.RunCommitment, commitment.Hash(api, commit.TagRun,
-		c.ParamsHash, c.DatasetRoot, c.SeedCommitment, c.Beacon))
+		c.ParamsHash, c.DatasetRoot, c.SeedCommitment, c.Beacon, s.Steps))
+	// 0 <= t <= T-1: both t and T-1-t in [0, 2^bits(T)); a t >= T (or a
+	// "negative" one) makes T-1-t wrap around the field.
+	tBits := bits.Len(uint(s.Steps))
+	rc.Check(c.Step, tBits)
+	rc.Check(api.Sub(s.Steps-1, c.Step), tBits)
+	// At t = 0, W_t is the public W_0.
+	if err := c.assertInitialModel(api, rc); err != nil {
+		return err
+	}
 
 	// 1. The seed and the step's PRF key.
 	seedCommitment, err := sampling.SeedCommitment(api, c.Seed)
@@ -184,6 +212,74 @@ func (c *Circuit) Define(api frontend.API) error {
 	next, _ := fixedpoint.Step[frontend.Variable](a, s.Params, model, c.Rows, onehots, mask, noise)
 	// Step already range-checked W_{t+1} to the weight bound.
 	api.AssertIsEqual(commitment.HashPackedUnchecked(api, commit.TagModel, next.Flatten(), f.WeightBits), c.ModelAfter)
+	return nil
+}
+
+// assertInitialModel constrains W_t to dp.InitialWeights(widths, InitBits,
+// InitKey(params hash, beacon)) when t = 0: weight i is isFirst * (W_t[i] -
+// init_i) == 0, one constraint for a zero init_i (biases, the head, layers
+// of zero bits), plus one PRF word and a bit split for a uniform weight. A
+// model without a hidden layer needs no PRF.
+func (c *Circuit) assertInitialModel(api frontend.API, rc frontend.Rangechecker) error {
+	s := c.spec
+	isFirst := api.IsZero(c.Step)
+	var words []frontend.Variable
+	if n := dp.InitWords(s.Widths, s.InitBits); n > 0 {
+		var err error
+		key := commitment.Hash(api, commit.TagInit, c.ParamsHash, c.Beacon)
+		if words, err = sampling.Words(api, key, dp.StreamInit, n); err != nil {
+			return err
+		}
+	}
+	pos := 0
+	for l := 1; l < len(s.Widths); l++ {
+		k := s.InitBits[l-1]
+		for range s.Widths[l] * s.Widths[l-1] {
+			init := frontend.Variable(0)
+			if k > 0 {
+				low, err := lowBits(api, rc, words[0], k)
+				if err != nil {
+					return err
+				}
+				init, words = api.Sub(low, uint64(1)<<(k-1)), words[1:]
+			}
+			api.AssertIsEqual(api.Mul(isFirst, api.Sub(c.Weights[pos], init)), 0)
+			pos++
+		}
+		for range s.Widths[l] {
+			api.AssertIsEqual(api.Mul(isFirst, c.Weights[pos]), 0)
+			pos++
+		}
+	}
+	return nil
+}
+
+// lowBits is word mod 2^k for a word already range-checked to 64 bits (a
+// PRF word): word = low + 2^k high with low < 2^k and high < 2^(64-k), both
+// range-checked, so that low + 2^k high < 2^64 < p and the split is the
+// integer one (an unbounded high would let any low through).
+func lowBits(api frontend.API, rc frontend.Rangechecker, word frontend.Variable, k uint) (frontend.Variable, error) {
+	out, err := api.Compiler().NewHint(lowBitsHint, 2, word, k)
+	if err != nil {
+		return nil, fmt.Errorf("step: low bits hint: %w", err)
+	}
+	low, high := out[0], out[1]
+	rc.Check(low, int(k))
+	rc.Check(high, 64-int(k))
+	api.AssertIsEqual(word, api.Add(low, api.Mul(high, new(big.Int).Lsh(big.NewInt(1), k))))
+	return low, nil
+}
+
+func init() { solver.RegisterHint(lowBitsHint) }
+
+// lowBitsHint: inputs (v, k), outputs v mod 2^k and v >> k.
+func lowBitsHint(_ *big.Int, in, out []*big.Int) error {
+	if len(in) != 2 || len(out) != 2 || !in[1].IsUint64() || in[1].Uint64() > 64 {
+		return fmt.Errorf("%w: low bits hint wants (v, k <= 64) and 2 outputs", ErrSpec)
+	}
+	k := uint(in[1].Uint64())
+	out[0].And(in[0], new(big.Int).Sub(new(big.Int).Lsh(big.NewInt(1), k), big.NewInt(1)))
+	out[1].Rsh(in[0], k)
 	return nil
 }
 

@@ -2,12 +2,14 @@ package step
 
 import (
 	"context"
+	"math/big"
 	"slices"
 	"testing"
 
 	"github.com/consensys/gnark-crypto/ecc"
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 	"github.com/consensys/gnark/backend"
+	"github.com/consensys/gnark/constraint/solver"
 	"github.com/consensys/gnark/test"
 
 	"github.com/zkdp/zkdp/commit"
@@ -28,7 +30,10 @@ type tinyRun struct {
 	setup trainer.Setup
 }
 
-func newTinyRun(t *testing.T) *tinyRun {
+func newTinyRun(t *testing.T) *tinyRun { t.Helper(); return newTinyRunWith(t, nil) }
+
+// newTinyRunWith is newTinyRun with hidden layers.
+func newTinyRunWith(t *testing.T, hidden []int) *tinyRun {
 	t.Helper()
 	dc, err := data.DefaultConfig("breast_cancer")
 	if err != nil {
@@ -41,6 +46,7 @@ func newTinyRun(t *testing.T) *tinyRun {
 	ds.Train.X, ds.Train.Y, ds.MaxRows = ds.Train.X[:24], ds.Train.Y[:24], tinyBound
 	cfg := trainer.DefaultConfig()
 	cfg.Steps, cfg.SamplingRate, cfg.ClipNorm, cfg.LearningRate, cfg.NoiseMultiplier = 3, 0.25, 1, 1, 2
+	cfg.Hidden = hidden
 	// A coarse noise lattice keeps the noise table (and the circuit) small.
 	format := fixedpoint.DefaultFormat()
 	format.LatticeBits = 4
@@ -66,8 +72,12 @@ func newTinyRun(t *testing.T) *tinyRun {
 	if tree.Root() != mustHex(t, res.Transcript.DatasetRoot) {
 		t.Fatal("the test's dataset tree is not the trainer's")
 	}
+	initBits, err := res.Params.InitBits()
+	if err != nil {
+		t.Fatal(err)
+	}
 	spec := Spec{Widths: res.Params.Widths, Params: res.Params.Step, Rows: res.Params.Rows, MaxBatch: res.Params.MaxBatch,
-		Depth: tree.Depth(), Thresholds: sampler.Thresholds, CDF: noise.CDF, Tail: noise.Tail}
+		Depth: tree.Depth(), Thresholds: sampler.Thresholds, CDF: noise.CDF, Tail: noise.Tail, Steps: res.Params.Steps, InitBits: initBits}
 	return &tinyRun{spec: spec, res: res, q: q, tree: tree, setup: s}
 }
 
@@ -391,4 +401,173 @@ func TestStepCheckCircuit(t *testing.T) {
 		test.WithInvalidAssignment(r.assign(t, wrongSeed)),
 		test.WithCurves(ecc.BN254), test.WithBackends(backend.GROTH16),
 		test.NoProverChecks(), test.NoFuzzing(), test.NoSerializationChecks())
+}
+
+// stepFrom is the witness a prover would build for step `step` from W_t =
+// before: the batch its PRF selects, those rows under D, and W_t+1 from
+// them. For a step of the run it is the trained one.
+func (r *tinyRun) stepFrom(t *testing.T, step int, before []int64) Input {
+	t.Helper()
+	sampler, _, err := r.res.Params.Mechanism().Samplers()
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := dp.StepKey(r.setup.Seed, r.setup.Beacon, step)
+	batch := sampler.Sample(dp.Words(key, dp.StreamSampling, r.spec.MaxBatch+1))
+	ph, _ := commit.ParseHex(r.res.Transcript.ParamsHash)
+	in := Input{ParamsHash: ph, DatasetRoot: r.tree.Root(), Beacon: r.setup.Beacon, Seed: r.setup.Seed, Step: step, Before: before}
+	for _, i := range batch.Indices {
+		path, err := r.tree.Path(i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		x, label, flag := r.q.Slot(i)
+		in.Rows, in.Labels, in.Reals, in.Paths = append(in.Rows, x), append(in.Labels, label), append(in.Reals, flag), append(in.Paths, path)
+		in.Salts = append(in.Salts, dp.RowSalt(r.setup.Seed, i))
+	}
+	in.After = r.update(t, in)
+	return in
+}
+
+// W_0 is public: at t = 0 a witness whose W_0 is not dp.InitialWeights of
+// the params hash and beacon is rejected, even when everything else is
+// consistent with it (M_0 = H(W_0), W_1 trained from it), with and without
+// a hidden layer (whose W_0 is PRF-drawn, not zero). A private W_0 could
+// write data into the released model.
+func TestInitialModelIsPublic(t *testing.T) {
+	for name, hidden := range map[string][]int{"no hidden layer": nil, "hidden layer": {2}} {
+		t.Run(name, func(t *testing.T) {
+			r := newTinyRunWith(t, hidden)
+			w0, err := r.res.Params.InitialModel(r.setup.Beacon)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(w0, r.res.Weights[0]) {
+				t.Fatal("the trainer did not start from Params.InitialModel")
+			}
+			if len(hidden) > 0 && slices.Equal(w0, make([]int64, len(w0))) {
+				t.Fatal("a hidden layer's W_0 is all zero: the test checks nothing of the PRF")
+			}
+			r.check(t, r.stepFrom(t, 0, w0), true, "the honest step 0 rebuilt")
+			for i, what := range map[int]string{0: "first weight", len(w0) - 1: "last bias", len(w0) / 2: "a middle weight"} {
+				other := slices.Clone(w0)
+				other[i] += 1 << 10
+				r.check(t, r.stepFrom(t, 0, other), false, "W_0 with a changed "+what)
+			}
+			// The same W_0 as step 1's W_t is fine: only t = 0 is bound.
+			other := slices.Clone(w0)
+			other[0]++
+			r.check(t, r.stepFrom(t, 1, other), true, "step 1 from any W_1")
+		})
+	}
+}
+
+// gnark's CheckCircuit (compiled R1CS) rejects a W_0 other than the public
+// one for a hidden-layer model, whose W_0 the circuit draws from the PRF.
+func TestInitialModelCheckCircuit(t *testing.T) {
+	r := newTinyRunWith(t, []int{2})
+	w0 := r.res.Weights[0]
+	other := slices.Clone(w0)
+	other[1] = -other[1] - 1
+	circuit, err := New(r.spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	test.NewAssert(t).CheckCircuit(circuit,
+		test.WithValidAssignment(r.assign(t, r.stepFrom(t, 0, w0))),
+		test.WithInvalidAssignment(r.assign(t, r.stepFrom(t, 0, other))),
+		test.WithCurves(ecc.BN254), test.WithBackends(backend.GROTH16),
+		test.NoProverChecks(), test.NoFuzzing(), test.NoSerializationChecks())
+}
+
+// t < T: a step beyond the run (built as honestly as a prover could, from
+// the PRF of that step) is rejected, so a run cannot take more steps than
+// its epsilon was computed for; so is a "negative" t.
+func TestStepBeyondTIsRejected(t *testing.T) {
+	r := newTinyRun(t)
+	T := r.spec.Steps
+	last := r.res.Weights[T]
+	r.check(t, r.stepFrom(t, T-1, r.res.Weights[T-1]), true, "the last step rebuilt")
+	r.check(t, r.stepFrom(t, T, last), false, "step T")
+	r.check(t, r.stepFrom(t, T+7, last), false, "step T+7")
+	c := r.assign(t, r.stepFrom(t, T, last))
+	var minusOne fr.Element
+	minusOne.SetOne()
+	minusOne.Neg(&minusOne)
+	c.Step = minusOne
+	circuit, _ := New(r.spec)
+	if err := test.IsSolved(circuit, c, ecc.BN254.ScalarField()); err == nil {
+		t.Fatal("step -1 accepted")
+	}
+}
+
+// T is in the run commitment: a witness whose run commitment is that of the
+// same run with another T does not satisfy the circuit of this T.
+func TestRunCommitmentBindsT(t *testing.T) {
+	r := newTinyRun(t)
+	in := r.input(t, 0)
+	for _, steps := range []int{r.spec.Steps - 1, r.spec.Steps + 1} {
+		other := r.spec
+		other.Steps = steps
+		c, err := Assign(other, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.RunCommitment.(fr.Element) == r.assign(t, in).RunCommitment.(fr.Element) {
+			t.Fatalf("T = %d gives the same run commitment", steps)
+		}
+		circuit, _ := New(r.spec)
+		if err := test.IsSolved(circuit, c, ecc.BN254.ScalarField()); err == nil {
+			t.Fatalf("a run commitment with T = %d accepted by the circuit of T = %d", steps, r.spec.Steps)
+		}
+	}
+}
+
+// The low-bits split of W_0's PRF words bounds both of its hint outputs: a
+// dishonest hint that keeps word = low + 2^k high in the field but moves low
+// lets a prover pick another W_0 (here every hidden weight moved, the
+// witness built from it) unless both outputs are range-checked: high to
+// 64-k bits (low + 1, high - 2^-k wraps around the field) and low to k bits
+// (low + 2^k, high - 1). (The test engine does not run hints: R1CS only.)
+func TestInitialModelWrongHintsRejected(t *testing.T) {
+	r := newTinyRunWith(t, []int{2})
+	circuit, err := New(r.spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := r.spec.InitBits[0]
+	// moved is W_0 with every weight of the hidden layer moved by d.
+	moved := func(d int64) *Circuit {
+		w := slices.Clone(r.res.Weights[0])
+		for i := range r.spec.Widths[0] * r.spec.Widths[1] {
+			w[i] += d
+		}
+		return r.assign(t, r.stepFrom(t, 0, w))
+	}
+	lowPlusOne := func(m *big.Int, in, out []*big.Int) error {
+		if err := lowBitsHint(m, in, out); err != nil {
+			return err
+		}
+		out[0].Add(out[0], big.NewInt(1))
+		inv := new(big.Int).ModInverse(new(big.Int).Lsh(big.NewInt(1), uint(in[1].Uint64())), m)
+		out[1].Sub(out[1], inv).Mod(out[1], m)
+		return nil
+	}
+	lowPlusTwoK := func(m *big.Int, in, out []*big.Int) error {
+		if err := lowBitsHint(m, in, out); err != nil {
+			return err
+		}
+		out[0].Add(out[0], new(big.Int).Lsh(big.NewInt(1), uint(in[1].Uint64())))
+		out[1].Sub(out[1], big.NewInt(1)).Mod(out[1], m)
+		return nil
+	}
+	for _, c := range []struct {
+		hint solver.Hint
+		w    *Circuit
+	}{{lowPlusOne, moved(1)}, {lowPlusTwoK, moved(1 << k)}} {
+		test.NewAssert(t).CheckCircuit(circuit, test.NoTestEngine(), test.WithInvalidAssignment(c.w),
+			test.WithSolverOpts(solver.OverrideHint(solver.GetHintID(lowBitsHint), c.hint)),
+			test.WithCurves(ecc.BN254), test.WithBackends(backend.GROTH16),
+			test.NoProverChecks(), test.NoFuzzing(), test.NoSerializationChecks())
+	}
 }

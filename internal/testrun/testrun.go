@@ -42,7 +42,7 @@ func Setup(t testing.TB, cfg trainer.Config, format fixedpoint.Format, seed uint
 	}
 	var b fr.Element
 	b.SetUint64(beacon)
-	return trainer.Setup{Dataset: ds, Training: cfg, Format: format, Seed: dp.SeedFromUint64(seed), InitSeed: 1, Beacon: b,
+	return trainer.Setup{Dataset: ds, Training: cfg, Format: format, Seed: dp.SeedFromUint64(seed), Beacon: b,
 		BeaconGiven: true, Source: &run.DataSource{Data: dc, SplitSeed: 1}}
 }
 

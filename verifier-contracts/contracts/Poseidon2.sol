@@ -379,8 +379,13 @@ library Poseidon2 {
         }
     }
 
-    /// @notice commit.Hash(tag, a, b, c, d): five blocks, the run commitment's shape.
+    /// @notice commit.Hash(tag, a, b, c, d): five blocks.
     function hash5(uint256 tag, uint256 a, uint256 b, uint256 c, uint256 d) internal pure returns (uint256) {
         return compress(compress(compress(compress(compress(0, tag), a), b), c), d);
+    }
+
+    /// @notice commit.Hash(tag, a, b, c, d, e): six blocks, the run commitment's shape (T included).
+    function hash6(uint256 tag, uint256 a, uint256 b, uint256 c, uint256 d, uint256 e) internal pure returns (uint256) {
+        return compress(hash5(tag, a, b, c, d), e);
     }
 }

@@ -11,14 +11,21 @@ interface IStepVerifier {
 
 /// @title zkdp registry of provably private training runs
 /// @notice Records a DP-SGD run (params hash, dataset root D, seed commitment
-/// S, initial model M_0), fixes its beacon from a later block, accepts one
-/// Groth16 proof per step in order, each continuing the model commitment
-/// chain M_0 -> M_1 -> ... -> M_T, finalizes M_T, and verifies inference
-/// proofs against a finalized model.
-/// @dev What the contract cannot check, readers must: that `steps` is the T of
-/// the params behind `paramsHash`, and that each verifier address holds the
-/// gnark-exported verifier of the circuit those params define (with a key
-/// from a trusted setup). Anyone can recompute epsilon from the params.
+/// S, step count T), fixes its beacon from the hash of a block BEACON_DELAY
+/// blocks after registration, accepts one Groth16 proof per step in order,
+/// each continuing the model commitment chain M_0 -> M_1 -> ... -> M_T,
+/// finalizes M_T after exactly T steps, and verifies inference proofs
+/// against a finalized model. Every registered run counts toward its
+/// dataset's privacy budget (runsPerDataset, RunRegistered), abandoned ones
+/// included: registering again to get another beacon is visible and costs
+/// privacy.
+/// @dev T is in the run commitment, which every step proof's first public
+/// input must equal, and the step circuit asserts t < T; M_0 is not the
+/// owner's word but step 0's ModelBefore, which the circuit constrains to
+/// H(W_0) of the public initial model. What the contract cannot check,
+/// readers must: that each verifier address holds the gnark-exported
+/// verifier of the circuit the params define (with a key from a trusted
+/// setup). Anyone can recompute epsilon from the params.
 contract ZkdpRegistry {
     /// @notice The BN254 scalar field modulus: every public input is below it.
     uint256 public constant SCALAR_FIELD = 21888242871839275222246405745257275088548364400416034343698204186575808495617;
@@ -26,6 +33,9 @@ contract ZkdpRegistry {
     uint256 public constant TAG_RUN = 8;
     /// @notice blockhash reaches 256 blocks back: the window to fix a beacon.
     uint256 public constant BEACON_WINDOW = 256;
+    /// @notice A run registered in block n takes its beacon from block
+    /// n + BEACON_DELAY's hash, which nobody knows when S is committed.
+    uint256 public constant BEACON_DELAY = 4;
 
     enum Status {
         None,
@@ -57,6 +67,7 @@ contract ZkdpRegistry {
         uint256 paramsHash;
         uint256 datasetRoot;
         uint256 seedCommitment;
+        /// M_0, set by step 0's proof (zero before).
         uint256 initialModel;
         uint256 beacon;
     }
@@ -64,9 +75,23 @@ contract ZkdpRegistry {
     mapping(uint256 => Run) internal runs;
     /// @notice The inference verifiers a run's owner registered, with their binding.
     mapping(uint256 => mapping(address => InferenceBinding)) public inferenceVerifiers;
+    /// @notice How many runs were registered on dataset root D, whatever became
+    /// of them: each may have used the data, so each counts toward its budget.
+    mapping(uint256 => uint256) public runsPerDataset;
 
-    /// @notice A run was registered; beaconGiven: its beacon was not fixed by this chain.
-    event RunRegistered(uint256 indexed runId, address indexed owner, bool beaconGiven, uint256 steps);
+    /// @notice A run was registered on dataset `datasetRoot` with seed
+    /// commitment `seedCommitment`; `runsForDataset` counts it. beaconGiven:
+    /// its beacon was not fixed by this chain.
+    event RunRegistered(
+        uint256 indexed runId,
+        address indexed owner,
+        uint256 indexed datasetRoot,
+        uint256 seedCommitment,
+        uint256 paramsHash,
+        uint256 steps,
+        bool beaconGiven,
+        uint256 runsForDataset
+    );
     /// @notice The owner named the run's step verifier.
     event StepVerifierSet(uint256 indexed runId, address verifier);
     /// @notice The run's beacon and run commitment are fixed; steps may follow.
@@ -94,7 +119,9 @@ contract ZkdpRegistry {
     error NotOwner(uint256 runId, address sender);
     /// @notice The run's beacon is already fixed (or was given).
     error NotAwaitingBeacon(uint256 runId);
-    /// @notice fixBeacon is possible only while blockhash(n+1) is readable.
+    /// @notice fixBeacon is possible only while blockhash(n + BEACON_DELAY) is
+    /// readable; after the window the run must be registered again (and that
+    /// run counts toward the dataset's budget too).
     error OutsideBeaconWindow(uint256 firstBlock, uint256 lastBlock, uint256 current);
     /// @notice The run does not accept steps (beacon not fixed yet, or finalized).
     error NotTraining(uint256 runId);
@@ -121,70 +148,73 @@ contract ZkdpRegistry {
     /// @notice The inference proof's model commitment (input[0]) is not M_T.
     error ModelMismatch(uint256 expectedModel, uint256 got);
 
-    /// @notice A run's id: its owner and public commitments, so nobody can
-    /// take or overwrite another's run, and the same run has one id.
-    function runIdOf(address owner, uint256 paramsHash, uint256 datasetRoot, uint256 seedCommitment, uint256 initialModel)
+    /// @notice A run's id: its owner and public commitments (T included), so
+    /// nobody can take or overwrite another's run, and the same run has one id.
+    function runIdOf(address owner, uint256 paramsHash, uint256 datasetRoot, uint256 seedCommitment, uint32 steps)
         public
         pure
         returns (uint256)
     {
-        return uint256(keccak256(abi.encode(owner, paramsHash, datasetRoot, seedCommitment, initialModel)));
+        return uint256(keccak256(abi.encode(owner, paramsHash, datasetRoot, seedCommitment, steps)));
     }
 
-    /// @notice The step proofs' first public input: Poseidon2(TAG_RUN, paramsHash, D, S, beacon), as commit.Hash.
-    function computeRunCommitment(uint256 paramsHash, uint256 datasetRoot, uint256 seedCommitment, uint256 beacon)
-        public
-        pure
-        returns (uint256)
-    {
-        return Poseidon2.hash5(TAG_RUN, paramsHash, datasetRoot, seedCommitment, beacon);
+    /// @notice The step proofs' first public input: Poseidon2(TAG_RUN,
+    /// paramsHash, D, S, beacon, T), as commit.Hash (step.RunCommitment).
+    function computeRunCommitment(
+        uint256 paramsHash,
+        uint256 datasetRoot,
+        uint256 seedCommitment,
+        uint256 beacon,
+        uint32 steps
+    ) public pure returns (uint256) {
+        return Poseidon2.hash6(TAG_RUN, paramsHash, datasetRoot, seedCommitment, beacon, steps);
     }
 
     /// @notice The audited path: register a run before training. Its beacon
-    /// is then fixed by fixBeacon from the next block's hash, which the
-    /// owner cannot know when committing to S here, so seeds cannot be ground.
-    /// @param steps T, as in the params (readers check it against paramsHash).
-    function registerRun(uint256 paramsHash, uint256 datasetRoot, uint256 seedCommitment, uint256 initialModel, uint32 steps)
+    /// is then fixed by fixBeacon from the hash of block n + BEACON_DELAY,
+    /// which the owner cannot know when committing to S here, so seeds
+    /// cannot be ground; a run given up to draw another beacon stays counted.
+    /// @param steps T, the params' step count: it goes into the run
+    /// commitment, so proofs of a run with another T are refused.
+    function registerRun(uint256 paramsHash, uint256 datasetRoot, uint256 seedCommitment, uint32 steps)
         external
         returns (uint256 runId)
     {
         Run storage r;
-        (runId, r) = _register(paramsHash, datasetRoot, seedCommitment, initialModel, steps);
+        (runId, r) = _register(paramsHash, datasetRoot, seedCommitment, steps, false);
         r.status = Status.AwaitingBeacon;
-        r.registeredBlock = uint64(block.number);
-        emit RunRegistered(runId, msg.sender, false, steps);
     }
 
     /// @notice Register a run trained before registration, with the beacon it
     /// was trained with (an auditor's coin, or none). The run is marked
     /// beaconGiven: the chain did not fix its beacon, so nothing on-chain
-    /// prevents the owner from having chosen it.
+    /// prevents the owner from having chosen it (and ground it); readers must
+    /// authenticate the beacon themselves. It counts toward the dataset's runs.
     function registerRunWithBeacon(
         uint256 paramsHash,
         uint256 datasetRoot,
         uint256 seedCommitment,
-        uint256 initialModel,
         uint32 steps,
         uint256 beacon
     ) external returns (uint256 runId) {
         _inField(beacon);
         Run storage r;
-        (runId, r) = _register(paramsHash, datasetRoot, seedCommitment, initialModel, steps);
+        (runId, r) = _register(paramsHash, datasetRoot, seedCommitment, steps, true);
         r.beaconGiven = true;
-        r.registeredBlock = uint64(block.number);
-        emit RunRegistered(runId, msg.sender, true, steps);
         _setBeacon(runId, r, beacon);
     }
 
-    /// @notice Fix a registered run's beacon: keccak256(blockhash(n+1), runId)
-    /// mod SCALAR_FIELD, n being the registration block. Anyone may call it,
-    /// once, while blockhash(n+1) is readable (blocks n+2 .. n+257); a run
-    /// whose window passed must be registered again with a fresh seed.
+    /// @notice Fix a registered run's beacon: keccak256(blockhash(n +
+    /// BEACON_DELAY), runId) mod SCALAR_FIELD, n being the registration
+    /// block. Anyone may call it, once, while that block hash is readable
+    /// (blocks n + BEACON_DELAY + 1 .. n + BEACON_DELAY + 256); a run whose
+    /// window passed must be registered again with a fresh seed, and both
+    /// registrations count toward the dataset's runs.
     function fixBeacon(uint256 runId) external returns (uint256 beacon) {
         Run storage r = runs[runId];
         if (r.status == Status.None) revert UnknownRun(runId);
         if (r.status != Status.AwaitingBeacon) revert NotAwaitingBeacon(runId);
-        uint256 source = uint256(r.registeredBlock) + 1;
+        uint256 source = uint256(r.registeredBlock) + BEACON_DELAY;
         if (block.number <= source || block.number > source + BEACON_WINDOW) {
             revert OutsideBeaconWindow(source + 1, source + BEACON_WINDOW, block.number);
         }
@@ -208,8 +238,9 @@ contract ZkdpRegistry {
 
     /// @notice Accept step t's proof: only from the run's owner, only for the
     /// next step, only if it continues the chain (input[2] is the stored
-    /// M_t), and only if the step verifier accepts it. Then M_{t+1} =
-    /// input[3] becomes the head. The verifier's own errors (ProofInvalid,
+    /// M_t; step 0's input[2] becomes M_0, which the circuit constrains to
+    /// the public W_0's commitment), and only if the step verifier accepts
+    /// it. Then M_{t+1} = input[3] becomes the head. The verifier's own errors (ProofInvalid,
     /// PublicInputNotInField, ...) are passed through.
     /// @param input [runCommitment, t, M_t, M_{t+1}], the step circuit's public inputs.
     function submitStep(uint256 runId, bytes calldata proof, uint256[4] calldata input) external {
@@ -227,10 +258,11 @@ contract ZkdpRegistry {
         }
         if (t >= r.steps) revert StepBeyondRun(t, r.steps);
         if (input[0] != r.runCommitment) revert WrongRun(r.runCommitment, input[0]);
-        if (input[2] != r.head) revert ChainBroken(r.head, input[2]);
+        if (t != 0 && input[2] != r.head) revert ChainBroken(r.head, input[2]);
         address verifier = r.stepVerifier;
         if (verifier == address(0)) revert NoVerifier();
         IStepVerifier(verifier).verifyProof(proof, input);
+        if (t == 0) r.initialModel = input[2];
         r.head = input[3];
         r.nextStep = uint32(t + 1);
         emit StepAccepted(runId, t, input[3]);
@@ -296,34 +328,31 @@ contract ZkdpRegistry {
         return runs[runId];
     }
 
-    function _register(
-        uint256 paramsHash,
-        uint256 datasetRoot,
-        uint256 seedCommitment,
-        uint256 initialModel,
-        uint32 steps
-    ) internal returns (uint256 runId, Run storage r) {
+    function _register(uint256 paramsHash, uint256 datasetRoot, uint256 seedCommitment, uint32 steps, bool beaconGiven)
+        internal
+        returns (uint256 runId, Run storage r)
+    {
         _inField(paramsHash);
         _inField(datasetRoot);
         _inField(seedCommitment);
-        _inField(initialModel);
         if (steps == 0) revert NoSteps();
-        runId = runIdOf(msg.sender, paramsHash, datasetRoot, seedCommitment, initialModel);
+        runId = runIdOf(msg.sender, paramsHash, datasetRoot, seedCommitment, steps);
         r = runs[runId];
         if (r.status != Status.None) revert RunExists(runId);
         r.owner = msg.sender;
         r.steps = steps;
+        r.registeredBlock = uint64(block.number);
         r.paramsHash = paramsHash;
         r.datasetRoot = datasetRoot;
         r.seedCommitment = seedCommitment;
-        r.initialModel = initialModel;
-        r.head = initialModel;
+        uint256 count = ++runsPerDataset[datasetRoot];
+        emit RunRegistered(runId, msg.sender, datasetRoot, seedCommitment, paramsHash, steps, beaconGiven, count);
     }
 
     /// @dev The run commitment is hashed once here, so a step only compares.
     function _setBeacon(uint256 runId, Run storage r, uint256 beacon) internal {
         r.beacon = beacon;
-        r.runCommitment = computeRunCommitment(r.paramsHash, r.datasetRoot, r.seedCommitment, beacon);
+        r.runCommitment = computeRunCommitment(r.paramsHash, r.datasetRoot, r.seedCommitment, beacon, r.steps);
         r.status = Status.Training;
         emit BeaconFixed(runId, beacon, r.runCommitment);
     }
