@@ -390,7 +390,7 @@ func (o *CeremonyOptions) runVerify() error {
 
 // ceremonyKey derives the step circuit's verifying key from a ceremony
 // transcript, for `zkdp verify --ceremony`.
-func ceremonyKey(dir string, beacons ceremony.Beacons, log *slog.Logger, report *ceremony.Report) stepproof.TrustedKey {
+func ceremonyKey(dir string, beacons ceremony.Beacons, log *slog.Logger, report *ceremony.Report) func(constraint.ConstraintSystem, string) (groth16.VerifyingKey, error) {
 	return func(ccs constraint.ConstraintSystem, _ string) (vk groth16.VerifyingKey, err error) {
 		vk, *report, err = (&ceremony.Ceremony{Dir: dir, Logger: log}).Verify(ccs, beacons)
 		return vk, err

@@ -84,6 +84,8 @@ type VerifyOptions struct {
 	CeremonyDir string
 	Beacon1     string
 	Beacon2     string
+	TrustedKeys string
+	DevKeys     bool
 }
 
 // NewVerifyCmd builds `zkdp verify`.
@@ -97,13 +99,25 @@ only. Exit status 0 only if everything checked verifies. --only steps or
 --only inference checks one kind (a run whose step circuit is too large to
 prove, such as the MNIST MLP, has inference proofs only).
 
-Without --ceremony the step proofs are checked against public/step.vk,
-which the prover wrote: only as trustworthy as its setup. With --ceremony
-DIR the verifying key is derived from that ceremony's transcript (every
-contribution re-verified, beacons applied) and public/step.vk must be it,
-byte for byte.`,
-		Example: `  zkdp verify --run runs/qs
-  zkdp verify --run runs/qs --ceremony cer --only steps`,
+The circuits are recompiled from the public params and claims; a proof
+counts only against a verifying key the verifier trusts, never merely
+because the prover shipped it:
+  --ceremony DIR       the step key is derived from that ceremony's
+                       transcript (every contribution re-verified, beacons
+                       applied); public/step.vk must be it, byte for byte
+  --trusted-keys FILE  each key's sha256 must be the one FILE pins for the
+                       recompiled circuit's hash: a JSON object
+                       {"keys": [{"circuit": "step/quickstart",
+                       "circuit_hash": "<64 hex>", "vk_sha256": "<64 hex>"}]}
+                       (zkdp ceremony verify prints both hashes)
+  --dev-keys           the prover's own keys, for circuits no other source
+                       covers: whoever ran their setup can forge proofs, so
+                       every success line then says that it proves nothing
+                       to a third party
+Without any of them a run's keys are untrusted and verification fails.`,
+		Example: `  zkdp verify --run runs/qs --ceremony cer --only steps
+  zkdp verify --run runs/qs --trusted-keys trusted-keys.json
+  zkdp verify --run runs/qs --dev-keys`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return o.Run() },
 	}
@@ -112,8 +126,34 @@ byte for byte.`,
 	cmd.Flags().StringVar(&o.CeremonyDir, "ceremony", "", "derive the step verifying key from this ceremony folder's transcript")
 	cmd.Flags().StringVar(&o.Beacon1, "phase1-beacon", "", "with --ceremony: the beacon phase 1 must have been sealed with, hex (default: the recorded one)")
 	cmd.Flags().StringVar(&o.Beacon2, "phase2-beacon", "", "with --ceremony: the beacon phase 2 must have been sealed with, hex (default: the recorded one)")
+	cmd.Flags().StringVar(&o.TrustedKeys, "trusted-keys", "", "JSON file pinning the sha256 of the trusted verifying key of each circuit hash")
+	cmd.Flags().BoolVar(&o.DevKeys, "dev-keys", false, "accept the prover's own verifying keys (development only: the result proves nothing to a third party)")
 	_ = cmd.MarkFlagRequired("run")
 	return cmd
+}
+
+// trust is the verifier's key rule from --trusted-keys and --dev-keys
+// (--ceremony adds the step key's derivation).
+func (o *VerifyOptions) trust() (prover.KeyTrust, error) {
+	t := prover.KeyTrust{Dev: o.DevKeys}
+	if o.TrustedKeys != "" {
+		var err error
+		if t.Pinned, err = prover.ReadPinnedKeys(o.TrustedKeys); err != nil {
+			return t, fmt.Errorf("--trusted-keys: %w", err)
+		}
+	}
+	return t, nil
+}
+
+// trustNote is what a success line says of its keys.
+func trustNote(t prover.Trust, source string) string {
+	switch t {
+	case prover.TrustDerived:
+		return "; verifying key derived from " + source
+	case prover.TrustPinned:
+		return "; verifying keys pinned in " + source
+	}
+	return ": " + prover.DevWarning
 }
 
 // Run verifies.
@@ -129,8 +169,12 @@ func (o *VerifyOptions) Run() error {
 	if o.CeremonyDir != "" && o.Only == "inference" {
 		return errors.New("--ceremony gives the step circuit's key: it does not go with --only inference")
 	}
+	trust, err := o.trust()
+	if err != nil {
+		return err
+	}
 	if o.Only != "inference" {
-		var trusted stepproof.TrustedKey
+		steps := trust
 		var cer ceremony.Report
 		if o.CeremonyDir != "" {
 			beacons, err := (&CeremonyOptions{Beacon1: o.Beacon1, Beacon2: o.Beacon2}).beacons()
@@ -141,29 +185,30 @@ func (o *VerifyOptions) Run() error {
 			if err != nil {
 				return err
 			}
-			trusted = ceremonyKey(o.CeremonyDir, beacons, log, &cer)
+			steps.Derive = ceremonyKey(o.CeremonyDir, beacons, log, &cer)
 		}
-		rep, err := stepproof.VerifyTrusted(o.RunDir, trusted)
+		rep, err := stepproof.Verify(o.RunDir, steps)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(o.Out, "verified %d step proofs of %s (circuit %s, %d constraints); the commitments chain from M_0 to M_%d\n",
-			rep.Steps, o.RunDir, rep.CircuitHash[:16], rep.Constraints, rep.Steps)
-		if trusted != nil {
-			fmt.Fprintf(o.Out, "  verifying key derived from the ceremony %s (%d phase-1 and %d phase-2 contributions, beacons %s and %s); public/step.vk is it\n",
+		source := o.TrustedKeys
+		if rep.Trust == prover.TrustDerived {
+			source = fmt.Sprintf("the ceremony %s (%d phase-1 and %d phase-2 contributions, beacons %s and %s)",
 				o.CeremonyDir, cer.Phase1Contributions, cer.Phase2Contributions, cer.Phase1Beacon, cer.Phase2Beacon)
 		}
+		fmt.Fprintf(o.Out, "verified %d step proofs of %s (circuit %s, %d constraints); the commitments chain from M_0 to M_%d%s\n",
+			rep.Steps, o.RunDir, rep.CircuitHash[:16], rep.Constraints, rep.Steps, trustNote(rep.Trust, source))
 	}
 	if o.Only == "steps" {
 		return nil
 	}
-	n, err := inferproof.Verify(o.RunDir)
+	rep, err := inferproof.Verify(o.RunDir, trust)
 	if err != nil {
 		return err
 	}
 	switch {
-	case n > 0:
-		fmt.Fprintf(o.Out, "verified %d inference proofs of %s against its released model M_T\n", n, o.RunDir)
+	case rep.Claims > 0:
+		fmt.Fprintf(o.Out, "verified %d inference proofs of %s against its released model M_T%s\n", rep.Claims, o.RunDir, trustNote(rep.Trust, o.TrustedKeys))
 	case o.Only == "inference":
 		return fmt.Errorf("%s has no inference proofs (zkdp infer --prove writes them)", o.RunDir)
 	}

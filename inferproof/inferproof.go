@@ -395,84 +395,103 @@ func Claims(dir string) ([]string, error) {
 	return out, nil
 }
 
+// Report says what Verify checked.
+type Report struct {
+	Claims int
+	// Trust is the weakest source of trust of the claims' verifying keys:
+	// under prover.TrustDev the result proves nothing to a third party.
+	Trust prover.Trust
+}
+
 // Verify checks every inference claim of a run from public files only: the
 // model against M_T, each claim's circuit (recompiled from the claim's
-// options and the public model), its verifying key, and its proof against
-// the public inputs the claim states. It returns the number of claims.
-func Verify(dir string) (int, error) {
+// options and the public model), its verifying key against trust (a derived
+// or pinned key of the recompiled circuit; the prover's own only under
+// trust.Dev, else prover.ErrUntrustedKey), and its proof against the public
+// inputs the claim states.
+func Verify(dir string, trust prover.KeyTrust) (Report, error) {
 	claims, err := Claims(dir)
 	if err != nil || len(claims) == 0 {
-		return 0, err
+		return Report{}, err
 	}
 	m, err := Model(dir)
 	if err != nil {
-		return 0, err
+		return Report{}, err
 	}
-	compiled := map[string]string{} // circuit name -> hash
+	rep := Report{Claims: len(claims), Trust: prover.TrustDerived}
+	compiled := map[string]circuit{}
 	for _, path := range claims {
-		if err := verifyClaim(path, m, compiled); err != nil {
-			return 0, fmt.Errorf("%s: %w", path, err)
+		level, err := verifyClaim(path, m, compiled, trust)
+		if err != nil {
+			return Report{}, fmt.Errorf("%s: %w", path, err)
 		}
+		rep.Trust = min(rep.Trust, level)
 	}
-	return len(claims), nil
+	return rep, nil
 }
 
-func verifyClaim(path string, m run.Model, compiled map[string]string) error {
+// circuit is a compiled inference circuit and its hash.
+type circuit struct {
+	ccs  constraint.ConstraintSystem
+	hash string
+}
+
+func verifyClaim(path string, m run.Model, compiled map[string]circuit, trust prover.KeyTrust) (prover.Trust, error) {
 	var c Claim
 	if err := run.ReadJSON(path, &c); err != nil {
-		return err
+		return 0, err
 	}
 	opts := Options{Binding: c.Binding, Visibility: c.Visibility, Logits: len(c.Logits) > 0}
 	if c.Batch < 1 || len(c.Classes) != c.Batch {
-		return fmt.Errorf("%w: batch %d with %d classes", ErrClaim, c.Batch, len(c.Classes))
+		return 0, fmt.Errorf("%w: batch %d with %d classes", ErrClaim, c.Batch, len(c.Classes))
 	}
 	if name := opts.circuitName(c.Batch); name != c.Circuit {
-		return fmt.Errorf("%w: circuit %q, the options say %q", ErrClaim, c.Circuit, name)
+		return 0, fmt.Errorf("%w: circuit %q, the options say %q", ErrClaim, c.Circuit, name)
 	}
 	if c.ModelCommitment != m.Commitment {
-		return fmt.Errorf("%w: model %s, the run released %s", ErrClaim, c.ModelCommitment, m.Commitment)
+		return 0, fmt.Errorf("%w: model %s, the run released %s", ErrClaim, c.ModelCommitment, m.Commitment)
 	}
 	spec, err := opts.spec(m, c.Batch)
 	if err != nil {
-		return err
+		return 0, err
 	}
-	hash, ok := compiled[c.Circuit]
+	cc, ok := compiled[c.Circuit]
 	if !ok {
-		if _, hash, err = compile(spec); err != nil {
-			return err
+		if cc.ccs, cc.hash, err = compile(spec); err != nil {
+			return 0, err
 		}
-		compiled[c.Circuit] = hash
+		compiled[c.Circuit] = cc
 	}
-	if hash != c.CircuitHash {
-		return fmt.Errorf("%w: the options and the model define circuit %s, the claim says %s", ErrClaim, hash, c.CircuitHash)
+	if cc.hash != c.CircuitHash {
+		return 0, fmt.Errorf("%w: the options and the model define circuit %s, the claim says %s", ErrClaim, cc.hash, c.CircuitHash)
 	}
 	expected, err := publicWitness(spec, c, m)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	folder := filepath.Dir(path)
 	for _, f := range []string{c.Proof, c.VerifyingKey} {
 		if filepath.Base(f) != f {
-			return fmt.Errorf("%w: %q is not a file name in %s", ErrClaim, f, folder)
+			return 0, fmt.Errorf("%w: %q is not a file name in %s", ErrClaim, f, folder)
 		}
 	}
 	proofPath := filepath.Join(folder, c.Proof)
 	raw, err := os.ReadFile(prover.PublicPath(proofPath))
 	if err != nil {
-		return fmt.Errorf("%w: %w", ErrClaim, err)
+		return 0, fmt.Errorf("%w: %w", ErrClaim, err)
 	}
 	want, err := expected.MarshalBinary()
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if !slices.Equal(raw, want) {
-		return fmt.Errorf("%w: the proof's public inputs are not the claim's (model, inputs, classes, logits)", ErrClaim)
+		return 0, fmt.Errorf("%w: the proof's public inputs are not the claim's (model, inputs, classes, logits)", ErrClaim)
 	}
-	vk, err := prover.ReadVerifyingKey(filepath.Join(folder, c.VerifyingKey))
+	vk, level, err := trust.Check(filepath.Join(folder, c.VerifyingKey), cc.ccs, cc.hash)
 	if err != nil {
-		return err
+		return 0, err
 	}
-	return prover.VerifyProofFile(vk, proofPath)
+	return level, prover.VerifyProofFile(vk, proofPath)
 }
 
 // publicWitness is the public part of the circuit's witness that a claim states.

@@ -95,6 +95,9 @@ func TestModelMustMatchCommitment(t *testing.T) {
 	}
 }
 
+// devKeys accepts the prover's own keys, as the tests' single-party setups make.
+var devKeys = prover.KeyTrust{Dev: true}
+
 // TestProveVerifyAndTamper proves a batch for each binding, verifies the run's
 // claims from public files, then tampers with each part a verifier relies on.
 func TestProveVerifyAndTamper(t *testing.T) {
@@ -119,8 +122,8 @@ func TestProveVerifyAndTamper(t *testing.T) {
 		}
 		claims = append(claims, c)
 	}
-	if n, err := Verify(dir); err != nil || n != 3 {
-		t.Fatalf("verify: %d, %v", n, err)
+	if rep, err := Verify(dir, devKeys); err != nil || rep.Claims != 3 || rep.Trust != prover.TrustDev {
+		t.Fatalf("verify: %+v, %v", rep, err)
 	}
 	folder := filepath.Join(dir, run.PublicDir, Dir)
 	claimPath := func(c Claim) string { return filepath.Join(folder, strings.TrimSuffix(c.Proof, ".proof")+".json") }
@@ -138,7 +141,7 @@ func TestProveVerifyAndTamper(t *testing.T) {
 			if err := run.WriteJSON(path, changed, run.PublicMode); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := Verify(dir); !errors.Is(err, want) {
+			if _, err := Verify(dir, devKeys); !errors.Is(err, want) {
 				t.Fatalf("got %v, want %v", err, want)
 			}
 		})
@@ -170,7 +173,7 @@ func TestProveVerifyAndTamper(t *testing.T) {
 		defer os.WriteFile(dst, orig, 0o644)
 		raw, _ := os.ReadFile(src)
 		os.WriteFile(dst, raw, 0o644)
-		if _, err := Verify(dir); !errors.Is(err, ErrClaim) {
+		if _, err := Verify(dir, devKeys); !errors.Is(err, ErrClaim) {
 			t.Fatalf("got %v, want ErrClaim", err)
 		}
 	})
@@ -181,11 +184,11 @@ func TestProveVerifyAndTamper(t *testing.T) {
 		bad := append([]byte(nil), orig...)
 		bad[40] ^= 1
 		os.WriteFile(path, bad, 0o644)
-		if _, err := Verify(dir); !errors.Is(err, prover.ErrInvalidProof) {
+		if _, err := Verify(dir, devKeys); !errors.Is(err, prover.ErrInvalidProof) {
 			t.Fatalf("got %v, want ErrInvalidProof", err)
 		}
 	})
-	if n, err := Verify(dir); err != nil || n != 4 {
-		t.Fatalf("after the tamper cases were undone: %d, %v", n, err)
+	if rep, err := Verify(dir, devKeys); err != nil || rep.Claims != 4 {
+		t.Fatalf("after the tamper cases were undone: %+v, %v", rep, err)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/zkdp/zkdp/chain"
 	"github.com/zkdp/zkdp/commit"
 	"github.com/zkdp/zkdp/inferproof"
+	"github.com/zkdp/zkdp/prover"
 	"github.com/zkdp/zkdp/run"
 )
 
@@ -118,7 +119,8 @@ func first(v []string) string {
 
 // InferResult is the infer stage's record.
 type InferResult struct {
-	Claims []inferproof.Claim `json:"claims"`
+	Claims   []inferproof.Claim `json:"claims"`
+	KeyTrust string             `json:"key_trust"` // the weakest prover.Trust of the claims' keys
 }
 
 // infer proves the released model's predictions on the first held-out rows,
@@ -157,9 +159,11 @@ func infer(ctx context.Context, s *State) error {
 		res.Claims = append(res.Claims, c)
 		s.progress(StageInfer, i+1, 2)
 	}
-	if _, err := inferproof.Verify(s.Dir.Root); err != nil {
+	rep, err := inferproof.Verify(s.Dir.Root, prover.KeyTrust{Pinned: s.Trust.Pinned, Dev: s.Trust.Dev})
+	if err != nil {
 		return err
 	}
+	res.KeyTrust = rep.Trust.String()
 	return s.SetResult(res)
 }
 

@@ -244,17 +244,18 @@ type VerifyResult struct {
 	Steps       int    `json:"steps"`
 	Constraints int    `json:"constraints"`
 	CircuitHash string `json:"circuit_hash"`
+	KeyTrust    string `json:"key_trust"` // prover.Trust of the step key
 }
 
-// verifyStage checks every step proof from public files only (and the
-// trusted key, when the state has one).
+// verifyStage checks every step proof from public files only, against a
+// verifying key that s.Trust accepts.
 func verifyStage(_ context.Context, s *State) error {
-	rep, err := stepproof.VerifyTrusted(s.Dir.Root, s.TrustedStepKey)
+	rep, err := stepproof.Verify(s.Dir.Root, s.Trust)
 	if err != nil {
 		return err
 	}
-	s.log().Info("verified from public files", "steps", rep.Steps, "constraints", rep.Constraints)
-	return s.SetResult(VerifyResult{Steps: rep.Steps, Constraints: rep.Constraints, CircuitHash: rep.CircuitHash})
+	s.log().Info("verified from public files", "steps", rep.Steps, "constraints", rep.Constraints, "key", rep.Trust)
+	return s.SetResult(VerifyResult{Steps: rep.Steps, Constraints: rep.Constraints, CircuitHash: rep.CircuitHash, KeyTrust: rep.Trust.String()})
 }
 
 // summaryStage writes summary.json.

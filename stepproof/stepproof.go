@@ -10,7 +10,6 @@ package stepproof
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -20,7 +19,6 @@ import (
 
 	"github.com/consensys/gnark-crypto/ecc"
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
-	"github.com/consensys/gnark/backend/groth16"
 	"github.com/consensys/gnark/backend/witness"
 	"github.com/consensys/gnark/constraint"
 	"github.com/consensys/gnark/frontend"
@@ -50,9 +48,9 @@ var (
 	ErrCircuit = errors.New("stepproof: the verifying key does not belong to this run's circuit")
 	// ErrProof: a step proof does not verify.
 	ErrProof = errors.New("stepproof: a step proof does not verify")
-	// ErrUntrustedKey: public/step.vk is not the verifying key the verifier
-	// derived itself (from a ceremony transcript).
-	ErrUntrustedKey = errors.New("stepproof: the run's verifying key is not the trusted one")
+	// ErrUntrustedKey: public/step.vk is not a key the verifier trusts (see
+	// prover.KeyTrust): it is prover.ErrUntrustedKey.
+	ErrUntrustedKey = prover.ErrUntrustedKey
 	// ErrTooLarge: the run's step circuit is too large to compile on one machine.
 	ErrTooLarge = errors.New("stepproof: step circuit too large to prove on one machine")
 )
@@ -307,22 +305,19 @@ type Report struct {
 	Steps       int
 	Constraints int
 	CircuitHash string
+	// Trust is where the verifying key's trust came from: under
+	// prover.TrustDev the result proves nothing to a third party.
+	Trust prover.Trust
 }
 
 // Verify checks a run from its public files only: the params hash in the
-// transcript, the verifying key against the circuit that the params define
-// (recompiled here), and every step's proof against the statement that
-// continues the commitment chain M_0..M_T. The first bad step is named.
-func Verify(dir string) (Report, error) { return VerifyTrusted(dir, nil) }
-
-// TrustedKey derives the verifying key of a step circuit from a source the
-// verifier trusts, such as a ceremony transcript (ceremony.Verify).
-type TrustedKey func(ccs constraint.ConstraintSystem, hash string) (groth16.VerifyingKey, error)
-
-// VerifyTrusted is Verify with the verifying key from trusted instead of
-// the prover: public/step.vk must equal it byte for byte (ErrUntrustedKey
-// otherwise), and every proof is checked against it. nil trusts step.vk.
-func VerifyTrusted(dir string, trusted TrustedKey) (Report, error) {
+// transcript, the circuit that the params define (recompiled here: the
+// prover's circuit.json must name it), the verifying key public/step.vk
+// against trust (a derived or pinned key; the prover's own only under
+// trust.Dev, else ErrUntrustedKey), and every step's proof against the
+// statement that continues the commitment chain M_0..M_T. The first bad
+// step is named.
+func Verify(dir string, trust prover.KeyTrust) (Report, error) {
 	pub, err := ReadPublic(dir)
 	if err != nil {
 		return Report{}, err
@@ -339,14 +334,9 @@ func VerifyTrusted(dir string, trusted TrustedKey) (Report, error) {
 	if hash != info.Hash {
 		return Report{}, fmt.Errorf("%w: the params define circuit %s, the run was proven with %s", ErrCircuit, hash, info.Hash)
 	}
-	vk, err := prover.ReadVerifyingKey(d.Public(VerifyingKeyFile))
+	vk, level, err := trust.Check(d.Public(VerifyingKeyFile), ccs, hash)
 	if err != nil {
 		return Report{}, err
-	}
-	if trusted != nil {
-		if vk, err = checkTrusted(d.Public(VerifyingKeyFile), ccs, hash, trusted); err != nil {
-			return Report{}, err
-		}
 	}
 	for t := range pub.Params.Steps {
 		path := ProofPath(d, t)
@@ -361,29 +351,7 @@ func VerifyTrusted(dir string, trusted TrustedKey) (Report, error) {
 			return Report{}, fmt.Errorf("step %d: %w: %w", t, ErrProof, err)
 		}
 	}
-	return Report{Steps: pub.Params.Steps, Constraints: ccs.GetNbConstraints(), CircuitHash: hash}, nil
-}
-
-// checkTrusted derives the trusted key and checks that the prover's
-// step.vk is that key, byte for byte.
-func checkTrusted(vkPath string, ccs constraint.ConstraintSystem, hash string, trusted TrustedKey) (groth16.VerifyingKey, error) {
-	vk, err := trusted(ccs, hash)
-	if err != nil {
-		return nil, err
-	}
-	var want bytes.Buffer
-	if _, err := vk.WriteTo(&want); err != nil {
-		return nil, fmt.Errorf("stepproof: serializing the trusted verifying key: %w", err)
-	}
-	got, err := os.ReadFile(vkPath)
-	if err != nil {
-		return nil, fmt.Errorf("stepproof: %w", err)
-	}
-	if !bytes.Equal(got, want.Bytes()) {
-		return nil, fmt.Errorf("%w: %s (sha256 %x) is not the verifying key derived from the trusted source (sha256 %x)",
-			ErrUntrustedKey, vkPath, sha256.Sum256(got), sha256.Sum256(want.Bytes()))
-	}
-	return vk, nil
+	return Report{Steps: pub.Params.Steps, Constraints: ccs.GetNbConstraints(), CircuitHash: hash, Trust: level}, nil
 }
 
 // samePublic checks that a proof's stored public input is the statement the

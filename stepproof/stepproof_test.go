@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/zkdp/zkdp/internal/testrun"
+	"github.com/zkdp/zkdp/prover"
 	"github.com/zkdp/zkdp/run"
 )
 
@@ -36,7 +37,7 @@ func TestVerifyRejectsInconsistentTranscripts(t *testing.T) {
 	if err := run.WriteJSON(d.Public(run.ParamsFile), p, run.PublicMode); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Verify(dir); !errors.Is(err, ErrChain) {
+	if _, err := Verify(dir, prover.KeyTrust{Dev: true}); !errors.Is(err, ErrChain) {
 		t.Fatalf("changed params: got %v, want ErrChain", err)
 	}
 	// A chain missing a model commitment.
@@ -48,7 +49,7 @@ func TestVerifyRejectsInconsistentTranscripts(t *testing.T) {
 	if err := run.WriteJSON(d.Public(run.TranscriptFile), tr, run.PublicMode); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Verify(dir); !errors.Is(err, ErrChain) {
+	if _, err := Verify(dir, prover.KeyTrust{Dev: true}); !errors.Is(err, ErrChain) {
 		t.Fatalf("short chain: got %v, want ErrChain", err)
 	}
 }
