@@ -45,11 +45,18 @@ type RunInfo struct {
 	SeedCommitment  *big.Int
 	InitialModel    *big.Int
 	Beacon          *big.Int
+	// StepVerifierCodeHash is the runtime code hash the run's step verifier
+	// must have, fixed at registration.
+	StepVerifierCodeHash [32]byte
 }
 
-// RunKey is what identifies a run besides its owner.
+// RunKey is what identifies a run besides its owner (the run id hashes the
+// commitments), and what binds it to its step verifier.
 type RunKey struct {
 	ParamsHash, DatasetRoot, SeedCommitment, InitialModel fr.Element
+	// StepVerifierCodeHash is the keccak256 of the runtime code of the step
+	// circuit's verifier (VerifierCodeHash): the registry accepts no other.
+	StepVerifierCodeHash common.Hash
 }
 
 // Registry is a deployed ZkdpRegistry.
@@ -178,7 +185,8 @@ func (r *Registry) Run(ctx context.Context, runID *big.Int) (RunInfo, error) {
 // RegisterRun registers a run before training (the audited path); its
 // beacon is fixed later by FixBeacon.
 func (r *Registry) RegisterRun(ctx context.Context, k RunKey, steps uint32) (*big.Int, *types.Receipt, error) {
-	rcpt, err := r.transact(ctx, "registerRun", Big(k.ParamsHash), Big(k.DatasetRoot), Big(k.SeedCommitment), Big(k.InitialModel), steps)
+	rcpt, err := r.transact(ctx, "registerRun", Big(k.ParamsHash), Big(k.DatasetRoot), Big(k.SeedCommitment), Big(k.InitialModel), steps,
+		[32]byte(k.StepVerifierCodeHash))
 	if err != nil {
 		return nil, rcpt, err
 	}
@@ -189,7 +197,8 @@ func (r *Registry) RegisterRun(ctx context.Context, k RunKey, steps uint32) (*bi
 // RegisterRunWithBeacon registers a run trained with a beacon fixed
 // elsewhere; the registry marks it beaconGiven.
 func (r *Registry) RegisterRunWithBeacon(ctx context.Context, k RunKey, steps uint32, beacon fr.Element) (*big.Int, *types.Receipt, error) {
-	rcpt, err := r.transact(ctx, "registerRunWithBeacon", Big(k.ParamsHash), Big(k.DatasetRoot), Big(k.SeedCommitment), Big(k.InitialModel), steps, Big(beacon))
+	rcpt, err := r.transact(ctx, "registerRunWithBeacon", Big(k.ParamsHash), Big(k.DatasetRoot), Big(k.SeedCommitment), Big(k.InitialModel), steps,
+		Big(beacon), [32]byte(k.StepVerifierCodeHash))
 	if err != nil {
 		return nil, rcpt, err
 	}
@@ -227,7 +236,8 @@ func (r *Registry) FixBeacon(ctx context.Context, runID *big.Int) (fr.Element, *
 	return beacon, rcpt, nil
 }
 
-// SetStepVerifier names the run's step verifier (owner, once, before step 0).
+// SetStepVerifier names the run's step verifier (owner, once, before step
+// 0); the registry refuses a contract whose code hash is not the run's.
 func (r *Registry) SetStepVerifier(ctx context.Context, runID *big.Int, verifier common.Address) (*types.Receipt, error) {
 	return r.transact(ctx, "setStepVerifier", runID, verifier)
 }

@@ -2,6 +2,7 @@ package chain
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/big"
 	"os"
@@ -115,6 +116,9 @@ func TestRegistryOnSimulatedChain(t *testing.T) {
 	// Register before training, then fix the beacon from the next block.
 	const T = 3
 	key := RunKey{ParamsHash: randElement(t), DatasetRoot: randElement(t), SeedCommitment: randElement(t), InitialModel: randElement(t)}
+	_, _, err = reg.RegisterRun(ctx, key, T)
+	wantRevert(t, "a run not bound to a step verifier's code", err, "NoVerifierCodeHash")
+	key.StepVerifierCodeHash = crypto.Keccak256Hash(contract.Runtime)
 	runID, rcpt, err := reg.RegisterRun(ctx, key, T)
 	if err != nil {
 		t.Fatal(err)
@@ -167,7 +171,8 @@ func TestRegistryOnSimulatedChain(t *testing.T) {
 	}
 
 	// A second run of the same owner, registered with a given beacon.
-	key2 := RunKey{ParamsHash: randElement(t), DatasetRoot: key.DatasetRoot, SeedCommitment: key.SeedCommitment, InitialModel: key.InitialModel}
+	key2 := RunKey{ParamsHash: randElement(t), DatasetRoot: key.DatasetRoot, SeedCommitment: key.SeedCommitment, InitialModel: key.InitialModel,
+		StepVerifierCodeHash: key.StepVerifierCodeHash}
 	run2, rcpt, err := reg.RegisterRunWithBeacon(ctx, key2, T, beacon)
 	if err != nil {
 		t.Fatal(err)
@@ -307,6 +312,24 @@ func TestRegistryOnSimulatedChain(t *testing.T) {
 	gas["verifyInference, fixed binding"] = txs[len(txs)-1].GasUsed
 	if b, _ := reg.InferenceBinding(ctx, runID, fixedAddr); b != 2 {
 		t.Errorf("fixed-binding verifier recorded as %d, want 2 (owner-attested)", b)
+	}
+
+	// Issue #12, point 2: a run is bound to its step verifier's code. The
+	// owner cannot pair it with the verifier of another circuit, and chain
+	// verify's code check tells the trusted key's verifier from another.
+	key3 := RunKey{ParamsHash: randElement(t), DatasetRoot: key.DatasetRoot, SeedCommitment: key.SeedCommitment, InitialModel: key.InitialModel,
+		StepVerifierCodeHash: key.StepVerifierCodeHash}
+	run3, _, err := reg.RegisterRunWithBeacon(ctx, key3, T, beacon)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = reg.SetStepVerifier(ctx, run3, infAddr)
+	wantRevert(t, "a step verifier of another circuit", err, "VerifierCodeMismatch")
+	if err := CheckVerifierCode(ctx, c, stepV.Address, toy.vk); err != nil {
+		t.Errorf("the step verifier's code is not the one exported from its key: %v", err)
+	}
+	if err := CheckVerifierCode(ctx, c, infAddr, toy.vk); !errors.Is(err, ErrVerifierCode) {
+		t.Errorf("another circuit's verifier passed the code check: %v", err)
 	}
 	gas.write(t, "toy step circuit (4 public inputs, 1 commitment), simulated chain")
 }

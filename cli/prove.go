@@ -84,8 +84,32 @@ type VerifyOptions struct {
 	CeremonyDir string
 	Beacon1     string
 	Beacon2     string
+	KeyTrustFlags
+}
+
+// KeyTrustFlags choose which verifying keys a verifier trusts besides a
+// ceremony's (prover.KeyTrust).
+type KeyTrustFlags struct {
 	TrustedKeys string
 	DevKeys     bool
+}
+
+func (f *KeyTrustFlags) bind(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.TrustedKeys, "trusted-keys", "", "JSON file pinning the sha256 of the trusted verifying key of each circuit hash")
+	cmd.Flags().BoolVar(&f.DevKeys, "dev-keys", false, "accept the prover's own verifying keys (development only: the result proves nothing to a third party)")
+}
+
+// trust is the verifier's key rule from --trusted-keys and --dev-keys
+// (--ceremony adds the step key's derivation).
+func (f *KeyTrustFlags) trust() (prover.KeyTrust, error) {
+	t := prover.KeyTrust{Dev: f.DevKeys}
+	if f.TrustedKeys != "" {
+		var err error
+		if t.Pinned, err = prover.ReadPinnedKeys(f.TrustedKeys); err != nil {
+			return t, fmt.Errorf("--trusted-keys: %w", err)
+		}
+	}
+	return t, nil
 }
 
 // NewVerifyCmd builds `zkdp verify`.
@@ -126,23 +150,9 @@ Without any of them a run's keys are untrusted and verification fails.`,
 	cmd.Flags().StringVar(&o.CeremonyDir, "ceremony", "", "derive the step verifying key from this ceremony folder's transcript")
 	cmd.Flags().StringVar(&o.Beacon1, "phase1-beacon", "", "with --ceremony: the beacon phase 1 must have been sealed with, hex (default: the recorded one)")
 	cmd.Flags().StringVar(&o.Beacon2, "phase2-beacon", "", "with --ceremony: the beacon phase 2 must have been sealed with, hex (default: the recorded one)")
-	cmd.Flags().StringVar(&o.TrustedKeys, "trusted-keys", "", "JSON file pinning the sha256 of the trusted verifying key of each circuit hash")
-	cmd.Flags().BoolVar(&o.DevKeys, "dev-keys", false, "accept the prover's own verifying keys (development only: the result proves nothing to a third party)")
+	o.KeyTrustFlags.bind(cmd)
 	_ = cmd.MarkFlagRequired("run")
 	return cmd
-}
-
-// trust is the verifier's key rule from --trusted-keys and --dev-keys
-// (--ceremony adds the step key's derivation).
-func (o *VerifyOptions) trust() (prover.KeyTrust, error) {
-	t := prover.KeyTrust{Dev: o.DevKeys}
-	if o.TrustedKeys != "" {
-		var err error
-		if t.Pinned, err = prover.ReadPinnedKeys(o.TrustedKeys); err != nil {
-			return t, fmt.Errorf("--trusted-keys: %w", err)
-		}
-	}
-	return t, nil
 }
 
 // trustNote is what a success line says of its keys.

@@ -20,6 +20,7 @@ import (
 	"strings"
 
 	"github.com/consensys/gnark-crypto/ecc"
+	"github.com/consensys/gnark/backend/groth16"
 	"github.com/consensys/gnark/backend/witness"
 	"github.com/consensys/gnark/constraint"
 	"github.com/consensys/gnark/frontend"
@@ -437,61 +438,83 @@ type circuit struct {
 }
 
 func verifyClaim(path string, m run.Model, compiled map[string]circuit, trust prover.KeyTrust) (prover.Trust, error) {
+	c, vk, level, err := checkClaim(path, m, compiled, trust)
+	if err != nil {
+		return 0, err
+	}
+	return level, prover.VerifyProofFile(vk, filepath.Join(filepath.Dir(path), c.Proof))
+}
+
+// TrustedKey returns the verifying key of the claim at claimPath (in run
+// dir's public/inference/) if trust accepts it for the circuit that the
+// claim's options and the released model define, having checked the claim
+// as Verify does (its proof aside).
+func TrustedKey(dir, claimPath string, trust prover.KeyTrust) (groth16.VerifyingKey, prover.Trust, error) {
+	m, err := Model(dir)
+	if err != nil {
+		return nil, 0, err
+	}
+	_, vk, level, err := checkClaim(claimPath, m, map[string]circuit{}, trust)
+	if err != nil {
+		return nil, 0, fmt.Errorf("%s: %w", claimPath, err)
+	}
+	return vk, level, nil
+}
+
+// checkClaim checks a claim against its recompiled circuit, its proof's
+// stored public inputs and trust, and returns its trusted verifying key.
+func checkClaim(path string, m run.Model, compiled map[string]circuit, trust prover.KeyTrust) (Claim, groth16.VerifyingKey, prover.Trust, error) {
 	var c Claim
 	if err := run.ReadJSON(path, &c); err != nil {
-		return 0, err
+		return c, nil, 0, err
 	}
 	opts := Options{Binding: c.Binding, Visibility: c.Visibility, Logits: len(c.Logits) > 0}
 	if c.Batch < 1 || len(c.Classes) != c.Batch {
-		return 0, fmt.Errorf("%w: batch %d with %d classes", ErrClaim, c.Batch, len(c.Classes))
+		return c, nil, 0, fmt.Errorf("%w: batch %d with %d classes", ErrClaim, c.Batch, len(c.Classes))
 	}
 	if name := opts.circuitName(c.Batch); name != c.Circuit {
-		return 0, fmt.Errorf("%w: circuit %q, the options say %q", ErrClaim, c.Circuit, name)
+		return c, nil, 0, fmt.Errorf("%w: circuit %q, the options say %q", ErrClaim, c.Circuit, name)
 	}
 	if c.ModelCommitment != m.Commitment {
-		return 0, fmt.Errorf("%w: model %s, the run released %s", ErrClaim, c.ModelCommitment, m.Commitment)
+		return c, nil, 0, fmt.Errorf("%w: model %s, the run released %s", ErrClaim, c.ModelCommitment, m.Commitment)
 	}
 	spec, err := opts.spec(m, c.Batch)
 	if err != nil {
-		return 0, err
+		return c, nil, 0, err
 	}
 	cc, ok := compiled[c.Circuit]
 	if !ok {
 		if cc.ccs, cc.hash, err = compile(spec); err != nil {
-			return 0, err
+			return c, nil, 0, err
 		}
 		compiled[c.Circuit] = cc
 	}
 	if cc.hash != c.CircuitHash {
-		return 0, fmt.Errorf("%w: the options and the model define circuit %s, the claim says %s", ErrClaim, cc.hash, c.CircuitHash)
+		return c, nil, 0, fmt.Errorf("%w: the options and the model define circuit %s, the claim says %s", ErrClaim, cc.hash, c.CircuitHash)
 	}
 	expected, err := publicWitness(spec, c, m)
 	if err != nil {
-		return 0, err
+		return c, nil, 0, err
 	}
 	folder := filepath.Dir(path)
 	for _, f := range []string{c.Proof, c.VerifyingKey} {
 		if filepath.Base(f) != f {
-			return 0, fmt.Errorf("%w: %q is not a file name in %s", ErrClaim, f, folder)
+			return c, nil, 0, fmt.Errorf("%w: %q is not a file name in %s", ErrClaim, f, folder)
 		}
 	}
-	proofPath := filepath.Join(folder, c.Proof)
-	raw, err := os.ReadFile(prover.PublicPath(proofPath))
+	raw, err := os.ReadFile(prover.PublicPath(filepath.Join(folder, c.Proof)))
 	if err != nil {
-		return 0, fmt.Errorf("%w: %w", ErrClaim, err)
+		return c, nil, 0, fmt.Errorf("%w: %w", ErrClaim, err)
 	}
 	want, err := expected.MarshalBinary()
 	if err != nil {
-		return 0, err
+		return c, nil, 0, err
 	}
 	if !slices.Equal(raw, want) {
-		return 0, fmt.Errorf("%w: the proof's public inputs are not the claim's (model, inputs, classes, logits)", ErrClaim)
+		return c, nil, 0, fmt.Errorf("%w: the proof's public inputs are not the claim's (model, inputs, classes, logits)", ErrClaim)
 	}
 	vk, level, err := trust.Check(filepath.Join(folder, c.VerifyingKey), cc.ccs, cc.hash)
-	if err != nil {
-		return 0, err
-	}
-	return level, prover.VerifyProofFile(vk, proofPath)
+	return c, vk, level, err
 }
 
 // publicWitness is the public part of the circuit's witness that a claim states.

@@ -85,6 +85,15 @@ func (cs *chainSession) register(ctx context.Context, s *State) error {
 			return fmt.Errorf("%s: %s: %w", s.Dir.Public(run.TranscriptFile), f.name, err)
 		}
 	}
+	// The run is bound to its step verifier's code: that of the key it will
+	// be proven with (set up now; the prove stage finds it cached).
+	keys, err := s.stepKeys()
+	if err != nil {
+		return err
+	}
+	if key.StepVerifierCodeHash, err = chain.StepVerifierCodeHash(ctx, p, keys); err != nil {
+		return err
+	}
 	c, err := cs.connect(ctx, s)
 	if err != nil {
 		return err
@@ -190,7 +199,7 @@ func (cs *chainSession) verifyOnChain(ctx context.Context, s *State) error {
 	if err != nil {
 		return err
 	}
-	opts := chain.VerifyOptions{Inference: claims, Logger: s.log()}
+	opts := chain.VerifyOptions{Inference: claims, Logger: s.log(), Trust: s.Trust}
 	switch {
 	case cs.reg != nil:
 		opts.Registry = cs.reg.Address

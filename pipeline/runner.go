@@ -277,3 +277,20 @@ func exists(path string) bool {
 	_, err := os.Stat(path)
 	return err == nil
 }
+
+// stepKeys is where the step circuit's keys come from, as stepproof.Prove
+// picks them: StepKeys, else Keys, else the default key cache.
+func (s *State) stepKeys() (prover.KeySource, error) {
+	switch {
+	case s.StepKeys != nil:
+		return s.StepKeys, nil
+	case s.Keys != nil:
+		return s.Keys, nil
+	}
+	keys, err := prover.DefaultKeyCache()
+	if err != nil {
+		return nil, err
+	}
+	keys.Logger = s.log()
+	return keys, nil
+}

@@ -227,7 +227,11 @@ type ProveResult struct {
 // proveStage proves every step; stepproof.Prove keeps the proofs that
 // already verify, so a resumed run redoes none.
 func proveStage(ctx context.Context, s *State) error {
-	sum, err := stepproof.Prove(ctx, s.Dir.Root, stepproof.Options{Workers: max(s.Workers, 1), Logger: s.log(), Keys: s.Keys, KeySource: s.StepKeys,
+	keys, err := s.stepKeys()
+	if err != nil {
+		return err
+	}
+	sum, err := stepproof.Prove(ctx, s.Dir.Root, stepproof.Options{Workers: max(s.Workers, 1), Logger: s.log(), KeySource: keys,
 		Progress: func(done, total int, _ time.Duration) { s.progress(StageProve, done, total) }})
 	var secs float64
 	for _, d := range sum.Durations {

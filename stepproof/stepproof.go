@@ -19,6 +19,7 @@ import (
 
 	"github.com/consensys/gnark-crypto/ecc"
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
+	"github.com/consensys/gnark/backend/groth16"
 	"github.com/consensys/gnark/backend/witness"
 	"github.com/consensys/gnark/constraint"
 	"github.com/consensys/gnark/frontend"
@@ -261,7 +262,7 @@ func Prove(ctx context.Context, dir string, opts Options) (prover.Summary, error
 		cache.Logger = log
 		keys = cache
 	}
-	pk, vk, err := keys.Setup(ccs, "step/"+p.Dataset)
+	pk, vk, err := keys.Setup(ccs, stepKeyName(p))
 	if err != nil {
 		return prover.Summary{}, err
 	}
@@ -323,18 +324,7 @@ func Verify(dir string, trust prover.KeyTrust) (Report, error) {
 		return Report{}, err
 	}
 	d := pub.Dir
-	var info CircuitInfo
-	if err := run.ReadJSON(d.Public(CircuitFile), &info); err != nil {
-		return Report{}, err
-	}
-	_, ccs, hash, err := compile(pub.Params)
-	if err != nil {
-		return Report{}, err
-	}
-	if hash != info.Hash {
-		return Report{}, fmt.Errorf("%w: the params define circuit %s, the run was proven with %s", ErrCircuit, hash, info.Hash)
-	}
-	vk, level, err := trust.Check(d.Public(VerifyingKeyFile), ccs, hash)
+	vk, rep, err := trustedKey(pub, trust)
 	if err != nil {
 		return Report{}, err
 	}
@@ -351,8 +341,56 @@ func Verify(dir string, trust prover.KeyTrust) (Report, error) {
 			return Report{}, fmt.Errorf("step %d: %w: %w", t, ErrProof, err)
 		}
 	}
-	return Report{Steps: pub.Params.Steps, Constraints: ccs.GetNbConstraints(), CircuitHash: hash, Trust: level}, nil
+	return rep, nil
 }
+
+// TrustedKey returns the run's step verifying key, public/step.vk, if trust
+// accepts it for the circuit that the run's params define (see Verify).
+func TrustedKey(dir string, trust prover.KeyTrust) (groth16.VerifyingKey, prover.Trust, error) {
+	pub, err := ReadPublic(dir)
+	if err != nil {
+		return nil, 0, err
+	}
+	vk, rep, err := trustedKey(pub, trust)
+	return vk, rep.Trust, err
+}
+
+// trustedKey recompiles the run's step circuit, checks circuit.json against
+// it and step.vk against trust.
+func trustedKey(pub *Public, trust prover.KeyTrust) (groth16.VerifyingKey, Report, error) {
+	d := pub.Dir
+	var info CircuitInfo
+	if err := run.ReadJSON(d.Public(CircuitFile), &info); err != nil {
+		return nil, Report{}, err
+	}
+	_, ccs, hash, err := compile(pub.Params)
+	if err != nil {
+		return nil, Report{}, err
+	}
+	if hash != info.Hash {
+		return nil, Report{}, fmt.Errorf("%w: the params define circuit %s, the run was proven with %s", ErrCircuit, hash, info.Hash)
+	}
+	vk, level, err := trust.Check(d.Public(VerifyingKeyFile), ccs, hash)
+	if err != nil {
+		return nil, Report{}, err
+	}
+	return vk, Report{Steps: pub.Params.Steps, Constraints: ccs.GetNbConstraints(), CircuitHash: hash, Trust: level}, nil
+}
+
+// SetupKey returns the verifying key that keys supply for the step circuit
+// of params (the one Prove will use): before training, what a registry
+// binds the run to.
+func SetupKey(p run.Params, keys prover.KeySource) (groth16.VerifyingKey, error) {
+	_, ccs, _, err := compile(p)
+	if err != nil {
+		return nil, err
+	}
+	_, vk, err := keys.Setup(ccs, stepKeyName(p))
+	return vk, err
+}
+
+// stepKeyName names a run's step circuit for key sources and logs.
+func stepKeyName(p run.Params) string { return "step/" + p.Dataset }
 
 // samePublic checks that a proof's stored public input is the statement the
 // transcript implies for its step.
