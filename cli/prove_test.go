@@ -47,7 +47,7 @@ func TestTrainProveVerify(t *testing.T) {
 			t.Errorf("export-verifier: %s: %v", f, err)
 		}
 	}
-	out, errs, code := execute(t, "chain", "verify", "--run", dir)
+	out, errs, code := execute(t, "chain", "verify", "--run", dir, "--dev-keys")
 	if code != 0 || !strings.Contains(out, "2/2 steps accepted, finalized true") || !strings.Contains(out, "submitStep 1") {
 		t.Fatalf("chain verify: exit %d %s %s", code, out, errs)
 	}
@@ -84,7 +84,7 @@ func checkKeyTrust(t *testing.T, dir string) {
 	}
 	var step stepproof.CircuitInfo
 	var claim inferproof.Claim
-	claims, _ := filepath.Glob(filepath.Join(dir, "public", "inference", "infer-*.json"))
+	claims, _ := filepath.Glob(filepath.Join(dir, "public", "inference", "infer-[0-9][0-9][0-9][0-9][0-9].json"))
 	if len(claims) != 1 || run.ReadJSON(filepath.Join(dir, "public", "circuit.json"), &step) != nil || run.ReadJSON(claims[0], &claim) != nil {
 		t.Fatalf("reading the circuits: %v", claims)
 	}
