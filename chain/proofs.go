@@ -167,17 +167,22 @@ func VerifierCode(ctx context.Context, vk groth16.VerifyingKey) ([]byte, common.
 // CheckVerifierCode checks that the contract at addr runs exactly the
 // verifier exported from the trusted key vk (ErrVerifierCode otherwise).
 func CheckVerifierCode(ctx context.Context, c *Chain, addr common.Address, vk groth16.VerifyingKey) error {
-	want, wantHash, err := VerifierCode(ctx, vk)
+	want, _, err := VerifierCode(ctx, vk)
 	if err != nil {
 		return err
 	}
+	return checkCode(ctx, c, addr, want)
+}
+
+// checkCode checks that the contract at addr runs exactly want.
+func checkCode(ctx context.Context, c *Chain, addr common.Address, want []byte) error {
 	got, err := c.Client.CodeAt(ctx, addr, nil)
 	if err != nil {
 		return err
 	}
 	if !bytes.Equal(got, want) {
 		return fmt.Errorf("%w: %s holds %d bytes of code hashing to %s, the trusted key's verifier is %d bytes hashing to %s",
-			ErrVerifierCode, addr.Hex(), len(got), crypto.Keccak256Hash(got).Hex(), len(want), wantHash.Hex())
+			ErrVerifierCode, addr.Hex(), len(got), crypto.Keccak256Hash(got).Hex(), len(want), crypto.Keccak256Hash(want).Hex())
 	}
 	return nil
 }

@@ -145,7 +145,7 @@ func VerifyRun(ctx context.Context, c *Chain, dir string, opts VerifyOptions) (*
 		return finish(err)
 	}
 	rep.KeyTrust = stepTrust.String()
-	_, codeHash, err := VerifierCode(ctx, stepVK)
+	stepCode, codeHash, err := VerifierCode(ctx, stepVK)
 	if err != nil {
 		return finish(err)
 	}
@@ -212,7 +212,7 @@ func VerifyRun(ctx context.Context, c *Chain, dir string, opts VerifyOptions) (*
 	if info.StepVerifier == (common.Address{}) {
 		addr := common.Address{}
 		if prev.StepVerifier != "" {
-			if CheckVerifierCode(ctx, c, common.HexToAddress(prev.StepVerifier), stepVK) == nil {
+			if checkCode(ctx, c, common.HexToAddress(prev.StepVerifier), stepCode) == nil {
 				addr = common.HexToAddress(prev.StepVerifier)
 			}
 		}
@@ -230,7 +230,7 @@ func VerifyRun(ctx context.Context, c *Chain, dir string, opts VerifyOptions) (*
 		info.StepVerifier = addr
 	}
 	rep.StepVerifier = info.StepVerifier.Hex()
-	if err := CheckVerifierCode(ctx, c, info.StepVerifier, stepVK); err != nil {
+	if err := checkCode(ctx, c, info.StepVerifier, stepCode); err != nil {
 		return finish(fmt.Errorf("step verifier: %w", err))
 	}
 
