@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"strings"
 	"time"
 
@@ -16,6 +17,8 @@ import (
 	"github.com/zkdp/zkdp/ceremony"
 	"github.com/zkdp/zkdp/data"
 	"github.com/zkdp/zkdp/dp"
+	"github.com/zkdp/zkdp/prover"
+	"github.com/zkdp/zkdp/run"
 	"github.com/zkdp/zkdp/stepproof"
 	"github.com/zkdp/zkdp/trainer"
 )
@@ -31,6 +34,7 @@ type CeremonyOptions struct {
 	Beacon     string
 	Beacon1    string
 	Beacon2    string
+	PinFile    string
 }
 
 // NewCeremonyCmd builds `zkdp ceremony` and its subcommands.
@@ -332,7 +336,10 @@ keys from the transcript and the beacons, trusting no sealed output: the
 seals' checksums must be what was recomputed. Without --config or --run
 only phase 1 is verified. The beacons default to the ones recorded in the
 seals; --phase1-beacon and --phase2-beacon require the ones you drew or
-looked up yourself. Exit status 0 only if everything verifies.`,
+looked up yourself. Exit status 0 only if everything verifies. --pin FILE
+then records the verified key's sha256 for its circuit in a trusted-keys
+file (created or updated), for zkdp verify --trusted-keys FILE: a verifier
+who checked the ceremony once need not re-derive the key for every run.`,
 		Example: `  zkdp ceremony verify --dir cer --config quickstart
   zkdp ceremony verify --dir cer --run runs/qs --phase1-beacon 0x5f2c... --phase2-beacon 0x9a41...`,
 		Args: cobra.NoArgs,
@@ -341,6 +348,7 @@ looked up yourself. Exit status 0 only if everything verifies.`,
 	o.bindDir(cmd)
 	cmd.Flags().StringVar(&o.Beacon1, "phase1-beacon", "", "the beacon phase 1 must have been sealed with, hex (default: the recorded one)")
 	cmd.Flags().StringVar(&o.Beacon2, "phase2-beacon", "", "the beacon phase 2 must have been sealed with, hex (default: the recorded one)")
+	cmd.Flags().StringVar(&o.PinFile, "pin", "", "record the verified key's sha256 in this trusted-keys file (needs --config or --run)")
 	o.bindCircuit(cmd, "verifies phase 2 too")
 	return cmd
 }
@@ -369,6 +377,9 @@ func (o *CeremonyOptions) runVerify() error {
 	if err != nil {
 		return err
 	}
+	if !ok && o.PinFile != "" {
+		return errors.New("--pin needs the circuit: --config or --run")
+	}
 	if !ok {
 		_, s, err := c.VerifyPhase1(beacons.Phase1)
 		if err != nil {
@@ -385,7 +396,32 @@ func (o *CeremonyOptions) runVerify() error {
 	fmt.Fprintf(o.Out, "ceremony %s verified for %s (circuit %s, %d constraints, domain %d)\n", o.Dir, name, rep.CircuitHash, rep.Constraints, rep.DomainSize)
 	fmt.Fprintf(o.Out, "  phase 1: %d contributions, beacon %s\n  phase 2: %d contributions, beacon %s\n  verifying key sha256 %s (%s)\n",
 		rep.Phase1Contributions, rep.Phase1Beacon, rep.Phase2Contributions, rep.Phase2Beacon, rep.VKSHA256, time.Since(start).Round(time.Millisecond))
+	if o.PinFile == "" {
+		return nil
+	}
+	if err := pinKey(o.PinFile, prover.PinnedKey{Circuit: name, CircuitHash: rep.CircuitHash, VKSHA256: rep.VKSHA256}); err != nil {
+		return err
+	}
+	fmt.Fprintf(o.Out, "  pinned in %s\n", o.PinFile)
 	return nil
+}
+
+// pinKey adds (or replaces) the pin of a circuit in a trusted-keys file,
+// creating it if needed.
+func pinKey(path string, pin prover.PinnedKey) error {
+	pins := &prover.PinnedKeys{}
+	if _, err := os.Stat(path); err == nil {
+		if pins, err = prover.ReadPinnedKeys(path); err != nil {
+			return err
+		}
+	}
+	keys := []prover.PinnedKey{pin}
+	for _, k := range pins.Keys {
+		if k.CircuitHash != pin.CircuitHash {
+			keys = append(keys, k)
+		}
+	}
+	return run.WriteJSON(path, prover.PinnedKeys{Keys: keys}, run.PublicMode)
 }
 
 // ceremonyKey derives the step circuit's verifying key from a ceremony

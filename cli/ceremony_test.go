@@ -4,6 +4,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/zkdp/zkdp/prover"
 )
 
 // Phase 1 through the CLI at a tiny size (phase 2 needs a step circuit; see
@@ -51,5 +53,27 @@ func TestCeremonyPhase1CLI(t *testing.T) {
 	}
 	if out := run(1, "ceremony", "init", "--phase", "2", "--dir", dir); !strings.Contains(out, "--config or --run") {
 		t.Errorf("phase 2 without a circuit: %s", out)
+	}
+}
+
+// ceremony verify --pin records a circuit's key in a trusted-keys file:
+// created, extended, and a circuit pinned again replaces its old pin.
+func TestPinKey(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "trusted-keys.json")
+	h := func(c string) string { return strings.Repeat(c, 64) }
+	for _, pin := range []prover.PinnedKey{{Circuit: "step/a", CircuitHash: h("a"), VKSHA256: h("1")},
+		{Circuit: "step/b", CircuitHash: h("b"), VKSHA256: h("2")}, {Circuit: "step/a", CircuitHash: h("a"), VKSHA256: h("3")}} {
+		if err := pinKey(file, pin); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pins, err := prover.ReadPinnedKeys(file)
+	if err != nil || len(pins.Keys) != 2 || !pins.Has(h("a")) || !pins.Has(h("b")) {
+		t.Fatalf("%+v, %v", pins, err)
+	}
+	for _, k := range pins.Keys {
+		if k.CircuitHash == h("a") && k.VKSHA256 != h("3") {
+			t.Errorf("the re-pinned circuit kept its old key: %+v", k)
+		}
 	}
 }

@@ -133,7 +133,7 @@ because the prover shipped it:
                        recompiled circuit's hash: a JSON object
                        {"keys": [{"circuit": "step/quickstart",
                        "circuit_hash": "<64 hex>", "vk_sha256": "<64 hex>"}]}
-                       (zkdp ceremony verify prints both hashes)
+                       (zkdp ceremony verify --pin FILE writes it)
   --dev-keys           the prover's own keys, for circuits no other source
                        covers: whoever ran their setup can forge proofs, so
                        every success line then says that it proves nothing
