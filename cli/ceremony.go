@@ -17,6 +17,7 @@ import (
 	"github.com/zkdp/zkdp/ceremony"
 	"github.com/zkdp/zkdp/data"
 	"github.com/zkdp/zkdp/dp"
+	"github.com/zkdp/zkdp/inferproof"
 	"github.com/zkdp/zkdp/prover"
 	"github.com/zkdp/zkdp/run"
 	"github.com/zkdp/zkdp/stepproof"
@@ -35,13 +36,14 @@ type CeremonyOptions struct {
 	Beacon1    string
 	Beacon2    string
 	PinFile    string
+	Inference  string
 }
 
 // NewCeremonyCmd builds `zkdp ceremony` and its subcommands.
 func NewCeremonyCmd(g *Global) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "ceremony",
-		Short: "Run and verify a multi-party Groth16 setup for the step circuit",
+		Short: "Run and verify a multi-party Groth16 setup for a step or inference circuit",
 		Long: `A multi-party setup (gnark's mpcsetup) replaces the single-party one, whose
 runner can forge proofs: the keys are sound if one participant was honest,
 and a verifier derives the verifying key from the transcript instead of
@@ -50,7 +52,9 @@ taking the prover's.
 The ceremony lives in one folder, passed from participant to participant.
 Phase 1 (powers of tau) fixes the domain size, the next power of two at or
 above the circuit's constraints; phase 2 is for one circuit, the step circuit
-of a config (--config) or of a run (--run, from its public params). Each
+of a config (--config) or of a run (--run, from its public params), or an
+inference circuit of a run's released model (--run DIR --inference NAME,
+e.g. committed-hashed-b2: zkdp infer --prove --ceremony proves with it). Each
 phase is started once, takes one contribution per participant (each file
 numbered after the last, never overwritten), and is sealed with a public
 beacon drawn after its last contribution (e.g. a later block's hash).`,
@@ -86,7 +90,9 @@ func (o *CeremonyOptions) bindPhase(cmd *cobra.Command) {
 func (o *CeremonyOptions) bindCircuit(cmd *cobra.Command, what string) {
 	cmd.Flags().StringVarP(&o.ConfigPath, "config", "c", "", "the step circuit of this config file or shipped config's name ("+what+")")
 	cmd.Flags().StringVar(&o.RunDir, "run", "", "the step circuit of this run directory's public params ("+what+")")
+	cmd.Flags().StringVar(&o.Inference, "inference", "", "with --run: the inference circuit of that name for the run's released model (e.g. committed-hashed-b2) instead of its step circuit")
 	cmd.MarkFlagsMutuallyExclusive("config", "run")
+	cmd.MarkFlagsMutuallyExclusive("config", "inference")
 }
 
 func (o *CeremonyOptions) open() (*ceremony.Ceremony, *slog.Logger, error) {
@@ -111,6 +117,12 @@ func (o *CeremonyOptions) phase() (ceremony.Phase, error) {
 // false when neither is given.
 func (o *CeremonyOptions) circuit(log *slog.Logger) (ccs constraint.ConstraintSystem, name string, ok bool, err error) {
 	switch {
+	case o.Inference != "":
+		if o.RunDir == "" {
+			return nil, "", true, errors.New("--inference needs --run: the circuit is for the run's released model")
+		}
+		ccs, err := inferproof.Circuit(o.RunDir, o.Inference)
+		return ccs, inferproof.KeyName(o.Inference), true, err
 	case o.RunDir != "":
 		pub, err := stepproof.ReadPublic(o.RunDir)
 		if err != nil {

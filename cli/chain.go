@@ -172,7 +172,7 @@ func (o *ChainRegisterOptions) Run(cmd *cobra.Command) error {
 	if err != nil {
 		return err
 	}
-	keys, err := stepKeySource(o.KeysDir, o.CeremonyDir, log)
+	keys, err := keySource(o.KeysDir, o.CeremonyDir, log)
 	if err != nil {
 		return err
 	}
@@ -210,9 +210,9 @@ func (o *ChainRegisterOptions) Run(cmd *cobra.Command) error {
 	return nil
 }
 
-// stepKeySource is where the step keys come from: a ceremony's sealed keys,
-// or the single-party setup's key cache.
-func stepKeySource(keysDir, ceremonyDir string, log *slog.Logger) (prover.KeySource, error) {
+// keySource is where a circuit's keys come from: a ceremony's sealed
+// keys, or the single-party setup's key cache.
+func keySource(keysDir, ceremonyDir string, log *slog.Logger) (prover.KeySource, error) {
 	if ceremonyDir != "" {
 		return (&ceremony.Ceremony{Dir: ceremonyDir, Logger: log}).KeySource(), nil
 	}

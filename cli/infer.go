@@ -14,15 +14,16 @@ import (
 // InferOptions are `zkdp infer`'s inputs.
 type InferOptions struct {
 	*Global
-	RunDir     string
-	Rows       []int
-	InputFile  string
-	Prove      bool
-	Visibility string
-	Binding    string
-	Logits     bool
-	KeysDir    string
-	JSON       bool
+	RunDir      string
+	Rows        []int
+	InputFile   string
+	Prove       bool
+	Visibility  string
+	Binding     string
+	Logits      bool
+	KeysDir     string
+	CeremonyDir string
+	JSON        bool
 }
 
 // NewInferCmd builds `zkdp infer`.
@@ -55,11 +56,13 @@ them is; hashed: their Poseidon2 commitments are public.`,
 	f.StringVar(&o.Visibility, "input-visibility", "hashed", "public, private or hashed")
 	f.StringVar(&o.Binding, "model-binding", "fixed", "committed or fixed")
 	f.BoolVar(&o.Logits, "logits", false, "make the logits public too")
-	f.StringVar(&o.KeysDir, "keys", "", "key cache folder (default $XDG_CACHE_HOME/zkdp/keys)")
+	f.StringVar(&o.KeysDir, "keys", "", "key cache folder of the single-party setup (default $XDG_CACHE_HOME/zkdp/keys)")
+	f.StringVar(&o.CeremonyDir, "ceremony", "", "prove with the sealed keys of this ceremony folder, set up for this inference circuit (zkdp ceremony --inference)")
 	f.BoolVar(&o.JSON, "json", false, "print the result as JSON")
 	_ = cmd.MarkFlagRequired("run")
 	cmd.MarkFlagsOneRequired("row", "input")
 	cmd.MarkFlagsMutuallyExclusive("row", "input")
+	cmd.MarkFlagsMutuallyExclusive("keys", "ceremony")
 	return cmd
 }
 
@@ -144,13 +147,13 @@ func (o *InferOptions) Run(cmd *cobra.Command) error {
 		res.Predictions = append(res.Predictions, ip)
 	}
 	if o.Prove {
-		keys, err := keyCache(o.KeysDir, log)
+		keys, err := keySource(o.KeysDir, o.CeremonyDir, log)
 		if err != nil {
 			return err
 		}
 		start := time.Now()
 		claim, err := inferproof.Prove(cmd.Context(), o.RunDir, inputs, inferproof.ProveOptions{
-			Options: inferproof.Options{Binding: o.Binding, Visibility: o.Visibility, Logits: o.Logits}, Keys: keys, Logger: log})
+			Options: inferproof.Options{Binding: o.Binding, Visibility: o.Visibility, Logits: o.Logits}, KeySource: keys, Logger: log})
 		if err != nil {
 			return err
 		}
@@ -175,8 +178,8 @@ func (o *InferOptions) Run(cmd *cobra.Command) error {
 		fmt.Fprintln(o.Out, line)
 	}
 	if c := res.Claim; c != nil {
-		fmt.Fprintf(o.Out, "proved %d inference(s) with circuit %s (%d constraints) in %s: %s/public/%s/%s (single-party setup: development only)\n",
-			c.Batch, c.Circuit, c.Constraints, res.ProveTime, strings.TrimSuffix(o.RunDir, "/"), inferproof.Dir, c.Proof)
+		fmt.Fprintf(o.Out, "proved %d inference(s) with circuit %s (%d constraints) in %s: %s/public/%s/%s (keys: %s)\n",
+			c.Batch, c.Circuit, c.Constraints, res.ProveTime, strings.TrimSuffix(o.RunDir, "/"), inferproof.Dir, c.Proof, c.Setup)
 	}
 	return nil
 }

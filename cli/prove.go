@@ -4,7 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
+
+	"github.com/consensys/gnark/backend/groth16"
+	"github.com/consensys/gnark/constraint"
 
 	"github.com/spf13/cobra"
 
@@ -84,6 +88,8 @@ type VerifyOptions struct {
 	CeremonyDir string
 	Beacon1     string
 	Beacon2     string
+	// InferenceCeremonies are ceremony folders of inference circuits.
+	InferenceCeremonies []string
 	KeyTrustFlags
 }
 
@@ -129,6 +135,8 @@ because the prover shipped it:
   --ceremony DIR       the step key is derived from that ceremony's
                        transcript (every contribution re-verified, beacons
                        applied); public/step.vk must be it, byte for byte
+  --inference-ceremony DIR  likewise for the inference circuit that
+                       ceremony was run for (repeatable)
   --trusted-keys FILE  each key's sha256 must be the one FILE pins for the
                        recompiled circuit's hash: a JSON object
                        {"keys": [{"circuit": "step/quickstart",
@@ -150,18 +158,42 @@ Without any of them a run's keys are untrusted and verification fails.`,
 	cmd.Flags().StringVar(&o.CeremonyDir, "ceremony", "", "derive the step verifying key from this ceremony folder's transcript")
 	cmd.Flags().StringVar(&o.Beacon1, "phase1-beacon", "", "with --ceremony: the beacon phase 1 must have been sealed with, hex (default: the recorded one)")
 	cmd.Flags().StringVar(&o.Beacon2, "phase2-beacon", "", "with --ceremony: the beacon phase 2 must have been sealed with, hex (default: the recorded one)")
+	cmd.Flags().StringSliceVar(&o.InferenceCeremonies, "inference-ceremony", nil, "derive the key of an inference circuit from this ceremony folder's transcript (repeatable)")
 	o.KeyTrustFlags.bind(cmd)
 	_ = cmd.MarkFlagRequired("run")
 	return cmd
 }
 
-// trustNote is what a success line says of its keys.
-func trustNote(t prover.Trust, source string) string {
+// inferenceCeremonyKeys derives, for a circuit whose hash is one of the
+// ceremonies' phase-2 circuits, its key from that ceremony's transcript; for
+// any other circuit it has no key (prover.KeyTrust.Derive).
+func inferenceCeremonyKeys(dirs []string, log *slog.Logger) (func(constraint.ConstraintSystem, string) (groth16.VerifyingKey, error), error) {
+	byHash := map[string]string{}
+	for _, dir := range dirs {
+		info, err := (&ceremony.Ceremony{Dir: dir, Logger: log}).ReadCircuit()
+		if err != nil {
+			return nil, fmt.Errorf("--inference-ceremony %s: %w", dir, err)
+		}
+		byHash[info.Hash] = dir
+	}
+	return func(ccs constraint.ConstraintSystem, hash string) (groth16.VerifyingKey, error) {
+		dir, ok := byHash[hash]
+		if !ok {
+			return nil, nil
+		}
+		vk, _, err := (&ceremony.Ceremony{Dir: dir, Logger: log}).Verify(ccs, ceremony.Beacons{})
+		return vk, err
+	}, nil
+}
+
+// trustNote is what a success line says of its keys, the weakest being t:
+// derived from derivedFrom, pinned in pinFile, or the prover's own.
+func trustNote(t prover.Trust, derivedFrom, pinFile string) string {
 	switch t {
 	case prover.TrustDerived:
-		return "; verifying key derived from " + source
+		return "; verifying key derived from " + derivedFrom
 	case prover.TrustPinned:
-		return "; verifying keys pinned in " + source
+		return "; verifying keys pinned in " + pinFile
 	}
 	return ": " + prover.DevWarning
 }
@@ -177,7 +209,7 @@ func (o *VerifyOptions) Run() error {
 		return errors.New("--phase1-beacon and --phase2-beacon need --ceremony")
 	}
 	if o.CeremonyDir != "" && o.Only == "inference" {
-		return errors.New("--ceremony gives the step circuit's key: it does not go with --only inference")
+		return errors.New("--ceremony gives the step circuit's key: it does not go with --only inference (--inference-ceremony does)")
 	}
 	trust, err := o.trust()
 	if err != nil {
@@ -201,24 +233,33 @@ func (o *VerifyOptions) Run() error {
 		if err != nil {
 			return err
 		}
-		source := o.TrustedKeys
-		if rep.Trust == prover.TrustDerived {
-			source = fmt.Sprintf("the ceremony %s (%d phase-1 and %d phase-2 contributions, beacons %s and %s)",
-				o.CeremonyDir, cer.Phase1Contributions, cer.Phase2Contributions, cer.Phase1Beacon, cer.Phase2Beacon)
-		}
+		source := fmt.Sprintf("the ceremony %s (%d phase-1 and %d phase-2 contributions, beacons %s and %s)",
+			o.CeremonyDir, cer.Phase1Contributions, cer.Phase2Contributions, cer.Phase1Beacon, cer.Phase2Beacon)
 		fmt.Fprintf(o.Out, "verified %d step proofs of %s (circuit %s, %d constraints); the commitments chain from M_0 to M_%d%s\n",
-			rep.Steps, o.RunDir, rep.CircuitHash[:16], rep.Constraints, rep.Steps, trustNote(rep.Trust, source))
+			rep.Steps, o.RunDir, rep.CircuitHash[:16], rep.Constraints, rep.Steps, trustNote(rep.Trust, source, o.TrustedKeys))
 	}
 	if o.Only == "steps" {
 		return nil
 	}
-	rep, err := inferproof.Verify(o.RunDir, trust)
+	inferTrust := trust
+	source := ""
+	if len(o.InferenceCeremonies) > 0 {
+		log, err := NewLogger(o.Err, orDefault(o.LogLevel, "info"), orDefault(o.LogFormat, "text"))
+		if err != nil {
+			return err
+		}
+		if inferTrust.Derive, err = inferenceCeremonyKeys(o.InferenceCeremonies, log); err != nil {
+			return err
+		}
+		source = "the ceremonies " + strings.Join(o.InferenceCeremonies, ", ")
+	}
+	rep, err := inferproof.Verify(o.RunDir, inferTrust)
 	if err != nil {
 		return err
 	}
 	switch {
 	case rep.Claims > 0:
-		fmt.Fprintf(o.Out, "verified %d inference proofs of %s against its released model M_T%s\n", rep.Claims, o.RunDir, trustNote(rep.Trust, o.TrustedKeys))
+		fmt.Fprintf(o.Out, "verified %d inference proofs of %s against its released model M_T%s\n", rep.Claims, o.RunDir, trustNote(rep.Trust, source, o.TrustedKeys))
 	case o.Only == "inference":
 		return fmt.Errorf("%s has no inference proofs (zkdp infer --prove writes them)", o.RunDir)
 	}

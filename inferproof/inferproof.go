@@ -95,6 +95,48 @@ func (o Options) spec(m run.Model, batch int) (inference.Spec, error) {
 	return s, nil
 }
 
+// KeyName names an inference circuit for key sources and ceremonies.
+func KeyName(circuit string) string { return "inference/" + circuit }
+
+var circuitPattern = regexp.MustCompile(`^([a-z]+)-([a-z]+)(-logits)?-b([1-9][0-9]{0,3})$`)
+
+// ParseCircuit parses a circuit name (Claim.Circuit, e.g.
+// committed-hashed-b2) into its options and batch size.
+func ParseCircuit(name string) (Options, int, error) {
+	m := circuitPattern.FindStringSubmatch(name)
+	if m == nil {
+		return Options{}, 0, fmt.Errorf("%w: circuit %q: want <binding>-<visibility>[-logits]-b<batch>, e.g. committed-hashed-b2", ErrOption, name)
+	}
+	o := Options{Binding: m[1], Visibility: m[2], Logits: m[3] != ""}
+	if _, ok := Bindings[o.Binding]; !ok {
+		return o, 0, fmt.Errorf("%w: circuit %q: model binding %q (committed or fixed)", ErrOption, name, o.Binding)
+	}
+	if _, ok := Visibilities[o.Visibility]; !ok {
+		return o, 0, fmt.Errorf("%w: circuit %q: input visibility %q (public, private or hashed)", ErrOption, name, o.Visibility)
+	}
+	batch, _ := strconv.Atoi(m[4])
+	return o, batch, nil
+}
+
+// Circuit compiles the inference circuit that name (see ParseCircuit)
+// defines for the run's released model: what a ceremony sets up keys for.
+func Circuit(dir, name string) (constraint.ConstraintSystem, error) {
+	o, batch, err := ParseCircuit(name)
+	if err != nil {
+		return nil, err
+	}
+	m, err := Model(dir)
+	if err != nil {
+		return nil, err
+	}
+	spec, err := o.spec(m, batch)
+	if err != nil {
+		return nil, err
+	}
+	ccs, _, err := compile(spec)
+	return ccs, err
+}
+
 // circuitName names a circuit's options, e.g. committed-hashed-logits-b4.
 func (o Options) circuitName(batch int) string {
 	name := o.Binding + "-" + o.Visibility
@@ -252,8 +294,11 @@ func Predict(m run.Model, inputs [][]int64) ([]Prediction, error) {
 // ProveOptions tune Prove.
 type ProveOptions struct {
 	Options
-	Keys   *prover.KeyCache
-	Logger *slog.Logger
+	Keys *prover.KeyCache
+	// KeySource, when set, supplies the keys instead of Keys: the sealed
+	// keys of a multi-party ceremony for this circuit (package ceremony).
+	KeySource prover.KeySource
+	Logger    *slog.Logger
 }
 
 // Prove proves one claim about inputs (one proof for the whole batch) and
@@ -282,15 +327,19 @@ func Prove(ctx context.Context, dir string, inputs [][]int64, opts ProveOptions)
 	if err != nil {
 		return Claim{}, err
 	}
-	keys := opts.Keys
-	if keys == nil {
+	var keys prover.KeySource = opts.KeySource
+	switch {
+	case keys != nil:
+	case opts.Keys != nil:
+		keys = opts.Keys
+	default:
 		if keys, err = prover.DefaultKeyCache(); err != nil {
 			return Claim{}, err
 		}
 	}
 	name := opts.circuitName(len(inputs))
 	log.Info("inference circuit", "circuit", name, "constraints", ccs.GetNbConstraints(), "hash", hash)
-	pk, vk, err := keys.Setup(ccs, "inference/"+name)
+	pk, vk, err := keys.Setup(ccs, KeyName(name))
 	if err != nil {
 		return Claim{}, err
 	}
@@ -318,7 +367,7 @@ func Prove(ctx context.Context, dir string, inputs [][]int64, opts ProveOptions)
 	}
 	claim := Claim{Circuit: name, CircuitHash: hash, Constraints: ccs.GetNbConstraints(), Binding: opts.Binding,
 		Visibility: opts.Visibility, Batch: len(inputs), ModelCommitment: m.Commitment, Proof: proofName + ".proof",
-		VerifyingKey: vkFile, Setup: "single-party (development only: whoever ran the setup can forge proofs)"}
+		VerifyingKey: vkFile, Setup: keys.Kind()}
 	for i, r := range results {
 		claim.Classes = append(claim.Classes, r.Class)
 		if opts.Logits {

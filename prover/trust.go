@@ -53,8 +53,9 @@ func (t Trust) String() string {
 // (hash is its [CircuitHash]), never one a prover names.
 type KeyTrust struct {
 	// Derive, when set, derives the trusted key of ccs itself, e.g. from a
-	// ceremony transcript (package ceremony); it is authoritative: the
-	// prover's key must equal it byte for byte.
+	// ceremony transcript (package ceremony); a key it returns is
+	// authoritative: the prover's key must equal it byte for byte. A nil key
+	// and nil error mean that this source has no key of the circuit.
 	Derive func(ccs constraint.ConstraintSystem, hash string) (groth16.VerifyingKey, error)
 	// Pinned maps circuit hashes to the sha256 of their trusted keys.
 	Pinned *PinnedKeys
@@ -64,7 +65,8 @@ type KeyTrust struct {
 
 // Check decides whether the verifying key at vkPath (written by
 // [WriteVerifyingKey]) is trusted for ccs, and returns it decoded, with the
-// source of its trust. Derive, if set, decides; otherwise a pin of hash; otherwise Dev.
+// source of its trust. A key from Derive decides; otherwise a pin of hash;
+// otherwise Dev.
 // A key from no source, or other than the trusted one, yields an error
 // wrapping [ErrUntrustedKey].
 func (k KeyTrust) Check(vkPath string, ccs constraint.ConstraintSystem, hash string) (groth16.VerifyingKey, Trust, error) {
@@ -73,12 +75,15 @@ func (k KeyTrust) Check(vkPath string, ccs constraint.ConstraintSystem, hash str
 		return nil, 0, err
 	}
 	got := sha256.Sum256(raw)
-	switch {
-	case k.Derive != nil:
-		vk, err := k.Derive(ccs, hash)
-		if err != nil {
+	var derived groth16.VerifyingKey
+	if k.Derive != nil {
+		if derived, err = k.Derive(ccs, hash); err != nil {
 			return nil, 0, err
 		}
+	}
+	switch {
+	case derived != nil:
+		vk := derived
 		var want bytes.Buffer
 		if _, err := vk.WriteTo(&want); err != nil {
 			return nil, 0, fmt.Errorf("serializing the trusted verifying key: %w", err)
