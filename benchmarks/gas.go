@@ -32,7 +32,9 @@ func Gas(ctx context.Context, dir string, keys *prover.KeyCache, log *slog.Logge
 	if err != nil {
 		return nil, err
 	}
-	st.Logger, st.Keys, st.Workers = log, keys, 1
+	// Gas does not depend on who made the keys: the benchmark's own
+	// single-party ones (development keys).
+	st.Logger, st.Keys, st.Workers, st.Trust = log, keys, 1, prover.KeyTrust{Dev: true}
 	stages, closeChain := pipeline.Stages()
 	err = pipeline.Run(ctx, st, stages)
 	closeChain()
@@ -74,7 +76,7 @@ func Gas(ctx context.Context, dir string, keys *prover.KeyCache, log *slog.Logge
 		return nil, err
 	}
 	add("deploy registry", rcpt.GasUsed, "with the generated Poseidon2 library")
-	rep, err := chain.VerifyRun(ctx, c, dir, chain.VerifyOptions{Registry: reg.Address, Logger: log})
+	rep, err := chain.VerifyRun(ctx, c, dir, chain.VerifyOptions{Registry: reg.Address, Logger: log, Trust: st.Trust})
 	if err != nil {
 		return nil, err
 	}

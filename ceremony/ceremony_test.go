@@ -399,3 +399,35 @@ func TestPhase1SizeMatchesGnark(t *testing.T) {
 		}
 	}
 }
+
+// A verifier trusts the key it derives from the transcript (prover.KeyTrust's
+// Derive, what `zkdp verify --ceremony` uses): the sealed keys.vk is accepted
+// as derived; a single-party key of the same circuit is refused, even by a
+// verifier that would accept development keys.
+func TestDerivedKeyTrust(t *testing.T) {
+	dir := sealedCeremony(t)
+	ccs := compileChain(t, testRounds)
+	hash, err := prover.CircuitHash(ccs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	trust := prover.KeyTrust{Dev: true, Derive: func(ccs constraint.ConstraintSystem, _ string) (groth16.VerifyingKey, error) {
+		vk, _, err := (&Ceremony{Dir: dir, Logger: quiet()}).Verify(ccs, Beacons{})
+		return vk, err
+	}}
+	c := &Ceremony{Dir: dir}
+	if _, level, err := trust.Check(c.path(Phase2, VKFile), ccs, hash); err != nil || level != prover.TrustDerived {
+		t.Fatalf("the ceremony's key: %v, %v", level, err)
+	}
+	_, vk, err := groth16.Setup(ccs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	own := filepath.Join(t.TempDir(), "step.vk")
+	if err := prover.WriteVerifyingKey(own, vk); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := trust.Check(own, ccs, hash); !errors.Is(err, prover.ErrUntrustedKey) {
+		t.Fatalf("a single-party key: got %v, want ErrUntrustedKey", err)
+	}
+}

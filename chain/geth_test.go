@@ -37,7 +37,8 @@ func TestRunOnGethDev(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	key := RunKey{ParamsHash: randElement(t), DatasetRoot: randElement(t), SeedCommitment: randElement(t), Steps: 3}
+	key := RunKey{ParamsHash: randElement(t), DatasetRoot: randElement(t), SeedCommitment: randElement(t), Steps: 3,
+		StepVerifierCodeHash: crypto.Keccak256Hash([]byte("a step verifier's code"))}
 	registration, err := RegisterBeforeTraining(ctx, reg, key)
 	if err != nil {
 		t.Fatal(err)

@@ -7,12 +7,14 @@ import (
 	"strings"
 
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
+	"github.com/ethereum/go-ethereum/common"
 
 	"github.com/zkdp/zkdp/data"
 	"github.com/zkdp/zkdp/dp"
 	"github.com/zkdp/zkdp/inferproof"
 	"github.com/zkdp/zkdp/prover"
 	"github.com/zkdp/zkdp/run"
+	"github.com/zkdp/zkdp/stepproof"
 	"github.com/zkdp/zkdp/trainer"
 )
 
@@ -41,6 +43,28 @@ func PlanKey(s trainer.Setup) (RunKey, error) {
 	k.SeedCommitment = dp.SeedCommitment(s.Seed)
 	k.Steps = uint32(params.Steps)
 	return k, nil
+}
+
+// PlanStepVerifier returns the code hash of the verifier of the step circuit
+// that runs of s will have, with the key that keys supplies for it (the one
+// the run will be proven with): what registerRun binds the run to.
+func PlanStepVerifier(ctx context.Context, s trainer.Setup, keys prover.KeySource) (common.Hash, error) {
+	params, err := trainer.Plan(s)
+	if err != nil {
+		return common.Hash{}, err
+	}
+	return StepVerifierCodeHash(ctx, params, keys)
+}
+
+// StepVerifierCodeHash is the code hash of the verifier of params' step
+// circuit with the key that keys supplies.
+func StepVerifierCodeHash(ctx context.Context, params run.Params, keys prover.KeySource) (common.Hash, error) {
+	vk, err := stepproof.SetupKey(params, keys)
+	if err != nil {
+		return common.Hash{}, err
+	}
+	_, hash, err := VerifierCode(ctx, vk)
+	return hash, err
 }
 
 // Registration is what RegisterBeforeTraining did.
@@ -89,7 +113,7 @@ func InferenceClaims(dir string) ([]InferenceProof, error) {
 		}
 		folder := filepath.Dir(path)
 		proof := filepath.Join(folder, filepath.Base(claim.Proof))
-		out = append(out, InferenceProof{Name: strings.TrimSuffix(filepath.Base(path), ".json"),
+		out = append(out, InferenceProof{Name: strings.TrimSuffix(filepath.Base(path), ".json"), Claim: path,
 			VerifyingKey: filepath.Join(folder, filepath.Base(claim.VerifyingKey)),
 			Proof:        proof, PublicWit: prover.PublicPath(proof), FixedBinding: claim.Binding == "fixed"})
 	}

@@ -1,6 +1,7 @@
 package chain
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -145,4 +146,43 @@ func SubmitInferenceFiles(ctx context.Context, reg *Registry, runID *big.Int, vk
 	rcpt, err := reg.VerifyInference(ctx, runID, addr, proof, input)
 	txs = append(txs, txOf("verifyInference", rcpt, err))
 	return addr, txs, err
+}
+
+// ErrVerifierCode: a deployed verifier's runtime code is not the verifier
+// exported from the trusted verifying key.
+var ErrVerifierCode = errors.New("chain: the deployed verifier's code is not the verifier of the trusted key")
+
+// VerifierCode exports vk's verifier, compiles it with the pinned solc and
+// returns its runtime code and that code's keccak256 (EXTCODEHASH once
+// deployed). The pinned compiler, settings and source file name make the
+// code, its metadata hash included, a function of vk alone.
+func VerifierCode(ctx context.Context, vk groth16.VerifyingKey) ([]byte, common.Hash, error) {
+	_, contract, err := verifiercontracts.CompileVerifier(ctx, vk)
+	if err != nil {
+		return nil, common.Hash{}, err
+	}
+	return contract.Runtime, crypto.Keccak256Hash(contract.Runtime), nil
+}
+
+// CheckVerifierCode checks that the contract at addr runs exactly the
+// verifier exported from the trusted key vk (ErrVerifierCode otherwise).
+func CheckVerifierCode(ctx context.Context, c *Chain, addr common.Address, vk groth16.VerifyingKey) error {
+	want, _, err := VerifierCode(ctx, vk)
+	if err != nil {
+		return err
+	}
+	return checkCode(ctx, c, addr, want)
+}
+
+// checkCode checks that the contract at addr runs exactly want.
+func checkCode(ctx context.Context, c *Chain, addr common.Address, want []byte) error {
+	got, err := c.Client.CodeAt(ctx, addr, nil)
+	if err != nil {
+		return err
+	}
+	if !bytes.Equal(got, want) {
+		return fmt.Errorf("%w: %s holds %d bytes of code hashing to %s, the trusted key's verifier is %d bytes hashing to %s",
+			ErrVerifierCode, addr.Hex(), len(got), crypto.Keccak256Hash(got).Hex(), len(want), crypto.Keccak256Hash(want).Hex())
+	}
+	return nil
 }

@@ -53,13 +53,20 @@ type RunInfo struct {
 	SeedCommitment  *big.Int
 	InitialModel    *big.Int // M_0, from step 0's proof (zero before)
 	Beacon          *big.Int
+	// StepVerifierCodeHash is the runtime code hash the run's step verifier
+	// must have, fixed at registration.
+	StepVerifierCodeHash [32]byte
 }
 
-// RunKey is what identifies a run besides its owner: the commitments the
-// registry records before the beacon, and T.
+// RunKey is what identifies a run besides its owner (the run id hashes the
+// commitments the registry records before the beacon, and T), and what binds
+// it to its step verifier.
 type RunKey struct {
 	ParamsHash, DatasetRoot, SeedCommitment fr.Element
 	Steps                                   uint32
+	// StepVerifierCodeHash is the keccak256 of the runtime code of the step
+	// circuit's verifier (VerifierCodeHash): the registry accepts no other.
+	StepVerifierCodeHash common.Hash
 }
 
 // Registry is a deployed ZkdpRegistry.
@@ -208,7 +215,8 @@ func (r *Registry) BeaconDelay(ctx context.Context) (uint64, error) {
 // RegisterRun registers a run before training (the audited path); its
 // beacon is fixed later by FixBeacon.
 func (r *Registry) RegisterRun(ctx context.Context, k RunKey) (*big.Int, *types.Receipt, error) {
-	rcpt, err := r.transact(ctx, "registerRun", Big(k.ParamsHash), Big(k.DatasetRoot), Big(k.SeedCommitment), k.Steps)
+	rcpt, err := r.transact(ctx, "registerRun", Big(k.ParamsHash), Big(k.DatasetRoot), Big(k.SeedCommitment), k.Steps,
+		[32]byte(k.StepVerifierCodeHash))
 	if err != nil {
 		return nil, rcpt, err
 	}
@@ -220,7 +228,8 @@ func (r *Registry) RegisterRun(ctx context.Context, k RunKey) (*big.Int, *types.
 // elsewhere; the registry marks it beaconGiven: nothing on-chain shows that
 // the owner did not choose (grind) it.
 func (r *Registry) RegisterRunWithBeacon(ctx context.Context, k RunKey, beacon fr.Element) (*big.Int, *types.Receipt, error) {
-	rcpt, err := r.transact(ctx, "registerRunWithBeacon", Big(k.ParamsHash), Big(k.DatasetRoot), Big(k.SeedCommitment), k.Steps, Big(beacon))
+	rcpt, err := r.transact(ctx, "registerRunWithBeacon", Big(k.ParamsHash), Big(k.DatasetRoot), Big(k.SeedCommitment), k.Steps,
+		Big(beacon), [32]byte(k.StepVerifierCodeHash))
 	if err != nil {
 		return nil, rcpt, err
 	}
@@ -268,7 +277,8 @@ func (r *Registry) FixBeacon(ctx context.Context, runID *big.Int) (fr.Element, *
 	return beacon, rcpt, nil
 }
 
-// SetStepVerifier names the run's step verifier (owner, once, before step 0).
+// SetStepVerifier names the run's step verifier (owner, once, before step
+// 0); the registry refuses a contract whose code hash is not the run's.
 func (r *Registry) SetStepVerifier(ctx context.Context, runID *big.Int, verifier common.Address) (*types.Receipt, error) {
 	return r.transact(ctx, "setStepVerifier", runID, verifier)
 }

@@ -126,6 +126,9 @@ func TestRegistryOnSimulatedChain(t *testing.T) {
 	const T = 3
 	key := RunKey{ParamsHash: randElement(t), DatasetRoot: randElement(t), SeedCommitment: randElement(t), Steps: T}
 	m0 := randElement(t)
+	_, _, err = reg.RegisterRun(ctx, key)
+	wantRevert(t, "a run not bound to a step verifier's code", err, "NoVerifierCodeHash")
+	key.StepVerifierCodeHash = crypto.Keccak256Hash(contract.Runtime)
 	runID, rcpt, err := reg.RegisterRun(ctx, key)
 	if err != nil {
 		t.Fatal(err)
@@ -342,6 +345,24 @@ func TestRegistryOnSimulatedChain(t *testing.T) {
 	if b, _ := reg.InferenceBinding(ctx, runID, fixedAddr); b != 2 {
 		t.Errorf("fixed-binding verifier recorded as %d, want 2 (owner-attested)", b)
 	}
+
+	// Issue #12, point 2: a run is bound to its step verifier's code. The
+	// owner cannot pair it with the verifier of another circuit, and chain
+	// verify's code check tells the trusted key's verifier from another.
+	key3 := RunKey{ParamsHash: randElement(t), DatasetRoot: key.DatasetRoot, SeedCommitment: key.SeedCommitment, Steps: T,
+		StepVerifierCodeHash: key.StepVerifierCodeHash}
+	run3, _, err := reg.RegisterRunWithBeacon(ctx, key3, beacon)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = reg.SetStepVerifier(ctx, run3, infAddr)
+	wantRevert(t, "a step verifier of another circuit", err, "VerifierCodeMismatch")
+	if err := CheckVerifierCode(ctx, c, stepV.Address, toy.vk); err != nil {
+		t.Errorf("the step verifier's code is not the one exported from its key: %v", err)
+	}
+	if err := CheckVerifierCode(ctx, c, infAddr, toy.vk); !errors.Is(err, ErrVerifierCode) {
+		t.Errorf("another circuit's verifier passed the code check: %v", err)
+	}
 	gas.write(t, "toy step circuit (4 public inputs, 1 commitment), simulated chain")
 }
 
@@ -428,7 +449,8 @@ func simulatedRegistry(t *testing.T) (*Chain, *Registry) {
 func TestFixBeaconWindow(t *testing.T) {
 	ctx := context.Background()
 	c, reg := simulatedRegistry(t)
-	key := RunKey{ParamsHash: randElement(t), DatasetRoot: randElement(t), SeedCommitment: randElement(t), Steps: 2}
+	key := RunKey{ParamsHash: randElement(t), DatasetRoot: randElement(t), SeedCommitment: randElement(t), Steps: 2,
+		StepVerifierCodeHash: crypto.Keccak256Hash([]byte("a step verifier's code"))}
 	runID, _, err := reg.RegisterRun(ctx, key)
 	if err != nil {
 		t.Fatal(err)
@@ -474,8 +496,8 @@ func TestRegistryTakesNoInitialModel(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, want := range map[string][]string{
-		"registerRun":           {"paramsHash", "datasetRoot", "seedCommitment", "steps"},
-		"registerRunWithBeacon": {"paramsHash", "datasetRoot", "seedCommitment", "steps", "beacon"},
+		"registerRun":           {"paramsHash", "datasetRoot", "seedCommitment", "steps", "stepVerifierCodeHash"},
+		"registerRunWithBeacon": {"paramsHash", "datasetRoot", "seedCommitment", "steps", "beacon", "stepVerifierCodeHash"},
 	} {
 		var got []string
 		for _, in := range a.Methods[name].Inputs {

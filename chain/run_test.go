@@ -4,17 +4,17 @@ package chain
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/big"
 	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
 
-	"github.com/zkdp/zkdp/circuits/inference"
+	"github.com/zkdp/zkdp/inferproof"
 	"github.com/zkdp/zkdp/internal/testrun"
 	"github.com/zkdp/zkdp/prover"
 	"github.com/zkdp/zkdp/run"
@@ -59,27 +59,29 @@ func newProvenRunWith(t *testing.T, beacon func(trainer.Setup) fr.Element) *prov
 	if err != nil {
 		t.Fatal(err)
 	}
-	// An inference proof of the final model.
-	p := pub.Params
-	spec := inference.Spec{Widths: p.Widths, Format: p.Step.Format, Batch: 1, Binding: inference.Committed, Visibility: inference.Hashed}
-	ik := setupInference(t, spec)
-	x := make([]int64, p.Widths[0])
-	for i := range x {
-		x[i] = int64(i%5-2) * p.Step.Format.One() / 8
-	}
+	// An inference proof of the final model, through inferproof.
 	d := &run.Dir{Root: dir}
-	var model run.Model
-	if err := run.ReadJSON(d.Public(run.ModelFile), &model); err != nil {
+	m, err := inferproof.Model(dir)
+	if err != nil {
 		t.Fatal(err)
 	}
-	infDir := d.Public("inference")
-	vkPath := filepath.Join(infDir, "inference.vk")
-	pp, wp := ik.writeInference(t, mkdir(t, infDir), "inference-0", spec, model.Weights, x)
-	if err := prover.WriteVerifyingKey(vkPath, ik.vk); err != nil {
+	x := make([]int64, m.Widths[0])
+	for i := range x {
+		x[i] = int64(i%5-2) * m.Format.One() / 8
+	}
+	if _, err := inferproof.Prove(context.Background(), dir, [][]int64{x}, inferproof.ProveOptions{
+		Options: inferproof.Options{Binding: "committed", Visibility: "hashed"}, Keys: keys}); err != nil {
 		t.Fatal(err)
 	}
-	return &provenRun{dir: dir, pub: pub, inference: InferenceProof{Name: "inference-0", VerifyingKey: vkPath, Proof: pp, PublicWit: wp}}
+	claims, err := InferenceClaims(d.Root)
+	if err != nil || len(claims) != 1 {
+		t.Fatalf("inference claims: %v, %v", claims, err)
+	}
+	return &provenRun{dir: dir, pub: pub, inference: claims[0]}
 }
+
+// devKeys accepts the run's own keys, from the tests' single-party setups.
+var devKeys = prover.KeyTrust{Dev: true}
 
 // onChain runs the real step proofs through the registry on chain c: the
 // tamper cases first, then VerifyRun takes the run to a finalized model and
@@ -93,16 +95,21 @@ func (r *provenRun) onChain(t *testing.T, c, other *Chain, title string) {
 	}
 	gas["deploy ZkdpRegistry"] = rcpt.GasUsed
 	pub := r.pub
-	key := RunKey{ParamsHash: pub.ParamsHash, DatasetRoot: pub.DatasetRoot, SeedCommitment: pub.SeedCommitment, Steps: uint32(pub.Params.Steps)}
+	vk, err := prover.ReadVerifyingKey(pub.Dir.Public(stepproof.VerifyingKeyFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, codeHash, err := VerifierCode(ctx, vk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := RunKey{ParamsHash: pub.ParamsHash, DatasetRoot: pub.DatasetRoot, SeedCommitment: pub.SeedCommitment, Steps: uint32(pub.Params.Steps),
+		StepVerifierCodeHash: codeHash}
 	runID, rcpt, err := reg.RegisterRunWithBeacon(ctx, key, pub.Beacon)
 	if err != nil {
 		t.Fatal(err)
 	}
 	gas["registerRunWithBeacon"] = rcpt.GasUsed
-	vk, err := prover.ReadVerifyingKey(pub.Dir.Public(stepproof.VerifyingKeyFile))
-	if err != nil {
-		t.Fatal(err)
-	}
 	v, contract, err := DeployVerifier(ctx, c, vk)
 	if err != nil {
 		t.Fatal(err)
@@ -179,7 +186,10 @@ func (r *provenRun) onChain(t *testing.T, c, other *Chain, title string) {
 	wantRevert(t, "an inference against a model that is not finalized", err, "NotFinalized")
 
 	// The rest of the run, through VerifyRun.
-	rep, err := VerifyRun(ctx, c, r.dir, VerifyOptions{Registry: reg.Address, Inference: []InferenceProof{r.inference}})
+	if _, err := VerifyRun(ctx, c, r.dir, VerifyOptions{Registry: reg.Address, Inference: []InferenceProof{r.inference}}); !errors.Is(err, prover.ErrUntrustedKey) {
+		t.Fatalf("VerifyRun without a trusted key: got %v, want ErrUntrustedKey", err)
+	}
+	rep, err := VerifyRun(ctx, c, r.dir, VerifyOptions{Registry: reg.Address, Inference: []InferenceProof{r.inference}, Trust: devKeys})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -218,6 +228,37 @@ func TestRunOnSimulatedChain(t *testing.T) {
 	}
 	defer c.Close()
 	r.onChain(t, c, c.As(otherKey), fmt.Sprintf("step circuit of a breast-cancer run (%d steps), simulated chain (Osaka rules)", r.pub.Params.Steps))
+
+	// Issue #12, point 2: the run bound at registration to the code of
+	// another circuit's verifier (the inference one), and that verifier set:
+	// the registry cannot know, chain verify recompiles the trusted key's
+	// verifier and refuses.
+	ctx := context.Background()
+	reg, _, err := DeployRegistry(ctx, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ivk, err := prover.ReadVerifyingKey(r.inference.VerifyingKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	iv, contract, err := DeployVerifier(ctx, c, ivk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub := r.pub
+	key := RunKey{ParamsHash: pub.ParamsHash, DatasetRoot: pub.DatasetRoot, SeedCommitment: pub.SeedCommitment, Steps: uint32(pub.Params.Steps),
+		StepVerifierCodeHash: crypto.Keccak256Hash(contract.Runtime)}
+	runID, _, err := reg.RegisterRunWithBeacon(ctx, key, pub.Beacon)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := reg.SetStepVerifier(ctx, runID, iv.Address); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := VerifyRun(ctx, c, r.dir, VerifyOptions{Registry: reg.Address, Trust: devKeys}); !errors.Is(err, ErrVerifierCode) {
+		t.Fatalf("a run bound to another circuit's verifier: got %v, want ErrVerifierCode", err)
+	}
 }
 
 // The audited path end to end: the run is registered before training, the
@@ -233,12 +274,19 @@ func TestAuditedRunOnSimulatedChain(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		keys, err := prover.DefaultKeyCache()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if key.StepVerifierCodeHash, err = PlanStepVerifier(ctx, s, keys); err != nil {
+			t.Fatal(err)
+		}
 		if registration, err = RegisterBeforeTraining(ctx, reg, key); err != nil {
 			t.Fatal(err)
 		}
 		return registration.Beacon
 	})
-	rep, err := VerifyRun(ctx, c, r.dir, VerifyOptions{Registry: reg.Address, Inference: []InferenceProof{r.inference}})
+	rep, err := VerifyRun(ctx, c, r.dir, VerifyOptions{Registry: reg.Address, Inference: []InferenceProof{r.inference}, Trust: devKeys})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/ethereum/go-ethereum/core/types"
 
 	"github.com/zkdp/zkdp/commit"
+	"github.com/zkdp/zkdp/inferproof"
 	"github.com/zkdp/zkdp/prover"
 	"github.com/zkdp/zkdp/run"
 	"github.com/zkdp/zkdp/stepproof"
@@ -58,6 +59,12 @@ type Report struct {
 	BeaconGiven   bool   `json:"beacon_given"` // the chain did not fix the beacon
 	Beacon        string `json:"beacon"`
 	RunCommitment string `json:"run_commitment"`
+	// StepVerifierCodeHash is the runtime code hash of the trusted step
+	// key's verifier, which the registry binds the run to.
+	StepVerifierCodeHash string `json:"step_verifier_code_hash"`
+	// KeyTrust is where the step key's trust came from (prover.Trust):
+	// "development" proves nothing to a third party.
+	KeyTrust      string `json:"key_trust"`
 	StepsAccepted int    `json:"steps_accepted"`
 	Steps         int    `json:"steps"`
 	Finalized     bool   `json:"finalized"`
@@ -72,9 +79,9 @@ type Report struct {
 
 // InferenceProof names one inference proof's files (package prover formats).
 type InferenceProof struct {
-	Name                           string
-	VerifyingKey, Proof, PublicWit string
-	FixedBinding                   bool
+	Name                                  string
+	Claim, VerifyingKey, Proof, PublicWit string
+	FixedBinding                          bool
 }
 
 // VerifyOptions tune VerifyRun.
@@ -84,12 +91,19 @@ type VerifyOptions struct {
 	Registry common.Address
 	// Inference lists inference proofs to verify against the final model.
 	Inference []InferenceProof
-	Logger    *slog.Logger
+	// Trust is the rule by which the step key (and, without Derive, the
+	// inference keys) are trusted: every verifier deployed or reused runs
+	// exactly the code exported from a trusted key.
+	Trust  prover.KeyTrust
+	Logger *slog.Logger
 }
 
 // VerifyRun takes a proven run directory on-chain: it deploys (or reuses)
 // the registry and the step verifier, registers the run if it is not yet
-// (with the beacon it was trained with: marked beaconGiven), submits every
+// (with the beacon it was trained with: marked beaconGiven; bound to the
+// code hash of the verifier of the trusted step key), checks that the run's
+// verifiers run the code exported from trusted keys (ErrVerifierCode
+// otherwise), submits every
 // step proof not yet accepted, finalizes, verifies the inference proofs, and
 // writes public/chain.json. On a rejected transaction the report records it
 // (with the decoded reason) and the error is returned.
@@ -128,6 +142,18 @@ func VerifyRun(ctx context.Context, c *Chain, dir string, opts VerifyOptions) (*
 		return err
 	}
 
+	// The trusted step key and its verifier's code.
+	stepVK, stepTrust, err := stepproof.TrustedKey(dir, opts.Trust)
+	if err != nil {
+		return finish(err)
+	}
+	rep.KeyTrust = stepTrust.String()
+	stepCode, codeHash, err := VerifierCode(ctx, stepVK)
+	if err != nil {
+		return finish(err)
+	}
+	rep.StepVerifierCodeHash = codeHash.Hex()
+
 	// The registry.
 	regAddr := opts.Registry
 	if regAddr == (common.Address{}) && prev.Registry != "" {
@@ -150,7 +176,8 @@ func VerifyRun(ctx context.Context, c *Chain, dir string, opts VerifyOptions) (*
 	rep.Registry = reg.Address.Hex()
 
 	// The run.
-	key := RunKey{ParamsHash: pub.ParamsHash, DatasetRoot: pub.DatasetRoot, SeedCommitment: pub.SeedCommitment, Steps: uint32(pub.Params.Steps)}
+	key := RunKey{ParamsHash: pub.ParamsHash, DatasetRoot: pub.DatasetRoot, SeedCommitment: pub.SeedCommitment, Steps: uint32(pub.Params.Steps),
+		StepVerifierCodeHash: codeHash}
 	runID, err := reg.RunID(ctx, c.From, key)
 	if err != nil {
 		return finish(err)
@@ -176,6 +203,10 @@ func VerifyRun(ctx context.Context, c *Chain, dir string, opts VerifyOptions) (*
 	if info.Beacon.Cmp(Big(pub.Beacon)) != 0 {
 		return finish(fmt.Errorf("%w: on-chain %s, transcript %s", ErrBeaconMismatch, rep.Beacon, pub.Transcript.Beacon))
 	}
+	if common.Hash(info.StepVerifierCodeHash) != codeHash {
+		return finish(fmt.Errorf("%w: run %s is bound to step verifier code %s, the trusted key's verifier is %s",
+			ErrVerifierCode, rep.RunID, common.Hash(info.StepVerifierCodeHash).Hex(), codeHash.Hex()))
+	}
 	if int(info.Steps) != pub.Params.Steps {
 		return finish(fmt.Errorf("chain: run %s is registered with %d steps, the params say %d", rep.RunID, info.Steps, pub.Params.Steps))
 	}
@@ -184,16 +215,12 @@ func VerifyRun(ctx context.Context, c *Chain, dir string, opts VerifyOptions) (*
 	if info.StepVerifier == (common.Address{}) {
 		addr := common.Address{}
 		if prev.StepVerifier != "" {
-			if ok, _ := c.HasCode(ctx, common.HexToAddress(prev.StepVerifier)); ok {
+			if checkCode(ctx, c, common.HexToAddress(prev.StepVerifier), stepCode) == nil {
 				addr = common.HexToAddress(prev.StepVerifier)
 			}
 		}
 		if addr == (common.Address{}) {
-			vk, err := prover.ReadVerifyingKey(d.Public(stepproof.VerifyingKeyFile))
-			if err != nil {
-				return finish(err)
-			}
-			v, _, err := DeployVerifier(ctx, c, vk)
+			v, _, err := DeployVerifier(ctx, c, stepVK)
 			if err := record("deploy step Verifier", v.Receipt, err); err != nil {
 				return finish(err)
 			}
@@ -206,6 +233,9 @@ func VerifyRun(ctx context.Context, c *Chain, dir string, opts VerifyOptions) (*
 		info.StepVerifier = addr
 	}
 	rep.StepVerifier = info.StepVerifier.Hex()
+	if err := checkCode(ctx, c, info.StepVerifier, stepCode); err != nil {
+		return finish(fmt.Errorf("step verifier: %w", err))
+	}
 
 	// The steps.
 	for t := int(info.NextStep); t < pub.Params.Steps && Status(info.Status) == StatusTraining; t++ {
@@ -242,8 +272,16 @@ func VerifyRun(ctx context.Context, c *Chain, dir string, opts VerifyOptions) (*
 	}
 
 	// Inference proofs against the final model.
+	inferTrust := prover.KeyTrust{Pinned: opts.Trust.Pinned, Dev: opts.Trust.Dev}
 	for _, ip := range opts.Inference {
+		vk, _, err := inferproof.TrustedKey(dir, ip.Claim, inferTrust)
+		if err != nil {
+			return finish(fmt.Errorf("inference %s: %w", ip.Name, err))
+		}
 		addr, txs, err := SubmitInferenceFiles(ctx, reg, runID, ip.VerifyingKey, ip.Proof, ip.PublicWit, ip.FixedBinding, common.Address{})
+		if err == nil {
+			err = CheckVerifierCode(ctx, c, addr, vk)
+		}
 		for i := range txs {
 			txs[i].Name += " " + ip.Name
 		}
@@ -276,8 +314,12 @@ func (r *Report) PrintTable(w io.Writer) error {
 	if r.BeaconGiven {
 		given = "given (not fixed by the chain)"
 	}
-	_, err := fmt.Fprintf(w, "run %s on %s (chain id %s): %d/%d steps accepted, finalized %v, beacon %s\nregistry %s, step verifier %s\n"+
+	note := ""
+	if r.KeyTrust == prover.TrustDev.String() {
+		note = ": " + prover.DevWarning
+	}
+	_, err := fmt.Fprintf(w, "run %s on %s (chain id %s): %d/%d steps accepted, finalized %v, beacon %s%s\nregistry %s, step verifier %s (code hash %s, %s key)\n"+
 		"runs registered on this dataset: %d (each counts toward its privacy budget)\n",
-		r.RunID, r.Chain, r.ChainID, r.StepsAccepted, r.Steps, r.Finalized, given, r.Registry, r.StepVerifier, r.RunsForDataset)
+		r.RunID, r.Chain, r.ChainID, r.StepsAccepted, r.Steps, r.Finalized, given, note, r.Registry, r.StepVerifier, r.StepVerifierCodeHash, r.KeyTrust, r.RunsForDataset)
 	return err
 }

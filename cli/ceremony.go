@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"strings"
 	"time"
 
@@ -16,6 +17,9 @@ import (
 	"github.com/zkdp/zkdp/ceremony"
 	"github.com/zkdp/zkdp/data"
 	"github.com/zkdp/zkdp/dp"
+	"github.com/zkdp/zkdp/inferproof"
+	"github.com/zkdp/zkdp/prover"
+	"github.com/zkdp/zkdp/run"
 	"github.com/zkdp/zkdp/stepproof"
 	"github.com/zkdp/zkdp/trainer"
 )
@@ -31,13 +35,15 @@ type CeremonyOptions struct {
 	Beacon     string
 	Beacon1    string
 	Beacon2    string
+	PinFile    string
+	Inference  string
 }
 
 // NewCeremonyCmd builds `zkdp ceremony` and its subcommands.
 func NewCeremonyCmd(g *Global) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "ceremony",
-		Short: "Run and verify a multi-party Groth16 setup for the step circuit",
+		Short: "Run and verify a multi-party Groth16 setup for a step or inference circuit",
 		Long: `A multi-party setup (gnark's mpcsetup) replaces the single-party one, whose
 runner can forge proofs: the keys are sound if one participant was honest,
 and a verifier derives the verifying key from the transcript instead of
@@ -46,7 +52,9 @@ taking the prover's.
 The ceremony lives in one folder, passed from participant to participant.
 Phase 1 (powers of tau) fixes the domain size, the next power of two at or
 above the circuit's constraints; phase 2 is for one circuit, the step circuit
-of a config (--config) or of a run (--run, from its public params). Each
+of a config (--config) or of a run (--run, from its public params), or an
+inference circuit of a run's released model (--run DIR --inference NAME,
+e.g. committed-hashed-b2: zkdp infer --prove --ceremony proves with it). Each
 phase is started once, takes one contribution per participant (each file
 numbered after the last, never overwritten), and is sealed with a public
 beacon drawn after its last contribution (e.g. a later block's hash).`,
@@ -82,7 +90,9 @@ func (o *CeremonyOptions) bindPhase(cmd *cobra.Command) {
 func (o *CeremonyOptions) bindCircuit(cmd *cobra.Command, what string) {
 	cmd.Flags().StringVarP(&o.ConfigPath, "config", "c", "", "the step circuit of this config file or shipped config's name ("+what+")")
 	cmd.Flags().StringVar(&o.RunDir, "run", "", "the step circuit of this run directory's public params ("+what+")")
+	cmd.Flags().StringVar(&o.Inference, "inference", "", "with --run: the inference circuit of that name for the run's released model (e.g. committed-hashed-b2) instead of its step circuit")
 	cmd.MarkFlagsMutuallyExclusive("config", "run")
+	cmd.MarkFlagsMutuallyExclusive("config", "inference")
 }
 
 func (o *CeremonyOptions) open() (*ceremony.Ceremony, *slog.Logger, error) {
@@ -107,6 +117,12 @@ func (o *CeremonyOptions) phase() (ceremony.Phase, error) {
 // false when neither is given.
 func (o *CeremonyOptions) circuit(log *slog.Logger) (ccs constraint.ConstraintSystem, name string, ok bool, err error) {
 	switch {
+	case o.Inference != "":
+		if o.RunDir == "" {
+			return nil, "", true, errors.New("--inference needs --run: the circuit is for the run's released model")
+		}
+		ccs, err := inferproof.Circuit(o.RunDir, o.Inference)
+		return ccs, inferproof.KeyName(o.Inference), true, err
 	case o.RunDir != "":
 		pub, err := stepproof.ReadPublic(o.RunDir)
 		if err != nil {
@@ -332,7 +348,10 @@ keys from the transcript and the beacons, trusting no sealed output: the
 seals' checksums must be what was recomputed. Without --config or --run
 only phase 1 is verified. The beacons default to the ones recorded in the
 seals; --phase1-beacon and --phase2-beacon require the ones you drew or
-looked up yourself. Exit status 0 only if everything verifies.`,
+looked up yourself. Exit status 0 only if everything verifies. --pin FILE
+then records the verified key's sha256 for its circuit in a trusted-keys
+file (created or updated), for zkdp verify --trusted-keys FILE: a verifier
+who checked the ceremony once need not re-derive the key for every run.`,
 		Example: `  zkdp ceremony verify --dir cer --config quickstart
   zkdp ceremony verify --dir cer --run runs/qs --phase1-beacon 0x5f2c... --phase2-beacon 0x9a41...`,
 		Args: cobra.NoArgs,
@@ -341,6 +360,7 @@ looked up yourself. Exit status 0 only if everything verifies.`,
 	o.bindDir(cmd)
 	cmd.Flags().StringVar(&o.Beacon1, "phase1-beacon", "", "the beacon phase 1 must have been sealed with, hex (default: the recorded one)")
 	cmd.Flags().StringVar(&o.Beacon2, "phase2-beacon", "", "the beacon phase 2 must have been sealed with, hex (default: the recorded one)")
+	cmd.Flags().StringVar(&o.PinFile, "pin", "", "record the verified key's sha256 in this trusted-keys file (needs --config or --run)")
 	o.bindCircuit(cmd, "verifies phase 2 too")
 	return cmd
 }
@@ -369,6 +389,9 @@ func (o *CeremonyOptions) runVerify() error {
 	if err != nil {
 		return err
 	}
+	if !ok && o.PinFile != "" {
+		return errors.New("--pin needs the circuit: --config or --run")
+	}
 	if !ok {
 		_, s, err := c.VerifyPhase1(beacons.Phase1)
 		if err != nil {
@@ -385,12 +408,37 @@ func (o *CeremonyOptions) runVerify() error {
 	fmt.Fprintf(o.Out, "ceremony %s verified for %s (circuit %s, %d constraints, domain %d)\n", o.Dir, name, rep.CircuitHash, rep.Constraints, rep.DomainSize)
 	fmt.Fprintf(o.Out, "  phase 1: %d contributions, beacon %s\n  phase 2: %d contributions, beacon %s\n  verifying key sha256 %s (%s)\n",
 		rep.Phase1Contributions, rep.Phase1Beacon, rep.Phase2Contributions, rep.Phase2Beacon, rep.VKSHA256, time.Since(start).Round(time.Millisecond))
+	if o.PinFile == "" {
+		return nil
+	}
+	if err := pinKey(o.PinFile, prover.PinnedKey{Circuit: name, CircuitHash: rep.CircuitHash, VKSHA256: rep.VKSHA256}); err != nil {
+		return err
+	}
+	fmt.Fprintf(o.Out, "  pinned in %s\n", o.PinFile)
 	return nil
+}
+
+// pinKey adds (or replaces) the pin of a circuit in a trusted-keys file,
+// creating it if needed.
+func pinKey(path string, pin prover.PinnedKey) error {
+	pins := &prover.PinnedKeys{}
+	if _, err := os.Stat(path); err == nil {
+		if pins, err = prover.ReadPinnedKeys(path); err != nil {
+			return err
+		}
+	}
+	keys := []prover.PinnedKey{pin}
+	for _, k := range pins.Keys {
+		if k.CircuitHash != pin.CircuitHash {
+			keys = append(keys, k)
+		}
+	}
+	return run.WriteJSON(path, prover.PinnedKeys{Keys: keys}, run.PublicMode)
 }
 
 // ceremonyKey derives the step circuit's verifying key from a ceremony
 // transcript, for `zkdp verify --ceremony`.
-func ceremonyKey(dir string, beacons ceremony.Beacons, log *slog.Logger, report *ceremony.Report) stepproof.TrustedKey {
+func ceremonyKey(dir string, beacons ceremony.Beacons, log *slog.Logger, report *ceremony.Report) func(constraint.ConstraintSystem, string) (groth16.VerifyingKey, error) {
 	return func(ccs constraint.ConstraintSystem, _ string) (vk groth16.VerifyingKey, err error) {
 		vk, *report, err = (&ceremony.Ceremony{Dir: dir, Logger: log}).Verify(ccs, beacons)
 		return vk, err

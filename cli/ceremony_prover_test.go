@@ -65,8 +65,11 @@ func TestCeremonyProveVerify(t *testing.T) {
 		t.Error("public/step.vk is not the ceremony's keys.vk")
 	}
 	out := run(0, "verify", "--run", dir, "--ceremony", cer, "--only", "steps", "--allow-self-drawn-beacon")
-	if !strings.Contains(out, "verified 2 step proofs") || !strings.Contains(out, "public/step.vk is it") || !strings.Contains(out, "beacons 5eed01 and 5eed02") {
+	if !strings.Contains(out, "verified 2 step proofs") || !strings.Contains(out, "verifying key derived from the ceremony") || !strings.Contains(out, "beacons 5eed01 and 5eed02") {
 		t.Errorf("verify --ceremony: %s", out)
+	}
+	if out := run(1, "verify", "--run", dir, "--only", "steps", "--allow-self-drawn-beacon"); !strings.Contains(out, "no trusted key") {
+		t.Errorf("verify without --ceremony: %s", out)
 	}
 	if out := run(1, "verify", "--run", dir, "--ceremony", cer, "--phase2-beacon", "0x5eed03", "--only", "steps", "--allow-self-drawn-beacon"); !strings.Contains(out, "wrong beacon") {
 		t.Errorf("verify with another beacon: %s", out)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sort"
@@ -14,6 +15,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/spf13/cobra"
 
+	"github.com/zkdp/zkdp/ceremony"
 	"github.com/zkdp/zkdp/chain"
 	"github.com/zkdp/zkdp/commit"
 	"github.com/zkdp/zkdp/config"
@@ -90,7 +92,9 @@ setup and lives as long as one command. Any other chain is a JSON-RPC URL
 type ChainRegisterOptions struct {
 	*Global
 	ChainFlags
-	OutDir string // keeps the secret seed for zkdp train --out
+	OutDir      string // keeps the secret seed for zkdp train --out
+	KeysDir     string
+	CeremonyDir string
 }
 
 // NewChainRegisterCmd builds `zkdp chain register`.
@@ -105,6 +109,10 @@ BEACON_DELAY), so the seed could not be chosen knowing it. The initial model
 W_0 is public: it derives from the params and the beacon, and the first step
 proof binds M_0 to it. Every registration counts toward the dataset's privacy
 budget, abandoned ones included; the output says how many there are.
+The run is bound to the runtime code hash of its step circuit's verifier,
+exported from the key it will be proven with (--ceremony, or the
+single-party setup, made now and cached for zkdp prove): the registry
+accepts no other step verifier for it.
 Train with that beacon (zkdp train --out DIR --beacon). The secret seed is
 drawn here and kept in DIR/private (--out), where zkdp train finds it.
 Between commands the chain must persist: use --rpc (e.g. geth --dev); the
@@ -114,6 +122,9 @@ simulated chain ends with the command.`,
 	}
 	cmd.Flags().StringVarP(&o.ConfigPath, "config", "c", "", "the run's config file, or a shipped config's name (required)")
 	cmd.Flags().StringVarP(&o.OutDir, "out", "o", "", "run directory whose private folder keeps the secret seed for zkdp train --out (needed unless the config sets a seed)")
+	cmd.Flags().StringVar(&o.KeysDir, "keys", "", "key cache folder of the single-party setup (default $XDG_CACHE_HOME/zkdp/keys)")
+	cmd.Flags().StringVar(&o.CeremonyDir, "ceremony", "", "bind the run to the verifier of this sealed ceremony's step key instead")
+	cmd.MarkFlagsMutuallyExclusive("keys", "ceremony")
 	o.bind(cmd)
 	_ = cmd.MarkFlagRequired("config")
 	return cmd
@@ -161,6 +172,17 @@ func (o *ChainRegisterOptions) Run(cmd *cobra.Command) error {
 	if err != nil {
 		return err
 	}
+	log, err := NewLogger(o.Err, orDefault(o.LogLevel, "warn"), orDefault(o.LogFormat, "text"))
+	if err != nil {
+		return err
+	}
+	keys, err := keySource(o.KeysDir, o.CeremonyDir, log)
+	if err != nil {
+		return err
+	}
+	if key.StepVerifierCodeHash, err = chain.PlanStepVerifier(ctx, setup, keys); err != nil {
+		return err
+	}
 	c, err := connect(ctx, s)
 	if err != nil {
 		return err
@@ -178,8 +200,8 @@ func (o *ChainRegisterOptions) Run(cmd *cobra.Command) error {
 		fmt.Fprintf(o.Out, "%-12s gas %d\n", tx.Name, tx.GasUsed)
 	}
 	fmt.Fprintf(o.Out, "registered run 0x%s on %s (chain id %s), registry %s\n", r.RunID.Text(16), c.Name, c.ChainID, reg.Address.Hex())
-	fmt.Fprintf(o.Out, "params hash %s\ndataset root %s\nseed commitment %s\nsteps %d\n",
-		commit.Hex(key.ParamsHash), commit.Hex(key.DatasetRoot), commit.Hex(key.SeedCommitment), key.Steps)
+	fmt.Fprintf(o.Out, "params hash %s\ndataset root %s\nseed commitment %s\nsteps %d\nstep verifier code hash %s\n",
+		commit.Hex(key.ParamsHash), commit.Hex(key.DatasetRoot), commit.Hex(key.SeedCommitment), key.Steps, key.StepVerifierCodeHash.Hex())
 	fmt.Fprintf(o.Out, "runs registered on this dataset: %d (each counts toward its privacy budget)\n", r.RunsForDataset)
 	fmt.Fprintf(o.Out, "beacon %s\n", commit.Hex(r.Beacon))
 	outFlag := ""
@@ -193,6 +215,15 @@ func (o *ChainRegisterOptions) Run(cmd *cobra.Command) error {
 	return nil
 }
 
+// keySource is where a circuit's keys come from: a ceremony's sealed
+// keys, or the single-party setup's key cache.
+func keySource(keysDir, ceremonyDir string, log *slog.Logger) (prover.KeySource, error) {
+	if ceremonyDir != "" {
+		return (&ceremony.Ceremony{Dir: ceremonyDir, Logger: log}).KeySource(), nil
+	}
+	return keyCache(keysDir, log)
+}
+
 func registry(ctx context.Context, c *chain.Chain, addr string) (*chain.Registry, error) {
 	return chain.OpenRegistry(ctx, c, addr)
 }
@@ -201,7 +232,9 @@ func registry(ctx context.Context, c *chain.Chain, addr string) (*chain.Registry
 type ChainVerifyOptions struct {
 	*Global
 	ChainFlags
-	RunDir string
+	KeyTrustFlags
+	RunDir      string
+	CeremonyDir string
 }
 
 // NewChainVerifyCmd builds `zkdp chain verify`.
@@ -213,13 +246,22 @@ func NewChainVerifyCmd(o *ChainVerifyOptions) *cobra.Command {
 if it is not yet (with the beacon it was trained with: marked on-chain as
 given, not fixed by the chain), submit every step proof, finalize the model,
 verify the run's inference proofs, and print the gas of each transaction.
-The report goes to DIR/public/chain.json.`,
+The report goes to DIR/public/chain.json.
+
+The keys are trusted as by zkdp verify (--ceremony, --trusted-keys or
+--dev-keys): the run is registered bound to the code hash of the verifier
+exported from the trusted step key, and every verifier it uses must run
+exactly that code, recompiled here with the pinned solc (else the command
+fails). With --dev-keys the report says that it proves nothing to a third
+party.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return o.Run(cmd) },
 	}
 	cmd.Flags().StringVar(&o.RunDir, "run", "", "proven run directory (only public/ is read) (required)")
 	cmd.Flags().StringVarP(&o.ConfigPath, "config", "c", "", "config file whose chain section to use")
-	o.bind(cmd)
+	cmd.Flags().StringVar(&o.CeremonyDir, "ceremony", "", "derive the step verifying key from this ceremony folder's transcript")
+	o.ChainFlags.bind(cmd)
+	o.KeyTrustFlags.bind(cmd)
 	_ = cmd.MarkFlagRequired("run")
 	return cmd
 }
@@ -239,12 +281,20 @@ func (o *ChainVerifyOptions) Run(cmd *cobra.Command) error {
 	if err != nil {
 		return err
 	}
+	trust, err := o.trust()
+	if err != nil {
+		return err
+	}
+	if o.CeremonyDir != "" {
+		var cer ceremony.Report
+		trust.Derive = ceremonyKey(o.CeremonyDir, ceremony.Beacons{}, log, &cer)
+	}
 	c, err := connect(ctx, s)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	opts := chain.VerifyOptions{Inference: claims, Logger: log}
+	opts := chain.VerifyOptions{Inference: claims, Logger: log, Trust: trust}
 	if s.Registry != "" {
 		opts.Registry = common.HexToAddress(s.Registry)
 	}

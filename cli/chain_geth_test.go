@@ -43,7 +43,7 @@ func TestChainRegisterTrainProveVerifyOnGeth(t *testing.T) {
 	if out, errs, code := execute(t, "prove", "--run", dir, "--log-level", "warn"); code != 0 {
 		t.Fatalf("prove: exit %d %s %s", code, out, errs)
 	}
-	out, errs, code = execute(t, "chain", "verify", "--run", dir, "--registry", registry[1])
+	out, errs, code = execute(t, "chain", "verify", "--run", dir, "--registry", registry[1], "--dev-keys")
 	if code != 0 || !strings.Contains(out, "2/2 steps accepted, finalized true, beacon fixed on-chain") || strings.Contains(out, "registerRunWithBeacon") {
 		t.Fatalf("chain verify: exit %d %s %s", code, out, errs)
 	}

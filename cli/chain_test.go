@@ -17,11 +17,16 @@ import (
 // (public) seed, or register draws a secret one and keeps it in --out for
 // zkdp train --out.
 func TestChainRegisterThenTrain(t *testing.T) {
+	// Registration sets up the step circuit's keys (the run is bound to its
+	// verifier's code): a small circuit, keys shared by both cases.
+	keys := t.TempDir()
 	for _, secret := range []bool{false, true} {
 		t.Run(map[bool]string{false: "config seed", true: "secret seed kept in --out"}[secret], func(t *testing.T) {
-			t.Setenv("ZKDP_TRAINING_STEPS", "2")
+			for k, v := range map[string]string{"ZKDP_TRAINING_STEPS": "2", "ZKDP_TRAINING_SAMPLING_RATE": "0.002", "ZKDP_FIXED_POINT_LATTICE_BITS": "4"} {
+				t.Setenv(k, v)
+			}
 			dir := filepath.Join(t.TempDir(), "run")
-			args := []string{"chain", "register", "--config", "quickstart"}
+			args := []string{"chain", "register", "--config", "quickstart", "--keys", keys}
 			if secret {
 				args = append(args, "--out", dir)
 			} else {
@@ -32,7 +37,7 @@ func TestChainRegisterThenTrain(t *testing.T) {
 				t.Fatalf("exit %d: %s", code, errs)
 			}
 			m := regexp.MustCompile(`beacon (0x[0-9a-f]{64})\n`).FindStringSubmatch(out)
-			if m == nil || !strings.Contains(out, "registerRun") || !strings.Contains(out, "fixBeacon") {
+			if m == nil || !strings.Contains(out, "registerRun") || !strings.Contains(out, "fixBeacon") || !strings.Contains(out, "step verifier code hash 0x") {
 				t.Fatalf("no beacon or gas in %q", out)
 			}
 			if secret {

@@ -13,6 +13,8 @@ import (
 
 	"github.com/zkdp/zkdp/config"
 	"github.com/zkdp/zkdp/dp"
+	"github.com/zkdp/zkdp/inferproof"
+	"github.com/zkdp/zkdp/prover"
 	"github.com/zkdp/zkdp/run"
 )
 
@@ -254,12 +256,13 @@ func TestInferPredictsAndRejectsBadFlags(t *testing.T) {
 	}
 	// zkdp train drew the beacon itself: refused unless allowed, and then
 	// every success line says that the prover chose it.
-	if _, errs, code := execute(t, "verify", "--run", dir, "--only", "inference"); code == 0 || !strings.Contains(errs, "drawn by the prover") || !strings.Contains(errs, "--allow-self-drawn-beacon") {
+	if _, errs, code := execute(t, "verify", "--run", dir, "--only", "inference", "--dev-keys"); code == 0 || !strings.Contains(errs, "drawn by the prover") || !strings.Contains(errs, "--allow-self-drawn-beacon") {
 		t.Fatalf("verify of a self-drawn beacon: exit %d %q", code, errs)
 	}
-	if out, errs, code := execute(t, "verify", "--run", dir, "--only", "inference", "--allow-self-drawn-beacon"); code != 0 || !strings.Contains(out, "verified 1 inference proofs") || !strings.Contains(out, "the beacon was chosen by the prover") {
+	if out, errs, code := execute(t, "verify", "--run", dir, "--only", "inference", "--allow-self-drawn-beacon", "--dev-keys"); code != 0 || !strings.Contains(out, "verified 1 inference proofs") || !strings.Contains(out, "the beacon was chosen by the prover") {
 		t.Fatalf("verify --only inference: exit %d %s %s", code, out, errs)
 	}
+	checkInferenceKeyTrust(t, dir)
 	if _, errs, code := execute(t, "verify", "--run", dir, "--only", "everything"); code == 0 || !strings.Contains(errs, "--only") {
 		t.Fatalf("bad --only: exit %d %q", code, errs)
 	}
@@ -327,5 +330,45 @@ func TestBenchSaveRecordsCommand(t *testing.T) {
 	if err := json.Unmarshal(b, &saved); err != nil || saved.Section != "accountant" ||
 		saved.Command != "zkdp bench accountant --calls 1 --results "+dir+" --steps 100" {
 		t.Fatalf("saved %+v (%v)", saved, err)
+	}
+}
+
+// checkInferenceKeyTrust verifies the inference claim of a run proven with a
+// single-party setup (issue #12, point 2): refused without a trusted key;
+// accepted with --dev-keys, saying that it proves nothing to a third party;
+// accepted with the key pinned in a trusted-keys file, refused with a
+// wrong pin.
+func checkInferenceKeyTrust(t *testing.T, dir string) {
+	t.Helper()
+	if out, errs, code := execute(t, "verify", "--run", dir, "--allow-self-drawn-beacon", "--only", "inference"); code == 0 || !strings.Contains(errs, "no trusted key") {
+		t.Fatalf("verify of a development key without --dev-keys: exit %d %s %s", code, out, errs)
+	}
+	out, errs, code := execute(t, "verify", "--run", dir, "--allow-self-drawn-beacon", "--only", "inference", "--dev-keys")
+	if code != 0 || !strings.Contains(out, "verified 1 inference proofs") || !strings.HasSuffix(strings.TrimSpace(out), prover.DevWarning) {
+		t.Fatalf("verify --only inference --dev-keys: exit %d %s %s", code, out, errs)
+	}
+	claims, _ := filepath.Glob(filepath.Join(dir, "public", "inference", "infer-[0-9][0-9][0-9][0-9][0-9].json"))
+	var claim inferproof.Claim
+	if len(claims) != 1 || run.ReadJSON(claims[0], &claim) != nil {
+		t.Fatalf("claims %v", claims)
+	}
+	pin, err := prover.Pin(claim.Circuit, claim.CircuitHash, filepath.Join(dir, "public", "inference", claim.VerifyingKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "trusted-keys.json")
+	for _, c := range []struct {
+		sum  string
+		code int
+		want string
+	}{{pin.VKSHA256, 0, "pinned in " + file}, {strings.Repeat("ab", 32), 1, "pins " + strings.Repeat("ab", 32)}} {
+		pin.VKSHA256 = c.sum
+		if err := run.WriteJSON(file, prover.PinnedKeys{Keys: []prover.PinnedKey{pin}}, run.PublicMode); err != nil {
+			t.Fatal(err)
+		}
+		out, errs, code := execute(t, "verify", "--run", dir, "--allow-self-drawn-beacon", "--only", "inference", "--trusted-keys", file)
+		if code != c.code || !strings.Contains(out+errs, c.want) || strings.Contains(out, "DEVELOPMENT") {
+			t.Errorf("verify --trusted-keys with vk_sha256 %s: exit %d %s %s", c.sum, code, out, errs)
+		}
 	}
 }

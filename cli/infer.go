@@ -17,16 +17,17 @@ import (
 // InferOptions are `zkdp infer`'s inputs.
 type InferOptions struct {
 	*Global
-	RunDir     string
-	Rows       []int
-	InputFile  string
-	Prove      bool
-	Visibility string
-	Binding    string
-	Logits     bool
-	KeysDir    string
-	JSON       bool
-	Salts      []string // hex, one per input: the hashed inputs' salts
+	RunDir      string
+	Rows        []int
+	InputFile   string
+	Prove       bool
+	Visibility  string
+	Binding     string
+	Logits      bool
+	KeysDir     string
+	CeremonyDir string
+	JSON        bool
+	Salts       []string // hex, one per input: the hashed inputs' salts
 }
 
 // NewInferCmd builds `zkdp infer`.
@@ -62,12 +63,14 @@ only the input's owner should.`,
 	f.StringVar(&o.Visibility, "input-visibility", "hashed", "public, private or hashed")
 	f.StringVar(&o.Binding, "model-binding", "fixed", "committed or fixed")
 	f.BoolVar(&o.Logits, "logits", false, "make the logits public too")
-	f.StringVar(&o.KeysDir, "keys", "", "key cache folder (default $XDG_CACHE_HOME/zkdp/keys)")
+	f.StringVar(&o.KeysDir, "keys", "", "key cache folder of the single-party setup (default $XDG_CACHE_HOME/zkdp/keys)")
+	f.StringVar(&o.CeremonyDir, "ceremony", "", "prove with the sealed keys of this ceremony folder, set up for this inference circuit (zkdp ceremony --inference)")
 	f.BoolVar(&o.JSON, "json", false, "print the result as JSON")
 	f.StringSliceVar(&o.Salts, "salt", nil, "with --prove and hashed inputs: each input's salt, hex, in input order (default: drawn at random)")
 	_ = cmd.MarkFlagRequired("run")
 	cmd.MarkFlagsOneRequired("row", "input")
 	cmd.MarkFlagsMutuallyExclusive("row", "input")
+	cmd.MarkFlagsMutuallyExclusive("keys", "ceremony")
 	return cmd
 }
 
@@ -163,13 +166,13 @@ func (o *InferOptions) Run(cmd *cobra.Command) error {
 		return fmt.Errorf("--salt: give one salt per input (%d), with --prove and --input-visibility hashed", len(inputs))
 	}
 	if o.Prove {
-		keys, err := keyCache(o.KeysDir, log)
+		keys, err := keySource(o.KeysDir, o.CeremonyDir, log)
 		if err != nil {
 			return err
 		}
 		start := time.Now()
 		claim, err := inferproof.Prove(cmd.Context(), o.RunDir, inputs, inferproof.ProveOptions{
-			Options: inferproof.Options{Binding: o.Binding, Visibility: o.Visibility, Logits: o.Logits}, Salts: salts, Keys: keys, Logger: log})
+			Options: inferproof.Options{Binding: o.Binding, Visibility: o.Visibility, Logits: o.Logits}, Salts: salts, KeySource: keys, Logger: log})
 		if err != nil {
 			return err
 		}
@@ -194,8 +197,8 @@ func (o *InferOptions) Run(cmd *cobra.Command) error {
 		fmt.Fprintln(o.Out, line)
 	}
 	if c := res.Claim; c != nil {
-		fmt.Fprintf(o.Out, "proved %d inference(s) with circuit %s (%d constraints) in %s: %s/public/%s/%s (single-party setup: development only)\n",
-			c.Batch, c.Circuit, c.Constraints, res.ProveTime, strings.TrimSuffix(o.RunDir, "/"), inferproof.Dir, c.Proof)
+		fmt.Fprintf(o.Out, "proved %d inference(s) with circuit %s (%d constraints) in %s: %s/public/%s/%s (keys: %s)\n",
+			c.Batch, c.Circuit, c.Constraints, res.ProveTime, strings.TrimSuffix(o.RunDir, "/"), inferproof.Dir, c.Proof, c.Setup)
 		if len(c.InputHashes) > 0 {
 			fmt.Fprintf(o.Out, "  the inputs' salts (private: keep them, publish only the hashes): %s\n",
 				inferproof.SaltsPath(&run.Dir{Root: o.RunDir}, strings.TrimSuffix(c.Proof, ".proof")))

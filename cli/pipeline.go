@@ -50,7 +50,9 @@ func NewPipelineCmd(o *PipelineOptions) *cobra.Command {
   train    DP-SGD from the committed seed and the beacon
   privacy  recompute epsilon from the public files, as zkdp privacy --run does
   prove    prove every step (Groth16 on BN254; keys cached by circuit hash)
-  verify   check every proof from public files only
+  verify   check every proof from public files only (against the keys the
+           pipeline made: development keys, as the summary says, unless
+           --ceremony gives the step keys)
   summary  write summary.json
 
 DIR/pipeline.json records the finished stages: after an interruption or a
@@ -113,10 +115,13 @@ func (o *PipelineOptions) Run(cmd *cobra.Command) error {
 		return err
 	}
 	st.Keys.Logger = log
+	// The pipeline verifies keys it made itself (single-party setups, or a
+	// ceremony folder it was handed): development keys, said so in the summary.
+	st.Trust = prover.KeyTrust{Dev: true}
 	if o.CeremonyDir != "" {
 		st.StepKeys = (&ceremony.Ceremony{Dir: o.CeremonyDir, Logger: log}).KeySource()
 		var rep ceremony.Report
-		st.TrustedStepKey = ceremonyKey(o.CeremonyDir, ceremony.Beacons{}, log, &rep)
+		st.Trust.Derive = ceremonyKey(o.CeremonyDir, ceremony.Beacons{}, log, &rep)
 	}
 	bars := map[string]*progress{}
 	st.Progress = func(stage string, done, total int) {
@@ -158,13 +163,22 @@ func (o *PipelineOptions) Run(cmd *cobra.Command) error {
 	return nil
 }
 
+// keyNote ends a summary line that reports a success: the pipeline's own
+// keys prove nothing to a third party.
+func keyNote(trust string) string {
+	if trust == prover.TrustDev.String() {
+		return ": " + prover.DevWarning
+	}
+	return " (" + trust + " key)"
+}
+
 func printSummary(o *PipelineOptions, s pipeline.Summary) {
 	w := o.Out
 	fmt.Fprintf(w, "pipeline finished: %s\n", s.Dir)
 	fmt.Fprintf(w, "  dataset          %s (at most %d training rows, the public bound), model %s\n", s.Dataset, s.RowBound, s.Model)
 	fmt.Fprintf(w, "  privacy          (epsilon, delta) = (%.4f, %.3g) by %s, recomputed from public files\n", s.Epsilon, s.Delta, s.Accountant)
 	fmt.Fprintf(w, "  test accuracy    %.4f (the released model on the test split)\n", s.TestAccuracy)
-	fmt.Fprintf(w, "  steps proven     %d of %d verified, %d constraints per step\n", s.StepsVerified, s.Steps, s.Constraints)
+	fmt.Fprintf(w, "  steps proven     %d of %d verified, %d constraints per step%s\n", s.StepsVerified, s.Steps, s.Constraints, keyNote(s.StepKeyTrust))
 	fmt.Fprintf(w, "  proving time     %s (prove stage, all attempts)\n", (time.Duration(s.ProvingSeconds * float64(time.Second))).Round(time.Millisecond))
 	fmt.Fprintf(w, "  proof sizes      %d B per step proof, %d B public input, %d B verifying key\n", s.ProofBytes, s.PublicInputBytes, s.VerifyingKeyBytes)
 	for i, c := range s.InferenceCircuits {
@@ -172,10 +186,14 @@ func printSummary(o *PipelineOptions, s pipeline.Summary) {
 		if i == 0 {
 			label = "inference proofs"
 		}
-		fmt.Fprintf(w, "  %-16s %s\n", label, c)
+		fmt.Fprintf(w, "  %-16s %s%s\n", label, c, keyNote(s.InferenceKeyTrust))
 	}
-	fmt.Fprintf(w, "  on-chain         %s: registry %s, %d of %d steps accepted, finalized %v, %d run(s) registered on this dataset\n",
-		s.Chain, s.Registry, s.StepsAccepted, s.Steps, s.Finalized, s.RunsForDataset)
+	chainNote := ""
+	if s.DevKeys {
+		chainNote = ": " + prover.DevWarning
+	}
+	fmt.Fprintf(w, "  on-chain         %s: registry %s, %d of %d steps accepted, finalized %v, %d run(s) registered on this dataset%s\n",
+		s.Chain, s.Registry, s.StepsAccepted, s.Steps, s.Finalized, s.RunsForDataset, chainNote)
 	fmt.Fprintln(w, "  gas per tx:")
 	for _, t := range s.Transactions {
 		status := "accepted"

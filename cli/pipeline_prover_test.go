@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/zkdp/zkdp/pipeline"
+	"github.com/zkdp/zkdp/prover"
 	"github.com/zkdp/zkdp/stepproof"
 )
 
@@ -78,6 +79,10 @@ func TestPipelineQuickstart(t *testing.T) {
 	// The registry fixed the beacon after the commitments (audit-ready, the
 	// seed being secret); every step, the finalization and both inference
 	// proofs were accepted on-chain.
+	// Its own keys: the summary says they prove nothing to a third party.
+	if !sum.DevKeys || sum.StepKeyTrust != "development" || sum.InferenceKeyTrust != "development" {
+		t.Fatalf("summary does not say the keys are development keys: %+v", sum)
+	}
 	if !sum.AuditReady || sum.BeaconSource != pipeline.BeaconRegistry || sum.StepsAccepted != 10 || !sum.Finalized || len(sum.InferenceCircuits) != 2 {
 		t.Fatalf("summary %+v", sum)
 	}
@@ -102,7 +107,7 @@ func TestPipelineQuickstart(t *testing.T) {
 			t.Errorf("stage %s: %+v", st.Name, r)
 		}
 	}
-	if rep, err := stepproof.Verify(dir); err != nil || rep.Steps != 10 {
+	if rep, err := stepproof.Verify(dir, prover.KeyTrust{Dev: true}); err != nil || rep.Steps != 10 {
 		t.Fatalf("verify: %+v %v", rep, err)
 	}
 	if _, err := os.Stat(filepath.Join(dir, pipeline.SummaryFile)); err != nil {
@@ -171,7 +176,7 @@ func TestPipelineResumesProving(t *testing.T) {
 			t.Fatalf("%s was rewritten by the resumed run", p)
 		}
 	}
-	if rep, err := stepproof.Verify(dir); err != nil || rep.Steps != 10 {
+	if rep, err := stepproof.Verify(dir, prover.KeyTrust{Dev: true}); err != nil || rep.Steps != 10 {
 		t.Fatalf("verify: %+v %v", rep, err)
 	}
 }

@@ -4,7 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
+
+	"github.com/consensys/gnark/backend/groth16"
+	"github.com/consensys/gnark/constraint"
 
 	"github.com/spf13/cobra"
 
@@ -85,6 +89,34 @@ type VerifyOptions struct {
 	Beacon1     string
 	Beacon2     string
 	BeaconFlags
+	// InferenceCeremonies are ceremony folders of inference circuits.
+	InferenceCeremonies []string
+	KeyTrustFlags
+}
+
+// KeyTrustFlags choose which verifying keys a verifier trusts besides a
+// ceremony's (prover.KeyTrust).
+type KeyTrustFlags struct {
+	TrustedKeys string
+	DevKeys     bool
+}
+
+func (f *KeyTrustFlags) bind(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.TrustedKeys, "trusted-keys", "", "JSON file pinning the sha256 of the trusted verifying key of each circuit hash")
+	cmd.Flags().BoolVar(&f.DevKeys, "dev-keys", false, "accept the prover's own verifying keys (development only: the result proves nothing to a third party)")
+}
+
+// trust is the verifier's key rule from --trusted-keys and --dev-keys
+// (--ceremony adds the step key's derivation).
+func (f *KeyTrustFlags) trust() (prover.KeyTrust, error) {
+	t := prover.KeyTrust{Dev: f.DevKeys}
+	if f.TrustedKeys != "" {
+		var err error
+		if t.Pinned, err = prover.ReadPinnedKeys(f.TrustedKeys); err != nil {
+			return t, fmt.Errorf("--trusted-keys: %w", err)
+		}
+	}
+	return t, nil
 }
 
 // NewVerifyCmd builds `zkdp verify`.
@@ -99,11 +131,24 @@ only. Exit status 0 only if everything checked verifies. --only steps or
 --only inference checks one kind (a run whose step circuit is too large to
 prove, such as the MNIST MLP, has inference proofs only).
 
-Without --ceremony the step proofs are checked against public/step.vk,
-which the prover wrote: only as trustworthy as its setup. With --ceremony
-DIR the verifying key is derived from that ceremony's transcript (every
-contribution re-verified, beacons applied) and public/step.vk must be it,
-byte for byte.
+The circuits are recompiled from the public params and claims; a proof
+counts only against a verifying key the verifier trusts, never merely
+because the prover shipped it:
+  --ceremony DIR       the step key is derived from that ceremony's
+                       transcript (every contribution re-verified, beacons
+                       applied); public/step.vk must be it, byte for byte
+  --inference-ceremony DIR  likewise for the inference circuit that
+                       ceremony was run for (repeatable)
+  --trusted-keys FILE  each key's sha256 must be the one FILE pins for the
+                       recompiled circuit's hash: a JSON object
+                       {"keys": [{"circuit": "step/quickstart",
+                       "circuit_hash": "<64 hex>", "vk_sha256": "<64 hex>"}]}
+                       (zkdp ceremony verify --pin FILE writes it)
+  --dev-keys           the prover's own keys, for circuits no other source
+                       covers: whoever ran their setup can forge proofs, so
+                       every success line then says that it proves nothing
+                       to a third party
+Without any of them a run's keys are untrusted and verification fails.
 
 The run's beacon is checked first: --beacon HEX is the beacon the run had to
 use (the registry's, or one you drew after the seed commitment was
@@ -113,9 +158,9 @@ so a self-drawn beacon, or any beacon when --beacon is not given, is refused
 unless --allow-self-drawn-beacon says otherwise; every success line then says
 that the beacon was chosen by the prover. (zkdp chain verify compares the
 beacon with the registry's.)`,
-		Example: `  zkdp verify --run runs/qs --beacon 0x1af2…
-  zkdp verify --run runs/qs --beacon 0x1af2… --ceremony cer --only steps
-  zkdp verify --run runs/dev --allow-self-drawn-beacon`,
+		Example: `  zkdp verify --run runs/qs --beacon 0x1af2… --ceremony cer --only steps
+  zkdp verify --run runs/qs --beacon 0x1af2… --trusted-keys trusted-keys.json
+  zkdp verify --run runs/dev --allow-self-drawn-beacon --dev-keys`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return o.Run() },
 	}
@@ -125,8 +170,44 @@ beacon with the registry's.)`,
 	cmd.Flags().StringVar(&o.Beacon1, "phase1-beacon", "", "with --ceremony: the beacon phase 1 must have been sealed with, hex (default: the recorded one)")
 	cmd.Flags().StringVar(&o.Beacon2, "phase2-beacon", "", "with --ceremony: the beacon phase 2 must have been sealed with, hex (default: the recorded one)")
 	o.BeaconFlags.register(cmd.Flags())
+	cmd.Flags().StringSliceVar(&o.InferenceCeremonies, "inference-ceremony", nil, "derive the key of an inference circuit from this ceremony folder's transcript (repeatable)")
+	o.KeyTrustFlags.bind(cmd)
 	_ = cmd.MarkFlagRequired("run")
 	return cmd
+}
+
+// inferenceCeremonyKeys derives, for a circuit whose hash is one of the
+// ceremonies' phase-2 circuits, its key from that ceremony's transcript; for
+// any other circuit it has no key (prover.KeyTrust.Derive).
+func inferenceCeremonyKeys(dirs []string, log *slog.Logger) (func(constraint.ConstraintSystem, string) (groth16.VerifyingKey, error), error) {
+	byHash := map[string]string{}
+	for _, dir := range dirs {
+		info, err := (&ceremony.Ceremony{Dir: dir, Logger: log}).ReadCircuit()
+		if err != nil {
+			return nil, fmt.Errorf("--inference-ceremony %s: %w", dir, err)
+		}
+		byHash[info.Hash] = dir
+	}
+	return func(ccs constraint.ConstraintSystem, hash string) (groth16.VerifyingKey, error) {
+		dir, ok := byHash[hash]
+		if !ok {
+			return nil, nil
+		}
+		vk, _, err := (&ceremony.Ceremony{Dir: dir, Logger: log}).Verify(ccs, ceremony.Beacons{})
+		return vk, err
+	}, nil
+}
+
+// trustNote is what a success line says of its keys, the weakest being t:
+// derived from derivedFrom, pinned in pinFile, or the prover's own.
+func trustNote(t prover.Trust, derivedFrom, pinFile string) string {
+	switch t {
+	case prover.TrustDerived:
+		return "; verifying key derived from " + derivedFrom
+	case prover.TrustPinned:
+		return "; verifying keys pinned in " + pinFile
+	}
+	return ": " + prover.DevWarning
 }
 
 // Run verifies.
@@ -140,14 +221,18 @@ func (o *VerifyOptions) Run() error {
 		return errors.New("--phase1-beacon and --phase2-beacon need --ceremony")
 	}
 	if o.CeremonyDir != "" && o.Only == "inference" {
-		return errors.New("--ceremony gives the step circuit's key: it does not go with --only inference")
+		return errors.New("--ceremony gives the step circuit's key: it does not go with --only inference (--inference-ceremony does)")
+	}
+	trust, err := o.trust()
+	if err != nil {
+		return err
 	}
 	caveat, err := o.BeaconFlags.check(o.RunDir)
 	if err != nil {
 		return err
 	}
 	if o.Only != "inference" {
-		var trusted stepproof.TrustedKey
+		steps := trust
 		var cer ceremony.Report
 		if o.CeremonyDir != "" {
 			beacons, err := (&CeremonyOptions{Beacon1: o.Beacon1, Beacon2: o.Beacon2}).beacons()
@@ -158,29 +243,39 @@ func (o *VerifyOptions) Run() error {
 			if err != nil {
 				return err
 			}
-			trusted = ceremonyKey(o.CeremonyDir, beacons, log, &cer)
+			steps.Derive = ceremonyKey(o.CeremonyDir, beacons, log, &cer)
 		}
-		rep, err := stepproof.VerifyTrusted(o.RunDir, trusted)
+		rep, err := stepproof.Verify(o.RunDir, steps)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(o.Out, "verified %d step proofs of %s (circuit %s, %d constraints); the commitments chain from M_0 to M_%d%s\n",
-			rep.Steps, o.RunDir, rep.CircuitHash[:16], rep.Constraints, rep.Steps, caveat)
-		if trusted != nil {
-			fmt.Fprintf(o.Out, "  verifying key derived from the ceremony %s (%d phase-1 and %d phase-2 contributions, beacons %s and %s); public/step.vk is it%s\n",
-				o.CeremonyDir, cer.Phase1Contributions, cer.Phase2Contributions, cer.Phase1Beacon, cer.Phase2Beacon, caveat)
-		}
+		source := fmt.Sprintf("the ceremony %s (%d phase-1 and %d phase-2 contributions, beacons %s and %s)",
+			o.CeremonyDir, cer.Phase1Contributions, cer.Phase2Contributions, cer.Phase1Beacon, cer.Phase2Beacon)
+		fmt.Fprintf(o.Out, "verified %d step proofs of %s (circuit %s, %d constraints); the commitments chain from M_0 to M_%d%s%s\n",
+			rep.Steps, o.RunDir, rep.CircuitHash[:16], rep.Constraints, rep.Steps, caveat, trustNote(rep.Trust, source, o.TrustedKeys))
 	}
 	if o.Only == "steps" {
 		return nil
 	}
-	n, err := inferproof.Verify(o.RunDir)
+	inferTrust := trust
+	source := ""
+	if len(o.InferenceCeremonies) > 0 {
+		log, err := NewLogger(o.Err, orDefault(o.LogLevel, "info"), orDefault(o.LogFormat, "text"))
+		if err != nil {
+			return err
+		}
+		if inferTrust.Derive, err = inferenceCeremonyKeys(o.InferenceCeremonies, log); err != nil {
+			return err
+		}
+		source = "the ceremonies " + strings.Join(o.InferenceCeremonies, ", ")
+	}
+	rep, err := inferproof.Verify(o.RunDir, inferTrust)
 	if err != nil {
 		return err
 	}
 	switch {
-	case n > 0:
-		fmt.Fprintf(o.Out, "verified %d inference proofs of %s against its released model M_T%s\n", n, o.RunDir, caveat)
+	case rep.Claims > 0:
+		fmt.Fprintf(o.Out, "verified %d inference proofs of %s against its released model M_T%s%s\n", rep.Claims, o.RunDir, caveat, trustNote(rep.Trust, source, o.TrustedKeys))
 	case o.Only == "inference":
 		return fmt.Errorf("%s has no inference proofs (zkdp infer --prove writes them)", o.RunDir)
 	}

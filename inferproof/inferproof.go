@@ -21,6 +21,7 @@ import (
 
 	"github.com/consensys/gnark-crypto/ecc"
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
+	"github.com/consensys/gnark/backend/groth16"
 	"github.com/consensys/gnark/backend/witness"
 	"github.com/consensys/gnark/constraint"
 	"github.com/consensys/gnark/frontend"
@@ -100,6 +101,48 @@ func (o Options) spec(m run.Model, batch int) (inference.Spec, error) {
 		s.Weights = m.Weights
 	}
 	return s, nil
+}
+
+// KeyName names an inference circuit for key sources and ceremonies.
+func KeyName(circuit string) string { return "inference/" + circuit }
+
+var circuitPattern = regexp.MustCompile(`^([a-z]+)-([a-z]+)(-logits)?-b([1-9][0-9]{0,3})$`)
+
+// ParseCircuit parses a circuit name (Claim.Circuit, e.g.
+// committed-hashed-b2) into its options and batch size.
+func ParseCircuit(name string) (Options, int, error) {
+	m := circuitPattern.FindStringSubmatch(name)
+	if m == nil {
+		return Options{}, 0, fmt.Errorf("%w: circuit %q: want <binding>-<visibility>[-logits]-b<batch>, e.g. committed-hashed-b2", ErrOption, name)
+	}
+	o := Options{Binding: m[1], Visibility: m[2], Logits: m[3] != ""}
+	if _, ok := Bindings[o.Binding]; !ok {
+		return o, 0, fmt.Errorf("%w: circuit %q: model binding %q (committed or fixed)", ErrOption, name, o.Binding)
+	}
+	if _, ok := Visibilities[o.Visibility]; !ok {
+		return o, 0, fmt.Errorf("%w: circuit %q: input visibility %q (public, private or hashed)", ErrOption, name, o.Visibility)
+	}
+	batch, _ := strconv.Atoi(m[4])
+	return o, batch, nil
+}
+
+// Circuit compiles the inference circuit that name (see ParseCircuit)
+// defines for the run's released model: what a ceremony sets up keys for.
+func Circuit(dir, name string) (constraint.ConstraintSystem, error) {
+	o, batch, err := ParseCircuit(name)
+	if err != nil {
+		return nil, err
+	}
+	m, err := Model(dir)
+	if err != nil {
+		return nil, err
+	}
+	spec, err := o.spec(m, batch)
+	if err != nil {
+		return nil, err
+	}
+	ccs, _, err := compile(spec)
+	return ccs, err
 }
 
 // circuitName names a circuit's options, e.g. committed-hashed-logits-b4.
@@ -259,9 +302,12 @@ type ProveOptions struct {
 	// Salts are the hashed inputs' salts, one per input, chosen by the
 	// inputs' owner; nil draws fresh ones from crypto/rand. Either way they
 	// go to private/inference/, never to public/.
-	Salts  []fr.Element
-	Keys   *prover.KeyCache
-	Logger *slog.Logger
+	Salts []fr.Element
+	Keys  *prover.KeyCache
+	// KeySource, when set, supplies the keys instead of Keys: the sealed
+	// keys of a multi-party ceremony for this circuit (package ceremony).
+	KeySource prover.KeySource
+	Logger    *slog.Logger
 }
 
 // InputSalts is private/inference/infer-NNNNN.salts.json: the salts of a
@@ -333,15 +379,19 @@ func Prove(ctx context.Context, dir string, inputs [][]int64, opts ProveOptions)
 	if err != nil {
 		return Claim{}, err
 	}
-	keys := opts.Keys
-	if keys == nil {
+	var keys prover.KeySource = opts.KeySource
+	switch {
+	case keys != nil:
+	case opts.Keys != nil:
+		keys = opts.Keys
+	default:
 		if keys, err = prover.DefaultKeyCache(); err != nil {
 			return Claim{}, err
 		}
 	}
 	name := opts.circuitName(len(inputs))
 	log.Info("inference circuit", "circuit", name, "constraints", ccs.GetNbConstraints(), "hash", hash)
-	pk, vk, err := keys.Setup(ccs, "inference/"+name)
+	pk, vk, err := keys.Setup(ccs, KeyName(name))
 	if err != nil {
 		return Claim{}, err
 	}
@@ -369,7 +419,7 @@ func Prove(ctx context.Context, dir string, inputs [][]int64, opts ProveOptions)
 	}
 	claim := Claim{Circuit: name, CircuitHash: hash, Constraints: ccs.GetNbConstraints(), Binding: opts.Binding,
 		Visibility: opts.Visibility, Batch: len(inputs), ModelCommitment: m.Commitment, Proof: proofName + ".proof",
-		VerifyingKey: vkFile, Setup: "single-party (development only: whoever ran the setup can forge proofs)"}
+		VerifyingKey: vkFile, Setup: keys.Kind()}
 	for i, r := range results {
 		claim.Classes = append(claim.Classes, r.Class)
 		if opts.Logits {
@@ -461,84 +511,125 @@ func Claims(dir string) ([]string, error) {
 	return out, nil
 }
 
+// Report says what Verify checked.
+type Report struct {
+	Claims int
+	// Trust is the weakest source of trust of the claims' verifying keys:
+	// under prover.TrustDev the result proves nothing to a third party.
+	Trust prover.Trust
+}
+
 // Verify checks every inference claim of a run from public files only: the
 // model against M_T, each claim's circuit (recompiled from the claim's
-// options and the public model), its verifying key, and its proof against
-// the public inputs the claim states. It returns the number of claims.
-func Verify(dir string) (int, error) {
+// options and the public model), its verifying key against trust (a derived
+// or pinned key of the recompiled circuit; the prover's own only under
+// trust.Dev, else prover.ErrUntrustedKey), and its proof against the public
+// inputs the claim states.
+func Verify(dir string, trust prover.KeyTrust) (Report, error) {
 	claims, err := Claims(dir)
 	if err != nil || len(claims) == 0 {
-		return 0, err
+		return Report{}, err
 	}
 	m, err := Model(dir)
 	if err != nil {
-		return 0, err
+		return Report{}, err
 	}
-	compiled := map[string]string{} // circuit name -> hash
+	rep := Report{Claims: len(claims), Trust: prover.TrustDerived}
+	compiled := map[string]circuit{}
 	for _, path := range claims {
-		if err := verifyClaim(path, m, compiled); err != nil {
-			return 0, fmt.Errorf("%s: %w", path, err)
+		level, err := verifyClaim(path, m, compiled, trust)
+		if err != nil {
+			return Report{}, fmt.Errorf("%s: %w", path, err)
 		}
+		rep.Trust = min(rep.Trust, level)
 	}
-	return len(claims), nil
+	return rep, nil
 }
 
-func verifyClaim(path string, m run.Model, compiled map[string]string) error {
+// circuit is a compiled inference circuit and its hash.
+type circuit struct {
+	ccs  constraint.ConstraintSystem
+	hash string
+}
+
+func verifyClaim(path string, m run.Model, compiled map[string]circuit, trust prover.KeyTrust) (prover.Trust, error) {
+	c, vk, level, err := checkClaim(path, m, compiled, trust)
+	if err != nil {
+		return 0, err
+	}
+	return level, prover.VerifyProofFile(vk, filepath.Join(filepath.Dir(path), c.Proof))
+}
+
+// TrustedKey returns the verifying key of the claim at claimPath (in run
+// dir's public/inference/) if trust accepts it for the circuit that the
+// claim's options and the released model define, having checked the claim
+// as Verify does (its proof aside).
+func TrustedKey(dir, claimPath string, trust prover.KeyTrust) (groth16.VerifyingKey, prover.Trust, error) {
+	m, err := Model(dir)
+	if err != nil {
+		return nil, 0, err
+	}
+	_, vk, level, err := checkClaim(claimPath, m, map[string]circuit{}, trust)
+	if err != nil {
+		return nil, 0, fmt.Errorf("%s: %w", claimPath, err)
+	}
+	return vk, level, nil
+}
+
+// checkClaim checks a claim against its recompiled circuit, its proof's
+// stored public inputs and trust, and returns its trusted verifying key.
+func checkClaim(path string, m run.Model, compiled map[string]circuit, trust prover.KeyTrust) (Claim, groth16.VerifyingKey, prover.Trust, error) {
 	var c Claim
 	if err := run.ReadJSON(path, &c); err != nil {
-		return err
+		return c, nil, 0, err
 	}
 	opts := Options{Binding: c.Binding, Visibility: c.Visibility, Logits: len(c.Logits) > 0}
 	if c.Batch < 1 || c.Batch > MaxBatch || len(c.Classes) != c.Batch {
-		return fmt.Errorf("%w: batch %d with %d classes (at most %d inputs)", ErrClaim, c.Batch, len(c.Classes), MaxBatch)
+		return c, nil, 0, fmt.Errorf("%w: batch %d with %d classes (at most %d inputs)", ErrClaim, c.Batch, len(c.Classes), MaxBatch)
 	}
 	if name := opts.circuitName(c.Batch); name != c.Circuit {
-		return fmt.Errorf("%w: circuit %q, the options say %q", ErrClaim, c.Circuit, name)
+		return c, nil, 0, fmt.Errorf("%w: circuit %q, the options say %q", ErrClaim, c.Circuit, name)
 	}
 	if c.ModelCommitment != m.Commitment {
-		return fmt.Errorf("%w: model %s, the run released %s", ErrClaim, c.ModelCommitment, m.Commitment)
+		return c, nil, 0, fmt.Errorf("%w: model %s, the run released %s", ErrClaim, c.ModelCommitment, m.Commitment)
 	}
 	spec, err := opts.spec(m, c.Batch)
 	if err != nil {
-		return err
+		return c, nil, 0, err
 	}
-	hash, ok := compiled[c.Circuit]
+	cc, ok := compiled[c.Circuit]
 	if !ok {
-		if _, hash, err = compile(spec); err != nil {
-			return err
+		if cc.ccs, cc.hash, err = compile(spec); err != nil {
+			return c, nil, 0, err
 		}
-		compiled[c.Circuit] = hash
+		compiled[c.Circuit] = cc
 	}
-	if hash != c.CircuitHash {
-		return fmt.Errorf("%w: the options and the model define circuit %s, the claim says %s", ErrClaim, hash, c.CircuitHash)
+	if cc.hash != c.CircuitHash {
+		return c, nil, 0, fmt.Errorf("%w: the options and the model define circuit %s, the claim says %s", ErrClaim, cc.hash, c.CircuitHash)
 	}
 	expected, err := publicWitness(spec, c, m)
 	if err != nil {
-		return err
+		return c, nil, 0, err
 	}
 	folder := filepath.Dir(path)
 	for _, f := range []string{c.Proof, c.VerifyingKey} {
 		if filepath.Base(f) != f {
-			return fmt.Errorf("%w: %q is not a file name in %s", ErrClaim, f, folder)
+			return c, nil, 0, fmt.Errorf("%w: %q is not a file name in %s", ErrClaim, f, folder)
 		}
 	}
-	proofPath := filepath.Join(folder, c.Proof)
-	raw, err := os.ReadFile(prover.PublicPath(proofPath))
+	raw, err := os.ReadFile(prover.PublicPath(filepath.Join(folder, c.Proof)))
 	if err != nil {
-		return fmt.Errorf("%w: %w", ErrClaim, err)
+		return c, nil, 0, fmt.Errorf("%w: %w", ErrClaim, err)
 	}
 	want, err := expected.MarshalBinary()
 	if err != nil {
-		return err
+		return c, nil, 0, err
 	}
 	if !slices.Equal(raw, want) {
-		return fmt.Errorf("%w: the proof's public inputs are not the claim's (model, inputs, classes, logits)", ErrClaim)
+		return c, nil, 0, fmt.Errorf("%w: the proof's public inputs are not the claim's (model, inputs, classes, logits)", ErrClaim)
 	}
-	vk, err := prover.ReadVerifyingKey(filepath.Join(folder, c.VerifyingKey))
-	if err != nil {
-		return err
-	}
-	return prover.VerifyProofFile(vk, proofPath)
+	vk, level, err := trust.Check(filepath.Join(folder, c.VerifyingKey), cc.ccs, cc.hash)
+	return c, vk, level, err
 }
 
 // publicWitness is the public part of the circuit's witness that a claim states.

@@ -99,6 +99,9 @@ func TestModelMustMatchCommitment(t *testing.T) {
 	}
 }
 
+// devKeys accepts the prover's own keys, as the tests' single-party setups make.
+var devKeys = prover.KeyTrust{Dev: true}
+
 // TestProveVerifyAndTamper proves a batch for each binding, verifies the run's
 // claims from public files, then tampers with each part a verifier relies on.
 func TestProveVerifyAndTamper(t *testing.T) {
@@ -123,8 +126,8 @@ func TestProveVerifyAndTamper(t *testing.T) {
 		}
 		claims = append(claims, c)
 	}
-	if n, err := Verify(dir); err != nil || n != 3 {
-		t.Fatalf("verify: %d, %v", n, err)
+	if rep, err := Verify(dir, devKeys); err != nil || rep.Claims != 3 || rep.Trust != prover.TrustDev {
+		t.Fatalf("verify: %+v, %v", rep, err)
 	}
 	folder := filepath.Join(dir, run.PublicDir, Dir)
 	claimPath := func(c Claim) string { return filepath.Join(folder, strings.TrimSuffix(c.Proof, ".proof")+".json") }
@@ -142,7 +145,7 @@ func TestProveVerifyAndTamper(t *testing.T) {
 			if err := run.WriteJSON(path, changed, run.PublicMode); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := Verify(dir); !errors.Is(err, want) {
+			if _, err := Verify(dir, devKeys); !errors.Is(err, want) {
 				t.Fatalf("got %v, want %v", err, want)
 			}
 		})
@@ -177,7 +180,7 @@ func TestProveVerifyAndTamper(t *testing.T) {
 		defer os.WriteFile(dst, orig, 0o644)
 		raw, _ := os.ReadFile(src)
 		os.WriteFile(dst, raw, 0o644)
-		if _, err := Verify(dir); !errors.Is(err, ErrClaim) {
+		if _, err := Verify(dir, devKeys); !errors.Is(err, ErrClaim) {
 			t.Fatalf("got %v, want ErrClaim", err)
 		}
 	})
@@ -188,12 +191,12 @@ func TestProveVerifyAndTamper(t *testing.T) {
 		bad := append([]byte(nil), orig...)
 		bad[40] ^= 1
 		os.WriteFile(path, bad, 0o644)
-		if _, err := Verify(dir); !errors.Is(err, prover.ErrInvalidProof) {
+		if _, err := Verify(dir, devKeys); !errors.Is(err, prover.ErrInvalidProof) {
 			t.Fatalf("got %v, want ErrInvalidProof", err)
 		}
 	})
-	if n, err := Verify(dir); err != nil || n != 4 {
-		t.Fatalf("after the tamper cases were undone: %d, %v", n, err)
+	if rep, err := Verify(dir, devKeys); err != nil || rep.Claims != 4 {
+		t.Fatalf("after the tamper cases were undone: %+v, %v", rep, err)
 	}
 }
 
@@ -246,8 +249,8 @@ func TestHashedInputsAreSalted(t *testing.T) {
 	if _, err := Prove(context.Background(), dir, [][]int64{x}, ProveOptions{Options: hashed, Salts: []fr.Element{given, given}, Keys: keys}); !errors.Is(err, ErrInput) {
 		t.Fatalf("two salts for one input: %v", err)
 	}
-	if n, err := Verify(dir); err != nil || n != 3 {
-		t.Fatalf("verify: %d, %v", n, err)
+	if rep, err := Verify(dir, devKeys); err != nil || rep.Claims != 3 {
+		t.Fatalf("verify: %+v, %v", rep, err)
 	}
 	testrun.AssertNothingPrivate(t, dir)
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/zkdp/zkdp/chain"
 	"github.com/zkdp/zkdp/commit"
 	"github.com/zkdp/zkdp/inferproof"
+	"github.com/zkdp/zkdp/prover"
 	"github.com/zkdp/zkdp/run"
 )
 
@@ -90,6 +91,15 @@ func (cs *chainSession) register(ctx context.Context, s *State) error {
 			return fmt.Errorf("%s: %s: %w", s.Dir.Public(run.TranscriptFile), f.name, err)
 		}
 	}
+	// The run is bound to its step verifier's code: that of the key it will
+	// be proven with (set up now; the prove stage finds it cached).
+	keys, err := s.stepKeys()
+	if err != nil {
+		return err
+	}
+	if key.StepVerifierCodeHash, err = chain.StepVerifierCodeHash(ctx, p, keys); err != nil {
+		return err
+	}
 	c, err := cs.connect(ctx, s)
 	if err != nil {
 		return err
@@ -117,7 +127,8 @@ func (cs *chainSession) register(ctx context.Context, s *State) error {
 
 // InferResult is the infer stage's record.
 type InferResult struct {
-	Claims []inferproof.Claim `json:"claims"`
+	Claims   []inferproof.Claim `json:"claims"`
+	KeyTrust string             `json:"key_trust"` // the weakest prover.Trust of the claims' keys
 }
 
 // infer proves the released model's predictions on the first held-out rows,
@@ -156,9 +167,11 @@ func infer(ctx context.Context, s *State) error {
 		res.Claims = append(res.Claims, c)
 		s.progress(StageInfer, i+1, 2)
 	}
-	if _, err := inferproof.Verify(s.Dir.Root); err != nil {
+	rep, err := inferproof.Verify(s.Dir.Root, prover.KeyTrust{Pinned: s.Trust.Pinned, Dev: s.Trust.Dev})
+	if err != nil {
 		return err
 	}
+	res.KeyTrust = rep.Trust.String()
 	return s.SetResult(res)
 }
 
@@ -187,7 +200,7 @@ func (cs *chainSession) verifyOnChain(ctx context.Context, s *State) error {
 	if err != nil {
 		return err
 	}
-	opts := chain.VerifyOptions{Inference: claims, Logger: s.log()}
+	opts := chain.VerifyOptions{Inference: claims, Logger: s.log(), Trust: s.Trust}
 	switch {
 	case cs.reg != nil:
 		opts.Registry = cs.reg.Address

@@ -22,7 +22,6 @@ import (
 	"github.com/zkdp/zkdp/config"
 	"github.com/zkdp/zkdp/prover"
 	"github.com/zkdp/zkdp/run"
-	"github.com/zkdp/zkdp/stepproof"
 )
 
 // Sentinel errors.
@@ -141,10 +140,14 @@ type State struct {
 	Logger *slog.Logger
 	Keys   *prover.KeyCache // Groth16 key cache; nil: the default one
 	// StepKeys, if set, supplies the step circuit's keys instead of Keys
-	// (a ceremony's sealed keys), and TrustedStepKey, if set, is the key the
-	// verify stage requires public/step.vk to be (derived from a ceremony).
-	StepKeys       prover.KeySource
-	TrustedStepKey stepproof.TrustedKey
+	// (a ceremony's sealed keys).
+	StepKeys prover.KeySource
+	// Trust is the rule by which the verify, infer and chain stages accept
+	// verifying keys; its Derive (a ceremony's) applies to the step circuit
+	// only. The zero value accepts no key: a caller that verifies the keys
+	// the pipeline made itself says so with Dev, and the summary then says
+	// that the run's proofs prove nothing to a third party.
+	Trust prover.KeyTrust
 	// Workers is how many proofs are computed at once.
 	Workers int
 	// Progress, if set, reports a stage's inner progress (training steps,
@@ -273,4 +276,21 @@ func checkStages(stages []Stage) error {
 func exists(path string) bool {
 	_, err := os.Stat(path)
 	return err == nil
+}
+
+// stepKeys is where the step circuit's keys come from, as stepproof.Prove
+// picks them: StepKeys, else Keys, else the default key cache.
+func (s *State) stepKeys() (prover.KeySource, error) {
+	switch {
+	case s.StepKeys != nil:
+		return s.StepKeys, nil
+	case s.Keys != nil:
+		return s.Keys, nil
+	}
+	keys, err := prover.DefaultKeyCache()
+	if err != nil {
+		return nil, err
+	}
+	keys.Logger = s.log()
+	return keys, nil
 }

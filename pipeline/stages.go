@@ -226,7 +226,11 @@ type ProveResult struct {
 // proveStage proves every step; stepproof.Prove keeps the proofs that
 // already verify, so a resumed run redoes none.
 func proveStage(ctx context.Context, s *State) error {
-	sum, err := stepproof.Prove(ctx, s.Dir.Root, stepproof.Options{Workers: max(s.Workers, 1), Logger: s.log(), Keys: s.Keys, KeySource: s.StepKeys,
+	keys, err := s.stepKeys()
+	if err != nil {
+		return err
+	}
+	sum, err := stepproof.Prove(ctx, s.Dir.Root, stepproof.Options{Workers: max(s.Workers, 1), Logger: s.log(), KeySource: keys,
 		Progress: func(done, total int, _ time.Duration) { s.progress(StageProve, done, total) }})
 	var secs float64
 	for _, d := range sum.Durations {
@@ -243,10 +247,11 @@ type VerifyResult struct {
 	Steps       int    `json:"steps"`
 	Constraints int    `json:"constraints"`
 	CircuitHash string `json:"circuit_hash"`
+	KeyTrust    string `json:"key_trust"` // prover.Trust of the step key
 }
 
-// verifyStage checks every step proof from public files only (and the
-// trusted key, when the state has one).
+// verifyStage checks every step proof from public files only, against a
+// verifying key that s.Trust accepts.
 // The pipeline knows the beacon the run had to use: the one the registry
 // fixed in the register stage, so the transcript's must be it.
 func verifyStage(_ context.Context, s *State) error {
@@ -268,12 +273,12 @@ func verifyStage(_ context.Context, s *State) error {
 	if _, err := (run.BeaconCheck{Expected: &expected}).Check(tr); err != nil {
 		return fmt.Errorf("%s: %w", s.Dir.Public(run.TranscriptFile), err)
 	}
-	rep, err := stepproof.VerifyTrusted(s.Dir.Root, s.TrustedStepKey)
+	rep, err := stepproof.Verify(s.Dir.Root, s.Trust)
 	if err != nil {
 		return err
 	}
-	s.log().Info("verified from public files", "steps", rep.Steps, "constraints", rep.Constraints)
-	return s.SetResult(VerifyResult{Steps: rep.Steps, Constraints: rep.Constraints, CircuitHash: rep.CircuitHash})
+	s.log().Info("verified from public files", "steps", rep.Steps, "constraints", rep.Constraints, "key", rep.Trust)
+	return s.SetResult(VerifyResult{Steps: rep.Steps, Constraints: rep.Constraints, CircuitHash: rep.CircuitHash, KeyTrust: rep.Trust.String()})
 }
 
 // summaryStage writes summary.json.

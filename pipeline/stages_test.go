@@ -10,6 +10,7 @@ import (
 	"github.com/zkdp/zkdp/commit"
 	"github.com/zkdp/zkdp/dp"
 	"github.com/zkdp/zkdp/internal/testrun"
+	"github.com/zkdp/zkdp/prover"
 	"github.com/zkdp/zkdp/run"
 	"github.com/zkdp/zkdp/trainer"
 )
@@ -22,6 +23,10 @@ import (
 func TestProtocolOrderBeforeProving(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "run")
 	s := open(t, OpenOptions{Dir: dir, ConfigName: "quickstart"})
+	// The register stage sets up the step circuit's keys (to bind the run to
+	// its verifier's code): a small circuit keeps that to seconds.
+	s.Config.Training.Steps, s.Config.Training.SamplingRate, s.Config.FixedPoint.LatticeBits = 2, 0.002, 4
+	s.Keys = &prover.KeyCache{Dir: t.TempDir()}
 	stages, closeChain := Stages()
 	defer closeChain()
 	ctx := context.Background()

@@ -18,19 +18,26 @@ const SummaryFile = "summary.json"
 // Summary is what a finished pipeline run amounts to, from its files and
 // its state file.
 type Summary struct {
-	Dir               string  `json:"dir"`
-	Dataset           string  `json:"dataset"`
-	Model             string  `json:"model"`
-	RowBound          int     `json:"row_bound"` // the public bound N_pub on the training rows; the real count is private
-	Epsilon           float64 `json:"epsilon"`
-	Delta             float64 `json:"delta"`
-	Accountant        string  `json:"accountant"`
-	TestAccuracy      float64 `json:"test_accuracy"`
-	AuditReady        bool    `json:"audit_ready"`
-	BeaconSource      string  `json:"beacon_source"`
-	Steps             int     `json:"steps"`
-	StepsVerified     int     `json:"steps_verified"`
-	Constraints       int     `json:"constraints"`
+	Dir           string  `json:"dir"`
+	Dataset       string  `json:"dataset"`
+	Model         string  `json:"model"`
+	RowBound      int     `json:"row_bound"` // the public bound N_pub on the training rows; the real count is private
+	Epsilon       float64 `json:"epsilon"`
+	Delta         float64 `json:"delta"`
+	Accountant    string  `json:"accountant"`
+	TestAccuracy  float64 `json:"test_accuracy"`
+	AuditReady    bool    `json:"audit_ready"`
+	BeaconSource  string  `json:"beacon_source"`
+	Steps         int     `json:"steps"`
+	StepsVerified int     `json:"steps_verified"`
+	Constraints   int     `json:"constraints"`
+	// StepKeyTrust and InferenceKeyTrust say where the verifying keys'
+	// trust came from (prover.Trust): a development key proves nothing to a
+	// third party.
+	StepKeyTrust      string `json:"step_key_trust"`
+	InferenceKeyTrust string `json:"inference_key_trust,omitempty"`
+	// DevKeys: some key was the prover's own (prover.TrustDev).
+	DevKeys           bool    `json:"dev_keys"`
 	ProvingSeconds    float64 `json:"proving_seconds"` // the prove stage's wall time over every attempt (key setup included)
 	ProofSeconds      float64 `json:"proof_seconds"`   // groth16 proving of the latest attempt's new proofs
 	ProofBytes        int64   `json:"proof_bytes"`     // one step proof
@@ -73,12 +80,14 @@ func Summarize(s *State) (Summary, error) {
 	sum := Summary{Dir: d.Root, Dataset: rep.Dataset, Model: rep.Model, RowBound: rep.RowBound, Epsilon: rep.Epsilon,
 		Delta: rep.Delta, Accountant: rep.Privacy.Accountant, TestAccuracy: rep.TestAccuracy,
 		AuditReady: rep.AuditReady, BeaconSource: rep.BeaconSource, Steps: rep.Steps, StepsVerified: ver.Steps,
-		Constraints: ver.Constraints, ProofSeconds: prove.ProofSeconds,
+		Constraints: ver.Constraints, StepKeyTrust: ver.KeyTrust, ProofSeconds: prove.ProofSeconds,
 		VerifyingKeyBytes: fileSize(d.Public(stepproof.VerifyingKeyFile))}
 	var inf InferResult
 	if _, err := s.Result(StageInfer, &inf); err != nil {
 		return Summary{}, err
 	}
+	sum.InferenceKeyTrust = inf.KeyTrust
+	sum.DevKeys = ver.KeyTrust == prover.TrustDev.String() || inf.KeyTrust == prover.TrustDev.String()
 	for _, c := range inf.Claims {
 		sum.InferenceCircuits = append(sum.InferenceCircuits, fmt.Sprintf("%s (%d constraints): %s", c.Circuit, c.Constraints, c.Proof))
 	}

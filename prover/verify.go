@@ -225,6 +225,11 @@ func ReadVerifyingKey(path string) (groth16.VerifyingKey, error) {
 	if err != nil {
 		return nil, err
 	}
+	return decodeVerifyingKey(path, b)
+}
+
+// decodeVerifyingKey decodes the bytes b of the key file at path.
+func decodeVerifyingKey(path string, b []byte) (groth16.VerifyingKey, error) {
 	if err := checkVKLayout(b); err != nil {
 		return nil, fmt.Errorf("%w: %s: %w", ErrMalformed, path, err)
 	}

@@ -26,7 +26,7 @@ func TestProveVerifyTamper(t *testing.T) {
 	if sum.Proven != 2 {
 		t.Fatalf("proved %d steps, want 2", sum.Proven)
 	}
-	rep, err := Verify(dir)
+	rep, err := Verify(dir, devKeys)
 	if err != nil {
 		t.Fatalf("honest run rejected: %v", err)
 	}
@@ -53,7 +53,7 @@ func TestProveVerifyTamper(t *testing.T) {
 		if err := os.WriteFile(path, change(bytes.Clone(orig)), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		_, err = Verify(dir)
+		_, err = Verify(dir, devKeys)
 		if err == nil || (want != nil && !errors.Is(err, want)) {
 			t.Errorf("%s: got %v, want %v", name, err, want)
 		}
@@ -75,7 +75,7 @@ func TestProveVerifyTamper(t *testing.T) {
 		}
 		return b
 	}, nil)
-	if _, err := Verify(dir); err != nil {
+	if _, err := Verify(dir, devKeys); err != nil {
 		t.Fatalf("restored run rejected: %v", err)
 	}
 }

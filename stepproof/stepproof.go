@@ -10,7 +10,6 @@ package stepproof
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -53,9 +52,9 @@ var (
 	ErrCircuit = errors.New("stepproof: the verifying key does not belong to this run's circuit")
 	// ErrProof: a step proof does not verify.
 	ErrProof = errors.New("stepproof: a step proof does not verify")
-	// ErrUntrustedKey: public/step.vk is not the verifying key the verifier
-	// derived itself (from a ceremony transcript).
-	ErrUntrustedKey = errors.New("stepproof: the run's verifying key is not the trusted one")
+	// ErrUntrustedKey: public/step.vk is not a key the verifier trusts (see
+	// prover.KeyTrust): it is prover.ErrUntrustedKey.
+	ErrUntrustedKey = prover.ErrUntrustedKey
 	// ErrTooLarge: the run's step circuit is too large to compile on one machine.
 	ErrTooLarge = errors.New("stepproof: step circuit too large to prove on one machine")
 )
@@ -285,7 +284,7 @@ func Prove(ctx context.Context, dir string, opts Options) (prover.Summary, error
 		cache.Logger = log
 		keys = cache
 	}
-	pk, vk, err := keys.Setup(ccs, "step/"+p.Dataset)
+	pk, vk, err := keys.Setup(ccs, stepKeyName(p))
 	if err != nil {
 		return prover.Summary{}, err
 	}
@@ -330,46 +329,27 @@ type Report struct {
 	Steps       int
 	Constraints int
 	CircuitHash string
+	// Trust is where the verifying key's trust came from: under
+	// prover.TrustDev the result proves nothing to a third party.
+	Trust prover.Trust
 }
 
 // Verify checks a run from its public files only: the params hash in the
-// transcript, the verifying key against the circuit that the params define
-// (recompiled here), and every step's proof against the statement that
-// continues the commitment chain M_0..M_T. The first bad step is named.
-func Verify(dir string) (Report, error) { return VerifyTrusted(dir, nil) }
-
-// TrustedKey derives the verifying key of a step circuit from a source the
-// verifier trusts, such as a ceremony transcript (ceremony.Verify).
-type TrustedKey func(ccs constraint.ConstraintSystem, hash string) (groth16.VerifyingKey, error)
-
-// VerifyTrusted is Verify with the verifying key from trusted instead of
-// the prover: public/step.vk must equal it byte for byte (ErrUntrustedKey
-// otherwise), and every proof is checked against it. nil trusts step.vk.
-func VerifyTrusted(dir string, trusted TrustedKey) (Report, error) {
+// transcript, the circuit that the params define (recompiled here: the
+// prover's circuit.json must name it), the verifying key public/step.vk
+// against trust (a derived or pinned key; the prover's own only under
+// trust.Dev, else ErrUntrustedKey), and every step's proof against the
+// statement that continues the commitment chain M_0..M_T. The first bad
+// step is named.
+func Verify(dir string, trust prover.KeyTrust) (Report, error) {
 	pub, err := ReadPublic(dir)
 	if err != nil {
 		return Report{}, err
 	}
 	d := pub.Dir
-	var info CircuitInfo
-	if err := run.ReadJSON(d.Public(CircuitFile), &info); err != nil {
-		return Report{}, err
-	}
-	_, ccs, hash, err := compile(pub.Params)
+	vk, rep, err := trustedKey(pub, trust)
 	if err != nil {
 		return Report{}, err
-	}
-	if hash != info.Hash {
-		return Report{}, fmt.Errorf("%w: the params define circuit %s, the run was proven with %s", ErrCircuit, hash, info.Hash)
-	}
-	vk, err := prover.ReadVerifyingKey(d.Public(VerifyingKeyFile))
-	if err != nil {
-		return Report{}, err
-	}
-	if trusted != nil {
-		if vk, err = checkTrusted(d.Public(VerifyingKeyFile), ccs, hash, trusted); err != nil {
-			return Report{}, err
-		}
 	}
 	for t := range pub.Params.Steps {
 		path := ProofPath(d, t)
@@ -384,30 +364,56 @@ func VerifyTrusted(dir string, trusted TrustedKey) (Report, error) {
 			return Report{}, fmt.Errorf("step %d: %w: %w", t, ErrProof, err)
 		}
 	}
-	return Report{Steps: pub.Params.Steps, Constraints: ccs.GetNbConstraints(), CircuitHash: hash}, nil
+	return rep, nil
 }
 
-// checkTrusted derives the trusted key and checks that the prover's
-// step.vk is that key, byte for byte.
-func checkTrusted(vkPath string, ccs constraint.ConstraintSystem, hash string, trusted TrustedKey) (groth16.VerifyingKey, error) {
-	vk, err := trusted(ccs, hash)
+// TrustedKey returns the run's step verifying key, public/step.vk, if trust
+// accepts it for the circuit that the run's params define (see Verify).
+func TrustedKey(dir string, trust prover.KeyTrust) (groth16.VerifyingKey, prover.Trust, error) {
+	pub, err := ReadPublic(dir)
+	if err != nil {
+		return nil, 0, err
+	}
+	vk, rep, err := trustedKey(pub, trust)
+	return vk, rep.Trust, err
+}
+
+// trustedKey recompiles the run's step circuit, checks circuit.json against
+// it and step.vk against trust.
+func trustedKey(pub *Public, trust prover.KeyTrust) (groth16.VerifyingKey, Report, error) {
+	d := pub.Dir
+	var info CircuitInfo
+	if err := run.ReadJSON(d.Public(CircuitFile), &info); err != nil {
+		return nil, Report{}, err
+	}
+	_, ccs, hash, err := compile(pub.Params)
+	if err != nil {
+		return nil, Report{}, err
+	}
+	if hash != info.Hash {
+		return nil, Report{}, fmt.Errorf("%w: the params define circuit %s, the run was proven with %s", ErrCircuit, hash, info.Hash)
+	}
+	vk, level, err := trust.Check(d.Public(VerifyingKeyFile), ccs, hash)
+	if err != nil {
+		return nil, Report{}, err
+	}
+	return vk, Report{Steps: pub.Params.Steps, Constraints: ccs.GetNbConstraints(), CircuitHash: hash, Trust: level}, nil
+}
+
+// SetupKey returns the verifying key that keys supply for the step circuit
+// of params (the one Prove will use): before training, what a registry
+// binds the run to.
+func SetupKey(p run.Params, keys prover.KeySource) (groth16.VerifyingKey, error) {
+	_, ccs, _, err := compile(p)
 	if err != nil {
 		return nil, err
 	}
-	var want bytes.Buffer
-	if _, err := vk.WriteTo(&want); err != nil {
-		return nil, fmt.Errorf("stepproof: serializing the trusted verifying key: %w", err)
-	}
-	got, err := os.ReadFile(vkPath)
-	if err != nil {
-		return nil, fmt.Errorf("stepproof: %w", err)
-	}
-	if !bytes.Equal(got, want.Bytes()) {
-		return nil, fmt.Errorf("%w: %s (sha256 %x) is not the verifying key derived from the trusted source (sha256 %x)",
-			ErrUntrustedKey, vkPath, sha256.Sum256(got), sha256.Sum256(want.Bytes()))
-	}
-	return vk, nil
+	_, vk, err := keys.Setup(ccs, stepKeyName(p))
+	return vk, err
 }
+
+// stepKeyName names a run's step circuit for key sources and logs.
+func stepKeyName(p run.Params) string { return "step/" + p.Dataset }
 
 // samePublic checks that a proof's stored public input is the statement the
 // transcript implies for its step.

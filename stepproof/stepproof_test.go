@@ -9,6 +9,7 @@ import (
 
 	"github.com/zkdp/zkdp/commit"
 	"github.com/zkdp/zkdp/internal/testrun"
+	"github.com/zkdp/zkdp/prover"
 	"github.com/zkdp/zkdp/run"
 )
 
@@ -38,7 +39,7 @@ func TestVerifyRejectsInconsistentTranscripts(t *testing.T) {
 	if err := run.WriteJSON(d.Public(run.ParamsFile), p, run.PublicMode); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Verify(dir); !errors.Is(err, run.ErrMalformed) || !strings.Contains(err.Error(), "learning_rate") {
+	if _, err := Verify(dir, prover.KeyTrust{Dev: true}); !errors.Is(err, run.ErrMalformed) || !strings.Contains(err.Error(), "learning_rate") {
 		t.Fatalf("false learning rate: got %v, want ErrMalformed naming learning_rate", err)
 	}
 	// Consistent params other than the ones committed in the transcript.
@@ -47,7 +48,7 @@ func TestVerifyRejectsInconsistentTranscripts(t *testing.T) {
 	if err := run.WriteJSON(d.Public(run.ParamsFile), p, run.PublicMode); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Verify(dir); !errors.Is(err, ErrChain) {
+	if _, err := Verify(dir, prover.KeyTrust{Dev: true}); !errors.Is(err, ErrChain) {
 		t.Fatalf("changed params: got %v, want ErrChain", err)
 	}
 	// A chain missing a model commitment.
@@ -59,7 +60,7 @@ func TestVerifyRejectsInconsistentTranscripts(t *testing.T) {
 	if err := run.WriteJSON(d.Public(run.TranscriptFile), tr, run.PublicMode); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Verify(dir); !errors.Is(err, ErrChain) {
+	if _, err := Verify(dir, prover.KeyTrust{Dev: true}); !errors.Is(err, ErrChain) {
 		t.Fatalf("short chain: got %v, want ErrChain", err)
 	}
 }
@@ -128,7 +129,7 @@ func TestVerifyRejectsPrivateInitialModel(t *testing.T) {
 	if err := run.WriteJSON(d.Public(run.TranscriptFile), tr, run.PublicMode); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Verify(dir); !errors.Is(err, ErrInitialModel) {
+	if _, err := Verify(dir, prover.KeyTrust{Dev: true}); !errors.Is(err, ErrInitialModel) {
 		t.Fatalf("a private W_0: got %v, want ErrInitialModel", err)
 	}
 }

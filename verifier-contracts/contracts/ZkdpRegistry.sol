@@ -22,10 +22,14 @@ interface IStepVerifier {
 /// @dev T is in the run commitment, which every step proof's first public
 /// input must equal, and the step circuit asserts t < T; M_0 is not the
 /// owner's word but step 0's ModelBefore, which the circuit constrains to
-/// H(W_0) of the public initial model. What the contract cannot check,
-/// readers must: that each verifier address holds the gnark-exported
-/// verifier of the circuit the params define (with a key from a trusted
-/// setup). Anyone can recompute epsilon from the params.
+/// H(W_0) of the public initial model. Each run is bound at registration to
+/// the runtime code hash of its step verifier (EXTCODEHASH), so the owner
+/// cannot later pair the params with a verifier of another circuit. What the
+/// contract cannot check, readers must: that the code hash is the one of the
+/// gnark-exported verifier of the circuit the params define, with a key from
+/// a trusted setup (zkdp chain verify recompiles it from the trusted key),
+/// and that each inference verifier's code hash (emitted on registration) is
+/// a trusted key's. Anyone can recompute epsilon from the params.
 contract ZkdpRegistry {
     /// @notice The BN254 scalar field modulus: every public input is below it.
     uint256 public constant SCALAR_FIELD = 21888242871839275222246405745257275088548364400416034343698204186575808495617;
@@ -70,6 +74,8 @@ contract ZkdpRegistry {
         /// M_0, set by step 0's proof (zero before).
         uint256 initialModel;
         uint256 beacon;
+        /// The step verifier's runtime code hash, fixed at registration.
+        bytes32 stepVerifierCodeHash;
     }
 
     mapping(uint256 => Run) internal runs;
@@ -93,7 +99,7 @@ contract ZkdpRegistry {
         uint256 runsForDataset
     );
     /// @notice The owner named the run's step verifier.
-    event StepVerifierSet(uint256 indexed runId, address verifier);
+    event StepVerifierSet(uint256 indexed runId, address verifier, bytes32 codeHash);
     /// @notice The run's beacon and run commitment are fixed; steps may follow.
     event BeaconFixed(uint256 indexed runId, uint256 beacon, uint256 runCommitment);
     /// @notice Step `step` was accepted; modelAfter (M_{t+1}) is the new head.
@@ -101,7 +107,7 @@ contract ZkdpRegistry {
     /// @notice All T steps were accepted: `model` (M_T) is the run's model.
     event RunFinalized(uint256 indexed runId, uint256 paramsHash, uint256 model);
     /// @notice The owner registered an inference verifier for the run.
-    event InferenceVerifierRegistered(uint256 indexed runId, address indexed verifier, bool fixedBinding);
+    event InferenceVerifierRegistered(uint256 indexed runId, address indexed verifier, bool fixedBinding, bytes32 codeHash);
     /// @notice An inference proof verified against the run's model.
     event InferenceVerified(uint256 indexed runId, address indexed verifier, bytes32 inputHash);
 
@@ -141,6 +147,10 @@ contract ZkdpRegistry {
     error NotFinalized(uint256 runId);
     /// @notice The inference verifier is registered for this run already.
     error VerifierAlreadyRegistered(address verifier);
+    /// @notice A run must name its step verifier's runtime code hash.
+    error NoVerifierCodeHash();
+    /// @notice The verifier's runtime code is not the one the run was registered with.
+    error VerifierCodeMismatch(bytes32 expected, bytes32 got);
     /// @notice The step verifier is set once.
     error StepVerifierAlreadySet(address verifier);
     /// @notice The run's owner did not register this inference verifier.
@@ -176,12 +186,14 @@ contract ZkdpRegistry {
     /// cannot be ground; a run given up to draw another beacon stays counted.
     /// @param steps T, the params' step count: it goes into the run
     /// commitment, so proofs of a run with another T are refused.
-    function registerRun(uint256 paramsHash, uint256 datasetRoot, uint256 seedCommitment, uint32 steps)
+    /// @param stepVerifierCodeHash the runtime code hash of the step circuit's
+    /// verifier: setStepVerifier accepts only a contract with this code.
+    function registerRun(uint256 paramsHash, uint256 datasetRoot, uint256 seedCommitment, uint32 steps, bytes32 stepVerifierCodeHash)
         external
         returns (uint256 runId)
     {
         Run storage r;
-        (runId, r) = _register(paramsHash, datasetRoot, seedCommitment, steps, false);
+        (runId, r) = _register(paramsHash, datasetRoot, seedCommitment, steps, false, stepVerifierCodeHash);
         r.status = Status.AwaitingBeacon;
     }
 
@@ -195,11 +207,12 @@ contract ZkdpRegistry {
         uint256 datasetRoot,
         uint256 seedCommitment,
         uint32 steps,
-        uint256 beacon
+        uint256 beacon,
+        bytes32 stepVerifierCodeHash
     ) external returns (uint256 runId) {
         _inField(beacon);
         Run storage r;
-        (runId, r) = _register(paramsHash, datasetRoot, seedCommitment, steps, true);
+        (runId, r) = _register(paramsHash, datasetRoot, seedCommitment, steps, true, stepVerifierCodeHash);
         r.beaconGiven = true;
         _setBeacon(runId, r, beacon);
     }
@@ -223,17 +236,18 @@ contract ZkdpRegistry {
     }
 
     /// @notice The owner names the step circuit's verifier, once, before the
-    /// first step. It is not bound at registration because a run is
-    /// registered before training, before its circuit's keys need exist; it
-    /// is no less trusted for it: readers check it in any case.
+    /// first step: a contract whose runtime code hash is the one the run was
+    /// registered with.
     function setStepVerifier(uint256 runId, address verifier) external {
         Run storage r = runs[runId];
         if (r.status == Status.None) revert UnknownRun(runId);
         if (msg.sender != r.owner) revert NotOwner(runId, msg.sender);
         if (r.stepVerifier != address(0)) revert StepVerifierAlreadySet(r.stepVerifier);
         if (verifier.code.length == 0) revert NoVerifier();
+        bytes32 codeHash = verifier.codehash;
+        if (codeHash != r.stepVerifierCodeHash) revert VerifierCodeMismatch(r.stepVerifierCodeHash, codeHash);
         r.stepVerifier = verifier;
-        emit StepVerifierSet(runId, verifier);
+        emit StepVerifierSet(runId, verifier, codeHash);
     }
 
     /// @notice Accept step t's proof: only from the run's owner, only for the
@@ -284,6 +298,10 @@ contract ZkdpRegistry {
     /// @notice The owner registers an inference circuit's verifier for the
     /// run, once. A fixed-binding verifier bakes the weights into its key: the
     /// contract cannot check them, so it is recorded as owner-attested.
+    /// Inference circuits are chosen after training (batch, options; a fixed
+    /// one holds M_T's weights), so no code hash is fixed at registration:
+    /// the event records the verifier's, for readers to check against a
+    /// trusted key.
     function registerInferenceVerifier(uint256 runId, address verifier, bool fixedBinding) external {
         Run storage r = runs[runId];
         if (r.status == Status.None) revert UnknownRun(runId);
@@ -292,7 +310,7 @@ contract ZkdpRegistry {
         if (inferenceVerifiers[runId][verifier] != InferenceBinding.None) revert VerifierAlreadyRegistered(verifier);
         inferenceVerifiers[runId][verifier] =
             fixedBinding ? InferenceBinding.FixedOwnerAttested : InferenceBinding.Committed;
-        emit InferenceVerifierRegistered(runId, verifier, fixedBinding);
+        emit InferenceVerifierRegistered(runId, verifier, fixedBinding, verifier.codehash);
     }
 
     /// @notice Accept an inference proof against a finalized run's model: for
@@ -328,14 +346,19 @@ contract ZkdpRegistry {
         return runs[runId];
     }
 
-    function _register(uint256 paramsHash, uint256 datasetRoot, uint256 seedCommitment, uint32 steps, bool beaconGiven)
-        internal
-        returns (uint256 runId, Run storage r)
-    {
+    function _register(
+        uint256 paramsHash,
+        uint256 datasetRoot,
+        uint256 seedCommitment,
+        uint32 steps,
+        bool beaconGiven,
+        bytes32 stepVerifierCodeHash
+    ) internal returns (uint256 runId, Run storage r) {
         _inField(paramsHash);
         _inField(datasetRoot);
         _inField(seedCommitment);
         if (steps == 0) revert NoSteps();
+        if (stepVerifierCodeHash == bytes32(0)) revert NoVerifierCodeHash();
         runId = runIdOf(msg.sender, paramsHash, datasetRoot, seedCommitment, steps);
         r = runs[runId];
         if (r.status != Status.None) revert RunExists(runId);
@@ -347,6 +370,7 @@ contract ZkdpRegistry {
         r.seedCommitment = seedCommitment;
         uint256 count = ++runsPerDataset[datasetRoot];
         emit RunRegistered(runId, msg.sender, datasetRoot, seedCommitment, paramsHash, steps, beaconGiven, count);
+        r.stepVerifierCodeHash = stepVerifierCodeHash;
     }
 
     /// @dev The run commitment is hashed once here, so a step only compares.
