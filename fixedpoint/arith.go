@@ -45,6 +45,48 @@ type MatVecer[V any] interface {
 	MatVec(w [][]V, x []V, wBits, xBits uint) []V
 }
 
+// MatMuler is an Arith that computes a whole matrix product at once. A
+// circuit takes the product from a hint and checks it by random evaluation,
+// O(nk + km + nm) instead of O(nkm) constraints. Step calls it only with
+// |x| <= 2^xBits and |y| <= 2^yBits, bounds the caller has established, so
+// every entry of the product is an integer below 2^(xBits+yBits+bitlen(k)).
+// The result must equal the Dot of every row of x with every column of y.
+type MatMuler[V any] interface {
+	MatMul(x, y [][]V, xBits, yBits uint) [][]V
+}
+
+// MatMul is the exact product X Y of an n x k and a k x m matrix, through
+// a's MatMul when it has one.
+func MatMul[V any](a Arith[V], x, y [][]V, xBits, yBits uint) [][]V {
+	if mm, ok := a.(MatMuler[V]); ok {
+		return mm.MatMul(x, y, xBits, yBits)
+	}
+	yt := Transpose(y)
+	out := make([][]V, len(x))
+	for i := range x {
+		out[i] = make([]V, len(yt))
+		for j := range yt {
+			out[i][j] = Dot(a, x[i], yt[j])
+		}
+	}
+	return out
+}
+
+// Transpose returns the transpose of a rectangular matrix.
+func Transpose[V any](x [][]V) [][]V {
+	if len(x) == 0 {
+		return nil
+	}
+	out := make([][]V, len(x[0]))
+	for j := range out {
+		out[j] = make([]V, len(x))
+		for i := range x {
+			out[j][i] = x[i][j]
+		}
+	}
+	return out
+}
+
 // Dot is the exact sum of products; the caller rescales once, so a dot
 // product loses precision only once.
 func Dot[V any](a Arith[V], xs, ys []V) V {

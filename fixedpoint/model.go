@@ -88,32 +88,56 @@ type Trace[V any] struct {
 	Logits []V
 }
 
-// Forward runs the quantized forward pass: z = floor(W a / 2^f) + b, one
-// rescale per output; ReLU between layers; the last z are the logits. The
-// input must satisfy |x| < 2^InputBits and the weights |w| < 2^WeightBits.
+// Forward runs the quantized forward pass of one input: ForwardBatch of a
+// batch of one.
 func Forward[V any](a Arith[V], f Format, m Model[V], x []V) Trace[V] {
-	t := Trace[V]{Acts: [][]V{x}}
-	act, actBits := x, f.InputBits
-	for li, l := range m.Layers {
-		z := make([]V, len(l.B))
-		dots := matVec(a, l.W, act, f.WeightBits, actBits)
-		for r := range z {
-			z[r] = a.Add(a.Rescale(dots[r], f.FracBits, f.ActBits), l.B[r])
-		}
-		t.PreAct = append(t.PreAct, z)
-		if li == len(m.Layers)-1 {
-			t.Logits = z
-			break
-		}
-		next := make([]V, len(z))
-		for r := range z {
-			next[r] = a.Select(a.IsNegative(z[r], f.ActBits+1), a.Const(0), z[r])
-		}
-		t.Acts = append(t.Acts, next)
-		// IsNegative bounded z by 2^(ActBits+1), and ReLU keeps z or 0.
-		act, actBits = next, f.ActBits+1
+	return ForwardBatch(a, f, m, [][]V{x})[0]
+}
+
+// ForwardBatch runs the quantized forward pass of every input of a batch:
+// z = floor(W a / 2^f) + b, one rescale per output; ReLU between layers;
+// the last z are the logits. Each layer's products for the whole batch are
+// one matrix product Z = A W^T (a circuit checks it at once). The inputs
+// must satisfy |x| < 2^InputBits and the weights |w| < 2^WeightBits.
+func ForwardBatch[V any](a Arith[V], f Format, m Model[V], xs [][]V) []Trace[V] {
+	ts := make([]Trace[V], len(xs))
+	for b, x := range xs {
+		ts[b].Acts = [][]V{x}
 	}
-	return t
+	acts, actBits := xs, f.InputBits
+	for li, l := range m.Layers {
+		dots := layerProducts(a, l.W, acts, f.WeightBits, actBits)
+		next := make([][]V, len(xs))
+		for b := range xs {
+			z := make([]V, len(l.B))
+			for r := range z {
+				z[r] = a.Add(a.Rescale(dots[b][r], f.FracBits, f.ActBits), l.B[r])
+			}
+			ts[b].PreAct = append(ts[b].PreAct, z)
+			if li == len(m.Layers)-1 {
+				ts[b].Logits = z
+				continue
+			}
+			next[b] = make([]V, len(z))
+			for r := range z {
+				next[b][r] = a.Select(a.IsNegative(z[r], f.ActBits+1), a.Const(0), z[r])
+			}
+			ts[b].Acts = append(ts[b].Acts, next[b])
+		}
+		// IsNegative bounded z by 2^(ActBits+1), and ReLU keeps z or 0.
+		acts, actBits = next, f.ActBits+1
+	}
+	return ts
+}
+
+// layerProducts is W a for every input a of a batch: one matrix product
+// A W^T, or for a single input W's matrix-vector product (which a circuit
+// may pack, see MatVecer).
+func layerProducts[V any](a Arith[V], w [][]V, acts [][]V, wBits, aBits uint) [][]V {
+	if len(acts) == 1 {
+		return [][]V{matVec(a, w, acts[0], wBits, aBits)}
+	}
+	return MatMul(a, acts, Transpose(w), aBits, wBits)
 }
 
 // matVec is W x, through a's MatVec when it has one.

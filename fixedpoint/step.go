@@ -43,116 +43,159 @@ func Bound[V any](a Arith[V], v V, bits uint) V { return a.Rescale(v, 0, bits) }
 // its gradient of the cross-entropy loss at m, clipped to norm C and
 // expressed exactly at 2^-GradFracBits gradient-lattice units (C is
 // 2^LatticeBits units), flattened like Model.Flatten. Its norm is checked to
-// be at most C_l - ClipMargin + 2 units. It is MaskedGradient with mask 1.
+// be at most C_l - ClipMargin + 2 units. It is what Step sums, for a batch of
+// one.
 func ClippedGradient[V any](a Arith[V], p StepParams, m Model[V], x, onehot []V) []V {
-	return MaskedGradient(a, p, m, x, onehot, a.Const(1))
+	return clip(a, p, m, [][]V{x}, [][]V{onehot}, []V{a.Const(1)}).sum(a, p.Format)
 }
 
-// MaskedGradient is ClippedGradient for a batch slot: mask 0 (a padding slot)
-// zeroes the example's clip scale, hence every entry. Masking the one scale
+// clipped is a batch's clipped gradients in factored form. For a dense layer
+// l an example's gradient is the outer product of its output deltas and its
+// inputs; clipping scales the deltas, so example b contributes v_b a_b^T to
+// layer l, with v_b = vs[l][b] (at 2^-e lattice units) and a_b = as[l][b]
+// (its inputs with a last entry 2^f for the bias).
+type clipped[V any] struct {
+	vs, as [][][]V // [layer][example][unit]
+	aBits  []uint  // |a| < 2^aBits[l]
+	vBits  uint    // |v| < 2^vBits
+	widths []int
+}
+
+// clip runs the batch's forward and backward passes and scales each
+// example's deltas to its clipped norm. mask 0 (a padding slot) zeroes the
+// example's clip scale, hence its contribution. Masking the one scale
 // instead of each entry costs a circuit one product per example, not one per
 // parameter; the values are the same.
-func MaskedGradient[V any](a Arith[V], p StepParams, m Model[V], x, onehot []V, mask V) []V {
+func clip[V any](a Arith[V], p StepParams, m Model[V], xs, onehots [][]V, mask []V) clipped[V] {
 	f := p.Format
-	t := Forward(a, f, m, x)
-	prob := Softmax(a, f, t.Logits)
 	L := len(m.Layers)
-	deltas := make([][]V, L)
-	deltas[L-1] = make([]V, len(prob))
-	for k := range prob {
-		deltas[L-1][k] = a.Sub(prob[k], a.Mul(onehot[k], a.Const(f.One())))
+	B := len(xs)
+	ts := ForwardBatch(a, f, m, xs)
+	// deltas[l][b]: example b's derivative of its loss by layer l's outputs.
+	deltas := make([][][]V, L)
+	deltas[L-1] = make([][]V, B)
+	for b := range B {
+		prob := Softmax(a, f, ts[b].Logits)
+		deltas[L-1][b] = make([]V, len(prob))
+		for k := range prob {
+			deltas[L-1][b][k] = a.Sub(prob[k], a.Mul(onehots[b][k], a.Const(f.One())))
+		}
 	}
 	for l := L - 1; l > 0; l-- {
-		in := len(m.Layers[l].W[0])
-		d := make([]V, in)
-		for j := range in {
-			acc := a.Const(0)
-			for k := range deltas[l] {
-				acc = a.Add(acc, a.Mul(m.Layers[l].W[k][j], deltas[l][k]))
-			}
-			back := a.Rescale(acc, f.FracBits, f.ActBits)
-			// ReLU'(z) = 0 for z < 0, 1 otherwise (ReLU(0) = 0 either way).
-			d[j] = a.Select(a.IsNegative(t.PreAct[l-1][j], f.ActBits+1), a.Const(0), back)
-		}
-		deltas[l-1] = d
-	}
-
-	// ||G_l|| = ||delta_l|| * ||(a_{l-1}, 1)|| for a dense layer; each factor's
-	// square root is rounded up, so the bound s_l is never below the norm.
-	one := a.Const(f.One())
-	norms := make([]V, L)
-	for l := range L {
 		dBits := f.ActBits
 		if l == L-1 {
 			dBits = f.FracBits + 1
 		}
-		aBits := f.ActBits
-		if l == 0 {
-			aBits = f.InputBits
-		}
-		nd := a.CeilSqrt(Dot(a, deltas[l], deltas[l]), bitsFor(len(deltas[l]), 2*dBits))
-		na := a.CeilSqrt(a.Add(Dot(a, t.Acts[l], t.Acts[l]), a.Mul(one, one)), bitsFor(len(t.Acts[l])+1, 2*aBits))
-		prod := a.Mul(nd, na) // at 2f fractional bits
-		norms[l] = a.Sub(a.Const(0), a.Rescale(a.Sub(a.Const(0), prod), f.FracBits, 2*f.ActBits))
-	}
-	total := norms[0]
-	if L > 1 {
-		total = a.CeilSqrt(Dot(a, norms, norms), bitsFor(L, 4*f.ActBits-2*f.FracBits))
-	}
-	clip := a.Const(p.ClipNorm)
-	divisor := a.Select(a.IsNegative(a.Sub(total, clip), 2*f.ActBits), clip, total)
-
-	// One division per example: c = floor(E * 2^(f+X) / D), the scale from
-	// gradient units to 2^-e lattice units, with E = C_l - ClipMargin(n). Per
-	// class v_k = floor(delta_k * c / 2^(f+X-e)); the example's contribution
-	// is the exact outer product x_kj = v_k * a_j, at 2^-GradFracBits lattice
-	// units, never rounded per example: Step sums the contributions of the
-	// batch and floors each parameter once. Its norm ||x|| = ||v|| ||a||
-	// (per layer) is checked exactly to be at most E + 2 lattice units.
-	n := 0
-	for l := range L {
-		n += len(deltas[l]) * (len(t.Acts[l]) + 1)
-	}
-	margin := ClipMargin(n)
-	target := a.Const(f.LatticeUnits() - margin)
-	factor := a.Div(a.Mul(target, a.Const(1<<(f.FracBits+clipScaleBits))), divisor,
-		f.LatticeBits+clipScaleBits+f.FracBits+1, 2*f.ActBits)
-	factor = a.Mul(factor, mask)
-
-	var contrib []V
-	normSq := a.Const(0) // sum over layers of ceil(||v_l|| ||a_l|| / 2^f)^2, at 2^-2e lattice units
-	for l := range L {
-		acts := append(append([]V{}, t.Acts[l]...), one)
-		aBits := f.ActBits + 1
-		if l == 0 {
-			aBits = f.InputBits + 1
-		}
-		vs := make([]V, len(deltas[l]))
-		for k, d := range deltas[l] {
-			vs[k] = a.Rescale(a.Mul(d, factor), f.FracBits+clipScaleBits-clipExtraBits, f.LatticeBits+clipExtraBits+1)
-		}
-		sv := a.CeilSqrt(Dot(a, vs, vs), bitsFor(len(vs), 2*(f.LatticeBits+clipExtraBits+1)))
-		sa := a.CeilSqrt(Dot(a, acts, acts), bitsFor(len(acts), 2*aBits))
-		// ceil(sv*sa / 2^f) = -floor(-sv*sa / 2^f), at 2^-e lattice units
-		pl := a.Sub(a.Const(0), a.Rescale(a.Sub(a.Const(0), a.Mul(sv, sa)), f.FracBits, f.LatticeBits+clipExtraBits+aBits-f.FracBits+bitsFor(len(vs)+len(acts), 1)))
-		normSq = a.Add(normSq, a.Mul(pl, pl))
-		wrow := make([][]V, len(vs))
-		bias := make([]V, len(vs))
-		for k, v := range vs {
-			row := make([]V, len(acts))
-			for j := range acts {
-				row[j] = a.Mul(v, acts[j])
+		// The batch's backward products at once: Delta_l W_l.
+		backs := MatMul(a, deltas[l], m.Layers[l].W, dBits, f.WeightBits)
+		deltas[l-1] = make([][]V, B)
+		for b := range B {
+			d := make([]V, len(backs[b]))
+			for j, acc := range backs[b] {
+				back := a.Rescale(acc, f.FracBits, f.ActBits)
+				// ReLU'(z) = 0 for z < 0, 1 otherwise (ReLU(0) = 0 either way).
+				d[j] = a.Select(a.IsNegative(ts[b].PreAct[l-1][j], f.ActBits+1), a.Const(0), back)
 			}
-			wrow[k], bias[k] = row[:len(acts)-1], row[len(acts)-1]
+			deltas[l-1][b] = d
 		}
-		for k := range wrow {
-			contrib = append(contrib, wrow[k]...)
-		}
-		contrib = append(contrib, bias...)
 	}
-	bound := (f.LatticeUnits() - margin + 2) << clipExtraBits
-	a.AssertNonNegative(a.Sub(a.Const(bound*bound), normSq), 2*(f.LatticeBits+clipExtraBits)+1)
-	return contrib
+
+	n := NumParams(m.Widths())
+	margin := ClipMargin(n)
+	one := a.Const(f.One())
+	c := clipped[V]{vs: make([][][]V, L), as: make([][][]V, L), aBits: make([]uint, L),
+		vBits: f.LatticeBits + clipExtraBits + 1, widths: m.Widths()}
+	for l := range L {
+		c.aBits[l] = f.ActBits + 1
+		if l == 0 {
+			c.aBits[l] = f.InputBits + 1
+		}
+		c.vs[l] = make([][]V, B)
+		c.as[l] = make([][]V, B)
+	}
+	for b := range B {
+		// ||G_l|| = ||delta_l|| * ||(a_{l-1}, 1)|| for a dense layer; each
+		// factor's square root is rounded up, so the bound s_l is never below
+		// the norm.
+		norms := make([]V, L)
+		for l := range L {
+			dBits := f.ActBits
+			if l == L-1 {
+				dBits = f.FracBits + 1
+			}
+			aBits := f.ActBits
+			if l == 0 {
+				aBits = f.InputBits
+			}
+			d, acts := deltas[l][b], ts[b].Acts[l]
+			nd := a.CeilSqrt(Dot(a, d, d), bitsFor(len(d), 2*dBits))
+			na := a.CeilSqrt(a.Add(Dot(a, acts, acts), a.Mul(one, one)), bitsFor(len(acts)+1, 2*aBits))
+			prod := a.Mul(nd, na) // at 2f fractional bits
+			norms[l] = a.Sub(a.Const(0), a.Rescale(a.Sub(a.Const(0), prod), f.FracBits, 2*f.ActBits))
+		}
+		total := norms[0]
+		if L > 1 {
+			total = a.CeilSqrt(Dot(a, norms, norms), bitsFor(L, 4*f.ActBits-2*f.FracBits))
+		}
+		clipNorm := a.Const(p.ClipNorm)
+		divisor := a.Select(a.IsNegative(a.Sub(total, clipNorm), 2*f.ActBits), clipNorm, total)
+
+		// One division per example: c = floor(E * 2^(f+X) / D), the scale
+		// from gradient units to 2^-e lattice units, with E = C_l -
+		// ClipMargin(n). Per class v_k = floor(delta_k * c / 2^(f+X-e)); the
+		// example's contribution is the exact outer product x_kj = v_k * a_j,
+		// at 2^-GradFracBits lattice units, never rounded per example: Step
+		// sums the contributions of the batch and floors each parameter
+		// once. Its norm ||x|| = ||v|| ||a|| (per layer) is checked exactly to
+		// be at most E + 2 lattice units.
+		target := a.Const(f.LatticeUnits() - margin)
+		factor := a.Div(a.Mul(target, a.Const(1<<(f.FracBits+clipScaleBits))), divisor,
+			f.LatticeBits+clipScaleBits+f.FracBits+1, 2*f.ActBits)
+		factor = a.Mul(factor, mask[b])
+
+		normSq := a.Const(0) // sum over layers of ceil(||v_l|| ||a_l|| / 2^f)^2, at 2^-2e lattice units
+		for l := range L {
+			acts := append(append([]V{}, ts[b].Acts[l]...), one)
+			vs := make([]V, len(deltas[l][b]))
+			for k, d := range deltas[l][b] {
+				vs[k] = a.Rescale(a.Mul(d, factor), f.FracBits+clipScaleBits-clipExtraBits, c.vBits)
+			}
+			sv := a.CeilSqrt(Dot(a, vs, vs), bitsFor(len(vs), 2*c.vBits))
+			sa := a.CeilSqrt(Dot(a, acts, acts), bitsFor(len(acts), 2*c.aBits[l]))
+			// ceil(sv*sa / 2^f) = -floor(-sv*sa / 2^f), at 2^-e lattice units
+			pl := a.Sub(a.Const(0), a.Rescale(a.Sub(a.Const(0), a.Mul(sv, sa)), f.FracBits, f.LatticeBits+clipExtraBits+c.aBits[l]-f.FracBits+bitsFor(len(vs)+len(acts), 1)))
+			normSq = a.Add(normSq, a.Mul(pl, pl))
+			c.vs[l][b], c.as[l][b] = vs, acts
+		}
+		bound := (f.LatticeUnits() - margin + 2) << clipExtraBits
+		a.AssertNonNegative(a.Sub(a.Const(bound*bound), normSq), 2*(f.LatticeBits+clipExtraBits)+1)
+	}
+	return c
+}
+
+// sum is the batch's exact clipped-gradient sum, at 2^-GradFracBits lattice
+// units, flattened like Model.Flatten: per layer the one matrix product
+// G_l = V_l^T A_l = sum_b v_b a_b^T (a circuit checks it at once instead of
+// B outer products).
+func (c clipped[V]) sum(a Arith[V], f Format) []V {
+	var out []V
+	for l := range c.vs {
+		in, units := c.widths[l], c.widths[l+1]
+		if len(c.vs[l]) == 0 { // an empty batch sums to zero
+			for range units * (in + 1) {
+				out = append(out, a.Const(0))
+			}
+			continue
+		}
+		g := MatMul(a, Transpose(c.vs[l]), c.as[l], c.vBits, c.aBits[l])
+		for k := range g {
+			out = append(out, g[k][:in]...)
+		}
+		for k := range g {
+			out = append(out, g[k][in])
+		}
+	}
+	return out
 }
 
 // The clip scale's working precision: X extra bits in the per-example factor
@@ -190,16 +233,7 @@ func SumBits(f Format, b int) uint { return bitsFor(b, f.LatticeBits) }
 // model and the noisy gradient sum.
 func Step[V any](a Arith[V], p StepParams, m Model[V], xs, onehots [][]V, mask []V, noise []V) (Model[V], []V) {
 	flat := m.Flatten()
-	sum := make([]V, len(flat))
-	for i := range sum {
-		sum[i] = a.Const(0)
-	}
-	for b := range xs {
-		g := MaskedGradient(a, p, m, xs[b], onehots[b], mask[b])
-		for i := range sum {
-			sum[i] = a.Add(sum[i], g[i])
-		}
-	}
+	sum := clip(a, p, m, xs, onehots, mask).sum(a, p.Format)
 	// One floor per parameter and step: the batch's exact sum to lattice
 	// units. Its quotient is range-checked to the bound the honest value
 	// has: in a field, v = q*2^s + r with only r checked holds for every r

@@ -29,7 +29,7 @@ import (
 )
 
 func init() {
-	solver.RegisterHint(FloorDivHint, CeilSqrtHint, IsNegativeHint, UnpackHint)
+	solver.RegisterHint(FloorDivHint, CeilSqrtHint, IsNegativeHint, UnpackHint, MatMulHint)
 }
 
 // maxBits keeps every checked quantity below 2^maxBits, far from the BN254
