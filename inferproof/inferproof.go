@@ -379,15 +379,9 @@ func Prove(ctx context.Context, dir string, inputs [][]int64, opts ProveOptions)
 	if err != nil {
 		return Claim{}, err
 	}
-	var keys prover.KeySource = opts.KeySource
-	switch {
-	case keys != nil:
-	case opts.Keys != nil:
-		keys = opts.Keys
-	default:
-		if keys, err = prover.DefaultKeyCache(); err != nil {
-			return Claim{}, err
-		}
+	keys, err := prover.ChooseKeySource(opts.KeySource, opts.Keys, log)
+	if err != nil {
+		return Claim{}, err
 	}
 	name := opts.circuitName(len(inputs))
 	log.Info("inference circuit", "circuit", name, "constraints", ccs.GetNbConstraints(), "hash", hash)

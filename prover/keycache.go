@@ -197,3 +197,20 @@ const SetupKind = "single-party (development only: whoever ran the setup can for
 
 // Kind says that the keys come from a single-party setup.
 func (c *KeyCache) Kind() string { return SetupKind }
+
+// ChooseKeySource is the key source a prover uses: source when set, else
+// cache when set, else the default key cache (logging to log).
+func ChooseKeySource(source KeySource, cache *KeyCache, log *slog.Logger) (KeySource, error) {
+	switch {
+	case source != nil:
+		return source, nil
+	case cache != nil:
+		return cache, nil
+	}
+	def, err := DefaultKeyCache()
+	if err != nil {
+		return nil, err
+	}
+	def.Logger = log
+	return def, nil
+}

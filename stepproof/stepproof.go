@@ -271,18 +271,9 @@ func Prove(ctx context.Context, dir string, opts Options) (prover.Summary, error
 		return prover.Summary{}, err
 	}
 	log.Info("step circuit", "constraints", ccs.GetNbConstraints(), "hash", hash)
-	var keys prover.KeySource = opts.KeySource
-	switch {
-	case keys != nil:
-	case opts.Keys != nil:
-		keys = opts.Keys
-	default:
-		cache, err := prover.DefaultKeyCache()
-		if err != nil {
-			return prover.Summary{}, err
-		}
-		cache.Logger = log
-		keys = cache
+	keys, err := prover.ChooseKeySource(opts.KeySource, opts.Keys, log)
+	if err != nil {
+		return prover.Summary{}, err
 	}
 	pk, vk, err := keys.Setup(ccs, stepKeyName(p))
 	if err != nil {

@@ -8,6 +8,8 @@ import (
 
 	"github.com/consensys/gnark-crypto/ecc"
 	"github.com/consensys/gnark/backend"
+	"github.com/consensys/gnark/backend/witness"
+	"github.com/consensys/gnark/constraint"
 	"github.com/consensys/gnark/constraint/solver"
 	"github.com/consensys/gnark/frontend"
 	"github.com/consensys/gnark/frontend/cs/r1cs"
@@ -164,17 +166,7 @@ func TestStepRejectsWrongWitness(t *testing.T) {
 func TestHintsAreConstrained(t *testing.T) {
 	rng := rand.New(rand.NewPCG(15, 16))
 	c := randomStep(t, rng, []int{3, 3, 2}, 2, 1)
-	ccs, err := frontend.Compile(ecc.BN254.ScalarField(), r1cs.NewBuilder, c.circuit())
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, err := frontend.NewWitness(c.assignment(), ecc.BN254.ScalarField())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := ccs.IsSolved(w); err != nil {
-		t.Fatalf("honest witness rejected: %v", err)
-	}
+	ccs, w := compiled(t, c.circuit(), c.assignment())
 	field := ecc.BN254.ScalarField()
 	for _, h := range []solver.Hint{FloorDivHint, CeilSqrtHint, IsNegativeHint} {
 		for _, delta := range []int64{1, -1} {
@@ -245,6 +237,36 @@ func (c *unpinnedStep) Define(api frontend.API) error {
 	return nil
 }
 
+// compiled compiles circuit to R1CS and builds assignment's witness, and
+// checks that the honest witness solves.
+func compiled(t *testing.T, circuit, assignment frontend.Circuit) (constraint.ConstraintSystem, witness.Witness) {
+	t.Helper()
+	ccs, err := frontend.Compile(ecc.BN254.ScalarField(), r1cs.NewBuilder, circuit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := frontend.NewWitness(assignment, ecc.BN254.ScalarField())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ccs.IsSolved(w); err != nil {
+		t.Fatalf("honest witness rejected: %v", err)
+	}
+	return ccs, w
+}
+
+// unpinned is c's step as an unpinnedStep circuit and its assignment.
+func (c stepCase) unpinned() (*unpinnedStep, *unpinnedStep) {
+	full := c.circuit()
+	circuit := &unpinnedStep{widths: c.widths, params: c.params, W: full.W, Noise: full.Noise, Mask: full.Mask, X: full.X, Y: full.Y}
+	assignment := &unpinnedStep{W: vars(c.w), Noise: vars(c.noise), Mask: vars(c.mask)}
+	for i := range c.xs {
+		assignment.X = append(assignment.X, vars(c.xs[i]))
+		assignment.Y = append(assignment.Y, vars(c.ys[i]))
+	}
+	return circuit, assignment
+}
+
 // anotherRemainder answers FloorDivHint's calls by 2^shift with another
 // remainder r' = r XOR 2^bit and the field quotient that goes with it,
 // q' = (v - r') / 2^shift mod p: the equality v = q'*2^shift + r' and the
@@ -284,27 +306,10 @@ func TestBatchSumFloorRejectsAnotherRemainder(t *testing.T) {
 	}
 	shift := fixedpoint.GradFracBits(c.params.Format)
 	k := uint(3) // 2^3 divides the step size, so (r - r') * eta / 2^shift is an integer
-	circuit := &unpinnedStep{widths: c.widths, params: c.params}
-	assignment := &unpinnedStep{W: vars(c.w), Noise: vars(c.noise), Mask: vars(c.mask)}
-	full := c.circuit()
-	circuit.W, circuit.Noise, circuit.Mask, circuit.X, circuit.Y = full.W, full.Noise, full.Mask, full.X, full.Y
-	for i := range c.xs {
-		assignment.X = append(assignment.X, vars(c.xs[i]))
-		assignment.Y = append(assignment.Y, vars(c.ys[i]))
-	}
-	ccs, err := frontend.Compile(ecc.BN254.ScalarField(), r1cs.NewBuilder, circuit)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, err := frontend.NewWitness(assignment, ecc.BN254.ScalarField())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := ccs.IsSolved(w); err != nil {
-		t.Fatalf("honest witness rejected: %v", err)
-	}
+	circuit, assignment := c.unpinned()
+	ccs, w := compiled(t, circuit, assignment)
 	var calls atomic.Int32
-	err = ccs.IsSolved(w, solver.OverrideHint(solver.GetHintID(FloorDivHint), anotherRemainder(shift, shift-k, &calls)))
+	err := ccs.IsSolved(w, solver.OverrideHint(solver.GetHintID(FloorDivHint), anotherRemainder(shift, shift-k, &calls)))
 	if calls.Load() == 0 {
 		t.Fatal("the step made no floor by 2^GradFracBits: the test no longer reaches the batch sum")
 	}
@@ -318,14 +323,7 @@ func TestBatchSumFloorRejectsAnotherRemainder(t *testing.T) {
 func TestEveryQuotientIsBounded(t *testing.T) {
 	rng := rand.New(rand.NewPCG(23, 24))
 	c := randomStep(t, rng, []int{3, 3, 2}, 2, 1)
-	ccs, err := frontend.Compile(ecc.BN254.ScalarField(), r1cs.NewBuilder, c.circuit())
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, err := frontend.NewWitness(c.assignment(), ecc.BN254.ScalarField())
-	if err != nil {
-		t.Fatal(err)
-	}
+	ccs, w := compiled(t, c.circuit(), c.assignment())
 	var total atomic.Int32
 	countAll := func(f *big.Int, in, out []*big.Int) error { total.Add(1); return FloorDivHint(f, in, out) }
 	if err := ccs.IsSolved(w, solver.OverrideHint(solver.GetHintID(FloorDivHint), countAll)); err != nil {

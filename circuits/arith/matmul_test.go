@@ -10,7 +10,6 @@ import (
 	"github.com/consensys/gnark/backend"
 	"github.com/consensys/gnark/constraint/solver"
 	"github.com/consensys/gnark/frontend"
-	"github.com/consensys/gnark/frontend/cs/r1cs"
 	"github.com/consensys/gnark/test"
 
 	"github.com/zkdp/zkdp/fixedpoint"
@@ -107,22 +106,8 @@ func wrongProduct(at int, delta int64, calls *atomic.Int32) solver.Hint {
 func TestStepRejectsWrongProductHint(t *testing.T) {
 	rng := rand.New(rand.NewPCG(33, 34))
 	c := randomStep(t, rng, []int{8, 6, 4}, 8, 1)
-	circuit := &unpinnedStep{widths: c.widths, params: c.params}
-	full := c.circuit()
-	circuit.W, circuit.Noise, circuit.Mask, circuit.X, circuit.Y = full.W, full.Noise, full.Mask, full.X, full.Y
-	assignment := &unpinnedStep{W: vars(c.w), Noise: vars(c.noise), Mask: vars(c.mask)}
-	for i := range c.xs {
-		assignment.X = append(assignment.X, vars(c.xs[i]))
-		assignment.Y = append(assignment.Y, vars(c.ys[i]))
-	}
-	ccs, err := frontend.Compile(ecc.BN254.ScalarField(), r1cs.NewBuilder, circuit)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, err := frontend.NewWitness(assignment, ecc.BN254.ScalarField())
-	if err != nil {
-		t.Fatal(err)
-	}
+	circuit, assignment := c.unpinned()
+	ccs, w := compiled(t, circuit, assignment)
 	var honest atomic.Int32
 	count := func(f *big.Int, in, out []*big.Int) error { honest.Add(1); return MatMulHint(f, in, out) }
 	if err := ccs.IsSolved(w, solver.OverrideHint(solver.GetHintID(MatMulHint), count)); err != nil {

@@ -99,15 +99,22 @@ func (r *tinyRun) input(t *testing.T, step int) Input {
 	in := Input{ParamsHash: ph, DatasetRoot: r.tree.Root(), Beacon: r.setup.Beacon, Seed: r.setup.Seed, Step: step,
 		Before: r.res.Weights[step], After: r.res.Weights[step+1]}
 	for _, i := range r.res.Batches[step].Indices {
-		path, err := r.tree.Path(i)
-		if err != nil {
-			t.Fatal(err)
-		}
-		x, label, flag := r.q.Slot(i)
-		in.Rows, in.Labels, in.Reals, in.Paths = append(in.Rows, x), append(in.Labels, label), append(in.Reals, flag), append(in.Paths, path)
-		in.Salts = append(in.Salts, dp.RowSalt(r.setup.Seed, i))
+		r.addSlot(t, &in, i)
 	}
 	return in
+}
+
+// addSlot appends the slot of row i (real or padding) to in: its row,
+// label, flag, Merkle path and salt.
+func (r *tinyRun) addSlot(t *testing.T, in *Input, i int) {
+	t.Helper()
+	path, err := r.tree.Path(i)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, label, flag := r.q.Slot(i)
+	in.Rows, in.Labels, in.Reals, in.Paths = append(in.Rows, x), append(in.Labels, label), append(in.Reals, flag), append(in.Paths, path)
+	in.Salts = append(in.Salts, dp.RowSalt(r.setup.Seed, i))
 }
 
 // paddingStep is a step whose batch holds a padding row, and that row's slot.
@@ -417,13 +424,7 @@ func (r *tinyRun) stepFrom(t *testing.T, step int, before []int64) Input {
 	ph, _ := commit.ParseHex(r.res.Transcript.ParamsHash)
 	in := Input{ParamsHash: ph, DatasetRoot: r.tree.Root(), Beacon: r.setup.Beacon, Seed: r.setup.Seed, Step: step, Before: before}
 	for _, i := range batch.Indices {
-		path, err := r.tree.Path(i)
-		if err != nil {
-			t.Fatal(err)
-		}
-		x, label, flag := r.q.Slot(i)
-		in.Rows, in.Labels, in.Reals, in.Paths = append(in.Rows, x), append(in.Labels, label), append(in.Reals, flag), append(in.Paths, path)
-		in.Salts = append(in.Salts, dp.RowSalt(r.setup.Seed, i))
+		r.addSlot(t, &in, i)
 	}
 	in.After = r.update(t, in)
 	return in
