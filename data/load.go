@@ -283,7 +283,7 @@ func (p *rowParser) readFile(fsys fs.FS, file string) (fileRows, error) {
 	}
 	defer f.Close()
 	r := newCSVReader(f, p.sch.commentPrefix)
-	records, declaredRows := 0, -1
+	records, lastLine, declaredRows := 0, 0, -1
 	for {
 		fields, err := r.Read()
 		if err == io.EOF {
@@ -293,7 +293,7 @@ func (p *rowParser) readFile(fsys fs.FS, file string) (fileRows, error) {
 			return rows, csvError(file, r, err)
 		}
 		line, _ := r.FieldPos(0)
-		records++
+		records, lastLine = records+1, line
 		if records == 1 && p.sch.header != headerNone {
 			if declaredRows, err = p.checkHeader(file, fields); err != nil {
 				return rows, err
@@ -321,7 +321,7 @@ func (p *rowParser) readFile(fsys fs.FS, file string) (fileRows, error) {
 		return rows, fmt.Errorf("data: %s: %w: line 1 declares %d rows, the file has %d", file, ErrBadHeader, declaredRows, rows.Len()+rows.dropped)
 	}
 	if rows.Len() == 0 {
-		return rows, &RowError{File: file, Line: r.lines() + 1, Err: fmt.Errorf("%w: the file holds no data row", ErrNoRows)}
+		return rows, &RowError{File: file, Line: lastLine + 1, Err: fmt.Errorf("%w: the file holds no data row", ErrNoRows)}
 	}
 	return rows, nil
 }
