@@ -88,6 +88,9 @@ type Dataset struct {
 	// its column's public bounds (data.out_of_range: clip). It is a
 	// statistic of the private rows: report it in private/ only.
 	Clipped int
+	// ScalingFromPrivateData is data.scaling_from_private_data: the bounds
+	// and categories were read off these rows, outside the DP guarantee.
+	ScalingFromPrivateData bool
 	// MaxRows is the public bound N_pub on the training rows (data.max_rows),
 	// at least Train.Len(): the committed dataset is padded to it.
 	MaxRows int
@@ -135,7 +138,8 @@ func load(cfg Config, fsys fs.FS, splitSeed uint64) (*Dataset, error) {
 		}
 	}
 	p := newRowParser(sch, cfg)
-	ds := &Dataset{Name: cfg.Name, Features: p.features, Classes: slices.Clone(sch.classes), MaxRows: cfg.MaxRows}
+	ds := &Dataset{Name: cfg.Name, Features: p.features, Classes: slices.Clone(sch.classes), MaxRows: cfg.MaxRows,
+		ScalingFromPrivateData: cfg.ScalingFromPrivateData}
 	read := p.readFile
 	if sch.format == formatIDX {
 		read = p.readIDX
