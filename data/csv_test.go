@@ -44,7 +44,7 @@ func writeCSV(t *testing.T, dir, name string, lines ...string) string {
 
 func TestLoadCSVWithHeader(t *testing.T) {
 	dir := t.TempDir()
-	path := writeCSV(t, dir, "patients.csv", patientsHeader,
+	path := writeCSV(t, dir, "patients.csv", "\ufeff"+patientsHeader, // a spreadsheet's byte order mark
 		"1,50,F,sick,9999,5,0",
 		"2, 20, M, healthy, 0, 10, 2",
 		`3,"100",M,healthy,999999,0,1`,

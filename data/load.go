@@ -210,8 +210,8 @@ func readHeader(fsys fs.FS, file string) ([]string, error) {
 	if err != nil {
 		return nil, csvError(file, r, err)
 	}
+	trimHeader(header)
 	for i := range header {
-		header[i] = strings.TrimSpace(header[i])
 		if header[i] == "" {
 			return nil, &RowError{File: file, Line: 1, Err: fmt.Errorf("%w: column %d has no name", ErrBadHeader, i+1)}
 		}
@@ -398,7 +398,7 @@ func (p *rowParser) checkHeader(file string, fields []string) (int, error) {
 	bad := func(format string, args ...any) (int, error) {
 		return 0, &RowError{File: file, Line: 1, Err: fmt.Errorf("%w: %s", ErrBadHeader, fmt.Sprintf(format, args...))}
 	}
-	trim(fields)
+	trimHeader(fields)
 	if p.sch.header == headerNames {
 		if !slices.Equal(fields, p.sch.names) {
 			return bad("columns %q, want the columns of %s, %q", fields, p.sch.trainFile, p.sch.names)
@@ -427,6 +427,15 @@ func trim(fields []string) {
 	for i := range fields {
 		fields[i] = strings.TrimSpace(fields[i])
 	}
+}
+
+// trimHeader trims a header's fields and the byte order mark that
+// spreadsheets put before the first.
+func trimHeader(fields []string) {
+	if len(fields) > 0 {
+		fields[0] = strings.TrimPrefix(fields[0], "\ufeff")
+	}
+	trim(fields)
 }
 
 // rowFlags says what happened to a parsed row.
