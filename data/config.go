@@ -147,10 +147,12 @@ type FeatureSpec struct {
 	Column string `mapstructure:"column"`
 	// Kind is minmax, log_minmax, onehot or drop.
 	Kind string `mapstructure:"kind"`
-	// Min is a minmax or log_minmax column's lower bound; values below are
-	// clamped. Like max, it must come from public documentation, not the data.
+	// Min is a minmax or log_minmax column's lower bound; a value below is
+	// clipped or rejected (data.out_of_range). Like max, it must come from
+	// public documentation, not the data.
 	Min float64 `mapstructure:"min"`
-	// Max is a minmax or log_minmax column's upper bound; values above are clamped.
+	// Max is a minmax or log_minmax column's upper bound; a value above is
+	// clipped or rejected (data.out_of_range).
 	Max float64 `mapstructure:"max"`
 	// Categories are the onehot column's values, in feature order. '?' is
 	// not listed: data.missing decides what it means.
