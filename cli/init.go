@@ -75,6 +75,7 @@ func (o *InitOptions) Run() error {
 	if err != nil {
 		return fmt.Errorf("init: %w", err)
 	}
+	buf.WriteString(skeletonTraining)
 	if err := run.WriteFile(o.Dest, buf.Bytes(), run.PublicMode); err != nil {
 		return fmt.Errorf("init: %w", err)
 	}
@@ -92,3 +93,19 @@ func (o *InitOptions) Run() error {
 	}
 	return nil
 }
+
+// skeletonTraining is the training section of a skeleton: a logistic
+// regression at epsilon 1, to be tuned like any config.
+const skeletonTraining = `
+# A starting point: tune it on a validation split carved from the training
+# rows (see benchmarks/, BenchmarkValidation), never on the test split.
+training:
+  hidden: []
+  steps: 100
+  sampling_rate: 0.1
+  clip_norm: 1
+  learning_rate: 1
+  epsilon: 1
+  delta: 1e-5
+  accountant: rdp
+`
