@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"reflect"
 	"regexp"
 	"strings"
@@ -270,6 +271,17 @@ func (l *Loader) Load() (Config, error) {
 	}
 	if err := c.Validate(); err != nil {
 		return c, err
+	}
+	// A run stores its data source in private/ for the prover to reload the
+	// rows: an absolute path keeps that working from any directory.
+	for _, p := range []*string{&c.Data.Path, &c.Data.TestPath} {
+		if *p != "" && !filepath.IsAbs(*p) {
+			abs, err := filepath.Abs(*p)
+			if err != nil {
+				return c, fmt.Errorf("config: data.path: %w", err)
+			}
+			*p = abs
+		}
 	}
 	return c, nil
 }

@@ -92,7 +92,8 @@ type Config struct {
 	// Path is your own comma-separated file, instead of a shipped dataset:
 	// its first line names the columns, every other line is a row. Every
 	// column but data.label needs an entry in data.features (`zkdp init`
-	// writes a skeleton).
+	// writes a skeleton). A relative path is resolved against the working
+	// directory when the config is loaded.
 	Path string `mapstructure:"path"`
 	// TestPath is an optional held-out test file with the same header as
 	// data.path; without it data.test_fraction splits data.path.
