@@ -1,6 +1,8 @@
-// Package data loads zkdp's training datasets, validates every row, scales
-// features with public constants, quantizes them to fixed point and commits
-// to the quantized rows with a Poseidon2 Merkle tree.
+// Package data loads zkdp's training datasets (the shipped ones, or any CSV
+// file with a header through data.path, both streamed by one loader),
+// validates every row, scales features with public constants, quantizes them
+// to fixed point and commits to the quantized rows with a Poseidon2 Merkle
+// tree.
 //
 // Scaling uses only the data-independent constants in Config.Features, never
 // statistics of the data itself: a min, max or mean computed from the
