@@ -87,7 +87,7 @@ func (o *InitOptions) Run() error {
 	fmt.Fprintf(o.Out, "wrote %s: %d feature columns (%d minmax, %d onehot, %d drop) and label %q\n",
 		o.Dest, len(survey.Columns), kinds[data.KindMinMax], kinds[data.KindOneHot], kinds[data.KindDrop], o.Label)
 	if o.FromData {
-		fmt.Fprintf(o.Out, "bounds, categories, classes and max_rows were read off the data: %s\n", data.ScalingFromDataNote)
+		fmt.Fprintf(o.Out, "WARNING: bounds, categories, classes and max_rows were read off the rows: %s\n", data.ScalingFromDataNote)
 	} else {
 		fmt.Fprintf(o.Out, "fill its %d placeholders from public knowledge before training (zkdp refuses it until then)\n", placeholders)
 	}

@@ -189,11 +189,12 @@ func Skeleton(w io.Writer, s *Survey, opts SkeletonOptions) (placeholders int, e
 	line("# zkdp config for %s, written by `zkdp init`.", filepath.Base(s.Path))
 	if opts.FromData {
 		line("#")
-		line("# WARNING: the bounds, categories, classes and max_rows below were read")
-		line("# off the private rows (zkdp init --from-data). They are statistics of")
-		line("# every row, released without noise: %s.", ScalingFromDataNote)
-		line("# Every report of a run on this config says so. Replace them with values")
-		line("# from public knowledge and drop scaling_from_private_data to be covered.")
+		line("# WARNING: scaling derived from the private data: outside the DP guarantee.")
+		line("# The bounds, categories, classes and max_rows below were read off the")
+		line("# private rows (zkdp init --from-data): statistics of every row, released")
+		line("# without noise. Every report of a run on this config says so. Replace")
+		line("# them with values from public knowledge and drop")
+		line("# scaling_from_private_data to be covered.")
 	} else {
 		line("#")
 		line("# Every bound (min, max), category list, the classes and max_rows must")
