@@ -10,7 +10,6 @@ import (
 
 	"github.com/zkdp/zkdp/ceremony"
 	"github.com/zkdp/zkdp/config"
-	"github.com/zkdp/zkdp/data"
 	"github.com/zkdp/zkdp/pipeline"
 	"github.com/zkdp/zkdp/prover"
 )
@@ -164,9 +163,6 @@ func printSummary(o *PipelineOptions, s pipeline.Summary) {
 	fmt.Fprintf(w, "  dataset          %s (at most %d training rows, the public bound), model %s\n", s.Dataset, s.RowBound, s.Model)
 	fmt.Fprintf(w, "  privacy          (epsilon, delta) = (%.4f, %.3g) by %s, recomputed from public files\n", s.Epsilon, s.Delta, s.Accountant)
 	fmt.Fprintf(w, "  test accuracy    %.4f (the released model on the test split)\n", s.TestAccuracy)
-	if s.ScalingFromPrivateData {
-		fmt.Fprintf(w, "  WARNING          %s\n", data.ScalingFromDataNote)
-	}
 	fmt.Fprintf(w, "  steps proven     %d of %d verified, %d constraints per step\n", s.StepsVerified, s.Steps, s.Constraints)
 	fmt.Fprintf(w, "  proving time     %s (prove stage, all attempts)\n", (time.Duration(s.ProvingSeconds * float64(time.Second))).Round(time.Millisecond))
 	fmt.Fprintf(w, "  proof sizes      %d B per step proof, %d B public input, %d B verifying key\n", s.ProofBytes, s.PublicInputBytes, s.VerifyingKeyBytes)

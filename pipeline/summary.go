@@ -3,10 +3,8 @@ package pipeline
 import (
 	"fmt"
 	"path/filepath"
-	"slices"
 
 	"github.com/zkdp/zkdp/chain"
-	"github.com/zkdp/zkdp/data"
 	"github.com/zkdp/zkdp/inferproof"
 	"github.com/zkdp/zkdp/prover"
 	"github.com/zkdp/zkdp/run"
@@ -20,27 +18,24 @@ const SummaryFile = "summary.json"
 // Summary is what a finished pipeline run amounts to, from its files and
 // its state file.
 type Summary struct {
-	Dir          string  `json:"dir"`
-	Dataset      string  `json:"dataset"`
-	Model        string  `json:"model"`
-	RowBound     int     `json:"row_bound"` // the public bound N_pub on the training rows; the real count is private
-	Epsilon      float64 `json:"epsilon"`
-	Delta        float64 `json:"delta"`
-	Accountant   string  `json:"accountant"`
-	TestAccuracy float64 `json:"test_accuracy"`
-	// ScalingFromPrivateData: the run's bounds and categories were read off
-	// its private rows (data.scaling_from_private_data), outside the guarantee.
-	ScalingFromPrivateData bool    `json:"scaling_from_private_data,omitempty"`
-	AuditReady             bool    `json:"audit_ready"`
-	BeaconSource           string  `json:"beacon_source"`
-	Steps                  int     `json:"steps"`
-	StepsVerified          int     `json:"steps_verified"`
-	Constraints            int     `json:"constraints"`
-	ProvingSeconds         float64 `json:"proving_seconds"` // the prove stage's wall time over every attempt (key setup included)
-	ProofSeconds           float64 `json:"proof_seconds"`   // groth16 proving of the latest attempt's new proofs
-	ProofBytes             int64   `json:"proof_bytes"`     // one step proof
-	PublicInputBytes       int64   `json:"public_input_bytes"`
-	VerifyingKeyBytes      int64   `json:"verifying_key_bytes"`
+	Dir               string  `json:"dir"`
+	Dataset           string  `json:"dataset"`
+	Model             string  `json:"model"`
+	RowBound          int     `json:"row_bound"` // the public bound N_pub on the training rows; the real count is private
+	Epsilon           float64 `json:"epsilon"`
+	Delta             float64 `json:"delta"`
+	Accountant        string  `json:"accountant"`
+	TestAccuracy      float64 `json:"test_accuracy"`
+	AuditReady        bool    `json:"audit_ready"`
+	BeaconSource      string  `json:"beacon_source"`
+	Steps             int     `json:"steps"`
+	StepsVerified     int     `json:"steps_verified"`
+	Constraints       int     `json:"constraints"`
+	ProvingSeconds    float64 `json:"proving_seconds"` // the prove stage's wall time over every attempt (key setup included)
+	ProofSeconds      float64 `json:"proof_seconds"`   // groth16 proving of the latest attempt's new proofs
+	ProofBytes        int64   `json:"proof_bytes"`     // one step proof
+	PublicInputBytes  int64   `json:"public_input_bytes"`
+	VerifyingKeyBytes int64   `json:"verifying_key_bytes"`
 	// Inference proofs (the infer stage) and the on-chain run (the chain stage).
 	InferenceCircuits []string   `json:"inference_circuits"`
 	Chain             string     `json:"chain"`
@@ -78,8 +73,7 @@ func Summarize(s *State) (Summary, error) {
 		Delta: rep.Delta, Accountant: rep.Privacy.Accountant, TestAccuracy: rep.TestAccuracy,
 		AuditReady: rep.AuditReady, BeaconSource: rep.BeaconSource, Steps: rep.Steps, StepsVerified: ver.Steps,
 		Constraints: ver.Constraints, ProofSeconds: prove.ProofSeconds,
-		VerifyingKeyBytes:      fileSize(d.Public(stepproof.VerifyingKeyFile)),
-		ScalingFromPrivateData: slices.Contains(rep.Notes, data.ScalingFromDataNote)}
+		VerifyingKeyBytes: fileSize(d.Public(stepproof.VerifyingKeyFile))}
 	var inf InferResult
 	if _, err := s.Result(StageInfer, &inf); err != nil {
 		return Summary{}, err
