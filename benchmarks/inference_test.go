@@ -18,7 +18,7 @@ import (
 func BenchmarkInferenceProve(b *testing.B) {
 	dir := os.Getenv("ZKDP_BENCH_MNIST_RUN")
 	if dir == "" {
-		dir = filepath.Join("..", "runs", "mnist")
+		dir = filepath.Join("runs", "mnist")
 	}
 	keys, err := prover.DefaultKeyCache()
 	if err != nil {

@@ -15,7 +15,7 @@ var pngMagic = []byte("\x89PNG\r\n\x1a\n")
 // its machine and command, a missing one says so, the hand-run block keeps
 // its label, and the plots are PNGs linked from the Markdown.
 func TestRenderFixtures(t *testing.T) {
-	saved, err := LoadAll("testdata/results")
+	saved, err := LoadAll("benchmarks/testdata/results")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,9 +48,9 @@ func TestRenderFixtures(t *testing.T) {
 			t.Errorf("RESULTS.md lacks %q", want)
 		}
 	}
-	// Sections without JSON say so: here training, accountant, circuits and gas.
-	if n := strings.Count(md, "Not measured yet."); n != 4 {
-		t.Errorf("%d sections not measured, want 4:\n%s", n, md)
+	// Sections without JSON say so: here training, accountant, circuits, gas and csv.
+	if n := strings.Count(md, "Not measured yet."); n != 5 {
+		t.Errorf("%d sections not measured, want 5:\n%s", n, md)
 	}
 	gas := md[strings.Index(md, "## Gas per transaction"):]
 	if !strings.Contains(gas, "Not measured yet.") {
@@ -71,7 +71,7 @@ func TestWriteReport(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, HandRunDir, SectionCircuits+".md"), []byte("hand-run circuits table"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := WriteReport("testdata/results", dir); err != nil {
+	if err := WriteReport("benchmarks/testdata/results", dir); err != nil {
 		t.Fatal(err)
 	}
 	md, err := os.ReadFile(filepath.Join(dir, "RESULTS.md"))

@@ -32,11 +32,12 @@ const (
 	SectionScaling    = "scaling"
 	SectionInference  = "inference"
 	SectionGas        = "gas"
+	SectionCSV        = "csv"
 )
 
 // Sections lists every section in report order.
 var Sections = []string{SectionAccuracy, SectionTraining, SectionAccountant, SectionCircuits, SectionProving,
-	SectionScaling, SectionInference, SectionGas}
+	SectionScaling, SectionInference, SectionGas, SectionCSV}
 
 // DefaultDir is where sections are saved, relative to the repository root.
 const DefaultDir = "benchmarks/results"

@@ -3,6 +3,7 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -86,8 +87,8 @@ from every saved section; zkdp bench --json prints the saved sections.`,
 	var circuitConfigs, accConfigs, trainConfigs, proveConfig, scaleConfig []string
 	var seeds []uint
 	var epsilons, rates []float64
-	var trainSteps, trainRuns, accSteps, accCalls, proofs int
-	var keysDir, mnistDir, gasDir string
+	var trainSteps, trainRuns, accSteps, accCalls, proofs, csvRows, csvColumns int
+	var keysDir, mnistDir, gasDir, csvDir string
 	var withInference bool
 	var hidden []int
 	configFlag := func(dst *[]string, def []string) func(*pflag.FlagSet) {
@@ -176,6 +177,18 @@ from every saved section; zkdp bench --json prints the saved sections.`,
 			}, func(f *pflag.FlagSet) {
 				f.StringVar(&gasDir, "run", filepath.Join("runs", "bench-gas"), "run directory for the quickstart pipeline (overwritten)")
 				f.StringVar(&keysDir, "keys", "", "key cache folder (default $XDG_CACHE_HOME/zkdp/keys)")
+			}),
+		section(benchmarks.SectionCSV, "Stream a generated CSV through data.path, quantize and commit it: time and peak memory",
+			func(*cobra.Command) (any, error) {
+				dir := csvDir
+				if dir == "" {
+					dir = os.TempDir()
+				}
+				return benchmarks.CSVStream(dir, csvRows, csvColumns)
+			}, func(f *pflag.FlagSet) {
+				f.IntVar(&csvRows, "rows", 1_000_000, "rows of the generated CSV")
+				f.IntVar(&csvColumns, "columns", 50, "columns of the generated CSV, the label included")
+				f.StringVar(&csvDir, "dir", "", "folder for the generated CSV, removed afterwards (default: the system's temporary folder)")
 			}),
 	)
 	report := &cobra.Command{

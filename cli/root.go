@@ -62,6 +62,7 @@ func NewRootCmd(streams IO) *cobra.Command {
 		NewBenchCmd(&BenchOptions{Global: g}),
 		NewVersionCmd(g),
 		NewConfigCmd(&ConfigOptions{Global: g}),
+		NewInitCmd(&InitOptions{Global: g}),
 		NewExportVerifierCmd(&ExportVerifierOptions{Global: g}),
 		NewChainCmd(g),
 		NewCeremonyCmd(g),

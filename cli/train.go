@@ -39,7 +39,8 @@ func NewTrainCmd(o *TrainOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "train",
 		Short: "Train a model with DP-SGD and write a run directory",
-		Long: `Train a model with DP-SGD on a shipped dataset and write a run directory:
+		Long: `Train a model with DP-SGD on a shipped dataset, or on your own CSV named by
+data.path (zkdp init writes its config), and write a run directory:
 report.json, a classification report, plots, the public transcript (params, D,
 S, beacon, M_0..M_T) and, in private/ (folder 0700, files 0600), what only the
 prover may see.

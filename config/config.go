@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"reflect"
 	"regexp"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	"github.com/go-viper/mapstructure/v2"
 	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/zkdp/zkdp/commit"
 	"github.com/zkdp/zkdp/configs"
@@ -130,13 +132,22 @@ func (c Config) Validate() error {
 	return fmt.Errorf("%w: %d problems:\n  %w", ErrInvalid, len(errs), joinIndented(errs))
 }
 
-func joinIndented(errs []error) error {
-	msgs := make([]string, len(errs))
-	for i, e := range errs {
-		msgs[i] = e.Error()
+func joinIndented(errs []error) error { return indented(errs) }
+
+// indented lists errors one per line, each indented, and matches any of
+// them under errors.Is and errors.As (errors.Join would print them twice
+// after a summary line).
+type indented []error
+
+func (e indented) Error() string {
+	msgs := make([]string, len(e))
+	for i, err := range e {
+		msgs[i] = err.Error()
 	}
-	return errors.Join(append([]error{errors.New(strings.Join(msgs, "\n  "))}, errs...)...)
+	return strings.Join(msgs, "\n  ")
 }
+
+func (e indented) Unwrap() []error { return e }
 
 // Loader reads a Config.
 type Loader struct {
@@ -183,7 +194,55 @@ func (l *Loader) ReadFile(path string) error {
 	if err := l.v.ReadConfig(bytes.NewReader(raw)); err != nil {
 		return fmt.Errorf("%w: %s: %w", ErrInvalid, path, err)
 	}
-	return nil
+	return checkPlaceholders(path, raw)
+}
+
+// ErrPlaceholder is wrapped (with ErrInvalid) by the error for a config
+// that still holds a placeholder `zkdp init` wrote.
+var ErrPlaceholder = errors.New("placeholder left")
+
+// checkPlaceholders names, by file, line, column and key, every value of
+// raw that is still a placeholder of `zkdp init`: a bound or category list
+// it could not know, which must come from public knowledge. It runs before
+// decoding, since a placeholder for a number would otherwise fail as a
+// type error and one for a list would decode as a one-element list.
+func checkPlaceholders(path string, raw []byte) error {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(raw, &doc); err != nil {
+		return fmt.Errorf("%w: %s: %w", ErrInvalid, path, err)
+	}
+	var errs []error
+	var walk func(key string, n *yaml.Node)
+	walk = func(key string, n *yaml.Node) {
+		switch n.Kind {
+		case yaml.DocumentNode:
+			for _, c := range n.Content {
+				walk(key, c)
+			}
+		case yaml.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				k := n.Content[i].Value
+				if key != "" {
+					k = key + "." + k
+				}
+				walk(k, n.Content[i+1])
+			}
+		case yaml.SequenceNode:
+			for i, c := range n.Content {
+				walk(fmt.Sprintf("%s[%d]", key, i), c)
+			}
+		case yaml.ScalarNode:
+			if n.Tag == "!!str" && data.IsPlaceholder(n.Value) {
+				errs = append(errs, fmt.Errorf("%s:%d:%d: %s: placeholder left", path, n.Line, n.Column, key))
+			}
+		}
+	}
+	walk("", &doc)
+	if len(errs) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%w: %w: %s: %d of them; fill each from public knowledge (a data dictionary, a codebook, a documented range), never from the private rows (or rerun zkdp init --from-data, which puts the run outside the DP guarantee):\n  %w",
+		ErrInvalid, ErrPlaceholder, path, len(errs), joinIndented(errs))
 }
 
 // BindFlag makes a command-line flag override key. A flag the user did not
@@ -212,6 +271,17 @@ func (l *Loader) Load() (Config, error) {
 	}
 	if err := c.Validate(); err != nil {
 		return c, err
+	}
+	// A run stores its data source in private/ for the prover to reload the
+	// rows: an absolute path keeps that working from any directory.
+	for _, p := range []*string{&c.Data.Path, &c.Data.TestPath} {
+		if *p != "" && !filepath.IsAbs(*p) {
+			abs, err := filepath.Abs(*p)
+			if err != nil {
+				return c, fmt.Errorf("config: data.path: %w", err)
+			}
+			*p = abs
+		}
 	}
 	return c, nil
 }

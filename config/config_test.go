@@ -270,3 +270,38 @@ func TestChainSection(t *testing.T) {
 		t.Fatalf("environment: %+v, %v", c, err)
 	}
 }
+
+// A placeholder `zkdp init` left is refused before decoding, naming the
+// file, line, column and key of each.
+func TestPlaceholdersRefused(t *testing.T) {
+	path := writeConfig(t, `data:
+  name: patients
+  path: patients.csv
+  label: diagnosis
+  classes: "PLACEHOLDER: from a public data dictionary (the label's values)"
+  test_fraction: 0.2
+  max_rows: 64
+  features:
+    - column: age
+      kind: minmax
+      min: 0
+      max: "PLACEHOLDER: from a public data dictionary (documented maximum)"
+    - column: sex
+      kind: onehot
+      categories: [F, "PLACEHOLDER: from a public data dictionary"]
+`)
+	err := NewLoader().ReadFile(path)
+	if !errors.Is(err, ErrPlaceholder) || !errors.Is(err, ErrInvalid) {
+		t.Fatalf("got %v, want ErrPlaceholder and ErrInvalid", err)
+	}
+	for _, want := range []string{
+		path + ":5:12: data.classes: placeholder left",
+		path + ":12:12: data.features[0].max: placeholder left",
+		path + ":15:23: data.features[1].categories[1]: placeholder left",
+		"3 of them",
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("%v\ndoes not say %q", err, want)
+		}
+	}
+}

@@ -1,6 +1,8 @@
-// Package data loads zkdp's training datasets, validates every row, scales
-// features with public constants, quantizes them to fixed point and commits
-// to the quantized rows with a Poseidon2 Merkle tree.
+// Package data loads zkdp's training datasets (the shipped ones, or any CSV
+// file with a header through data.path, both streamed by one loader),
+// validates every row, scales features with public constants, quantizes them
+// to fixed point and commits to the quantized rows with a Poseidon2 Merkle
+// tree.
 //
 // Scaling uses only the data-independent constants in Config.Features, never
 // statistics of the data itself: a min, max or mean computed from the
@@ -24,6 +26,35 @@ const (
 	KindOneHot    = "onehot"     // one 0/1 feature per category
 	KindDrop      = "drop"       // column is read but not used
 )
+
+// Policies for a value outside its column's public bounds, accepted in
+// Config.OutOfRange.
+const (
+	// OutOfRangeClip clips the value to the bound (the default). Dataset.Clipped
+	// counts the rows clipped: a statistic of the private rows, so it is
+	// reported in the run's private/ folder only.
+	OutOfRangeClip = "clip"
+	// OutOfRangeError rejects the row with ErrOutOfRange, naming the file,
+	// line and column.
+	OutOfRangeError = "error"
+)
+
+// Placeholder is what `zkdp init` writes for every bound and category list
+// it cannot know: they must come from public knowledge (a data dictionary, a
+// codebook), never from the private rows. A config still holding a value
+// that starts with PlaceholderPrefix is rejected.
+const (
+	PlaceholderPrefix = "PLACEHOLDER"
+	Placeholder       = PlaceholderPrefix + ": from a public data dictionary"
+)
+
+// IsPlaceholder reports a value `zkdp init` left for the user to fill.
+func IsPlaceholder(s string) bool { return strings.HasPrefix(strings.TrimSpace(s), PlaceholderPrefix) }
+
+// ScalingFromDataNote is the warning every report carries when the
+// config's bounds and categories were read off the private rows
+// (data.scaling_from_private_data, `zkdp init --from-data`).
+const ScalingFromDataNote = "scaling derived from the private data: outside the DP guarantee (the bounds and categories are statistics of the training rows, released without noise)"
 
 // Missing-value policies accepted in Config.Missing. A missing value is a
 // field holding exactly MissingMarker.
@@ -53,14 +84,31 @@ var ErrInvalidConfig = errors.New("data: invalid config")
 // Config is the `data:` section of a zkdp config file, decoded by
 // viper/mapstructure.
 type Config struct {
-	// Name is the dataset: breast_cancer, digits or adult.
+	// Name is the dataset: one of the shipped datasets (breast_cancer,
+	// digits, adult, mnist) or, with data.path, any name for your own CSV
+	// (it names the run directory and report.json's dataset).
 	Name string `mapstructure:"name"`
-	// Dir, if set, is a folder to read the dataset's files from instead of
-	// the copy embedded in the binary (same file names and format).
+	// Dir, if set, is a folder to read a shipped dataset's files from
+	// instead of the copy embedded in the binary (same file names and format).
 	Dir string `mapstructure:"dir"`
+	// Path is your own comma-separated file, instead of a shipped dataset:
+	// its first line names the columns, every other line is a row. Every
+	// column but data.label needs an entry in data.features (`zkdp init`
+	// writes a skeleton). A relative path is resolved against the working
+	// directory when the config is loaded.
+	Path string `mapstructure:"path"`
+	// TestPath is an optional held-out test file with the same header as
+	// data.path; without it data.test_fraction splits data.path.
+	TestPath string `mapstructure:"test_path"`
+	// Label is data.path's label column.
+	Label string `mapstructure:"label"`
+	// Classes are the label column's values (data.path), in class order:
+	// label i is Classes[i]. Like bounds, they must be public.
+	Classes []string `mapstructure:"classes"`
 	// TestFraction is the share of rows held out for testing, in (0,1), for
-	// datasets without a published test split (breast_cancer, digits). It
-	// must be 0 for adult, which uses adult.test.
+	// datasets without a published test split (breast_cancer, digits, a
+	// data.path without data.test_path). It must be 0 for adult, which uses
+	// adult.test, and with data.test_path.
 	TestFraction float64 `mapstructure:"test_fraction"`
 	// Features gives one public, data-independent scaling rule per source
 	// column (every column except the label), in any order.
@@ -82,6 +130,16 @@ type Config struct {
 	// private rows. The step circuit's Poisson table and maximum batch grow
 	// with it, so pick the smallest bound the public already knows.
 	MaxRows int `mapstructure:"max_rows"`
+	// OutOfRange is the policy for a minmax or log_minmax value outside its
+	// public bounds: "clip" (the default when empty: clipped to the bound,
+	// the count of clipped rows goes to private/ only, being a statistic of
+	// the rows) or "error" (the row is rejected, naming file, line and
+	// column). A value is never wrapped.
+	OutOfRange string `mapstructure:"out_of_range"`
+	// ScalingFromPrivateData marks bounds and categories read off the
+	// private rows (`zkdp init --from-data`): they are outside the DP
+	// guarantee, and every report says so.
+	ScalingFromPrivateData bool `mapstructure:"scaling_from_private_data"`
 }
 
 // FeatureSpec says how one source column becomes model features.
@@ -92,10 +150,12 @@ type FeatureSpec struct {
 	Column string `mapstructure:"column"`
 	// Kind is minmax, log_minmax, onehot or drop.
 	Kind string `mapstructure:"kind"`
-	// Min is a minmax or log_minmax column's lower bound; values below are
-	// clamped. Like max, it must come from public documentation, not the data.
+	// Min is a minmax or log_minmax column's lower bound; a value below is
+	// clipped or rejected (data.out_of_range). Like max, it must come from
+	// public documentation, not the data.
 	Min float64 `mapstructure:"min"`
-	// Max is a minmax or log_minmax column's upper bound; values above are clamped.
+	// Max is a minmax or log_minmax column's upper bound; a value above is
+	// clipped or rejected (data.out_of_range).
 	Max float64 `mapstructure:"max"`
 	// Categories are the onehot column's values, in feature order. '?' is
 	// not listed: data.missing decides what it means.
@@ -122,11 +182,21 @@ func (c Config) missingPolicy() string {
 	return c.Missing
 }
 
+// outOfRangePolicy resolves the default.
+func (c Config) outOfRangePolicy() string {
+	if c.OutOfRange == "" {
+		return OutOfRangeClip
+	}
+	return c.OutOfRange
+}
+
 // maxListed bounds how many unspecified columns an error names.
 const maxListed = 8
 
 // Validate returns every problem in c (nil if none), each naming its config
-// key, e.g. `data.features[3].max: must be > min (got 1 <= 2)`.
+// key, e.g. `data.features[3].max: must be > min (got 1 <= 2)`. With
+// data.path the columns are only known once the file's header is read:
+// Load checks the entries against them then.
 func (c Config) Validate() []error {
 	var errs []error
 	add := func(field, format string, args ...any) {
@@ -134,21 +204,28 @@ func (c Config) Validate() []error {
 	}
 	sch, known := schemas[c.Name]
 	switch {
+	case c.Path != "":
+		known = false
+		errs = append(errs, c.validateFile()...)
 	case c.Name == "":
-		add("data.name", "required (one of %s)", strings.Join(Names(), ", "))
+		add("data.name", "required (one of %s, or data.path for your own CSV)", strings.Join(Names(), ", "))
 	case !known:
-		add("data.name", "unknown dataset %q (one of %s)", c.Name, strings.Join(Names(), ", "))
+		add("data.name", "unknown dataset %q (one of %s, or data.path for your own CSV)", c.Name, strings.Join(Names(), ", "))
+	default:
+		for key, v := range map[string]bool{"data.test_path": c.TestPath != "", "data.label": c.Label != "", "data.classes": len(c.Classes) > 0} {
+			if v {
+				add(key, "only applies with data.path (%s's label and classes are fixed)", c.Name)
+			}
+		}
 	}
 
-	if known {
-		if sch.testFile != "" {
-			if c.TestFraction != 0 {
-				add("data.test_fraction", "must be unset for %s, which has a published test split (%s); got %v", c.Name, sch.testFile, c.TestFraction)
-			}
-		} else if !(c.TestFraction > 0 && c.TestFraction < 1) {
-			add("data.test_fraction", "must be in (0,1) for %s (got %v)", c.Name, c.TestFraction)
-		}
-	} else if math.IsNaN(c.TestFraction) || c.TestFraction < 0 || c.TestFraction >= 1 {
+	hasTestFile := (known && sch.testFile != "") || (c.Path != "" && c.TestPath != "")
+	switch {
+	case hasTestFile && c.TestFraction != 0:
+		add("data.test_fraction", "must be unset for %s, which has a test file; got %v", c.displayName(sch), c.TestFraction)
+	case (known || c.Path != "") && !hasTestFile && !(c.TestFraction > 0 && c.TestFraction < 1):
+		add("data.test_fraction", "must be in (0,1) for %s (got %v)", c.displayName(sch), c.TestFraction)
+	case math.IsNaN(c.TestFraction) || c.TestFraction < 0 || c.TestFraction >= 1:
 		add("data.test_fraction", "must be in [0,1) (got %v)", c.TestFraction)
 	}
 
@@ -161,27 +238,23 @@ func (c Config) Validate() []error {
 	default:
 		add("data.missing", "unknown policy %q (one of %s, %s, %s)", c.Missing, MissingCategory, MissingDrop, MissingError)
 	}
+	switch c.OutOfRange {
+	case "", OutOfRangeClip, OutOfRangeError:
+	default:
+		add("data.out_of_range", "unknown policy %q (one of %s, %s)", c.OutOfRange, OutOfRangeClip, OutOfRangeError)
+	}
 
 	seen := map[string]int{}
 	used := 0
 	for i, f := range c.Features {
 		at := fmt.Sprintf("data.features[%d]", i)
-		if isPattern(f.Column) {
-			if _, err := path.Match(f.Column, ""); err != nil {
-				add(at+".column", "bad pattern %q: %v", f.Column, err)
-			} else if known && len(c.patternColumns(i, sch.columns)) == 0 {
-				add(at+".column", "pattern %q matches no column of %s left unspecified by the entries before it", f.Column, c.Name)
-			}
-		}
 		switch {
 		case f.Column == "":
 			add(at+".column", "required")
 		case isPattern(f.Column):
-			// checked above; the columns it covers are recorded below
-		case known && f.Column == sch.label:
-			add(at+".column", "%q is the label column, not a feature", f.Column)
-		case known && !slices.Contains(sch.columns, f.Column):
-			add(at+".column", "%q is not a column of %s", f.Column, c.Name)
+			if _, err := path.Match(f.Column, ""); err != nil {
+				add(at+".column", "bad pattern %q: %v", f.Column, err)
+			}
 		default:
 			if j, dup := seen[f.Column]; dup {
 				add(at+".column", "%q is already specified by data.features[%d]", f.Column, j)
@@ -195,28 +268,95 @@ func (c Config) Validate() []error {
 		errs = append(errs, f.validate(at)...)
 	}
 	if known {
-		for col, f := range c.specsByColumn(sch.columns) {
-			if _, ok := seen[col]; !ok && isPattern(f.Column) {
-				seen[col] = -1
-			}
-		}
-	}
-	if known {
-		var missing []string
-		for _, col := range sch.columns {
-			if _, ok := seen[col]; !ok {
-				missing = append(missing, fmt.Sprintf("%q", col))
-			}
-		}
-		if len(missing) > maxListed {
-			missing = append(missing[:maxListed], fmt.Sprintf("and %d more", len(missing)-maxListed))
-		}
-		if len(missing) > 0 {
-			add("data.features", "no entry for column %s (use kind: drop to ignore a column, or a pattern such as \"pixel_*\")", strings.Join(missing, ", "))
-		}
+		errs = append(errs, c.validateColumns(sch.columns, sch.label, c.Name)...)
 	}
 	if len(c.Features) > 0 && used == 0 {
 		add("data.features", "every column is dropped")
+	}
+	return errs
+}
+
+// displayName names the dataset in messages: its name, or data.path.
+func (c Config) displayName(sch *schema) string {
+	if c.Path != "" || sch == nil {
+		return c.Path
+	}
+	return c.Name
+}
+
+// validateFile checks the keys of a data.path config that need no file.
+func (c Config) validateFile() []error {
+	var errs []error
+	add := func(field, format string, args ...any) {
+		errs = append(errs, &ConfigError{Field: field, Msg: fmt.Sprintf(format, args...)})
+	}
+	if c.Name == "" {
+		add("data.name", "required: a name for your dataset (it names the run directory)")
+	}
+	if c.Dir != "" {
+		add("data.dir", "only applies to a shipped dataset; data.path names your file")
+	}
+	if c.Label == "" {
+		add("data.label", "required with data.path: the label column's name in the header")
+	}
+	if len(c.Classes) < 2 {
+		add("data.classes", "required with data.path: at least two label values, in class order (got %d)", len(c.Classes))
+	}
+	seen := map[string]int{}
+	for j, cls := range c.Classes {
+		key := fmt.Sprintf("data.classes[%d]", j)
+		switch {
+		case IsPlaceholder(cls):
+			add(key, "placeholder left: list the label's values from public knowledge")
+		case strings.TrimSpace(cls) != cls || cls == "":
+			add(key, "%q must be non-empty without surrounding spaces", cls)
+		default:
+			if k, dup := seen[cls]; dup {
+				add(key, "%q repeats classes[%d]", cls, k)
+			}
+			seen[cls] = j
+		}
+	}
+	if len(c.Features) == 0 {
+		add("data.features", "required with data.path: one entry per column but the label (zkdp init --csv writes a skeleton)")
+	}
+	return errs
+}
+
+// validateColumns checks the feature entries against a dataset's columns:
+// each explicit entry names a column other than the label, each pattern
+// covers at least one column, and every column has an entry.
+func (c Config) validateColumns(columns []string, label, dataset string) []error {
+	var errs []error
+	add := func(field, format string, args ...any) {
+		errs = append(errs, &ConfigError{Field: field, Msg: fmt.Sprintf(format, args...)})
+	}
+	for i, f := range c.Features {
+		at := fmt.Sprintf("data.features[%d].column", i)
+		switch {
+		case f.Column == "":
+		case isPattern(f.Column):
+			if _, err := path.Match(f.Column, ""); err == nil && len(c.patternColumns(i, columns)) == 0 {
+				add(at, "pattern %q matches no column of %s left unspecified by the entries before it", f.Column, dataset)
+			}
+		case f.Column == label:
+			add(at, "%q is the label column, not a feature", f.Column)
+		case !slices.Contains(columns, f.Column):
+			add(at, "%q is not a column of %s", f.Column, dataset)
+		}
+	}
+	specs := c.specsByColumn(columns)
+	var missing []string
+	for _, col := range columns {
+		if _, ok := specs[col]; !ok {
+			missing = append(missing, fmt.Sprintf("%q", col))
+		}
+	}
+	if len(missing) > maxListed {
+		missing = append(missing[:maxListed], fmt.Sprintf("and %d more", len(missing)-maxListed))
+	}
+	if len(missing) > 0 {
+		add("data.features", "no entry for column %s (use kind: drop to ignore a column, or a pattern such as \"pixel_*\")", strings.Join(missing, ", "))
 	}
 	return errs
 }
@@ -253,6 +393,8 @@ func (f FeatureSpec) validate(at string) []error {
 		for j, cat := range f.Categories {
 			key := fmt.Sprintf(".categories[%d]", j)
 			switch {
+			case IsPlaceholder(cat):
+				add(key, "placeholder left: list the categories from public knowledge (a codebook), never from the data")
 			case strings.TrimSpace(cat) != cat || cat == "":
 				add(key, "%q must be non-empty without surrounding spaces", cat)
 			case cat == MissingMarker:

@@ -26,39 +26,48 @@ var ErrBadIDX = errors.New("bad idx file")
 // readIDX reads a gzipped idx3 image file and its idx1 label file (the
 // schema's labelFile) into scaled rows, one pixel per column in row-major
 // order. In the RowErrors it returns, Line is the 1-based record number.
-func (p *rowParser) readIDX(fsys fs.FS, file string) (Split, int, error) {
-	var s Split
+func (p *rowParser) readIDX(fsys fs.FS, file string) (fileRows, error) {
+	var s fileRows
 	images, n, err := readIDXFile(fsys, file, idxImagesMagic, len(p.sch.columns))
 	if err != nil {
-		return s, 0, err
+		return s, err
 	}
 	labels, nLabels, err := readIDXFile(fsys, p.sch.labelFile, idxLabelsMagic, 1)
 	if err != nil {
-		return s, 0, err
+		return s, err
 	}
 	if n != nLabels {
-		return s, 0, fmt.Errorf("data: %w: %s holds %d images, %s %d labels", ErrBadIDX, file, n, p.sch.labelFile, nLabels)
+		return s, fmt.Errorf("data: %w: %s holds %d images, %s %d labels", ErrBadIDX, file, n, p.sch.labelFile, nLabels)
 	}
 	if n == 0 {
-		return s, 0, fmt.Errorf("%w in %s", ErrNoRows, file)
+		return s, fmt.Errorf("%w in %s", ErrNoRows, file)
 	}
 	width := len(p.sch.columns)
 	for i := range n {
 		y := int(labels[i])
 		if y >= len(p.sch.classes) {
-			return s, 0, &RowError{File: p.sch.labelFile, Line: i + 1, Field: p.sch.label,
+			return s, &RowError{File: p.sch.labelFile, Line: i + 1, Field: p.sch.label,
 				Err: fmt.Errorf("%d %w (one of %q)", y, ErrUnknownLabel, p.sch.labelTokens)}
 		}
 		x := make([]float64, p.width)
+		clipped := false
 		for c, v := range images[i*width : (i+1)*width] {
 			if enc := &p.cols[c]; enc.width > 0 {
+				out, err := p.checkRange(enc, float64(v))
+				if err != nil {
+					return s, &RowError{File: file, Line: i + 1, Field: enc.name, Err: err}
+				}
+				clipped = clipped || out
 				x[enc.offset] = p.numeric(enc, float64(v))
 			}
+		}
+		if clipped {
+			s.clipped++
 		}
 		s.X = append(s.X, x)
 		s.Y = append(s.Y, y)
 	}
-	return s, 0, nil
+	return s, nil
 }
 
 // readIDXFile decompresses file and checks its header: the magic, then the

@@ -17,6 +17,7 @@ type headerKind int
 const (
 	headerNone    headerKind = iota
 	headerSklearn            // line 1: "rows,features,class0,class1,..." (scikit-learn's CSV metadata)
+	headerNames              // line 1 names the columns, the label's among them (data.path)
 )
 
 // fileFormat says how a dataset's rows are stored.
@@ -36,9 +37,13 @@ type schema struct {
 	header    headerKind
 	// commentPrefix marks lines to skip (UCI's adult.test starts with "|1x3 Cross validator").
 	commentPrefix string
-	columns       []string // feature columns, in file order; the label is the last field
+	columns       []string // feature columns, in file order
 	label         string   // the label column's name
-	classes       []string // class names, index = label
+	// names is a headerNames file's header: the columns with the label at
+	// labelAt. Shipped datasets write the label last.
+	names   []string
+	labelAt int
+	classes []string // class names, index = label
 	// labelTokens[i] is how class i is written in the file.
 	labelTokens []string
 	// labelSuffix may follow a label token (adult.test writes "<=50K.").
@@ -86,6 +91,14 @@ var schemas = map[string]*schema{
 		classes:     []string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"},
 		labelTokens: []string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"},
 	},
+}
+
+// labelIndex is the label's field on a line.
+func (s *schema) labelIndex() int {
+	if s.header == headerNames {
+		return s.labelAt
+	}
+	return len(s.columns)
 }
 
 // mnistSide is the side of an MNIST image in pixels.

@@ -10,6 +10,7 @@ import (
 	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
 
+	"github.com/zkdp/zkdp/data"
 	"github.com/zkdp/zkdp/dp"
 	"github.com/zkdp/zkdp/metrics"
 	"github.com/zkdp/zkdp/run"
@@ -17,32 +18,32 @@ import (
 
 // Report is report.json: the run's summary, public.
 type Report struct {
-	Dataset           string   `json:"dataset"`
-	Model             string   `json:"model"`
-	Steps             int      `json:"steps"`
-	SamplingRate      float64  `json:"sampling_rate"`
-	ExpectedBatchSize float64  `json:"expected_batch_size"`
-	MaxBatchSize      int      `json:"max_batch_size"`
-	NoiseMultiplier   float64  `json:"noise_multiplier"`
-	ClipNorm          float64  `json:"clip_norm"`
-	LearningRate      float64  `json:"learning_rate"`
-	Epsilon           float64  `json:"epsilon"`
-	Delta             float64  `json:"delta"`
-	Privacy           Privacy  `json:"privacy"`
-	TestAccuracy      float64  `json:"test_accuracy"` // the released model on the test split
+	Dataset           string  `json:"dataset"`
+	Model             string  `json:"model"`
+	Steps             int     `json:"steps"`
+	SamplingRate      float64 `json:"sampling_rate"`
+	ExpectedBatchSize float64 `json:"expected_batch_size"`
+	MaxBatchSize      int     `json:"max_batch_size"`
+	NoiseMultiplier   float64 `json:"noise_multiplier"`
+	ClipNorm          float64 `json:"clip_norm"`
+	LearningRate      float64 `json:"learning_rate"`
+	Epsilon           float64 `json:"epsilon"`
+	Delta             float64 `json:"delta"`
+	Privacy           Privacy `json:"privacy"`
+	TestAccuracy      float64 `json:"test_accuracy"` // the released model on the test split
 	// RowBound is the public bound N_pub the training rows are padded to
 	// (params.rows); the real count is private.
-	RowBound          int      `json:"row_bound"`
-	TestRows          int      `json:"test_rows"`
-	DatasetRoot       string   `json:"dataset_root"`
-	SeedCommitment    string   `json:"seed_commitment"`
-	Beacon            string   `json:"beacon"`
-	BeaconSource      string   `json:"beacon_source"`
-	AuditReady        bool     `json:"audit_ready"`
-	ModelCommitment   string   `json:"model_commitment"`
-	ParamsHash        string   `json:"params_hash"`
-	Notes             []string `json:"notes"`
-	Curve             Curve    `json:"curve"` // the released model after each step, on the test split
+	RowBound        int      `json:"row_bound"`
+	TestRows        int      `json:"test_rows"`
+	DatasetRoot     string   `json:"dataset_root"`
+	SeedCommitment  string   `json:"seed_commitment"`
+	Beacon          string   `json:"beacon"`
+	BeaconSource    string   `json:"beacon_source"`
+	AuditReady      bool     `json:"audit_ready"`
+	ModelCommitment string   `json:"model_commitment"`
+	ParamsHash      string   `json:"params_hash"`
+	Notes           []string `json:"notes"`
+	Curve           Curve    `json:"curve"` // the released model after each step, on the test split
 }
 
 // PrivateReport is private/reference.json: what the owner may look at but
@@ -57,6 +58,13 @@ type PrivateReport struct {
 	QuantizedFloatAccuracy float64        `json:"quantized_float_accuracy"`
 	TruncatedSteps         int            `json:"truncated_steps"`
 	Curve                  ReferenceCurve `json:"curve"`
+	// ClippedRows counts the rows (train and test) holding a value clipped
+	// to its column's public bounds (data.out_of_range: clip), and
+	// DroppedRows those dropped for a '?' (data.missing: drop). Both are
+	// counts over the private rows, released without noise: publishing
+	// them would leak outside the guarantee, so they stay here.
+	ClippedRows int `json:"clipped_rows"`
+	DroppedRows int `json:"dropped_rows"`
 }
 
 // Report summarizes the result.
@@ -76,6 +84,9 @@ func (r *Result) Report(model string) Report {
 		fmt.Sprintf("(epsilon, delta) holds for neighbouring datasets under %s: the rows are padded to %d with rows that never contribute", dp.AdjacencyAddRemove, r.Params.Rows),
 		"test accuracy is measured on the test split, outside the privacy guarantee, which covers the training rows only",
 		"the curve is the released model after each step (every step's noisy update is covered by the accountant), measured on the test split; nothing here is computed on a training row (the float reference's statistics stay in private/)")
+	if r.ScalingFromPrivateData {
+		rep.Notes = append(rep.Notes, data.ScalingFromDataNote)
+	}
 	if !r.Transcript.AuditReady {
 		rep.Notes = append(rep.Notes, "the beacon was drawn by the trainer after the seed: this run is NOT fit for an audit (give a beacon fixed after the seed commitment was published)")
 	}
@@ -85,7 +96,7 @@ func (r *Result) Report(model string) Report {
 // PrivateReport is the owner's view of what it must not publish.
 func (r *Result) PrivateReport() PrivateReport {
 	return PrivateReport{FloatTestAccuracy: r.FloatTestAccuracy, QuantizedFloatAccuracy: r.QuantizedFloatAccuracy,
-		TruncatedSteps: r.TruncatedSteps, Curve: r.Reference}
+		TruncatedSteps: r.TruncatedSteps, Curve: r.Reference, ClippedRows: r.ClippedRows, DroppedRows: r.DroppedRows}
 }
 
 // Write stores the result in a run directory: public files, the private
@@ -123,6 +134,9 @@ func (r *Result) Write(d *run.Dir, model string) error {
 	}
 	text := cls.Text() + fmt.Sprintf("\nThe model is (epsilon = %.4g, delta = %.3g)-differentially private for %s.\nThe scores above are on the test split, outside the guarantee.\n",
 		r.Privacy.Epsilon, r.Privacy.Delta, dp.AdjacencyAddRemove)
+	if r.ScalingFromPrivateData {
+		text += "WARNING: " + data.ScalingFromDataNote + ".\n"
+	}
 	if err := run.WriteFile(d.Path("classification_report.txt"), []byte(text), run.PublicMode); err != nil {
 		return err
 	}

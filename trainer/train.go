@@ -95,6 +95,14 @@ type Result struct {
 	TruncatedSteps         int
 	Classes                []string
 	Source                 *run.DataSource
+	// ScalingFromPrivateData: the dataset's bounds and categories were read
+	// off the private rows; every report says the run is outside the
+	// guarantee.
+	ScalingFromPrivateData bool
+	// ClippedRows and DroppedRows count the rows (train and test) with a
+	// value clipped to its public bounds and those dropped for a '?':
+	// statistics of the private rows, reported in private/ only.
+	ClippedRows, DroppedRows int
 }
 
 // plan is the public parameters derived before any private computation.
@@ -307,6 +315,10 @@ func Train(ctx context.Context, s Setup, opts Options) (*Result, error) {
 		Transcript: tr,
 		TestLabels: qtest.Y,
 		Source:     s.Source,
+
+		ScalingFromPrivateData: ds.ScalingFromPrivateData,
+		ClippedRows:            ds.Clipped,
+		DroppedRows:            ds.Dropped,
 	}
 	if err := res.appendModel(model, f); err != nil {
 		return nil, fmt.Errorf("trainer: W_0: %w", err)

@@ -507,3 +507,45 @@ func TestReportNamesAdjacency(t *testing.T) {
 		t.Errorf("classification_report.txt does not name the adjacency:\n%s", files["classification_report.txt"])
 	}
 }
+
+// A dataset scaled from its own rows is marked in every report, and the
+// clipped-row count (a statistic of the rows) stays in private/.
+func TestReportMarksScalingFromData(t *testing.T) {
+	s := smallSetup(t, 5)
+	dir := t.TempDir()
+	res := trainInto(t, s, dir)
+	files := readTree(t, dir)
+	if bytes.Contains(files[run.ReportFile], []byte(data.ScalingFromDataNote)) || bytes.Contains(files["classification_report.txt"], []byte(data.ScalingFromDataNote)) {
+		t.Fatal("a run with public scaling is marked as scaled from the data")
+	}
+	if s.Dataset.Clipped == 0 || res.ClippedRows != s.Dataset.Clipped {
+		t.Fatalf("breast_cancer's rounded public ranges clip %d rows, the result says %d", s.Dataset.Clipped, res.ClippedRows)
+	}
+	var private PrivateReport
+	if err := json.Unmarshal(files[filepath.Join(run.PrivateDir, run.ReferenceFile)], &private); err != nil {
+		t.Fatal(err)
+	}
+	if private.ClippedRows != s.Dataset.Clipped {
+		t.Fatalf("private/%s: clipped_rows %d, want %d", run.ReferenceFile, private.ClippedRows, s.Dataset.Clipped)
+	}
+	for name, body := range files {
+		if !strings.HasPrefix(name, run.PrivateDir) && bytes.Contains(body, []byte("clipped")) {
+			t.Errorf("%s, a public file, mentions the clipped rows", name)
+		}
+	}
+
+	s.Dataset.ScalingFromPrivateData = true
+	dir = t.TempDir()
+	trainInto(t, s, dir)
+	files = readTree(t, dir)
+	var rep Report
+	if err := json.Unmarshal(files[run.ReportFile], &rep); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(rep.Notes, data.ScalingFromDataNote) {
+		t.Errorf("report.json's notes do not say the scaling came from the data: %q", rep.Notes)
+	}
+	if !bytes.Contains(files["classification_report.txt"], []byte(data.ScalingFromDataNote)) {
+		t.Errorf("classification_report.txt does not say the scaling came from the data:\n%s", files["classification_report.txt"])
+	}
+}
