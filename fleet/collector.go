@@ -26,14 +26,15 @@ import (
 // verified proof, verifying before writing and the atomic writes are the
 // local prover's own.
 type Collector struct {
-	cfg  Config
-	key  RunKey
-	run  string
-	js   jetstream.JetStream
-	obj  jetstream.ObjectStore
-	log  *slog.Logger
-	cons jetstream.ConsumeContext
-	max  int
+	cfg     Config
+	key     RunKey
+	run     string
+	js      jetstream.JetStream
+	obj     jetstream.ObjectStore
+	log     *slog.Logger
+	cons    jetstream.ConsumeContext
+	results jetstream.Stream
+	max     int
 
 	mu      sync.Mutex
 	waiting map[string]chan result // by job name
@@ -64,6 +65,9 @@ func NewCollector(ctx context.Context, nc *nats.Conn, key RunKey, cfg Config) (*
 		AckWait: cfg.AckWait, MaxDeliver: cfg.MaxDeliver, MaxAckPending: -1,
 	}); err != nil {
 		return nil, fmt.Errorf("fleet: consumer %s: %w", consumerName(c.run), err)
+	}
+	if c.results, err = js.Stream(ctx, ResultsStream); err != nil {
+		return nil, fmt.Errorf("fleet: %w", err)
 	}
 	results, err := js.OrderedConsumer(ctx, ResultsStream, jetstream.OrderedConsumerConfig{
 		FilterSubjects: []string{resultSubject(c.run, ">")}, DeliverPolicy: jetstream.DeliverAllPolicy,
@@ -171,6 +175,11 @@ func (c *Collector) prove(ctx context.Context, tmpl job, circ stepproof.Circuit,
 		}
 		if object != "" {
 			_ = c.obj.Delete(ctx, object) // else its TTL removes it
+		}
+		// A result read is never read again, by this collector or a
+		// restarted one: a stale refusal must not cost a later attempt.
+		if err := c.results.Purge(ctx, jetstream.WithPurgeSubject(resultSubject(c.run, name))); err != nil {
+			c.log.Warn("purging a result", "job", name, "err", err)
 		}
 		proof, err := c.check(r, circ, pub)
 		if err == nil {
