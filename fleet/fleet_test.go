@@ -6,12 +6,14 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/zkdp/zkdp/prover"
 	"github.com/zkdp/zkdp/run"
 )
 
@@ -242,4 +244,63 @@ func TestServeAndConnectErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	nc.Close()
+}
+
+// A tampered job is refused by the worker with a sealed refusal the
+// collector reads; a tampered result never reaches the job waiting for it.
+func TestTamperedJobAndResult(t *testing.T) {
+	_, nc := startServer(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	k := testKey(t)
+	cfg := Config{AckWait: time.Second, MaxDeliver: 2}
+	c, err := NewCollector(ctx, nc, k, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	w := &Worker{Config: cfg, Key: k, Keys: CachedKeys(&prover.KeyCache{Dir: t.TempDir()})}
+	go w.Run(ctx, nc)
+
+	subj := jobSubject(k.ID(), "step-00000")
+	msg, err := sealMsg(ctx, k, subj, job{Name: "step-00000"}, c.obj, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg.Data[len(msg.Data)-1] ^= 1
+	refusal := c.await("step-00000")
+	if _, err := c.js.PublishMsg(ctx, msg); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case r := <-refusal:
+		if !strings.Contains(r.Refusal, "does not authenticate") {
+			t.Fatalf("refusal %q does not say the job failed to authenticate", r.Refusal)
+		}
+	case <-ctx.Done():
+		t.Fatal("no refusal of the tampered job")
+	}
+
+	good := c.await("step-00001")
+	rs := resultSubject(k.ID(), "step-00001")
+	for i, refusal := range []string{"tampered", "honest"} {
+		m, err := sealMsg(ctx, k, rs, result{Job: "step-00001", Refusal: refusal}, c.obj, 1<<20)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			m.Data[len(m.Data)/2] ^= 1
+		}
+		if _, err := c.js.PublishMsg(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	select {
+	case r := <-good:
+		if r.Refusal != "honest" {
+			t.Fatalf("got result %q", r.Refusal)
+		}
+	case <-ctx.Done():
+		t.Fatal("the honest result did not arrive")
+	}
 }
