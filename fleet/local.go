@@ -5,12 +5,15 @@ import (
 	"fmt"
 	"os"
 	"sync"
+	"sync/atomic"
 
 	"github.com/consensys/gnark/backend/groth16"
+	"github.com/consensys/gnark/backend/witness"
 	"github.com/consensys/gnark/constraint"
 	"github.com/nats-io/nats.go"
 
 	"github.com/zkdp/zkdp/prover"
+	"github.com/zkdp/zkdp/stepproof"
 )
 
 // Keys gives a worker the Groth16 keys of a compiled circuit. It must load
@@ -38,9 +41,12 @@ func SourceKeys(s prover.KeySource) Keys {
 }
 
 // Local is a fleet inside this process: an embedded server on a loopback
-// port and n workers, the path `zkdp prove --workers N` takes.
+// port and n workers, the path `zkdp prove --workers N` takes. Its workers
+// share the collector's constraint system and keys (Remote hands them over)
+// instead of compiling and loading their own.
 type Local struct {
 	Collector *Collector
+	circuit   atomic.Pointer[stepproof.Circuit]
 	server    *Server
 	store     string
 	conns     []*nats.Conn
@@ -49,9 +55,8 @@ type Local struct {
 	errs      []error
 }
 
-// StartLocal starts the server, n workers holding key and loading keys,
-// and the collector.
-func StartLocal(ctx context.Context, key RunKey, keys Keys, n int, cfg Config) (_ *Local, err error) {
+// StartLocal starts the server, n workers holding key, and the collector.
+func StartLocal(ctx context.Context, key RunKey, n int, cfg Config) (_ *Local, err error) {
 	l := &Local{}
 	defer func() {
 		if err != nil {
@@ -83,7 +88,7 @@ func StartLocal(ctx context.Context, key RunKey, keys Keys, n int, cfg Config) (
 			return nil, err
 		}
 		l.conns = append(l.conns, wc)
-		w := &Worker{Config: cfg, Key: key, Keys: keys, Name: fmt.Sprintf("local-%d", i)}
+		w := &Worker{Config: cfg, Key: key, Keys: l.keys, Compile: l.compile, Name: fmt.Sprintf("local-%d", i)}
 		l.wg.Go(func() {
 			if err := w.Run(wctx, wc); err != nil {
 				mu.Lock()
@@ -93,6 +98,40 @@ func StartLocal(ctx context.Context, key RunKey, keys Keys, n int, cfg Config) (
 		})
 	}
 	return l, nil
+}
+
+// Remote is stepproof.Options.Remote: the collector's, after it keeps the
+// circuit for the workers.
+func (l *Local) Remote(c stepproof.Circuit) (func(ctx context.Context, name string, full witness.Witness) (groth16.Proof, error), error) {
+	if c.CCS == nil || c.PK == nil {
+		return nil, fmt.Errorf("%w: an in-process fleet needs the circuit and its proving key", ErrConfig)
+	}
+	l.circuit.Store(&c)
+	return l.Collector.Remote(c)
+}
+
+func (l *Local) shared(hash string) (*stepproof.Circuit, error) {
+	c := l.circuit.Load()
+	if c == nil || c.Hash != hash {
+		return nil, fmt.Errorf("%w: the in-process workers hold no circuit %s", stepproof.ErrCircuit, hash)
+	}
+	return c, nil
+}
+
+func (l *Local) compile(_ string, spec []byte) (constraint.ConstraintSystem, string, error) {
+	c := l.circuit.Load()
+	if c == nil {
+		return nil, "", fmt.Errorf("%w: the in-process workers hold no circuit yet", stepproof.ErrCircuit)
+	}
+	return c.CCS, c.Hash, nil
+}
+
+func (l *Local) keys(_ constraint.ConstraintSystem, hash string) (groth16.ProvingKey, groth16.VerifyingKey, error) {
+	c, err := l.shared(hash)
+	if err != nil {
+		return nil, nil, err
+	}
+	return c.PK, c.VK, nil
 }
 
 // Close stops the workers, the server, and removes its store.

@@ -34,6 +34,9 @@ type Worker struct {
 	Keys Keys
 	// Name identifies the worker in results and logs; default host:pid.
 	Name string
+	// Compile builds the constraint system of a job's circuit (kind "step":
+	// spec is the run's params.json); nil: compile it here (CompileStep).
+	Compile func(kind string, spec []byte) (constraint.ConstraintSystem, string, error)
 
 	mu       sync.Mutex
 	circuits map[string]*circuit // by circuit hash
@@ -219,17 +222,11 @@ func (w *Worker) circuit(j job) (*circuit, error) {
 	if c, ok := w.circuits[j.CircuitHash]; ok {
 		return c, c.check(j)
 	}
-	if j.Circuit != "step" {
-		return nil, fmt.Errorf("unknown circuit kind %q", j.Circuit)
+	compile := w.Compile
+	if compile == nil {
+		compile = CompileStep
 	}
-	var p run.Params
-	if err := json.Unmarshal(j.Spec, &p); err != nil {
-		return nil, fmt.Errorf("%w: params: %w", run.ErrMalformed, err)
-	}
-	if err := p.Validate(); err != nil {
-		return nil, fmt.Errorf("params: %w", err)
-	}
-	ccs, hash, err := stepproof.Compile(p)
+	ccs, hash, err := compile(j.Circuit, j.Spec)
 	if err != nil {
 		return nil, err
 	}
@@ -251,6 +248,21 @@ func (w *Worker) circuit(j job) (*circuit, error) {
 	}
 	w.circuits[hash] = c
 	return c, c.check(j)
+}
+
+// CompileStep compiles the step circuit of a run's params.json.
+func CompileStep(kind string, spec []byte) (constraint.ConstraintSystem, string, error) {
+	if kind != "step" {
+		return nil, "", fmt.Errorf("unknown circuit kind %q", kind)
+	}
+	var p run.Params
+	if err := json.Unmarshal(spec, &p); err != nil {
+		return nil, "", fmt.Errorf("%w: params: %w", run.ErrMalformed, err)
+	}
+	if err := p.Validate(); err != nil {
+		return nil, "", fmt.Errorf("params: %w", err)
+	}
+	return stepproof.Compile(p)
 }
 
 func (c *circuit) check(j job) error {

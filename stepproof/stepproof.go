@@ -224,12 +224,15 @@ type Options struct {
 
 // Circuit is what a remote prover needs to know of a run's step circuit:
 // the public params that define it, its hash, and the verifying key that
-// every proof must verify against.
+// every proof must verify against. CCS and PK are for provers in this
+// process, which share them instead of compiling and loading their own.
 type Circuit struct {
 	Params   run.Params
 	Hash     string
 	VK       groth16.VerifyingKey
 	Solidity bool
+	CCS      constraint.ConstraintSystem
+	PK       groth16.ProvingKey
 }
 
 // Prove proves every step of the run in dir that has no valid proof yet.
@@ -337,7 +340,7 @@ func Prove(ctx context.Context, dir string, opts Options) (prover.Summary, error
 	}
 	popts := prover.Options{Workers: opts.Workers, Logger: log, Progress: opts.Progress, SolidityCompatible: !opts.OffChainOnly}
 	if opts.Remote != nil {
-		if popts.Prove, err = opts.Remote(Circuit{Params: p, Hash: hash, VK: vk, Solidity: popts.SolidityCompatible}); err != nil {
+		if popts.Prove, err = opts.Remote(Circuit{Params: p, Hash: hash, VK: vk, Solidity: popts.SolidityCompatible, CCS: ccs, PK: pk}); err != nil {
 			return prover.Summary{}, err
 		}
 	}
