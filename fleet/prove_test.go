@@ -322,3 +322,25 @@ func forger(ctx context.Context, t *testing.T, nc *nats.Conn, key RunKey) {
 		}
 	}
 }
+
+// The in-process fleet (zkdp prove without --queue) proves with the
+// collector's own circuit and keys.
+func TestLocalFleet(t *testing.T) {
+	dir := smallRun(t)
+	key, _, err := RunKeyOf(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := StartLocal(context.Background(), key, 2, Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	sum, err := stepproof.Prove(context.Background(), dir, stepproof.Options{Workers: 2, Keys: &prover.KeyCache{Dir: testKeys(t)}, Remote: l.Remote})
+	if err != nil || sum.Proven != steps {
+		t.Fatalf("%+v, %v", sum, err)
+	}
+	if _, err := stepproof.Verify(dir); err != nil {
+		t.Fatal(err)
+	}
+}
