@@ -98,7 +98,7 @@ func TestRunKeyFile(t *testing.T) {
 }
 
 // startServer runs an embedded server for one test.
-func startServer(t *testing.T) (*Server, *nats.Conn) {
+func startServer(t testing.TB) (*Server, *nats.Conn) {
 	t.Helper()
 	s, err := Serve(ServerOptions{StoreDir: t.TempDir()})
 	if err != nil {

@@ -67,7 +67,7 @@ type proc struct {
 	seen  chan struct{} // pinged on each line
 }
 
-func startProc(t *testing.T, url, keyPath, keysDir, runDir string) *proc {
+func startProc(t testing.TB, url, keyPath, keysDir, runDir string) *proc {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), envWorkerURL+"="+url, envWorkerKey+"="+keyPath, envWorkerKeys+"="+keysDir,
@@ -119,7 +119,7 @@ func (p *proc) has(parts ...string) bool {
 	return false
 }
 
-func (p *proc) waitFor(t *testing.T, parts ...string) {
+func (p *proc) waitFor(t testing.TB, parts ...string) {
 	t.Helper()
 	deadline := time.After(5 * time.Minute)
 	for !p.has(parts...) {
