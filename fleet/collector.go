@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/consensys/gnark-crypto/ecc"
 	"github.com/consensys/gnark/backend/groth16"
@@ -34,6 +35,8 @@ type Collector struct {
 	log     *slog.Logger
 	cons    jetstream.ConsumeContext
 	results jetstream.Stream
+	jobs    jetstream.Stream
+	gaveUp  *nats.Subscription // JetStream's max-deliveries advisories
 	max     int
 
 	mu      sync.Mutex
@@ -78,11 +81,51 @@ func NewCollector(ctx context.Context, nc *nats.Conn, key RunKey, cfg Config) (*
 	if c.cons, err = results.Consume(c.receive); err != nil {
 		return nil, fmt.Errorf("fleet: reading results: %w", err)
 	}
+	if c.jobs, err = js.Stream(ctx, JobsStream); err != nil {
+		c.cons.Stop()
+		return nil, fmt.Errorf("fleet: %w", err)
+	}
+	advisory := "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES." + JobsStream + "." + consumerName(c.run)
+	if c.gaveUp, err = nc.Subscribe(advisory, c.maxDeliveries); err != nil {
+		c.cons.Stop()
+		return nil, fmt.Errorf("fleet: %w", err)
+	}
 	return c, nil
 }
 
 // Close stops reading results.
-func (c *Collector) Close() { c.cons.Stop() }
+func (c *Collector) Close() {
+	c.cons.Stop()
+	_ = c.gaveUp.Unsubscribe()
+}
+
+// maxDeliveries handles JetStream's advisory that a job was delivered
+// MaxDeliver times and never answered (its workers were killed or crashed
+// each time): the job is removed from the queue and its step gets a
+// refusal, so the run stops naming it instead of waiting forever.
+func (c *Collector) maxDeliveries(m *nats.Msg) {
+	var adv struct {
+		StreamSeq  uint64 `json:"stream_seq"`
+		Deliveries uint64 `json:"deliveries"`
+	}
+	if err := json.Unmarshal(m.Data, &adv); err != nil {
+		c.log.Error("unreadable max-deliveries advisory", "err", err)
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	raw, err := c.jobs.GetMsg(ctx, adv.StreamSeq)
+	if err != nil {
+		c.log.Error("job given up by JetStream, not found", "seq", adv.StreamSeq, "err", err)
+		return
+	}
+	name := lastToken(raw.Subject)
+	if err := c.jobs.DeleteMsg(ctx, adv.StreamSeq); err != nil {
+		c.log.Warn("removing a job given up by JetStream", "job", name, "err", err)
+	}
+	c.dispatch(result{Job: name, Worker: "(none)",
+		Refusal: fmt.Sprintf("delivered %d times and never answered (workers killed or crashed while proving it)", adv.Deliveries)})
+}
 
 // receive opens one result and hands it to the job waiting for it; a result
 // that does not open is logged and dropped (it could be anyone's).
@@ -96,6 +139,11 @@ func (c *Collector) receive(m jetstream.Msg) {
 		c.log.Error("result rejected: its job is not its subject's", "subject", m.Subject(), "job", r.Job)
 		return
 	}
+	c.dispatch(r)
+}
+
+// dispatch hands r to the job waiting for it, or keeps it for later.
+func (c *Collector) dispatch(r result) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if ch, ok := c.waiting[r.Job]; ok {

@@ -304,3 +304,49 @@ func TestTamperedJobAndResult(t *testing.T) {
 		t.Fatal("the honest result did not arrive")
 	}
 }
+
+// A job whose every delivery goes unanswered (its workers die) is given up
+// by JetStream after MaxDeliver; the collector turns the advisory into a
+// refusal of that step and removes the job, instead of waiting forever.
+func TestUnansweredJobIsRefused(t *testing.T) {
+	_, nc := startServer(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	k := testKey(t)
+	c, err := NewCollector(ctx, nc, k, Config{AckWait: 500 * time.Millisecond, MaxDeliver: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	cons, err := c.js.Consumer(ctx, JobsStream, consumerName(k.ID()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A worker that takes each job and dies before answering.
+	go func() {
+		for ctx.Err() == nil {
+			batch, err := cons.Fetch(1, jetstream.FetchMaxWait(200*time.Millisecond))
+			if err != nil {
+				return
+			}
+			for range batch.Messages() {
+			}
+		}
+	}()
+	ch := c.await("step-00004")
+	if _, err := c.publish(ctx, job{Name: "step-00004"}, 1); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case r := <-ch:
+		if !strings.Contains(r.Refusal, "never answered") {
+			t.Fatalf("refusal %q", r.Refusal)
+		}
+	case <-ctx.Done():
+		t.Fatal("the collector never learned that the job was given up")
+	}
+	info, err := c.jobs.Info(ctx)
+	if err != nil || info.State.Msgs != 0 {
+		t.Fatalf("the given-up job is still queued: %+v, %v", info.State, err)
+	}
+}
