@@ -103,6 +103,25 @@ func startProc(t testing.TB, url, keyPath, keysDir, runDir string) *proc {
 	return p
 }
 
+// proved sums the proving times the worker logged ("proved ... elapsed=").
+func (p *proc) proved(tb testing.TB) time.Duration {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var sum time.Duration
+	for _, l := range p.lines {
+		if !strings.Contains(l, "msg=proved ") {
+			continue
+		}
+		_, v, _ := strings.Cut(l, "elapsed=")
+		d, err := time.ParseDuration(strings.Fields(v)[0])
+		if err != nil {
+			tb.Fatalf("%q: %v", l, err)
+		}
+		sum += d
+	}
+	return sum
+}
+
 // has reports whether a log line contains every one of parts.
 func (p *proc) has(parts ...string) bool {
 	p.mu.Lock()

@@ -124,7 +124,9 @@ func (w *Worker) handle(ctx context.Context, log *slog.Logger, js jetstream.JetS
 	}
 	log.Info("proving", "job", j.Name, "attempt", j.Attempt, "delivery", meta.NumDelivered)
 	stop := w.keepAlive(m)
+	start := time.Now()
 	proof, err := w.prove(j)
+	elapsed := time.Since(start)
 	stop()
 	if err != nil {
 		log.Error("job refused", "job", j.Name, "delivery", meta.NumDelivered, "err", err)
@@ -136,6 +138,7 @@ func (w *Worker) handle(ctx context.Context, log *slog.Logger, js jetstream.JetS
 			Refusal: fmt.Sprintf("%v (delivered %d times)", err, meta.NumDelivered)})
 		return
 	}
+	log.Info("proved", "job", j.Name, "elapsed", elapsed)
 	w.answer(ctx, log, js, obj, m, result{Job: j.Name, Attempt: j.Attempt, Worker: w.Name, Proof: proof})
 }
 
