@@ -363,3 +363,67 @@ func TestLocalFleet(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Duplicate results are harmless: a worker that answers each job with a
+// forged proof and then twice with its honest one still gives a run whose
+// every step has one proof that verifies (the first that verifies is kept).
+func TestDuplicateResultsAreHarmless(t *testing.T) {
+	dir := smallRun(t)
+	cache := &prover.KeyCache{Dir: testKeys(t)}
+	_, nc := startServer(t)
+	key, _, err := RunKeyOf(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	c, err := NewCollector(ctx, nc, key, Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	go func() {
+		js, _ := jetstream.New(nc)
+		obj, _ := ensureStreams(ctx, js)
+		cons, err := js.Consumer(ctx, JobsStream, consumerName(key.ID()))
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		var forged bytes.Buffer
+		groth16.NewProof(ecc.BN254).WriteTo(&forged)
+		w := &Worker{Config: Config{}.withDefaults(), Key: key, Keys: CachedKeys(cache)}
+		for ctx.Err() == nil {
+			batch, err := cons.Fetch(1, jetstream.FetchMaxWait(500*time.Millisecond))
+			if err != nil {
+				return
+			}
+			for m := range batch.Messages() {
+				var j job
+				if err := openMsg(ctx, key, m.Subject(), m.Data(), m.Headers(), obj, &j); err != nil {
+					t.Error(err)
+					return
+				}
+				proof, err := w.prove(j)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				for _, p := range [][]byte{forged.Bytes(), proof, proof} {
+					msg, _ := sealMsg(ctx, key, resultSubject(key.ID(), j.Name), result{Job: j.Name, Worker: "duplicator", Proof: p}, obj, 1<<20)
+					if _, err := js.PublishMsg(ctx, msg); err != nil {
+						return
+					}
+				}
+				_ = m.Ack()
+			}
+		}
+	}()
+	sum, err := stepproof.Prove(ctx, dir, stepproof.Options{Workers: steps, Keys: cache, Remote: c.Remote})
+	if err != nil || sum.Proven != steps {
+		t.Fatalf("%+v, %v", sum, err)
+	}
+	if _, err := stepproof.Verify(dir); err != nil {
+		t.Fatal(err)
+	}
+}
