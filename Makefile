@@ -33,7 +33,7 @@ vet: deps
 # first time, building geth takes a few minutes; it is then cached).
 test: deps vet
 	$(GO) test -count=1 ./...
-	$(GO) test -count=1 -timeout 30m -tags prover_checks ./circuits/... ./prover/ ./stepproof/ ./cli/ ./chain/ ./verifier-contracts/ ./pipeline/
+	$(GO) test -count=1 -timeout 45m -tags prover_checks ./circuits/... ./prover/ ./stepproof/ ./fleet/ ./cli/ ./chain/ ./verifier-contracts/ ./pipeline/
 
 # The quicker sections of benchmarks/RESULTS.md, saved to
 # benchmarks/results/, then the report. The slow ones run alone, e.g.

@@ -25,6 +25,7 @@ type ProveOptions struct {
 	Workers     int
 	KeysDir     string
 	CeremonyDir string
+	Queue       QueueFlags
 }
 
 // NewProveCmd builds `zkdp prove`.
@@ -38,7 +39,14 @@ circuit hash: for development only, since whoever ran it can forge proofs.
 --ceremony DIR proves with the sealed keys of a multi-party ceremony
 (zkdp ceremony) instead. A restart proves only the missing steps. Proofs, the
 verifying key and the public inputs go to DIR/public; nothing from
-DIR/private is written there.`,
+DIR/private is written there.
+
+Every step is a job on a NATS JetStream work queue, sealed with the run key
+(DIR/private/fleet.key, created on first use). Without --queue, an embedded
+server and --workers workers run in this process. With --queue URL the jobs
+go to that server and any number of hosts prove them (zkdp worker, given a
+copy of the run key and of the key cache); --workers is then how many jobs
+are out at once.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return o.Run(cmd) },
 	}
@@ -48,6 +56,7 @@ DIR/private is written there.`,
 	cmd.Flags().StringVar(&o.CeremonyDir, "ceremony", "", "prove with the sealed phase-2 keys of this ceremony folder instead")
 	cmd.MarkFlagsMutuallyExclusive("keys", "ceremony")
 	_ = cmd.MarkFlagRequired("run")
+	o.Queue.bind(cmd, false)
 	return cmd
 }
 
@@ -67,10 +76,19 @@ func (o *ProveOptions) Run(cmd *cobra.Command) error {
 		source = (&ceremony.Ceremony{Dir: o.CeremonyDir, Logger: log}).KeySource()
 		setup = "keys of the ceremony in " + o.CeremonyDir
 	}
+	queue, _, err := o.Queue.settings(cmd, log)
+	if err != nil {
+		return err
+	}
+	remote, stop, err := fleetRemote(cmd.Context(), o.RunDir, o.Workers, queue)
+	if err != nil {
+		return err
+	}
+	defer stop()
 	bar := newProgress("proving", o.Err, log)
 	start := time.Now()
 	sum, err := stepproof.Prove(cmd.Context(), o.RunDir, stepproof.Options{Workers: o.Workers, Logger: log, KeySource: source,
-		Progress: func(done, total int, _ time.Duration) { bar.update(done, total) }})
+		Remote: remote, Progress: bar.updateETA})
 	bar.done()
 	if err != nil {
 		return err

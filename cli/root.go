@@ -66,6 +66,8 @@ func NewRootCmd(streams IO) *cobra.Command {
 		NewExportVerifierCmd(&ExportVerifierOptions{Global: g}),
 		NewChainCmd(g),
 		NewCeremonyCmd(g),
+		NewWorkerCmd(&WorkerOptions{Global: g}),
+		NewQueueCmd(g),
 	)
 	return root
 }

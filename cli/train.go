@@ -194,16 +194,30 @@ func newProgress(label string, w io.Writer, log *slog.Logger) *progress {
 func (p *progress) update(step, total int) {
 	frac := float64(step) / float64(total)
 	elapsed := time.Since(p.start)
-	eta := time.Duration(float64(elapsed) * (1 - frac) / frac).Round(time.Second)
+	p.show(step, total, time.Duration(float64(elapsed)*(1-frac)/frac))
+}
+
+// updateETA shows an ETA that the caller computed (prover.Options.Progress:
+// from the proofs' own times, not the key setup before them); 0 is unknown.
+func (p *progress) updateETA(step, total int, eta time.Duration) {
+	p.show(step, total, eta)
+}
+
+func (p *progress) show(step, total int, eta time.Duration) {
+	frac := float64(step) / float64(total)
+	shown := "--" // nothing timed yet
+	if eta > 0 || step == total {
+		shown = eta.Round(time.Second).String()
+	}
 	if p.terminal {
 		const width = 30
 		n := int(frac * width)
-		fmt.Fprintf(p.w, "\r[%s%s] %d/%d %3.0f%% ETA %s ", strings.Repeat("#", n), strings.Repeat(" ", width-n), step, total, 100*frac, eta)
+		fmt.Fprintf(p.w, "\r[%s%s] %d/%d %3.0f%% ETA %s ", strings.Repeat("#", n), strings.Repeat(" ", width-n), step, total, 100*frac, shown)
 		return
 	}
 	if tenth := step * 10 / total; tenth != p.last {
 		p.last = tenth
-		p.log.Info(p.label, "done", step, "total", total, "eta", eta.String())
+		p.log.Info(p.label, "done", step, "total", total, "eta", shown)
 	}
 }
 

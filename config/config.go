@@ -11,7 +11,9 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/go-viper/mapstructure/v2"
 	"github.com/spf13/pflag"
@@ -53,6 +55,62 @@ type Config struct {
 	Log Log `mapstructure:"log"`
 	// Chain says which EVM chain `zkdp chain` uses and how it signs.
 	Chain Chain `mapstructure:"chain"`
+	// Queue says how `zkdp prove --queue` and `zkdp worker` reach the NATS
+	// JetStream server of a prover fleet.
+	Queue Queue `mapstructure:"queue"`
+}
+
+// Queue is the connection to a prover fleet's NATS JetStream server
+// (package fleet). Secrets stay in files, never in the config: a password
+// file, an NKey seed, a credentials file, the run key.
+type Queue struct {
+	// URL is the server, nats://HOST:4222 (tls://HOST:4222 for TLS); empty:
+	// `zkdp prove` runs an embedded server and --workers local workers.
+	URL string `mapstructure:"url"`
+	// User is the user name of user/password authentication.
+	User string `mapstructure:"user"`
+	// PasswordFile holds that user's password; empty: $ZKDP_QUEUE_PASSWORD.
+	PasswordFile string `mapstructure:"password_file"`
+	// NKeySeed is a file holding an NKey user seed (nk -gen user).
+	NKeySeed string `mapstructure:"nkey_seed"`
+	// Credentials is a decentralized-auth .creds file (JWT and NKey seed).
+	Credentials string `mapstructure:"credentials"`
+	// TLSCA is the CA file that the server's certificate must chain to.
+	TLSCA string `mapstructure:"tls_ca"`
+	// TLSCert is a client certificate file, for mutual TLS (with tls_key).
+	TLSCert string `mapstructure:"tls_cert"`
+	// TLSKey is the client certificate's key file.
+	TLSKey string `mapstructure:"tls_key"`
+	// RunKey is the file of the run key a worker opens jobs with (a copy of
+	// the run's private/fleet.key, mode 0600).
+	RunKey string `mapstructure:"run_key"`
+	// AckWait is how long a job may go without a sign of life from its
+	// worker before JetStream hands it to another (a killed worker).
+	AckWait string `mapstructure:"ack_wait"`
+	// MaxDeliver bounds the attempts at each step before the run stops with
+	// an error naming it.
+	MaxDeliver int `mapstructure:"max_deliver"`
+}
+
+// queueKeys are Queue's keys, in order.
+var queueKeys = []string{"url", "user", "password_file", "nkey_seed", "credentials", "tls_ca", "tls_cert", "tls_key", "run_key", "ack_wait", "max_deliver"}
+
+// Validate checks the queue section alone.
+func (q Queue) Validate() []error {
+	var errs []error
+	if q.URL != "" && !strings.HasPrefix(q.URL, "nats://") && !strings.HasPrefix(q.URL, "tls://") {
+		errs = append(errs, fmt.Errorf("queue.url: must start with nats:// or tls://, got %q", q.URL))
+	}
+	if (q.TLSCert == "") != (q.TLSKey == "") {
+		errs = append(errs, errors.New("queue.tls_cert: a client certificate needs both tls_cert and tls_key"))
+	}
+	if d, err := time.ParseDuration(q.AckWait); err != nil || d < time.Second {
+		errs = append(errs, fmt.Errorf("queue.ack_wait: must be a duration of at least 1s, got %q", q.AckWait))
+	}
+	if q.MaxDeliver < 1 {
+		errs = append(errs, fmt.Errorf("queue.max_deliver: must be at least 1, got %d", q.MaxDeliver))
+	}
+	return errs
 }
 
 // Chain says where `zkdp chain` sends transactions. There is deliberately
@@ -99,6 +157,7 @@ func Defaults() Config {
 		Training:   trainer.DefaultConfig(),
 		FixedPoint: fixedpoint.DefaultFormat(),
 		Log:        Log{Level: "info", Format: "text"},
+		Queue:      Queue{AckWait: "30s", MaxDeliver: 5},
 	}
 }
 
@@ -118,6 +177,7 @@ func (c Config) Validate() error {
 		}
 	}
 	errs = append(errs, c.Chain.Validate()...)
+	errs = append(errs, c.Queue.Validate()...)
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":
 	default:
@@ -284,6 +344,27 @@ func (l *Loader) Load() (Config, error) {
 		}
 	}
 	return c, nil
+}
+
+// Queue reads only the queue section (defaults, a file if one was read,
+// ZKDP_QUEUE_* and bound flags), as Chain does.
+func (l *Loader) Queue() (Queue, error) {
+	q := Queue{URL: l.v.GetString("queue.url"), User: l.v.GetString("queue.user"), PasswordFile: l.v.GetString("queue.password_file"),
+		NKeySeed: l.v.GetString("queue.nkey_seed"), Credentials: l.v.GetString("queue.credentials"), TLSCA: l.v.GetString("queue.tls_ca"),
+		TLSCert: l.v.GetString("queue.tls_cert"), TLSKey: l.v.GetString("queue.tls_key"), RunKey: l.v.GetString("queue.run_key"),
+		AckWait: l.v.GetString("queue.ack_wait"), MaxDeliver: l.v.GetInt("queue.max_deliver")}
+	errs := q.Validate()
+	if m, ok := l.v.Get("queue").(map[string]any); ok {
+		for k := range m {
+			if !slices.Contains(queueKeys, k) {
+				errs = append(errs, fmt.Errorf("queue.%s: unknown key (secrets go in files: password_file, nkey_seed, credentials, run_key)", k))
+			}
+		}
+	}
+	if len(errs) > 0 {
+		return q, fmt.Errorf("%w: %w", ErrInvalid, errors.Join(errs...))
+	}
+	return q, nil
 }
 
 // Chain reads only the chain section (defaults, a file if one was read,

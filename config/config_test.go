@@ -305,3 +305,45 @@ func TestPlaceholdersRefused(t *testing.T) {
 		}
 	}
 }
+
+// The queue section: bad values and unknown keys (a password inline) are
+// named, in the whole config and in the queue section alone; ZKDP_QUEUE_*
+// reaches it.
+func TestQueueSection(t *testing.T) {
+	base, err := configs.Read("quickstart")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for body, want := range map[string]string{
+		"queue:\n  url: http://x:4222\n": "queue.url",
+		"queue:\n  password: hunter2\n":  "password",
+		"queue:\n  ack_wait: soon\n":     "queue.ack_wait",
+		"queue:\n  max_deliver: 0\n":     "queue.max_deliver",
+		"queue:\n  tls_cert: c.pem\n":    "queue.tls_cert",
+		"queue:\n  url: tls://h:4222\n  user: z\n  password_file: p\n  tls_ca: ca.pem\n  ack_wait: 2m\n  max_deliver: 3\n": "",
+	} {
+		path := writeConfig(t, string(base)+"\n"+body)
+		for _, whole := range []bool{true, false} {
+			l := NewLoader()
+			if err := l.ReadFile(path); err != nil {
+				t.Fatal(err)
+			}
+			if whole {
+				_, err = l.Load()
+			} else {
+				_, err = l.Queue()
+			}
+			switch {
+			case want == "" && err != nil:
+				t.Errorf("%q: %v", body, err)
+			case want != "" && (err == nil || !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), want)):
+				t.Errorf("%q (whole config %v): got %v, want an error naming %s", body, whole, err, want)
+			}
+		}
+	}
+	t.Setenv("ZKDP_QUEUE_URL", "nats://10.0.0.1:4222")
+	q, err := NewLoader().Queue()
+	if err != nil || q.URL != "nats://10.0.0.1:4222" || q.AckWait != "30s" || q.MaxDeliver != 5 {
+		t.Fatalf("environment and defaults: %+v, %v", q, err)
+	}
+}

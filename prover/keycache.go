@@ -91,6 +91,17 @@ func (c *KeyCache) Setup(ccs constraint.ConstraintSystem, name string) (groth16.
 	return c.generate(ccs, name, hash)
 }
 
+// Load returns the cached keys of the circuit with hash, checked against
+// their recorded checksums, and never runs a setup: a remote prover must use
+// the keys the run's verifying key belongs to. A missing entry wraps
+// os.ErrNotExist.
+func (c *KeyCache) Load(hash string) (groth16.ProvingKey, groth16.VerifyingKey, error) {
+	if c.Dir == "" {
+		return nil, nil, fmt.Errorf("%w: key cache has no folder", ErrIO)
+	}
+	return c.load(hash)
+}
+
 // load reads and checks the cached entry for hash.
 func (c *KeyCache) load(hash string) (groth16.ProvingKey, groth16.VerifyingKey, error) {
 	pkPath, vkPath, metaPath := c.Paths(hash)

@@ -50,6 +50,11 @@ type Options struct {
 	// hash-to-field for commitments) so the proofs verify on-chain;
 	// verification then needs the same mode, recorded in the sidecar.
 	SolidityCompatible bool
+	// Prove, if set, computes each proof instead of groth16.Prove in this
+	// process (package fleet sends the witness to a worker and waits for its
+	// proof). Everything else is unchanged: resuming, verifying the returned
+	// proof before it is written, atomic writes, progress.
+	Prove func(ctx context.Context, name string, full witness.Witness) (groth16.Proof, error)
 }
 
 // Summary reports what [ProveAll] did.
@@ -263,7 +268,12 @@ func (p *run) do(j Job) (o outcome) {
 	if p.ctx.Err() != nil {
 		return outcome{cancelled: true}
 	}
-	proof, err := groth16.Prove(p.ccs, p.pk, full, proverOptions(p.opts.SolidityCompatible)...)
+	var proof groth16.Proof
+	if p.opts.Prove != nil {
+		proof, err = p.opts.Prove(p.ctx, j.Name, full)
+	} else {
+		proof, err = Prove(p.ccs, p.pk, full, p.opts.SolidityCompatible)
+	}
 	if err != nil {
 		return outcome{err: fmt.Errorf("%w: %w", ErrProve, err)}
 	}
@@ -277,6 +287,18 @@ func (p *run) do(j Job) (o outcome) {
 	elapsed := time.Since(start)
 	p.log.Info("proof written", "job", j.Name, "path", j.Path, "elapsed", elapsed)
 	return outcome{elapsed: elapsed}
+}
+
+// Prove proves full with gnark's Solidity target (Keccak-256 hash-to-field)
+// when solidity is set, gnark's default otherwise.
+func Prove(ccs constraint.ConstraintSystem, pk groth16.ProvingKey, full witness.Witness, solidity bool) (groth16.Proof, error) {
+	return groth16.Prove(ccs, pk, full, proverOptions(solidity)...)
+}
+
+// Verify checks proof against vk and the public witness pub in the mode it
+// was proven in (see [Prove]).
+func Verify(vk groth16.VerifyingKey, proof groth16.Proof, pub witness.Witness, solidity bool) error {
+	return verify(vk, proof, pub, solidity)
 }
 
 // existing returns nil if the stored proof of j can be kept, else why not.

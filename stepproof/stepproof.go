@@ -215,6 +215,23 @@ type Options struct {
 	// Solidity target (Keccak-256): such proofs verify off-chain only. The
 	// default makes proofs that the exported verifier contract accepts.
 	OffChainOnly bool
+	// Remote, when set, proves the steps elsewhere (package fleet): it is
+	// called once the circuit and its keys are known and returns the
+	// function that proves one step's witness (prover.Options.Prove).
+	Remote func(c Circuit) (func(ctx context.Context, name string, full witness.Witness) (groth16.Proof, error), error)
+}
+
+// Circuit is what a remote prover needs to know of a run's step circuit:
+// the public params that define it, its hash, and the verifying key that
+// every proof must verify against. CCS and PK are for provers in this
+// process, which share them instead of compiling and loading their own.
+type Circuit struct {
+	Params   run.Params
+	Hash     string
+	VK       groth16.VerifyingKey
+	Solidity bool
+	CCS      constraint.ConstraintSystem
+	PK       groth16.ProvingKey
 }
 
 // Prove proves every step of the run in dir that has no valid proof yet.
@@ -311,8 +328,13 @@ func Prove(ctx context.Context, dir string, opts Options) (prover.Summary, error
 			},
 		}
 	}
-	return prover.ProveAll(ctx, ccs, pk, vk, jobs, prover.Options{Workers: opts.Workers, Logger: log, Progress: opts.Progress,
-		SolidityCompatible: !opts.OffChainOnly})
+	popts := prover.Options{Workers: opts.Workers, Logger: log, Progress: opts.Progress, SolidityCompatible: !opts.OffChainOnly}
+	if opts.Remote != nil {
+		if popts.Prove, err = opts.Remote(Circuit{Params: p, Hash: hash, VK: vk, Solidity: popts.SolidityCompatible, CCS: ccs, PK: pk}); err != nil {
+			return prover.Summary{}, err
+		}
+	}
+	return prover.ProveAll(ctx, ccs, pk, vk, jobs, popts)
 }
 
 // Report says what Verify checked.

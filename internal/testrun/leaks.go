@@ -34,6 +34,9 @@ type Secrets struct {
 // (a batch of two rows) are too likely to occur by chance.
 const minSequence = 3
 
+// minBinarySequence is the shortest sequence searched in a binary file.
+const minBinarySequence = 6
+
 // PrivateValues reads a run's private files and recomputes what they imply
 // (row salts from the seed, the noise of every step from the seed, the
 // beacon and the public params).
@@ -143,7 +146,13 @@ func (s Secrets) Find(b []byte) []string {
 		}
 	}
 	tokens := integerTokens(b)
+	// In a binary file (a plot) runs of a few small integers turn up in the
+	// compressed bytes by chance; a short sequence is searched in text only.
+	binary := bytes.IndexByte(b, 0) >= 0
 	for what, seq := range s.Sequences {
+		if binary && len(seq) < minBinarySequence {
+			continue
+		}
 		for i := 0; i+len(seq) <= len(tokens); i++ {
 			if slices.Equal(tokens[i:i+len(seq)], seq) {
 				found = append(found, fmt.Sprintf("%s %v", what, seq))

@@ -1,0 +1,285 @@
+package fleet
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/consensys/gnark-crypto/ecc"
+	"github.com/consensys/gnark/backend/groth16"
+	"github.com/consensys/gnark/backend/witness"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/zkdp/zkdp/prover"
+	"github.com/zkdp/zkdp/stepproof"
+)
+
+// Collector publishes a run's step jobs and gathers the proofs. It plugs
+// into stepproof.Prove (Options.Remote), so resuming, never redoing a
+// verified proof, verifying before writing and the atomic writes are the
+// local prover's own.
+type Collector struct {
+	cfg     Config
+	key     RunKey
+	run     string
+	js      jetstream.JetStream
+	obj     jetstream.ObjectStore
+	log     *slog.Logger
+	cons    jetstream.ConsumeContext
+	results jetstream.Stream
+	jobs    jetstream.Stream
+	gaveUp  *nats.Subscription // JetStream's max-deliveries advisories
+	max     int
+
+	mu      sync.Mutex
+	waiting map[string]chan result // by job name
+	arrived map[string][]result    // results nobody waits for yet
+}
+
+// NewCollector sets up the streams and the run's worker consumer and starts
+// reading the run's results, from the first one kept: a restarted collector
+// finds the results that came back while it was down.
+func NewCollector(ctx context.Context, nc *nats.Conn, key RunKey, cfg Config) (*Collector, error) {
+	cfg = cfg.withDefaults()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return nil, fmt.Errorf("fleet: %w", err)
+	}
+	obj, err := ensureStreams(ctx, js)
+	if err != nil {
+		return nil, err
+	}
+	c := &Collector{cfg: cfg, key: key, run: key.ID(), js: js, obj: obj, log: cfg.Logger,
+		waiting: map[string]chan result{}, arrived: map[string][]result{}}
+	c.max = cfg.MaxInline
+	if c.max <= 0 {
+		c.max = int(nc.MaxPayload()) - 4096
+	}
+	if _, err := js.CreateOrUpdateConsumer(ctx, JobsStream, jetstream.ConsumerConfig{
+		Durable: consumerName(c.run), FilterSubject: jobSubject(c.run, ">"), AckPolicy: jetstream.AckExplicitPolicy,
+		AckWait: cfg.AckWait, MaxDeliver: cfg.MaxDeliver, MaxAckPending: -1,
+	}); err != nil {
+		return nil, fmt.Errorf("fleet: consumer %s: %w", consumerName(c.run), err)
+	}
+	if c.results, err = js.Stream(ctx, ResultsStream); err != nil {
+		return nil, fmt.Errorf("fleet: %w", err)
+	}
+	results, err := js.OrderedConsumer(ctx, ResultsStream, jetstream.OrderedConsumerConfig{
+		FilterSubjects: []string{resultSubject(c.run, ">")}, DeliverPolicy: jetstream.DeliverAllPolicy,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("fleet: reading results: %w", err)
+	}
+	if c.cons, err = results.Consume(c.receive); err != nil {
+		return nil, fmt.Errorf("fleet: reading results: %w", err)
+	}
+	if c.jobs, err = js.Stream(ctx, JobsStream); err != nil {
+		c.cons.Stop()
+		return nil, fmt.Errorf("fleet: %w", err)
+	}
+	advisory := "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES." + JobsStream + "." + consumerName(c.run)
+	if c.gaveUp, err = nc.Subscribe(advisory, c.maxDeliveries); err != nil {
+		c.cons.Stop()
+		return nil, fmt.Errorf("fleet: %w", err)
+	}
+	return c, nil
+}
+
+// Close stops reading results.
+func (c *Collector) Close() {
+	c.cons.Stop()
+	_ = c.gaveUp.Unsubscribe()
+}
+
+// maxDeliveries handles JetStream's advisory that a job was delivered
+// MaxDeliver times and never answered (its workers were killed or crashed
+// each time): the job is removed from the queue and its step gets a
+// refusal, so the run stops naming it instead of waiting forever.
+func (c *Collector) maxDeliveries(m *nats.Msg) {
+	var adv struct {
+		StreamSeq  uint64 `json:"stream_seq"`
+		Deliveries uint64 `json:"deliveries"`
+	}
+	if err := json.Unmarshal(m.Data, &adv); err != nil {
+		c.log.Error("unreadable max-deliveries advisory", "err", err)
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	raw, err := c.jobs.GetMsg(ctx, adv.StreamSeq)
+	if err != nil {
+		c.log.Error("job given up by JetStream, not found", "seq", adv.StreamSeq, "err", err)
+		return
+	}
+	name := lastToken(raw.Subject)
+	if err := c.jobs.DeleteMsg(ctx, adv.StreamSeq); err != nil {
+		c.log.Warn("removing a job given up by JetStream", "job", name, "err", err)
+	}
+	c.dispatch(result{Job: name, Worker: "(none)",
+		Refusal: fmt.Sprintf("delivered %d times and never answered (workers killed or crashed while proving it)", adv.Deliveries)})
+}
+
+// receive opens one result and hands it to the job waiting for it; a result
+// that does not open is logged and dropped (it could be anyone's).
+func (c *Collector) receive(m jetstream.Msg) {
+	var r result
+	if err := openMsg(context.Background(), c.key, m.Subject(), m.Data(), m.Headers(), c.obj, &r); err != nil {
+		c.log.Error("result rejected", "subject", m.Subject(), "err", err)
+		return
+	}
+	if resultSubject(c.run, r.Job) != m.Subject() {
+		c.log.Error("result rejected: its job is not its subject's", "subject", m.Subject(), "job", r.Job)
+		return
+	}
+	c.dispatch(r)
+}
+
+// dispatch hands r to the job waiting for it, or keeps it for later.
+func (c *Collector) dispatch(r result) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if ch, ok := c.waiting[r.Job]; ok {
+		select {
+		case ch <- r:
+			return
+		default: // the waiter has one result already; keep this one for a retry
+		}
+	}
+	c.arrived[r.Job] = append(c.arrived[r.Job], r)
+}
+
+// await registers interest in job's results and returns the channel.
+func (c *Collector) await(name string) chan result {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ch := make(chan result, 1)
+	if rs := c.arrived[name]; len(rs) > 0 {
+		ch <- rs[0]
+		c.arrived[name] = rs[1:]
+	}
+	c.waiting[name] = ch
+	return ch
+}
+
+func (c *Collector) done(name string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.waiting, name)
+	delete(c.arrived, name)
+}
+
+// Remote is stepproof.Options.Remote: it returns the function that proves
+// one step through the fleet.
+func (c *Collector) Remote(circ stepproof.Circuit) (func(ctx context.Context, name string, full witness.Witness) (groth16.Proof, error), error) {
+	spec, err := json.Marshal(circ.Params)
+	if err != nil {
+		return nil, fmt.Errorf("fleet: encoding params: %w", err)
+	}
+	var vk bytes.Buffer
+	if _, err := circ.VK.WriteTo(&vk); err != nil {
+		return nil, fmt.Errorf("fleet: encoding the verifying key: %w", err)
+	}
+	sum := sha256.Sum256(vk.Bytes())
+	tmpl := job{Circuit: "step", Spec: spec, CircuitHash: circ.Hash, VKSHA256: hex.EncodeToString(sum[:]), Solidity: circ.Solidity}
+	return func(ctx context.Context, name string, full witness.Witness) (groth16.Proof, error) {
+		return c.prove(ctx, tmpl, circ, name, full)
+	}, nil
+}
+
+// prove publishes name's job unless one is pending already (a restarted
+// collector), waits for a result and checks it; a refusal or a proof that
+// does not verify costs one attempt, up to MaxDeliver.
+func (c *Collector) prove(ctx context.Context, tmpl job, circ stepproof.Circuit, name string, full witness.Witness) (groth16.Proof, error) {
+	defer c.done(name)
+	pub, err := full.Public()
+	if err != nil {
+		return nil, fmt.Errorf("fleet: %w", err)
+	}
+	j := tmpl
+	j.Name = name
+	if j.Witness, err = full.MarshalBinary(); err != nil {
+		return nil, fmt.Errorf("fleet: encoding the witness: %w", err)
+	}
+	var errs []error
+	for attempt := 1; attempt <= c.cfg.MaxDeliver; attempt++ {
+		ch := c.await(name)
+		object, err := c.publish(ctx, j, attempt)
+		if err != nil {
+			return nil, err
+		}
+		var r result
+		select {
+		case r = <-ch:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		if object != "" {
+			_ = c.obj.Delete(ctx, object) // else its TTL removes it
+		}
+		// A result read is never read again, by this collector or a
+		// restarted one: a stale refusal must not cost a later attempt.
+		if err := c.results.Purge(ctx, jetstream.WithPurgeSubject(resultSubject(c.run, name))); err != nil {
+			c.log.Warn("purging a result", "job", name, "err", err)
+		}
+		proof, err := c.check(r, circ, pub)
+		if err == nil {
+			return proof, nil
+		}
+		c.log.Warn("result rejected", "job", name, "attempt", attempt, "worker", r.Worker, "err", err)
+		errs = append(errs, fmt.Errorf("attempt %d (worker %s): %w", attempt, r.Worker, err))
+	}
+	return nil, fmt.Errorf("%w in %d attempts: %w", ErrRejected, c.cfg.MaxDeliver, errors.Join(errs...))
+}
+
+// publish sends j unless its subject still holds a pending job (published by
+// an earlier collector, or being proven right now). It returns the name of
+// the payload's object, if it went through the object store.
+func (c *Collector) publish(ctx context.Context, j job, attempt int) (string, error) {
+	subject := jobSubject(c.run, j.Name)
+	info, err := c.js.Stream(ctx, JobsStream)
+	if err != nil {
+		return "", fmt.Errorf("fleet: %w", err)
+	}
+	si, err := info.Info(ctx, jetstream.WithSubjectFilter(subject))
+	if err != nil {
+		return "", fmt.Errorf("fleet: %w", err)
+	}
+	if si.State.Subjects[subject] > 0 {
+		c.log.Debug("job pending already", "job", j.Name)
+		return "", nil
+	}
+	j.Attempt = attempt
+	msg, err := sealMsg(ctx, c.key, subject, j, c.obj, c.max)
+	if err != nil {
+		return "", err
+	}
+	if _, err := c.js.PublishMsg(ctx, msg); err != nil {
+		return "", fmt.Errorf("fleet: publishing %s: %w", j.Name, err)
+	}
+	c.log.Debug("job published", "job", j.Name, "attempt", attempt, "object", msg.Header.Get(objectHeader))
+	return msg.Header.Get(objectHeader), nil
+}
+
+// check turns a result into a proof that verifies against the run's key and
+// the job's own public inputs, or says why not.
+func (c *Collector) check(r result, circ stepproof.Circuit, pub witness.Witness) (groth16.Proof, error) {
+	if r.Refusal != "" {
+		return nil, fmt.Errorf("%w: %s", ErrRefused, r.Refusal)
+	}
+	proof := groth16.NewProof(ecc.BN254)
+	if _, err := proof.ReadFrom(bytes.NewReader(r.Proof)); err != nil {
+		return nil, fmt.Errorf("%w: %w", prover.ErrMalformed, err)
+	}
+	if err := prover.Verify(circ.VK, proof, pub, circ.Solidity); err != nil {
+		return nil, err
+	}
+	return proof, nil
+}
