@@ -3,12 +3,14 @@ package step
 import (
 	"context"
 	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/consensys/gnark-crypto/ecc"
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 	"github.com/consensys/gnark/frontend"
 	"github.com/consensys/gnark/frontend/cs/r1cs"
+	"github.com/consensys/gnark/profile"
 
 	"github.com/zkdp/zkdp/config"
 	"github.com/zkdp/zkdp/data"
@@ -60,9 +62,18 @@ func TestShippedStepSizes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		var prof *profile.Profile
+		if dir := os.Getenv("ZKDP_STEP_PROFILE"); dir != "" {
+			// Where the constraints go, by function: go tool pprof -top DIR/NAME.pprof
+			prof = profile.Start(profile.WithPath(filepath.Join(dir, name+".pprof")))
+		}
 		ccs, err := frontend.Compile(ecc.BN254.ScalarField(), r1cs.NewBuilder, c)
 		if err != nil {
 			t.Fatal(err)
+		}
+		if prof != nil {
+			prof.Stop()
+			t.Logf("%s/step constraints by function:\n%s", name, prof.Top())
 		}
 		n := ccs.GetNbConstraints()
 		p := len(res.Weights[0])
