@@ -23,6 +23,9 @@ type Arith[V any] interface {
 	IsNegative(v V, bits uint) V
 	// Select is a if cond == 1 and b if cond == 0.
 	Select(cond, a, b V) V
+	// Lookup is t.Values[i] for 0 <= i < len(t.Values); a circuit's lookup
+	// argument also bounds i.
+	Lookup(t *Table, i V) V
 }
 
 // Max returns the largest of vs (non-empty), each with |v| < 2^bits.

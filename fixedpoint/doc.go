@@ -28,8 +28,9 @@
 //
 // # Nonlinear functions
 //
-// exp(v) on [-ExpRange, 0] is (1 + v/2^n)^(2^n) computed at ExpFracBits with
-// n = ExpSquarings; smaller v is clamped to -ExpRange. Square roots are rounded
+// exp(v) on [-ExpRange, 0] is the floored product of two public tables at
+// ExpFracBits, exp of the high and of the low bits of -v (ExpNeg); smaller v
+// is clamped to -ExpRange. Square roots are rounded
 // up: CeilSqrt(n) is the least s with s*s >= n, so norms are never
 // under-estimated.
 package fixedpoint

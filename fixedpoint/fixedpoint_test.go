@@ -37,14 +37,13 @@ func onehot(k, label int) []int64 {
 func TestExpNegAccuracy(t *testing.T) {
 	f := DefaultFormat()
 	n := &Native{}
-	for v := -float64(f.ExpRange); v <= 0; v += 0.01 {
-		raw := int64(math.Round(v * float64(f.One())))
-		got := f.Float(ExpNeg[int64](n, f, raw))
-		want := math.Exp(f.Float(raw))
-		// The approximation's error is about e^v v^2 / 2^(n+1), plus rounding.
-		bound := want*f.Float(raw)*f.Float(raw)/math.Ldexp(1, int(f.ExpSquarings)+1) + 3/float64(f.One())
-		if math.Abs(got-want) > bound {
-			t.Fatalf("exp(%v) = %v, want %v +- %v", v, got, want, bound)
+	// Every input of the domain: the floored product of two entries rounded
+	// at 2^-F is within one unit at 2^-f of the exact value.
+	for raw := -f.ExpRange * f.One(); raw <= 0; raw++ {
+		got := float64(ExpNeg[int64](n, f, raw))
+		want := math.Exp(f.Float(raw)) * float64(f.One())
+		if got > want+0.01 || got < want-1.01 {
+			t.Fatalf("exp(%v) = %v/2^%d, want floor of %v", f.Float(raw), got, f.FracBits, want)
 		}
 	}
 	if got := ExpNeg[int64](n, f, -1000*f.One()); got != ExpNeg[int64](n, f, -f.ExpRange*f.One()) {
@@ -52,6 +51,42 @@ func TestExpNegAccuracy(t *testing.T) {
 	}
 	if n.Err() != nil {
 		t.Fatal(n.Err())
+	}
+}
+
+// TestExpTablesMatchFloat checks the big-float tables against math.Exp, an
+// independent computation: each entry is exp rounded at 2^-F.
+func TestExpTablesMatchFloat(t *testing.T) {
+	f := DefaultFormat()
+	tab := expTables(f)
+	if got := len(tab.hi.Values) + len(tab.lo.Values); got > 3000 {
+		t.Fatalf("exp tables of %d entries for the default format", got)
+	}
+	for name, tt := range map[string]struct {
+		values []int64
+		step   float64
+	}{"hi": {tab.hi.Values, math.Ldexp(1, int(tab.k))}, "lo": {tab.lo.Values, 1}} {
+		for i, v := range tt.values {
+			want := math.Ldexp(math.Exp(-float64(i)*tt.step/float64(f.One())), int(f.ExpFracBits))
+			if math.Abs(float64(v)-want) > 0.5+1e-6*math.Max(1, want/(1<<20)) {
+				t.Fatalf("%s[%d] = %d, want round(%v)", name, i, v, want)
+			}
+		}
+	}
+	if u := uint64(f.ExpRange) << f.FracBits; uint64(len(tab.hi.Values)-1)<<tab.k+uint64(len(tab.lo.Values))-1 < u {
+		t.Fatalf("tables of %d and %d entries do not cover u <= %d", len(tab.hi.Values), len(tab.lo.Values), u)
+	}
+}
+
+func TestLookupOutsideTable(t *testing.T) {
+	n := &Native{}
+	tab := &Table{Name: "t", Values: []int64{5, 6}}
+	if n.Lookup(tab, 1) != 6 || n.Err() != nil {
+		t.Fatal("lookup inside the table failed")
+	}
+	n.Lookup(tab, 2)
+	if !errors.Is(n.Err(), ErrDomain) {
+		t.Fatalf("lookup outside the table: %v", n.Err())
 	}
 }
 
@@ -239,7 +274,7 @@ func TestFormatValidate(t *testing.T) {
 		t.Fatal(err)
 	}
 	bad := DefaultFormat()
-	bad.FracBits, bad.ExpSquarings = 40, 30
+	bad.FracBits, bad.ExpFracBits = 40, 31
 	err := bad.Validate()
 	if !errors.Is(err, ErrFormat) {
 		t.Fatalf("got %v", err)

@@ -17,8 +17,7 @@ type Format struct {
 	WeightBits     uint  `json:"weight_bits" mapstructure:"weight_bits"`           // |w| < 2^weight_bits (raw) for weights
 	ActBits        uint  `json:"act_bits" mapstructure:"act_bits"`                 // |z| < 2^act_bits (raw) for pre-activations and activations
 	ExpRange       int64 `json:"exp_range" mapstructure:"exp_range"`               // exp (in softmax) is evaluated on [-exp_range, 0] (real units)
-	ExpFracBits    uint  `json:"exp_frac_bits" mapstructure:"exp_frac_bits"`       // working precision (fractional bits) of exp
-	ExpSquarings   uint  `json:"exp_squarings" mapstructure:"exp_squarings"`       // n in exp(v) ~ (1 + v/2^n)^(2^n)
+	ExpFracBits    uint  `json:"exp_frac_bits" mapstructure:"exp_frac_bits"`       // fractional bits of exp's two tables
 	LatticeBits    uint  `json:"lattice_bits" mapstructure:"lattice_bits"`         // the clip norm C is 2^lattice_bits units of the noise lattice: the noise table grows with it
 	UpdateFracBits uint  `json:"update_frac_bits" mapstructure:"update_frac_bits"` // extra fractional bits of the step size lr*C/(q N_pub)
 }
@@ -32,14 +31,13 @@ func DefaultFormat() Format {
 		ActBits:        16 + 10,
 		ExpRange:       16,
 		ExpFracBits:    30,
-		ExpSquarings:   12,
 		LatticeBits:    10,
 		UpdateFracBits: 24,
 	}
 }
 
 // Validate checks that the bounds fit int64 natively, fit the BN254 field
-// with room to spare, and that exp's first step is exact.
+// with room to spare, and that exp's tables stay small.
 func (f Format) Validate() error {
 	var errs []error
 	check := func(ok bool, field, msg string, args ...any) {
@@ -52,9 +50,7 @@ func (f Format) Validate() error {
 	check(f.WeightBits > f.FracBits && f.WeightBits <= f.FracBits+12, "weight_bits", "must be in (frac_bits, frac_bits+12], got %d", f.WeightBits)
 	check(f.ActBits > f.FracBits && f.ActBits <= f.FracBits+14, "act_bits", "must be in (frac_bits, frac_bits+14], got %d", f.ActBits)
 	check(f.ExpRange >= 1 && f.ExpRange <= 32, "exp_range", "must be in [1, 32], got %d", f.ExpRange)
-	check(f.ExpFracBits+1 <= 31, "exp_frac_bits", "must be at most 30 so that squares fit 62 bits, got %d", f.ExpFracBits)
-	check(f.ExpFracBits >= f.FracBits+f.ExpSquarings, "exp_squarings", "frac_bits + exp_squarings (%d) must not exceed exp_frac_bits (%d), so that v/2^n is exact", f.FracBits+f.ExpSquarings, f.ExpFracBits)
-	check(f.ExpSquarings >= 4 && uint64(f.ExpRange) < uint64(1)<<f.ExpSquarings, "exp_squarings", "must be >= 4 with 2^n > exp_range, got %d", f.ExpSquarings)
+	check(f.ExpFracBits >= f.FracBits && f.ExpFracBits <= 30, "exp_frac_bits", "must be in [frac_bits, 30] so that a product of two table entries fits 60 bits, got %d", f.ExpFracBits)
 	check(f.LatticeBits >= 4 && f.LatticeBits <= 16, "lattice_bits", "must be in [4, 16], got %d", f.LatticeBits)
 	check(f.UpdateFracBits >= 8 && f.UpdateFracBits <= 32, "update_frac_bits", "must be in [8, 32], got %d", f.UpdateFracBits)
 	return errors.Join(errs...)

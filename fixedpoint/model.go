@@ -152,24 +152,6 @@ func matVec[V any](a Arith[V], w [][]V, x []V, wBits, xBits uint) []V {
 	return out
 }
 
-// ExpNeg is exp(v) for v <= 0 (raw at f bits), as (1 + v/2^n)^(2^n) at
-// ExpFracBits; v below -ExpRange is clamped to -ExpRange first.
-func ExpNeg[V any](a Arith[V], f Format, v V) V {
-	lo := a.Const(-f.ExpRange << f.FracBits)
-	v = a.Select(a.IsNegative(a.Sub(v, lo), f.ActBits+2), lo, v)
-	one := a.Const(1 << f.ExpFracBits)
-	// v/2^n at ExpFracBits is exact: v * 2^(F - f - n).
-	x := a.Add(one, a.Mul(v, a.Const(1<<(f.ExpFracBits-f.FracBits-f.ExpSquarings))))
-	// x stays within [0, 2^F]: it starts there (v >= -ExpRange > -2^n) and
-	// squaring a value at most 1 keeps it at most 1. The quotient is still
-	// range-checked to that bound: in a field, a quotient bounded only by
-	// its remainder's check could be another one for every remainder.
-	for range f.ExpSquarings {
-		x = a.Rescale(a.Mul(x, x), f.ExpFracBits, f.ExpFracBits+1)
-	}
-	return a.Rescale(x, f.ExpFracBits-f.FracBits, f.FracBits+1)
-}
-
 // Softmax returns p_k = floor(e_k * 2^f / sum e) with e_k = ExpNeg(z_k - max z).
 func Softmax[V any](a Arith[V], f Format, logits []V) []V {
 	m := Max(a, logits, f.ActBits)

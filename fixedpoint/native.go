@@ -140,4 +140,11 @@ func (n *Native) Select(cond, a, b int64) int64 {
 	return b
 }
 
+func (n *Native) Lookup(t *Table, i int64) int64 {
+	if i < 0 || i >= int64(len(t.Values)) {
+		return n.fail(fmt.Errorf("%w: index %d outside table %s of %d entries", ErrDomain, i, t.Name, len(t.Values)))
+	}
+	return t.Values[i]
+}
+
 var _ Arith[int64] = (*Native)(nil)

@@ -108,7 +108,7 @@ const quickstartParamsJSON = `{"version": 1, "dataset": "breast_cancer", "rows":
  "noise_multiplier": 1.407470703125, "clip_norm": 0.5, "learning_rate": 4.5, "delta": 0.00001,
  "delta_accountant": 0.0000099, "accountant": "rdp",
  "fixed_point": {"frac_bits": 16, "input_bits": 17, "weight_bits": 22, "act_bits": 26, "exp_range": 16,
-  "exp_frac_bits": 30, "exp_squarings": 12, "lattice_bits": 6, "update_frac_bits": 24,
+  "exp_frac_bits": 30, "lattice_bits": 6, "update_frac_bits": 24,
   "clip_norm_raw": 32768, "step_size_raw": 1509949440, "noise_bits": 11},
  "noise_scale_lattice": 90.078125, "noise_tail": 1262,
  "adjacency": "add/remove one record (row count hidden behind the public bound N_pub)"}`

@@ -23,6 +23,7 @@ import (
 
 	"github.com/consensys/gnark/constraint/solver"
 	"github.com/consensys/gnark/frontend"
+	"github.com/consensys/gnark/std/lookup/logderivlookup"
 	"github.com/consensys/gnark/std/rangecheck"
 
 	"github.com/zkdp/zkdp/fixedpoint"
@@ -41,6 +42,7 @@ type Arith struct {
 	api          frontend.API
 	rc           frontend.Rangechecker
 	packProducts bool
+	tables       map[*fixedpoint.Table]logderivlookup.Table
 }
 
 // Option configures Arith.
@@ -74,7 +76,7 @@ func New(api frontend.API, opts ...Option) *Arith {
 	if c.rc == nil {
 		c.rc = rangecheck.New(api)
 	}
-	return &Arith{api: api, rc: c.rc, packProducts: c.packProducts}
+	return &Arith{api: api, rc: c.rc, packProducts: c.packProducts, tables: map[*fixedpoint.Table]logderivlookup.Table{}}
 }
 
 var _ fixedpoint.Arith[frontend.Variable] = (*Arith)(nil)
@@ -171,6 +173,23 @@ func (a *Arith) IsNegative(v frontend.Variable, bits uint) frontend.Variable {
 	a.api.AssertIsBoolean(b)
 	a.check(a.api.Add(v, a.api.Mul(b, new(big.Int).Lsh(big.NewInt(1), bits))), bits)
 	return b
+}
+
+// Lookup is t.Values[i]. The log-derivative lookup (std/lookup/logderivlookup,
+// which shares the circuit's one commitment) proves that (i, value) is an
+// entry of the table, so i is in [0, len(t.Values)) as well: an index
+// outside it has no entry to match. The table's entries cost about one
+// constraint each, once per circuit.
+func (a *Arith) Lookup(t *fixedpoint.Table, i frontend.Variable) frontend.Variable {
+	tab, ok := a.tables[t]
+	if !ok {
+		tab = logderivlookup.New(a.api)
+		for _, v := range t.Values {
+			tab.Insert(v)
+		}
+		a.tables[t] = tab
+	}
+	return tab.Lookup(i)[0]
 }
 
 // errHintInputs is returned by a hint called with the wrong arity.

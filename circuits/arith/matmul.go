@@ -57,11 +57,18 @@ func (a *Arith) MatMul(x, y [][]frontend.Variable, xBits, yBits uint) [][]fronte
 		z[i] = flat[i*m : (i+1)*m : (i+1)*m]
 	}
 	committed := append(in[3:], flat...)
-	multicommit.WithCommitment(a.api, func(api frontend.API, c frontend.Variable) error {
-		api.AssertIsEqual(evaluate(api, z, powers(api, c, n), powers(api, power(api, c, n), m)),
-			evaluateProduct(api, x, y, powers(api, c, n), powers(api, power(api, c, n), m)))
+	// Registered when the circuit is compiled, not now: multicommit's own
+	// callback must be queued after every gadget that still registers a
+	// commitment of its own at compile time (logderivlookup tables made
+	// after this product, e.g. exp's), or they would call it too late.
+	a.api.Compiler().Defer(func(api frontend.API) error {
+		multicommit.WithCommitment(api, func(api frontend.API, c frontend.Variable) error {
+			api.AssertIsEqual(evaluate(api, z, powers(api, c, n), powers(api, power(api, c, n), m)),
+				evaluateProduct(api, x, y, powers(api, c, n), powers(api, power(api, c, n), m)))
+			return nil
+		}, committed...)
 		return nil
-	}, committed...)
+	})
 	return z
 }
 

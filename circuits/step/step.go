@@ -35,10 +35,10 @@ import (
 
 	"github.com/consensys/gnark/constraint/solver"
 	"github.com/consensys/gnark/frontend"
-	"github.com/consensys/gnark/std/rangecheck"
 
 	"github.com/zkdp/zkdp/circuits/arith"
 	"github.com/zkdp/zkdp/circuits/commitment"
+	"github.com/zkdp/zkdp/circuits/lookup"
 	"github.com/zkdp/zkdp/circuits/sampling"
 	"github.com/zkdp/zkdp/commit"
 	"github.com/zkdp/zkdp/dp"
@@ -125,7 +125,7 @@ func New(spec Spec) (*Circuit, error) {
 func (c *Circuit) Define(api frontend.API) error {
 	s := c.spec
 	f := s.Params.Format
-	rc := rangecheck.New(api)
+	rc := lookup.New(api)
 	a := arith.New(api, arith.WithRangechecker(rc))
 
 	// The run commitment binds the run's public items, T included; t, M_t
