@@ -33,9 +33,10 @@ const (
 	TagPRF    uint64 = 5 // per-step PRF key
 	TagInput  uint64 = 6 // an inference input
 	// 7 was the step circuit's former single statement hash; not reused.
-	TagRun  uint64 = 8  // a run's commitment H(params hash, D, S, beacon, T), a step proof's first public input
-	TagSalt uint64 = 9  // a dataset row's secret salt H(s, i)
-	TagInit uint64 = 10 // the public PRF key H(params hash, beacon) of the initial model W_0
+	TagRun   uint64 = 8  // a run's commitment H(params hash, D, S, beacon, T), a step proof's first public input
+	TagSalt  uint64 = 9  // a dataset row's secret salt H(s, i)
+	TagInit  uint64 = 10 // the public PRF key H(params hash, beacon) of the initial model W_0
+	TagWords uint64 = 11 // a PRF block: the sponge capacity of Squeeze(key, stream, block)
 )
 
 // ErrBadHex is returned when a hex string is not a canonical field element.
@@ -210,7 +211,12 @@ var sponge = poseidon2.NewPermutation(SpongeWidth, SpongeFullRounds, SpongeParti
 // whose capacity (state[0]) starts at iv and whose rate starts at zero; the
 // last block is zero-padded (callers put the length in iv); at least one
 // permutation runs. The digest is state[1].
-func Sponge(iv fr.Element, elems []fr.Element) fr.Element {
+func Sponge(iv fr.Element, elems []fr.Element) fr.Element { return Squeeze(iv, elems)[0] }
+
+// Squeeze is Sponge's whole rate after absorbing: SpongeRate elements, the
+// first of which is Sponge's digest. The capacity stays hidden, so the rate
+// lanes of one absorption are a PRF's output when a key is absorbed.
+func Squeeze(iv fr.Element, elems []fr.Element) []fr.Element {
 	state := make([]fr.Element, SpongeWidth)
 	state[0] = iv
 	for start := 0; start == 0 || start < len(elems); start += SpongeRate {
@@ -221,5 +227,5 @@ func Sponge(iv fr.Element, elems []fr.Element) fr.Element {
 			panic(fmt.Sprintf("commit: poseidon2 sponge: %v", err)) // only on a wrong state length
 		}
 	}
-	return state[1]
+	return state[1:]
 }

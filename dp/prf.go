@@ -17,9 +17,18 @@ const (
 	StreamInit     uint64 = 3 // W_0's hidden-layer weights, one word per weight, under InitKey (public)
 )
 
-// WordsPerBlock is how many 64-bit words one PRF block yields: the low 128
-// bits of a uniform field element are within 2^-125 of uniform.
-const WordsPerBlock = 2
+// WordsPerElement is how many 64-bit words one PRF output element yields:
+// the low 128 bits of a uniform field element are within 2^-125 of uniform.
+const WordsPerElement = 2
+
+// WordsPerBlock is how many words one PRF block yields: a block is one
+// width-16 Poseidon2 permutation whose 15 rate elements are output (the
+// capacity stays hidden), about 37 R1CS constraints per element where a
+// width-2 compression per element cost 186.
+const WordsPerBlock = commit.SpongeRate * WordsPerElement
+
+// wordsIV is a PRF block's sponge capacity.
+var wordsIV = commit.Hash(commit.TagWords)
 
 // Seed is the data holder's secret.
 type Seed = fr.Element
@@ -74,24 +83,26 @@ func StepKey(s Seed, beacon fr.Element, step int) fr.Element {
 	return commit.Hash(commit.TagPRF, s, beacon, commit.FromInt64(int64(step)))
 }
 
-// Words returns n uniform 64-bit words of stream `stream` under key:
-// block j is Node(key, stream*2^32 + j), and its canonical integer's
-// little-endian 64-bit limbs 0 and 1 are words 2j and 2j+1.
+// Words returns n uniform 64-bit words of stream `stream` under key: block j
+// is Squeeze(H(TagWords); key, stream*2^32 + j), and its elements'
+// canonical integers' little-endian 64-bit limbs 0 and 1, element by
+// element, are words 30j..30j+29.
 func Words(key fr.Element, stream uint64, n int) []uint64 {
-	out := make([]uint64, 0, n+1)
+	out := make([]uint64, 0, n+WordsPerBlock)
 	var bi big.Int
 	for j := 0; len(out) < n; j++ {
 		var idx fr.Element
 		idx.SetUint64(stream<<32 | uint64(j))
-		block := commit.Node(key, idx)
-		block.BigInt(&bi)
-		limbs := bi.Bits() // little-endian machine words (64-bit on supported platforms)
-		for w := range WordsPerBlock {
-			var v uint64
-			if w < len(limbs) {
-				v = uint64(limbs[w])
+		for _, e := range commit.Squeeze(wordsIV, []fr.Element{key, idx}) {
+			e.BigInt(&bi)
+			limbs := bi.Bits() // little-endian machine words (64-bit on supported platforms)
+			for w := range WordsPerElement {
+				var v uint64
+				if w < len(limbs) {
+					v = uint64(limbs[w])
+				}
+				out = append(out, v)
 			}
-			out = append(out, v)
 		}
 	}
 	return out[:n]

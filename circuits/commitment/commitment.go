@@ -134,6 +134,11 @@ func hashHead(api frontend.API, tag uint64, n int, bits uint, packed []frontend.
 
 // Sponge is commit.Sponge in-circuit.
 func Sponge(api frontend.API, iv frontend.Variable, elems []frontend.Variable) frontend.Variable {
+	return Squeeze(api, iv, elems)[0]
+}
+
+// Squeeze is commit.Squeeze in-circuit: Sponge's whole rate.
+func Squeeze(api frontend.API, iv frontend.Variable, elems []frontend.Variable) []frontend.Variable {
 	checkField(api)
 	perm, err := permposeidon2.NewPoseidon2FromParameters(api, commit.SpongeWidth, commit.SpongeFullRounds, commit.SpongePartialRounds)
 	if err != nil {
@@ -152,7 +157,7 @@ func Sponge(api frontend.API, iv frontend.Variable, elems []frontend.Variable) f
 			panic(fmt.Sprintf("commitment: poseidon2 sponge: %v", err))
 		}
 	}
-	return state[1]
+	return state[1:]
 }
 
 // HashPackedSalted is commit.HashPackedSalted in-circuit: HashPacked with the

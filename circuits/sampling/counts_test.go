@@ -39,10 +39,11 @@ func TestConstraintCounts(t *testing.T) {
 	if testing.Short() {
 		t.Skip("compiles circuits of realistic size")
 	}
-	// Words: per block.
+	// Words: one block's two words, one whole block, eleven blocks.
 	w1 := nbConstraints(t, &wordsCircuit{Words: make([]frontend.Variable, 2), noOut: true})
-	w11 := nbConstraints(t, &wordsCircuit{Words: make([]frontend.Variable, 22), noOut: true})
-	t.Logf("Words: 1 block %d constraints, 11 blocks %d: %.1f per block (2 words)", w1, w11, float64(w11-w1)/10)
+	wb := nbConstraints(t, &wordsCircuit{Words: make([]frontend.Variable, dp.WordsPerBlock), noOut: true})
+	w11 := nbConstraints(t, &wordsCircuit{Words: make([]frontend.Variable, 11*dp.WordsPerBlock), noOut: true})
+	t.Logf("Words: 2 words %d constraints, 1 block (%d words) %d, 11 blocks %d: %.1f per word", w1, dp.WordsPerBlock, wb, w11, float64(w11)/float64(11*dp.WordsPerBlock))
 
 	t.Logf("SeedCommitment + StepKey: %d constraints", nbConstraints(t, &seedCircuit{}))
 
@@ -65,7 +66,8 @@ func TestConstraintCounts(t *testing.T) {
 	t.Logf("Discrete Gaussian (sigma %v, %d CDF entries): 1 sample %d constraints, %d samples %d: %.1f per sample",
 		countSigma, len(g.CDF), one, countParams, many, float64(many-one)/float64(countParams-1))
 	constraintstats.Check(t, map[string]constraintstats.Row{
-		"words/1 block":                        {Constraints: w1},
+		"words/2 words":                        {Constraints: w1},
+		"words/1 block":                        {Constraints: wb},
 		"words/11 blocks":                      {Constraints: w11},
 		"seed commitment + step key":           {Constraints: nbConstraints(t, &seedCircuit{})},
 		"poisson/digits full batch":            {Constraints: pf},

@@ -6,45 +6,48 @@ import (
 	"math/big"
 
 	"github.com/consensys/gnark/frontend"
-	permposeidon2 "github.com/consensys/gnark/std/permutation/poseidon2"
 	"github.com/consensys/gnark/std/rangecheck"
+
+	"github.com/zkdp/zkdp/circuits/commitment"
+	"github.com/zkdp/zkdp/commit"
+	"github.com/zkdp/zkdp/dp"
 )
 
 // ErrParams is returned for gadget parameters that make no sense.
 var ErrParams = errors.New("sampling: invalid parameters")
 
-// WordsPerBlock is how many 64-bit words one PRF block yields (dp.WordsPerBlock).
-const WordsPerBlock = 2
 
 // Words returns the n PRF words of stream `stream` under key, as dp.Words:
-// block j = Compress(key, stream<<32 | j) and words 2j, 2j+1 are the
-// little-endian 64-bit limbs 0 and 1 of the block's canonical integer. Each
-// word is range-checked to 64 bits.
+// block j = commitment.Squeeze(H(TagWords); key, stream<<32 | j), and each
+// of its 15 elements gives two words, the little-endian 64-bit limbs 0 and
+// 1 of its canonical integer. Each word is range-checked to 64 bits.
 //
-// Cost per block (R1CS, measured in TestConstraintCounts): about 280
-// constraints, the Poseidon2 width-2 permutation (186) and the canonical
-// split (two 64-bit, two 126-bit and one 128-bit range check and an IsZero).
+// Cost per block of 30 words (R1CS, measured in TestConstraintCounts): the
+// width-16 permutation (about 555) and 15 canonical splits (two 64-bit, two
+// 126-bit and one 128-bit range check and an IsZero each).
 func Words(api frontend.API, key frontend.Variable, stream uint64, n int) ([]frontend.Variable, error) {
 	if n < 0 {
 		return nil, fmt.Errorf("%w: %d words", ErrParams, n)
-	}
-	perm, err := permposeidon2.NewPoseidon2(api)
-	if err != nil {
-		return nil, fmt.Errorf("sampling: words: %w", err)
 	}
 	sp, err := newSplitter(api)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]frontend.Variable, 0, n+1)
+	ivElem := commit.Hash(commit.TagWords)
+	iv := ivElem.BigInt(new(big.Int))
+	out := make([]frontend.Variable, 0, n+dp.WordsPerBlock)
 	for j := 0; len(out) < n; j++ {
 		// The block index is the native uint64 expression, wrap included.
-		block := perm.Compress(key, stream<<32|uint64(j))
-		lo, hi, err := sp.split(block)
-		if err != nil {
-			return nil, err
+		for _, e := range commitment.Squeeze(api, iv, []frontend.Variable{key, stream<<32 | uint64(j)}) {
+			if len(out) >= n {
+				break // an element no word needs is not split
+			}
+			lo, hi, err := sp.split(e)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, lo, hi)
 		}
-		out = append(out, lo, hi)
 	}
 	return out[:n], nil
 }

@@ -50,7 +50,7 @@ func TestWordsMatchNative(t *testing.T) {
 	for _, tc := range []struct {
 		stream uint64
 		n      int
-	}{{dp.StreamSampling, 5}, {dp.StreamNoise, 6}, {1<<32 + 7, 3}, {0, 1}} {
+	}{{dp.StreamSampling, 5}, {dp.StreamNoise, 6}, {1<<32 + 7, 3}, {0, 1}, {dp.StreamNoise, dp.WordsPerBlock + 3}} {
 		key := randElement(rng)
 		valid := wordsAssignment(key, tc.stream, tc.n)
 		wrongWord := wordsAssignment(key, tc.stream, tc.n)
@@ -93,7 +93,7 @@ func TestWordsHintRejected(t *testing.T) {
 		key = randElement(rng)
 		var idx fr.Element
 		idx.SetUint64(dp.StreamSampling << 32)
-		block := commit.Node(key, idx)
+		block := commit.Squeeze(commit.Hash(commit.TagWords), []fr.Element{key, idx})[0]
 		var bi big.Int
 		block.BigInt(&bi)
 		if bi.Add(&bi, fr.Modulus()).BitLen() <= 254 {
