@@ -16,7 +16,6 @@ import (
 // ErrParams is returned for gadget parameters that make no sense.
 var ErrParams = errors.New("sampling: invalid parameters")
 
-
 // Words returns the n PRF words of stream `stream` under key, as dp.Words:
 // block j = commitment.Squeeze(H(TagWords); key, stream<<32 | j), and each
 // of its 15 elements gives two words, the little-endian 64-bit limbs 0 and
