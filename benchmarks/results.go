@@ -30,6 +30,7 @@ const (
 	SectionCircuits   = "circuits"
 	SectionProving    = "proving"
 	SectionScaling    = "scaling"
+	SectionRuns       = "runs"
 	SectionInference  = "inference"
 	SectionGas        = "gas"
 	SectionCSV        = "csv"
@@ -37,7 +38,7 @@ const (
 
 // Sections lists every section in report order.
 var Sections = []string{SectionAccuracy, SectionTraining, SectionAccountant, SectionCircuits, SectionProving,
-	SectionScaling, SectionInference, SectionGas, SectionCSV}
+	SectionScaling, SectionRuns, SectionInference, SectionGas, SectionCSV}
 
 // DefaultDir is where sections are saved, relative to the repository root.
 const DefaultDir = "benchmarks/results"

@@ -455,39 +455,104 @@ func Scaling(ctx context.Context, configName string, variants []ScalingVariant, 
 	var out []ScalingPoint
 	for i, v := range variants {
 		cfg := base
-		cfg.Training.Steps, cfg.Training.EvalEvery = 1, 1
 		if v.SamplingRate > 0 {
 			cfg.Training.SamplingRate = v.SamplingRate
 		}
 		cfg.Training.Hidden = v.Hidden
-		dir := filepath.Join(tmp, fmt.Sprintf("run-%d", i))
-		res, err := writeRun(ctx, cfg, dir)
+		p, _, err := proveOneStep(ctx, cfg, filepath.Join(tmp, fmt.Sprintf("run-%d", i)), log)
 		if err != nil {
 			return nil, err
 		}
-		keys := &prover.KeyCache{Dir: filepath.Join(tmp, "keys"), Logger: log}
-		start := time.Now()
-		if _, err := stepproof.Prove(ctx, dir, stepproof.Options{Workers: 1, Keys: keys, Logger: log}); err != nil {
-			return nil, err
-		}
-		setup := time.Since(start)
-		if err := os.RemoveAll(filepath.Join(dir, run.PublicDir, run.ProofsDir)); err != nil {
-			return nil, fmt.Errorf("benchmarks: %w", err)
-		}
-		sum, err := stepproof.Prove(ctx, dir, stepproof.Options{Workers: 1, Keys: keys, Logger: log})
-		if err != nil {
-			return nil, err
-		}
-		var info stepproof.CircuitInfo
-		if err := run.ReadJSON(filepath.Join(dir, run.PublicDir, stepproof.CircuitFile), &info); err != nil {
-			return nil, err
-		}
-		p := ScalingPoint{Label: fmt.Sprintf("q=%g hidden=%v", cfg.Training.SamplingRate, v.Hidden), SamplingRate: cfg.Training.SamplingRate,
-			Hidden: v.Hidden, MaxBatch: res.Params.MaxBatch, Params: fixedpoint.NumParams(res.Params.Widths),
-			Constraints: info.Constraints, ProofSeconds: sum.Durations["step-00000"].Seconds()}
-		p.SetupSeconds = setup.Seconds() - p.ProofSeconds
+		p.Label = fmt.Sprintf("q=%g hidden=%v", cfg.Training.SamplingRate, v.Hidden)
 		log.Info("scaling", "point", p.Label, "constraints", p.Constraints, "proof_seconds", p.ProofSeconds)
 		out = append(out, p)
+	}
+	return out, nil
+}
+
+// proveOneStep trains the config for one step in dir, sets up its step
+// circuit's keys in dir's own cache (timed apart) and proves the step. The
+// circuit differs from the whole run's only in the constant T. It returns
+// the point and the proving key's size in bytes.
+func proveOneStep(ctx context.Context, cfg config.Config, dir string, log *slog.Logger) (ScalingPoint, int64, error) {
+	cfg.Training.Steps, cfg.Training.EvalEvery = 1, 1
+	runDir := filepath.Join(dir, "run")
+	res, err := writeRun(ctx, cfg, runDir)
+	if err != nil {
+		return ScalingPoint{}, 0, err
+	}
+	keys := &prover.KeyCache{Dir: filepath.Join(dir, "keys"), Logger: log}
+	start := time.Now()
+	if _, err := stepproof.Prove(ctx, runDir, stepproof.Options{Workers: 1, Keys: keys, Logger: log}); err != nil {
+		return ScalingPoint{}, 0, err
+	}
+	setup := time.Since(start)
+	if err := os.RemoveAll(filepath.Join(runDir, run.PublicDir, run.ProofsDir)); err != nil {
+		return ScalingPoint{}, 0, fmt.Errorf("benchmarks: %w", err)
+	}
+	sum, err := stepproof.Prove(ctx, runDir, stepproof.Options{Workers: 1, Keys: keys, Logger: log})
+	if err != nil {
+		return ScalingPoint{}, 0, err
+	}
+	var info stepproof.CircuitInfo
+	if err := run.ReadJSON(filepath.Join(runDir, run.PublicDir, stepproof.CircuitFile), &info); err != nil {
+		return ScalingPoint{}, 0, err
+	}
+	p := ScalingPoint{SamplingRate: cfg.Training.SamplingRate, Hidden: cfg.Training.Hidden, MaxBatch: res.Params.MaxBatch,
+		Params: fixedpoint.NumParams(res.Params.Widths), Constraints: info.Constraints, ProofSeconds: sum.Durations["step-00000"].Seconds()}
+	p.SetupSeconds = setup.Seconds() - p.ProofSeconds
+	pk, _, _ := keys.Paths(info.Hash)
+	st, err := os.Stat(pk)
+	if err != nil {
+		return p, 0, fmt.Errorf("benchmarks: proving key: %w", err)
+	}
+	return p, st.Size(), nil
+}
+
+// RunCost is one config's whole-run proving cost, projected from one
+// measured step proof: every step circuit of a run is the same circuit.
+type RunCost struct {
+	Config          string  `json:"config"`
+	Steps           int     `json:"steps"` // T of the config
+	MaxBatch        int     `json:"max_batch"`
+	Params          int     `json:"params"`
+	Constraints     int     `json:"constraints"`
+	PerExampleParam float64 `json:"constraints_per_example_parameter"`
+	SetupSeconds    float64 `json:"setup_seconds"` // compile + single-party setup
+	ProofSeconds    float64 `json:"proof_seconds"` // one step proof, witness included
+	ProvingKeyMiB   float64 `json:"proving_key_mib"`
+	PeakMemoryMiB   float64 `json:"peak_memory_mib"` // of the process so far: later rows include earlier ones
+	RunSeconds      float64 `json:"run_seconds"`     // Steps x ProofSeconds, projected
+}
+
+// RunCosts measures one step proof of each config and projects its whole
+// run: T proofs on one machine, one at a time.
+func RunCosts(ctx context.Context, configs []string, log *slog.Logger) ([]RunCost, error) {
+	log = logger(log)
+	tmp, err := os.MkdirTemp("", "zkdp-runcost-")
+	if err != nil {
+		return nil, fmt.Errorf("benchmarks: %w", err)
+	}
+	defer os.RemoveAll(tmp)
+	var out []RunCost
+	for _, name := range configs {
+		cfg, err := LoadConfig(name)
+		if err != nil {
+			return nil, err
+		}
+		p, pkBytes, err := proveOneStep(ctx, cfg, filepath.Join(tmp, name), log)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		r := RunCost{Config: name, Steps: cfg.Training.Steps, MaxBatch: p.MaxBatch, Params: p.Params, Constraints: p.Constraints,
+			PerExampleParam: float64(p.Constraints) / float64(p.MaxBatch*p.Params), SetupSeconds: p.SetupSeconds,
+			ProofSeconds: p.ProofSeconds, ProvingKeyMiB: float64(pkBytes) / (1 << 20), PeakMemoryMiB: peakMiB(),
+			RunSeconds: float64(cfg.Training.Steps) * p.ProofSeconds}
+		log.Info("run cost", "config", name, "constraints", r.Constraints, "proof_seconds", r.ProofSeconds, "run_seconds", r.RunSeconds)
+		out = append(out, r)
+		if err := os.RemoveAll(filepath.Join(tmp, name)); err != nil { // keys are large
+			return nil, fmt.Errorf("benchmarks: %w", err)
+		}
 	}
 	return out, nil
 }

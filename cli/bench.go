@@ -84,7 +84,7 @@ from every saved section; zkdp bench --json prints the saved sections.`,
 	}
 	// Each section has its own variables: pflag writes a flag's default
 	// into its variable when the flag is defined.
-	var circuitConfigs, accConfigs, trainConfigs, proveConfig, scaleConfig []string
+	var circuitConfigs, accConfigs, trainConfigs, proveConfig, scaleConfig, runConfigs []string
 	var seeds []uint
 	var epsilons, rates []float64
 	var trainSteps, trainRuns, accSteps, accCalls, proofs, csvRows, csvColumns int
@@ -155,6 +155,10 @@ from every saved section; zkdp bench --json prints the saved sections.`,
 				f.Float64SliceVar(&rates, "sampling-rate", []float64{0.01, 0.02, 0.05}, "sampling rates (they set the batch padding)")
 				f.IntSliceVar(&hidden, "hidden", []int{0}, "hidden layer widths to try (0: none)")
 			}),
+		section(benchmarks.SectionRuns, "Prove one step of each config and project its whole run (a setup each)",
+			func(c *cobra.Command) (any, error) {
+				return benchmarks.RunCosts(c.Context(), runConfigs, o.logger())
+			}, configFlag(&runConfigs, []string{"quickstart", "breast_cancer", "digits"})),
 		section(benchmarks.SectionInference, "Prove inferences of the trained MNIST MLP 784-56-10 (fixed and committed model, hashed inputs, batches of 1 and 8)",
 			func(c *cobra.Command) (any, error) {
 				keys, err := o.keys(keysDir)
