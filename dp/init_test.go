@@ -11,7 +11,8 @@ import (
 
 // W_0's widths follow the He-uniform bound rounded down to a power of two;
 // the head, the biases and sub-unit layers are zero; the weights are the
-// PRF words' low bits, so another key gives another W_0.
+// PRF words' 15-bit chunks, four to a word, low bits first, so another key
+// gives another W_0.
 func TestInitialWeights(t *testing.T) {
 	f := fixedpoint.DefaultFormat()
 	widths := []int{30, 4, 2}
@@ -33,13 +34,13 @@ func TestInitialWeights(t *testing.T) {
 	}
 	key := testKey(5)
 	w := InitialWeights(widths, bits, key)
-	if len(w) != fixedpoint.NumParams(widths) || InitWords(widths, bits) != 120 {
+	if len(w) != fixedpoint.NumParams(widths) || InitChunks(15) != 4 || InitWords(widths, bits) != 30 {
 		t.Fatalf("%d parameters, %d words", len(w), InitWords(widths, bits))
 	}
-	words := Words(key, StreamInit, 120)
+	words := Words(key, StreamInit, 30)
 	lo, hi := int64(0), int64(0)
 	for i := range 120 {
-		if want := int64(words[i]%(1<<15)) - 1<<14; w[i] != want {
+		if want := int64(words[i/4]>>(15*(i%4))%(1<<15)) - 1<<14; w[i] != want {
 			t.Fatalf("weight %d = %d, want %d", i, w[i], want)
 		}
 		lo, hi = min(lo, w[i]), max(hi, w[i])

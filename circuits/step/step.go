@@ -218,8 +218,8 @@ func (c *Circuit) Define(api frontend.API) error {
 // assertInitialModel constrains W_t to dp.InitialWeights(widths, InitBits,
 // InitKey(params hash, beacon)) when t = 0: weight i is isFirst * (W_t[i] -
 // init_i) == 0, one constraint for a zero init_i (biases, the head, layers
-// of zero bits), plus one PRF word and a bit split for a uniform weight. A
-// model without a hidden layer needs no PRF.
+// of zero bits), plus a share of a PRF word and a k-bit range check for a
+// uniform weight. A model without a hidden layer needs no PRF.
 func (c *Circuit) assertInitialModel(api frontend.API, rc frontend.Rangechecker) error {
 	s := c.spec
 	isFirst := api.IsZero(c.Step)
@@ -234,14 +234,18 @@ func (c *Circuit) assertInitialModel(api frontend.API, rc frontend.Rangechecker)
 	pos := 0
 	for l := 1; l < len(s.Widths); l++ {
 		k := s.InitBits[l-1]
+		var chunks []frontend.Variable // of the current word, low bits first
 		for range s.Widths[l] * s.Widths[l-1] {
 			init := frontend.Variable(0)
 			if k > 0 {
-				low, err := lowBits(api, rc, words[0], k)
-				if err != nil {
-					return err
+				if len(chunks) == 0 {
+					var err error
+					if chunks, err = splitWord(api, rc, words[0], k); err != nil {
+						return err
+					}
+					words = words[1:]
 				}
-				init, words = api.Sub(low, uint64(1)<<(k-1)), words[1:]
+				init, chunks = api.Sub(chunks[0], uint64(1)<<(k-1)), chunks[1:]
 			}
 			api.AssertIsEqual(api.Mul(isFirst, api.Sub(c.Weights[pos], init)), 0)
 			pos++
@@ -254,32 +258,49 @@ func (c *Circuit) assertInitialModel(api frontend.API, rc frontend.Rangechecker)
 	return nil
 }
 
-// lowBits is word mod 2^k for a word already range-checked to 64 bits (a
-// PRF word): word = low + 2^k high with low < 2^k and high < 2^(64-k), both
-// range-checked, so that low + 2^k high < 2^64 < p and the split is the
-// integer one (an unbounded high would let any low through).
-func lowBits(api frontend.API, rc frontend.Rangechecker, word frontend.Variable, k uint) (frontend.Variable, error) {
-	out, err := api.Compiler().NewHint(lowBitsHint, 2, word, k)
+// splitWord returns the dp.InitChunks(k) k-bit chunks of a word already
+// range-checked to 64 bits (a PRF word), low bits first: word = sum_i
+// chunk_i 2^(k i) + rest 2^(k c), every chunk and the rest range-checked, so
+// that the sum is below 2^64 < p and the split is the integer one (an
+// unbounded rest would let any chunks through).
+func splitWord(api frontend.API, rc frontend.Rangechecker, word frontend.Variable, k uint) ([]frontend.Variable, error) {
+	n := dp.InitChunks(k)
+	out, err := api.Compiler().NewHint(splitWordHint, n+1, word, k)
 	if err != nil {
-		return nil, fmt.Errorf("step: low bits hint: %w", err)
+		return nil, fmt.Errorf("step: split word hint: %w", err)
 	}
-	low, high := out[0], out[1]
-	rc.Check(low, int(k))
-	rc.Check(high, 64-int(k))
-	api.AssertIsEqual(word, api.Add(low, api.Mul(high, new(big.Int).Lsh(big.NewInt(1), k))))
-	return low, nil
+	sum := frontend.Variable(0)
+	for i, chunk := range out[:n] {
+		rc.Check(chunk, int(k))
+		sum = api.Add(sum, api.Mul(chunk, new(big.Int).Lsh(big.NewInt(1), k*uint(i))))
+	}
+	rest := out[n]
+	if restBits := 64 - k*uint(n); restBits > 0 {
+		rc.Check(rest, int(restBits))
+		sum = api.Add(sum, api.Mul(rest, new(big.Int).Lsh(big.NewInt(1), k*uint(n))))
+	} else {
+		api.AssertIsEqual(rest, 0)
+	}
+	api.AssertIsEqual(word, sum)
+	return out[:n], nil
 }
 
-func init() { solver.RegisterHint(lowBitsHint) }
+func init() { solver.RegisterHint(splitWordHint) }
 
-// lowBitsHint: inputs (v, k), outputs v mod 2^k and v >> k.
-func lowBitsHint(_ *big.Int, in, out []*big.Int) error {
-	if len(in) != 2 || len(out) != 2 || !in[1].IsUint64() || in[1].Uint64() > 64 {
-		return fmt.Errorf("%w: low bits hint wants (v, k <= 64) and 2 outputs", ErrSpec)
+// splitWordHint: inputs (v, k), outputs InitChunks(k) k-bit chunks of v,
+// low first, then the rest v >> (k * chunks).
+func splitWordHint(_ *big.Int, in, out []*big.Int) error {
+	if len(in) != 2 || !in[1].IsUint64() || in[1].Uint64() < 1 || in[1].Uint64() > 64 || len(out) != dp.InitChunks(uint(in[1].Uint64()))+1 {
+		return fmt.Errorf("%w: split word hint wants (v, 1 <= k <= 64) and chunks+1 outputs", ErrSpec)
 	}
 	k := uint(in[1].Uint64())
-	out[0].And(in[0], new(big.Int).Sub(new(big.Int).Lsh(big.NewInt(1), k), big.NewInt(1)))
-	out[1].Rsh(in[0], k)
+	mask := new(big.Int).Sub(new(big.Int).Lsh(big.NewInt(1), k), big.NewInt(1))
+	v := new(big.Int).Set(in[0])
+	for i := range out[:len(out)-1] {
+		out[i].And(v, mask)
+		v.Rsh(v, k)
+	}
+	out[len(out)-1].Set(v)
 	return nil
 }
 

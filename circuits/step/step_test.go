@@ -524,12 +524,13 @@ func TestRunCommitmentBindsT(t *testing.T) {
 	}
 }
 
-// The low-bits split of W_0's PRF words bounds both of its hint outputs: a
-// dishonest hint that keeps word = low + 2^k high in the field but moves low
-// lets a prover pick another W_0 (here every hidden weight moved, the
-// witness built from it) unless both outputs are range-checked: high to
-// 64-k bits (low + 1, high - 2^-k wraps around the field) and low to k bits
-// (low + 2^k, high - 1). (The test engine does not run hints: R1CS only.)
+// The chunk split of W_0's PRF words bounds every hint output: a dishonest
+// hint that keeps word = sum chunk_i 2^(k i) + rest 2^(k c) in the field
+// but moves a chunk lets a prover pick another W_0 (here the weights of
+// every word's moved chunks, the witness built from them) unless the rest
+// (chunk 0 + 1, rest - 2^-(k c) wraps around the field) and each chunk
+// (chunk 0 + 2^k, chunk 1 - 1) are range-checked. (The test engine does not
+// run hints: R1CS only.)
 func TestInitialModelWrongHintsRejected(t *testing.T) {
 	r := newTinyRunWith(t, []int{2})
 	circuit, err := New(r.spec)
@@ -537,25 +538,34 @@ func TestInitialModelWrongHintsRejected(t *testing.T) {
 		t.Fatal(err)
 	}
 	k := r.spec.InitBits[0]
-	// moved is W_0 with every weight of the hidden layer moved by d.
-	moved := func(d int64) *Circuit {
+	n := dp.InitChunks(k)
+	if n < 2 {
+		t.Fatalf("%d-bit weights: fewer than 2 chunks a word", k)
+	}
+	// moved is W_0 with chunk 0 of every word moved by d0 and chunk 1 by d1.
+	moved := func(d0, d1 int64) *Circuit {
 		w := slices.Clone(r.res.Weights[0])
 		for i := range r.spec.Widths[0] * r.spec.Widths[1] {
-			w[i] += d
+			switch i % n {
+			case 0:
+				w[i] += d0
+			case 1:
+				w[i] += d1
+			}
 		}
 		return r.assign(t, r.stepFrom(t, 0, w))
 	}
-	lowPlusOne := func(m *big.Int, in, out []*big.Int) error {
-		if err := lowBitsHint(m, in, out); err != nil {
+	chunkPlusOne := func(m *big.Int, in, out []*big.Int) error {
+		if err := splitWordHint(m, in, out); err != nil {
 			return err
 		}
 		out[0].Add(out[0], big.NewInt(1))
-		inv := new(big.Int).ModInverse(new(big.Int).Lsh(big.NewInt(1), uint(in[1].Uint64())), m)
-		out[1].Sub(out[1], inv).Mod(out[1], m)
+		inv := new(big.Int).ModInverse(new(big.Int).Lsh(big.NewInt(1), uint(in[1].Uint64())*uint(n)), m)
+		out[n].Sub(out[n], inv).Mod(out[n], m)
 		return nil
 	}
-	lowPlusTwoK := func(m *big.Int, in, out []*big.Int) error {
-		if err := lowBitsHint(m, in, out); err != nil {
+	chunkPlusTwoK := func(m *big.Int, in, out []*big.Int) error {
+		if err := splitWordHint(m, in, out); err != nil {
 			return err
 		}
 		out[0].Add(out[0], new(big.Int).Lsh(big.NewInt(1), uint(in[1].Uint64())))
@@ -565,9 +575,9 @@ func TestInitialModelWrongHintsRejected(t *testing.T) {
 	for _, c := range []struct {
 		hint solver.Hint
 		w    *Circuit
-	}{{lowPlusOne, moved(1)}, {lowPlusTwoK, moved(1 << k)}} {
+	}{{chunkPlusOne, moved(1, 0)}, {chunkPlusTwoK, moved(1<<k, -1)}} {
 		test.NewAssert(t).CheckCircuit(circuit, test.NoTestEngine(), test.WithInvalidAssignment(c.w),
-			test.WithSolverOpts(solver.OverrideHint(solver.GetHintID(lowBitsHint), c.hint)),
+			test.WithSolverOpts(solver.OverrideHint(solver.GetHintID(splitWordHint), c.hint)),
 			test.WithCurves(ecc.BN254), test.WithBackends(backend.GROTH16),
 			test.NoProverChecks(), test.NoFuzzing(), test.NoSerializationChecks())
 	}
