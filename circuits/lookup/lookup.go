@@ -82,8 +82,10 @@ type value struct {
 	bits int
 }
 
-// maxValueBits keeps a checked value far below the field size.
-const maxValueBits = 120
+// maxValueBits keeps a checked value far below the field size (2^128 <<
+// p ~ 2^253.6: the limbs' recomposition cannot wrap); the PRF words' split
+// checks 128-bit values.
+const maxValueBits = 128
 
 var _ frontend.Rangechecker = (*Ranges)(nil)
 

@@ -6,7 +6,6 @@ import (
 
 	"github.com/consensys/gnark/frontend"
 	"github.com/consensys/gnark/std/lookup/logderivlookup"
-	"github.com/consensys/gnark/std/rangecheck"
 )
 
 // DiscreteGaussian checks discrete-Gaussian samples as
@@ -31,7 +30,7 @@ type DiscreteGaussian struct {
 // NewDiscreteGaussian returns the gadget for the public table of a
 // dp.DiscreteGaussian: its CDF (non-decreasing; the last entry is read as
 // 2^64 whatever it holds) and Tail.
-func NewDiscreteGaussian(api frontend.API, cdf []uint64, tail int64) (*DiscreteGaussian, error) {
+func NewDiscreteGaussian(api frontend.API, cdf []uint64, tail int64, opts ...Option) (*DiscreteGaussian, error) {
 	if len(cdf) == 0 || tail < 0 {
 		return nil, fmt.Errorf("%w: discrete gaussian: %d CDF entries, tail %d", ErrParams, len(cdf), tail)
 	}
@@ -41,7 +40,7 @@ func NewDiscreteGaussian(api frontend.API, cdf []uint64, tail int64) (*DiscreteG
 			return nil, fmt.Errorf("%w: discrete gaussian: CDF entry %d decreases", ErrParams, i)
 		}
 	}
-	return &DiscreteGaussian{api: api, rc: rangecheck.New(api), cdf: cdf, tail: tail}, nil
+	return &DiscreteGaussian{api: api, rc: newOptions(api, opts).rc, cdf: cdf, tail: tail}, nil
 }
 
 // lookupTable builds the table on first use: a table without queries would

@@ -7,7 +7,6 @@ import (
 
 	"github.com/consensys/gnark/frontend"
 	"github.com/consensys/gnark/std/lookup/logderivlookup"
-	"github.com/consensys/gnark/std/rangecheck"
 )
 
 // Poisson checks a step's Poisson subsample as dp.PoissonSampler.Sample does:
@@ -46,7 +45,7 @@ type Batch struct {
 // NewPoisson returns the gadget for the public table of a
 // dp.PoissonSampler: its Thresholds (non-increasing, one per row), Rows and
 // MaxBatch.
-func NewPoisson(api frontend.API, thresholds []uint64, rows, maxBatch int) (*Poisson, error) {
+func NewPoisson(api frontend.API, thresholds []uint64, rows, maxBatch int, opts ...Option) (*Poisson, error) {
 	if rows < 1 || maxBatch < 1 || len(thresholds) != rows {
 		return nil, fmt.Errorf("%w: poisson: %d rows, %d thresholds, max batch %d", ErrParams, rows, len(thresholds), maxBatch)
 	}
@@ -63,7 +62,7 @@ func NewPoisson(api frontend.API, thresholds []uint64, rows, maxBatch int) (*Poi
 	}
 	return &Poisson{
 		api:        api,
-		rc:         rangecheck.New(api),
+		rc:         newOptions(api, opts).rc,
 		thresholds: thresholds,
 		rows:       rows,
 		maxBatch:   maxBatch,

@@ -6,7 +6,6 @@ import (
 	"math/big"
 
 	"github.com/consensys/gnark/frontend"
-	"github.com/consensys/gnark/std/rangecheck"
 
 	"github.com/zkdp/zkdp/circuits/commitment"
 	"github.com/zkdp/zkdp/commit"
@@ -24,11 +23,11 @@ var ErrParams = errors.New("sampling: invalid parameters")
 // Cost per block of 30 words (R1CS, measured in TestConstraintCounts): the
 // width-16 permutation (about 555) and 15 canonical splits (two 64-bit, two
 // 126-bit and one 128-bit range check and an IsZero each).
-func Words(api frontend.API, key frontend.Variable, stream uint64, n int) ([]frontend.Variable, error) {
+func Words(api frontend.API, key frontend.Variable, stream uint64, n int, opts ...Option) ([]frontend.Variable, error) {
 	if n < 0 {
 		return nil, fmt.Errorf("%w: %d words", ErrParams, n)
 	}
-	sp, err := newSplitter(api)
+	sp, err := newSplitter(api, newOptions(api, opts).rc)
 	if err != nil {
 		return nil, err
 	}
@@ -60,7 +59,7 @@ type splitter struct {
 	pLoM1    *big.Int // (p mod 2^128) - 1
 }
 
-func newSplitter(api frontend.API) (*splitter, error) {
+func newSplitter(api frontend.API, rc frontend.Rangechecker) (*splitter, error) {
 	p := api.Compiler().Field()
 	if p.BitLen() <= 129 {
 		return nil, fmt.Errorf("%w: a %d-bit field cannot hold two 64-bit words and a rest", ErrParams, p.BitLen())
@@ -69,7 +68,7 @@ func newSplitter(api frontend.API) (*splitter, error) {
 	pLo := new(big.Int).Sub(p, new(big.Int).Lsh(pHi, 128))
 	return &splitter{
 		api:      api,
-		rc:       rangecheck.New(api),
+		rc:       rc,
 		restBits: p.BitLen() - 128,
 		pHi:      pHi,
 		// p is an odd prime above 2^128, so p mod 2^128 >= 1.

@@ -154,11 +154,11 @@ func (c *Circuit) Define(api frontend.API) error {
 	}
 
 	// 2. The Poisson batch and the rows under D.
-	poisson, err := sampling.NewPoisson(api, s.Thresholds, s.Rows, s.MaxBatch)
+	poisson, err := sampling.NewPoisson(api, s.Thresholds, s.Rows, s.MaxBatch, sampling.WithRangechecker(rc))
 	if err != nil {
 		return err
 	}
-	words, err := sampling.Words(api, key, dp.StreamSampling, poisson.NbWords())
+	words, err := sampling.Words(api, key, dp.StreamSampling, poisson.NbWords(), sampling.WithRangechecker(rc))
 	if err != nil {
 		return err
 	}
@@ -189,11 +189,11 @@ func (c *Circuit) Define(api frontend.API) error {
 	}
 
 	// 4. The noise.
-	gauss, err := sampling.NewDiscreteGaussian(api, s.CDF, s.Tail)
+	gauss, err := sampling.NewDiscreteGaussian(api, s.CDF, s.Tail, sampling.WithRangechecker(rc))
 	if err != nil {
 		return err
 	}
-	noiseWords, err := sampling.Words(api, key, dp.StreamNoise, len(c.Weights))
+	noiseWords, err := sampling.Words(api, key, dp.StreamNoise, len(c.Weights), sampling.WithRangechecker(rc))
 	if err != nil {
 		return err
 	}
@@ -227,7 +227,7 @@ func (c *Circuit) assertInitialModel(api frontend.API, rc frontend.Rangechecker)
 	if n := dp.InitWords(s.Widths, s.InitBits); n > 0 {
 		var err error
 		key := commitment.Hash(api, commit.TagInit, c.ParamsHash, c.Beacon)
-		if words, err = sampling.Words(api, key, dp.StreamInit, n); err != nil {
+		if words, err = sampling.Words(api, key, dp.StreamInit, n, sampling.WithRangechecker(rc)); err != nil {
 			return err
 		}
 	}
