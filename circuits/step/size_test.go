@@ -65,7 +65,7 @@ func TestShippedStepSizes(t *testing.T) {
 		var prof *profile.Profile
 		if dir := os.Getenv("ZKDP_STEP_PROFILE"); dir != "" {
 			// Where the constraints go, by function: go tool pprof -top DIR/NAME.pprof
-			prof = profile.Start(profile.WithPath(filepath.Join(dir, name+".pprof")))
+			prof = profile.Start(profile.WithPath(filepath.Join(dir, filepath.Base(name)+".pprof")))
 		}
 		ccs, err := frontend.Compile(ecc.BN254.ScalarField(), r1cs.NewBuilder, c)
 		if err != nil {
