@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/bits"
 	"os"
 	"path/filepath"
 	"time"
@@ -59,12 +60,30 @@ var (
 	ErrTooLarge = errors.New("stepproof: step circuit too large to prove on one machine")
 )
 
-// MaxExampleParams bounds max batch x parameters of a provable step: about
-// 12 constraints each (benchmarks/RESULTS.md), so some 25M constraints, tens
-// of GiB while compiling and proving. Beyond it, compilation would only run
-// out of memory after a long wait; the MNIST MLP (541 x 44,530) is far
-// beyond, and ships for inference proofs only.
-const MaxExampleParams = 2_000_000
+// MaxConstraints bounds EstimateConstraints of a provable step: compiling
+// takes about 1.1 KiB per constraint (10.8 GiB measured for the MNIST MLP's
+// 9.55M at an expected batch of 256), and setup and proving about as much
+// again, so 16M is what a 24 GiB host can still do. Beyond it, compilation
+// would only run out of memory after a long wait.
+const MaxConstraints = 16_000_000
+
+// EstimateConstraints is an upper estimate of a step circuit's R1CS size
+// from its shape, without compiling it: per batch slot its row opening
+// (about 190 a Merkle level, 20 a feature), its products checked by random
+// evaluation (about 3 per input and output unit a layer) and its softmax
+// (about 60 a class); per parameter about 120 (a PRF word and a noise
+// sample, the update, both model commitments, W_0's check); and the noise
+// table. Fitted over-estimates of the shipped configs' measured sizes:
+// digits 1.2M (1.13M measured), breast cancer 1.03M (1.09M), the MNIST MLP
+// at batch 256 13M (9.55M).
+func EstimateConstraints(p run.Params) int {
+	depth := bits.Len(uint(max(p.Rows, 1) - 1))
+	perSlot := 190*depth + 20*p.Widths[0] + 60*p.Widths[len(p.Widths)-1]
+	for l := 0; l+1 < len(p.Widths); l++ {
+		perSlot += 3 * (p.Widths[l] + p.Widths[l+1])
+	}
+	return p.MaxBatch*perSlot + 120*fixedpoint.NumParams(p.Widths) + int(2*p.NoiseTail+1)
+}
 
 // CircuitInfo is public/circuit.json.
 type CircuitInfo struct {
@@ -100,9 +119,9 @@ func Compile(p run.Params) (constraint.ConstraintSystem, string, error) {
 
 // compile builds the run's step circuit.
 func compile(p run.Params) (step.Spec, constraint.ConstraintSystem, string, error) {
-	if n := p.MaxBatch * fixedpoint.NumParams(p.Widths); n > MaxExampleParams {
-		return step.Spec{}, nil, "", fmt.Errorf("%w: max batch %d x %d parameters = %d example-parameters (at most %d)",
-			ErrTooLarge, p.MaxBatch, fixedpoint.NumParams(p.Widths), n, MaxExampleParams)
+	if n := EstimateConstraints(p); n > MaxConstraints {
+		return step.Spec{}, nil, "", fmt.Errorf("%w: max batch %d and %d parameters make about %d constraints (at most %d)",
+			ErrTooLarge, p.MaxBatch, fixedpoint.NumParams(p.Widths), n, MaxConstraints)
 	}
 	spec, err := Spec(p)
 	if err != nil {

@@ -86,11 +86,16 @@ func TestSpecFromPublicParams(t *testing.T) {
 	}
 }
 
-// An MNIST-sized run is refused before anything is compiled.
+// A run whose step would not fit a 24 GiB host is refused before anything
+// is compiled; the MNIST MLP at an expected batch of 256 is not.
 func TestProveRefusesHugeCircuits(t *testing.T) {
-	p := run.Params{Widths: []int{784, 56, 10}, MaxBatch: 541}
+	p := run.Params{Widths: []int{784, 256, 10}, MaxBatch: 541, Rows: 8000, NoiseTail: 9000}
 	if _, _, _, err := compile(p); !errors.Is(err, ErrTooLarge) {
 		t.Fatalf("got %v, want ErrTooLarge", err)
+	}
+	mnist := run.Params{Widths: []int{784, 56, 10}, MaxBatch: 358, Rows: 8000, NoiseTail: 9015}
+	if n := EstimateConstraints(mnist); n < 9_550_607 || n > MaxConstraints {
+		t.Fatalf("the MNIST MLP's step is estimated at %d constraints; 9,550,607 measured", n)
 	}
 }
 
