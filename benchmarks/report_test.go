@@ -122,3 +122,15 @@ func TestThousands(t *testing.T) {
 		}
 	}
 }
+
+func TestStepCircuitName(t *testing.T) {
+	for _, c := range []struct {
+		config string
+		widths []int
+		want   string
+	}{{"digits", []int{64, 10}, "digits/step"}, {"mnist", []int{784, 56, 10}, "mnist-784-56-10/step"}} {
+		if got := StepCircuitName(c.config, c.widths); got != c.want {
+			t.Errorf("StepCircuitName(%s, %v) = %s, want %s", c.config, c.widths, got, c.want)
+		}
+	}
+}

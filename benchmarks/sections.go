@@ -9,6 +9,8 @@ import (
 	"math/big"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -222,7 +224,7 @@ func Circuits(configs []string, log *slog.Logger) ([]stepproof.Size, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
-		size, err := stepproof.Measure(name+"/step", params)
+		size, err := stepproof.Measure(StepCircuitName(name, params.Widths), params)
 		if errors.Is(err, stepproof.ErrTooLarge) {
 			logger(log).Warn("skipping a step circuit too large to prove", "config", name, "reason", err)
 			continue
@@ -233,6 +235,20 @@ func Circuits(configs []string, log *slog.Logger) ([]stepproof.Size, error) {
 		sizes = append(sizes, size)
 	}
 	return sizes, nil
+}
+
+// StepCircuitName names a config's step circuit in the constraint tables:
+// "<config>/step", with the widths for a model with hidden layers
+// ("mnist-784-56-10/step"), as the zkML comparisons name an MLP.
+func StepCircuitName(config string, widths []int) string {
+	if len(widths) <= 2 {
+		return config + "/step"
+	}
+	parts := make([]string, len(widths))
+	for i, w := range widths {
+		parts[i] = strconv.Itoa(w)
+	}
+	return config + "-" + strings.Join(parts, "-") + "/step"
 }
 
 // MNISTWidths is the MLP of the zkML comparison (circomlib-ml, EZKL).
@@ -351,7 +367,7 @@ func Proving(ctx context.Context, configName string, keys *prover.KeyCache, log 
 			out.SetupIncluded = true
 		}
 	}
-	size, err := stepproof.Measure(configName+"/step", res.Params)
+	size, err := stepproof.Measure(StepCircuitName(configName, res.Params.Widths), res.Params)
 	if err != nil {
 		return out, err
 	}
