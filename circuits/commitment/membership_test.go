@@ -101,7 +101,9 @@ func (f *flatFixture) assignment(rowOf func(j int) int) *flatCircuit {
 	return c
 }
 
-func (f *flatFixture) honest() *flatCircuit { return f.assignment(func(j int) int { return f.positions[j] }) }
+func (f *flatFixture) honest() *flatCircuit {
+	return f.assignment(func(j int) int { return f.positions[j] })
+}
 
 func (f *flatFixture) shape() *flatCircuit {
 	b := len(f.positions)

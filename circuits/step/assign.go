@@ -15,10 +15,10 @@ type Input struct {
 	ParamsHash, DatasetRoot, Beacon fr.Element
 	Seed                            fr.Element
 	Step                            int
-	Before, After                   []int64        // W_t and W_{t+1}, flattened
-	Rows                            [][]int64      // the batch's quantized rows, at most MaxBatch
-	Labels                          []int          // their labels
-	Reals                           []int64        // their real flags: data.FlagReal, or data.FlagPadding for a padding row
+	Before, After                   []int64   // W_t and W_{t+1}, flattened
+	Rows                            [][]int64 // the batch's quantized rows, at most MaxBatch
+	Labels                          []int     // their labels
+	Reals                           []int64   // their real flags: data.FlagReal, or data.FlagPadding for a padding row
 	// MembershipMerkle: the slots' openings.
 	Paths [][]fr.Element // their Merkle paths under DatasetRoot
 	Salts []fr.Element   // their salts (dp.RowSalt)
