@@ -100,35 +100,42 @@ func AssertRowsInDataset(api frontend.API, dataset [][]frontend.Variable, positi
 	committed = append(committed, m...)
 	committed = append(committed, positions...)
 	committed = append(committed, active...)
-	multicommit.WithCommitment(api, func(api frontend.API, c frontend.Variable) error {
-		r := Hash(api, commit.TagMembership, c)
-		powers := make([]frontend.Variable, k)
-		powers[0] = r
-		for l := 1; l < k; l++ {
-			powers[l] = api.Mul(powers[l-1], r)
-		}
-		compress := func(position frontend.Variable, row []frontend.Variable) frontend.Variable {
-			terms := make([]frontend.Variable, 0, k+1)
-			terms = append(terms, position)
-			for l, e := range row {
-				terms = append(terms, api.Mul(powers[l], e))
+	// Register the commitment callback when the circuit is compiled, as
+	// gadgets that defer their lookups do: multicommit takes no callback
+	// after it has committed, and a gadget built later in Define (a
+	// std/lookup table) may still add its own.
+	api.Compiler().Defer(func(api frontend.API) error {
+		multicommit.WithCommitment(api, func(api frontend.API, c frontend.Variable) error {
+			r := Hash(api, commit.TagMembership, c)
+			powers := make([]frontend.Variable, k)
+			powers[0] = r
+			for l := 1; l < k; l++ {
+				powers[l] = api.Mul(powers[l-1], r)
 			}
-			return linear.Sum(api, terms)
-		}
-		table := make([]frontend.Variable, n)
-		for i, row := range dataset {
-			table[i] = api.DivUnchecked(m[i], api.Sub(c, compress(i, row)))
-		}
-		queries := make([]frontend.Variable, b)
-		for j, row := range slots {
-			// An inactive slot adds 0/(c - t_j); its t_j is committed before
-			// c, so c - t_j = 0 (where the quotient would be free) has
-			// probability at most B/p.
-			queries[j] = api.DivUnchecked(active[j], api.Sub(c, compress(positions[j], row)))
-		}
-		api.AssertIsEqual(linear.Sum(api, table), linear.Sum(api, queries))
+			compress := func(position frontend.Variable, row []frontend.Variable) frontend.Variable {
+				terms := make([]frontend.Variable, 0, k+1)
+				terms = append(terms, position)
+				for l, e := range row {
+					terms = append(terms, api.Mul(powers[l], e))
+				}
+				return linear.Sum(api, terms)
+			}
+			table := make([]frontend.Variable, n)
+			for i, row := range dataset {
+				table[i] = api.DivUnchecked(m[i], api.Sub(c, compress(i, row)))
+			}
+			queries := make([]frontend.Variable, b)
+			for j, row := range slots {
+				// An inactive slot adds 0/(c - t_j); its t_j is committed before
+				// c, so c - t_j = 0 (where the quotient would be free) has
+				// probability at most B/p.
+				queries[j] = api.DivUnchecked(active[j], api.Sub(c, compress(positions[j], row)))
+			}
+			api.AssertIsEqual(linear.Sum(api, table), linear.Sum(api, queries))
+			return nil
+		}, committed...)
 		return nil
-	}, committed...)
+	})
 }
 
 // MultiplicityHint counts the active slots at each table position. Inputs:
