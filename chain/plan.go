@@ -35,11 +35,11 @@ func PlanKey(s trainer.Setup) (RunKey, error) {
 	if err != nil {
 		return k, err
 	}
-	tree, err := q.Commit(dp.RowSalts(s.Seed, params.Rows)) // padded to the public row bound, as the trainer commits
+	dataset, err := params.CommitDataset(q, s.Seed) // padded to the public row bound, as the trainer commits
 	if err != nil {
 		return k, err
 	}
-	k.DatasetRoot = tree.Root()
+	k.DatasetRoot = dataset.Root
 	k.SeedCommitment = dp.SeedCommitment(s.Seed)
 	k.Steps = uint32(params.Steps)
 	return k, nil

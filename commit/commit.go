@@ -33,10 +33,18 @@ const (
 	TagPRF    uint64 = 5 // per-step PRF key
 	TagInput  uint64 = 6 // an inference input
 	// 7 was the step circuit's former single statement hash; not reused.
-	TagRun   uint64 = 8  // a run's commitment H(params hash, D, S, beacon, T), a step proof's first public input
-	TagSalt  uint64 = 9  // a dataset row's secret salt H(s, i)
-	TagInit  uint64 = 10 // the public PRF key H(params hash, beacon) of the initial model W_0
-	TagWords uint64 = 11 // a PRF block: the sponge capacity of Squeeze(key, stream, block)
+	TagRun  uint64 = 8  // a run's commitment H(params hash, D, S, beacon, T), a step proof's first public input
+	TagSalt uint64 = 9  // a dataset row's secret salt H(s, i)
+	TagInit uint64 = 10 // the public PRF key H(params hash, beacon) of the initial model W_0
+	// TagDataset heads a flat dataset commitment: the sponge over every
+	// packed row of the row bound and one dataset salt (data.FlatRoot).
+	TagDataset uint64 = 11
+	// TagMembership derives the flat membership lookup's second challenge
+	// from the circuit's commitment (circuits/commitment.LookupRows).
+	TagMembership uint64 = 12
+	// TagWords is a PRF block's sponge capacity: Squeeze(H(TagWords); key,
+	// stream, block).
+	TagWords uint64 = 13
 )
 
 // ErrBadHex is returned when a hex string is not a canonical field element.
@@ -191,6 +199,13 @@ func HashPackedSalted(tag uint64, vals []int64, bits uint, salt fr.Element) (fr.
 // PackedIV is HashPacked's sponge capacity element: Hash(tag, n, bits).
 func PackedIV(tag uint64, n int, bits uint) fr.Element {
 	return Hash(tag, FromInt64(int64(n)), FromInt64(int64(bits)))
+}
+
+// DatasetIV is a flat dataset commitment's sponge capacity element:
+// Hash(TagDataset, rows, rowLen, bits), for rows packed rows of rowLen
+// values in bits-bit slots each.
+func DatasetIV(rows, rowLen int, bits uint) fr.Element {
+	return Hash(TagDataset, FromInt64(int64(rows)), FromInt64(int64(rowLen)), FromInt64(int64(bits)))
 }
 
 // Sponge parameters: BN254 Poseidon2 at width 16 with gnark-crypto's

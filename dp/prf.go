@@ -69,6 +69,12 @@ func RowSalt(s Seed, i int) fr.Element {
 	return commit.Hash(commit.TagSalt, s, commit.FromInt64(int64(i)))
 }
 
+// DatasetSalt is the one secret salt H(s) under TagSalt of a flat dataset
+// commitment (data.FlatRoot): absorbed after every row, it keeps D from
+// revealing rows that can be guessed. RowSalt hashes one element more, so
+// the two never coincide.
+func DatasetSalt(s Seed) fr.Element { return commit.Hash(commit.TagSalt, s) }
+
 // RowSalts is RowSalt of rows 0..n-1.
 func RowSalts(s Seed, n int) []fr.Element {
 	out := make([]fr.Element, n)

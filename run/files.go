@@ -212,6 +212,23 @@ func (p Params) Mechanism() dp.Mechanism {
 		DeltaAccountant: p.DeltaAccountant, Accountant: p.Accountant, LatticeBits: p.Step.LatticeBits}
 }
 
+// Membership is the format of the run's dataset commitment D
+// (data.ChooseMembership), from its public parameters only.
+func (p Params) Membership() data.Membership {
+	return data.ChooseMembership(p.Rows, p.Features, p.Step.FracBits, p.MaxBatch)
+}
+
+// CommitDataset commits to the quantized training rows q, padded to the row
+// bound, in the run's membership format with the salts that the seed
+// derives: per-row salts (dp.RowSalts) under a tree, one dataset salt
+// (dp.DatasetSalt) under a flat commitment.
+func (p Params) CommitDataset(q *data.Quantized, seed dp.Seed) (*data.Committed, error) {
+	if p.Membership() == data.MembershipFlat {
+		return q.CommitFlat(p.Rows, dp.DatasetSalt(seed))
+	}
+	return q.CommitMerkle(dp.RowSalts(seed, p.Rows))
+}
+
 // InitBits is the width of each layer's initial weights (dp.InitBits).
 func (p Params) InitBits() ([]uint, error) { return dp.InitBits(p.Widths, p.Step.Format, p.InitScale) }
 

@@ -9,6 +9,7 @@ import (
 	"os"
 	"testing"
 
+	"github.com/zkdp/zkdp/data"
 	"github.com/zkdp/zkdp/internal/testrun"
 	"github.com/zkdp/zkdp/prover"
 	"github.com/zkdp/zkdp/run"
@@ -78,4 +79,29 @@ func TestProveVerifyTamper(t *testing.T) {
 	if _, err := Verify(dir, devKeys); err != nil {
 		t.Fatalf("restored run rejected: %v", err)
 	}
+}
+
+// A run whose dataset is committed flat (a larger sampling rate makes the
+// flat lookup cheaper than the tree's paths) is proven and verified, and its
+// dataset salt stays in private/.
+func TestProveVerifyFlatMembership(t *testing.T) {
+	cfg, format := testrun.SmallSteps()
+	cfg.Steps, cfg.SamplingRate = 1, 0.05
+	dir := testrun.Write(t, testrun.Setup(t, cfg, format, 8, 99))
+	var p run.Params
+	if err := run.ReadJSON((&run.Dir{Root: dir}).Public(run.ParamsFile), &p); err != nil {
+		t.Fatal(err)
+	}
+	if p.Membership() != data.MembershipFlat {
+		t.Fatalf("the run's dataset is committed %v, want flat", p.Membership())
+	}
+	if _, err := Prove(context.Background(), dir, Options{Workers: 1, Keys: &prover.KeyCache{Dir: t.TempDir()}}); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := Verify(dir, devKeys)
+	if err != nil {
+		t.Fatalf("honest flat run rejected: %v", err)
+	}
+	t.Logf("verified %d steps, circuit %d constraints", rep.Steps, rep.Constraints)
+	testrun.AssertNothingPrivate(t, dir)
 }

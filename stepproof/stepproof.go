@@ -106,7 +106,7 @@ func Spec(p run.Params) (step.Spec, error) {
 	if err != nil {
 		return step.Spec{}, fmt.Errorf("stepproof: %w", err)
 	}
-	return step.Spec{Widths: p.Widths, Params: p.Step, Rows: p.Rows, MaxBatch: p.MaxBatch, Depth: depth,
+	return step.Spec{Widths: p.Widths, Params: p.Step, Rows: p.Rows, MaxBatch: p.MaxBatch, Depth: depth, Membership: p.Membership(),
 		Thresholds: sampler.Thresholds, CDF: noise.CDF, Tail: noise.Tail, Steps: p.Steps, InitBits: initBits}, nil
 }
 
@@ -294,12 +294,12 @@ func Prove(ctx context.Context, dir string, opts Options) (prover.Summary, error
 	if q.Len() > p.Rows {
 		return prover.Summary{}, fmt.Errorf("%w: %d training rows, params.rows (the public bound) is %d", data.ErrRowBound, q.Len(), p.Rows)
 	}
-	tree, err := q.Commit(dp.RowSalts(seed, p.Rows))
+	dataset, err := p.CommitDataset(q, seed)
 	if err != nil {
 		return prover.Summary{}, err
 	}
-	if tree.Root() != pub.DatasetRoot {
-		return prover.Summary{}, fmt.Errorf("%w: %s vs %s", ErrDatasetMismatch, commit.Hex(tree.Root()), pub.Transcript.DatasetRoot)
+	if dataset.Root != pub.DatasetRoot {
+		return prover.Summary{}, fmt.Errorf("%w: %s vs %s", ErrDatasetMismatch, commit.Hex(dataset.Root), pub.Transcript.DatasetRoot)
 	}
 	log.Info("compiling the step circuit", "dataset", p.Dataset, "max_batch", p.MaxBatch, "params", len(weights[0]))
 	spec, ccs, hash, err := compile(p)
@@ -329,15 +329,18 @@ func Prove(ctx context.Context, dir string, opts Options) (prover.Summary, error
 			Path: ProofPath(d, t),
 			Witness: func() (witness.Witness, error) {
 				in := step.Input{ParamsHash: pub.ParamsHash, DatasetRoot: pub.DatasetRoot, Beacon: pub.Beacon, Seed: seed, Step: t,
-					Before: weights[t], After: weights[t+1]}
+					Before: weights[t], After: weights[t+1], Dataset: dataset.Packed, DatasetSalt: dataset.Salt}
 				for _, i := range batches[t].Indices {
-					path, err := tree.Path(i)
+					x, label, flag := q.Slot(i) // a padding row of the bound opens with flag 0
+					in.Rows, in.Labels, in.Reals = append(in.Rows, x), append(in.Labels, label), append(in.Reals, flag)
+					if dataset.Membership != data.MembershipMerkle {
+						continue
+					}
+					path, err := dataset.Tree.Path(i)
 					if err != nil {
 						return nil, err
 					}
-					x, label, flag := q.Slot(i) // a padding row of the bound opens with flag 0
-					in.Rows, in.Labels, in.Reals, in.Paths = append(in.Rows, x), append(in.Labels, label), append(in.Reals, flag), append(in.Paths, path)
-					in.Salts = append(in.Salts, dp.RowSalt(seed, i))
+					in.Paths, in.Salts = append(in.Paths, path), append(in.Salts, dp.RowSalt(seed, i))
 				}
 				a, err := step.Assign(spec, in)
 				if err != nil {

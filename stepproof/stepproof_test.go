@@ -81,6 +81,9 @@ func TestSpecFromPublicParams(t *testing.T) {
 	if err := spec.Validate(); err != nil {
 		t.Fatal(err)
 	}
+	if spec.Membership != p.Membership() {
+		t.Fatalf("spec membership %v, the params choose %v", spec.Membership, p.Membership())
+	}
 	if _, err := os.Stat(filepath.Join(dir, run.PrivateDir, run.DataSourceFile)); err != nil {
 		t.Fatalf("the data source is not in private/: %v", err)
 	}

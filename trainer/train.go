@@ -158,11 +158,10 @@ func makePlan(cfg Config, f fixedpoint.Format, rows int, nParams int) (*plan, er
 }
 
 // prepared is what a run fixes before its beacon exists: the quantized
-// splits, the dataset tree, the plan and the public parameters. W_0 and M_0
+// splits, the plan and the public parameters. W_0 and M_0
 // depend on the beacon (Params.InitialModel).
 type prepared struct {
 	qtrain, qtest *data.Quantized
-	tree          *commit.MerkleTree
 	widths        []int
 	nParams       int
 	plan          *plan
@@ -199,12 +198,6 @@ func prepare(s Setup, log *slog.Logger) (*prepared, error) {
 	if err != nil {
 		return nil, err
 	}
-	// D commits to the rows padded to the public bound: the real count N
-	// stays private, and neighbouring datasets differ in one slot.
-	tree, err := qtrain.Commit(dp.RowSalts(s.Seed, rows))
-	if err != nil {
-		return nil, fmt.Errorf("trainer: committing the dataset: %w", err)
-	}
 	widths := append(append([]int{len(ds.Features)}, cfg.Hidden...), len(ds.Classes))
 	nParams := fixedpoint.NumParams(widths)
 	p, err := makePlan(cfg, f, rows, nParams)
@@ -222,8 +215,14 @@ func prepare(s Setup, log *slog.Logger) (*prepared, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &prepared{qtrain: qtrain, qtest: qtest, tree: tree, widths: widths, nParams: nParams, plan: p, params: params,
-		transcript: run.Transcript{ParamsHash: commit.Hex(paramsHash), DatasetRoot: commit.Hex(tree.Root()),
+	// D commits to the rows padded to the public bound: the real count N
+	// stays private, and neighbouring datasets differ in one slot.
+	dataset, err := params.CommitDataset(qtrain, s.Seed)
+	if err != nil {
+		return nil, fmt.Errorf("trainer: committing the dataset: %w", err)
+	}
+	return &prepared{qtrain: qtrain, qtest: qtest, widths: widths, nParams: nParams, plan: p, params: params,
+		transcript: run.Transcript{ParamsHash: commit.Hex(paramsHash), DatasetRoot: commit.Hex(dataset.Root),
 			SeedCommitment: commit.Hex(dp.SeedCommitment(s.Seed))}}, nil
 }
 

@@ -1,7 +1,8 @@
 // Package commitment recomputes zkdp's commitments (package commit) inside
 // gnark circuits on BN254: the domain-tagged Poseidon2 hash, the packed hash
 // of signed fixed-point vectors (dataset rows, model weights) and Merkle
-// openings against the dataset root.
+// openings against the dataset root, or a flat dataset commitment and the
+// lookup of batch rows into it.
 //
 // Every function replays its native counterpart bit for bit:
 //
@@ -12,10 +13,12 @@
 //	HashPackedSalted = commit.HashPackedSalted
 //	MerkleRoot  = commit.RootFromPath
 //	LeafOf      = data.LeafOf
+//	FlatRoot    = data.FlatRoot
 //
-// The package registers no hints of its own: packing is a linear combination,
-// range checks go through std/rangecheck and index bits through api.ToBinary,
-// whose hints gnark constrains.
+// Packing is a linear combination, range checks go through std/rangecheck
+// and index bits through api.ToBinary, whose hints gnark constrains. The one
+// hint of the package, MultiplicityHint, feeds AssertRowsInDataset's lookup,
+// which a wrong multiplicity fails.
 package commitment
 
 import (

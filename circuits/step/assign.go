@@ -7,6 +7,7 @@ import (
 	"github.com/consensys/gnark/frontend"
 
 	"github.com/zkdp/zkdp/commit"
+	"github.com/zkdp/zkdp/data"
 )
 
 // Input is one step's witness in native form.
@@ -14,12 +15,17 @@ type Input struct {
 	ParamsHash, DatasetRoot, Beacon fr.Element
 	Seed                            fr.Element
 	Step                            int
-	Before, After                   []int64        // W_t and W_{t+1}, flattened
-	Rows                            [][]int64      // the batch's quantized rows, at most MaxBatch
-	Labels                          []int          // their labels
-	Reals                           []int64        // their real flags: data.FlagReal, or data.FlagPadding for a padding row
-	Paths                           [][]fr.Element // their Merkle paths under DatasetRoot
-	Salts                           []fr.Element   // their salts (dp.RowSalt)
+	Before, After                   []int64   // W_t and W_{t+1}, flattened
+	Rows                            [][]int64 // the batch's quantized rows, at most MaxBatch
+	Labels                          []int     // their labels
+	Reals                           []int64   // their real flags: data.FlagReal, or data.FlagPadding for a padding row
+	// MembershipMerkle: the slots' openings.
+	Paths [][]fr.Element // their Merkle paths under DatasetRoot
+	Salts []fr.Element   // their salts (dp.RowSalt)
+	// MembershipFlat: the committed dataset (data.Committed's Packed and
+	// Salt), the same for every step.
+	Dataset     [][]fr.Element
+	DatasetSalt fr.Element
 }
 
 // RunCommitment is a step proof's first public input: the hash of the run's
@@ -38,8 +44,24 @@ func Public(runCommitment fr.Element, step int, before, after fr.Element) *Circu
 // Assign builds the full assignment; padding slots get zero rows, paths,
 // salts and real flags.
 func Assign(spec Spec, in Input) (*Circuit, error) {
-	if len(in.Rows) > spec.MaxBatch || len(in.Labels) != len(in.Rows) || len(in.Paths) != len(in.Rows) || len(in.Salts) != len(in.Rows) || len(in.Reals) != len(in.Rows) {
-		return nil, fmt.Errorf("%w: %d rows, %d labels, %d real flags, %d paths, %d salts for %d slots", ErrSpec, len(in.Rows), len(in.Labels), len(in.Reals), len(in.Paths), len(in.Salts), spec.MaxBatch)
+	merkle := spec.Membership == data.MembershipMerkle
+	openings := len(in.Rows) // one path and salt per slot under a tree, none under a flat commitment
+	if !merkle {
+		openings = 0
+	}
+	if len(in.Rows) > spec.MaxBatch || len(in.Labels) != len(in.Rows) || len(in.Paths) != openings || len(in.Salts) != openings || len(in.Reals) != len(in.Rows) {
+		return nil, fmt.Errorf("%w: %d rows, %d labels, %d real flags, %d paths, %d salts for %d slots (%v membership)",
+			ErrSpec, len(in.Rows), len(in.Labels), len(in.Reals), len(in.Paths), len(in.Salts), spec.MaxBatch, spec.Membership)
+	}
+	if k := data.PackedRowLen(spec.Widths[0], spec.Params.FracBits); !merkle {
+		if len(in.Dataset) != spec.Rows {
+			return nil, fmt.Errorf("%w: a dataset of %d rows for a row bound of %d", ErrSpec, len(in.Dataset), spec.Rows)
+		}
+		for i, row := range in.Dataset {
+			if len(row) != k {
+				return nil, fmt.Errorf("%w: dataset row %d packs into %d elements, want %d", ErrSpec, i, len(row), k)
+			}
+		}
 	}
 	bits := spec.Params.WeightBits
 	before, err := commit.HashPacked(commit.TagModel, in.Before, bits)
@@ -59,28 +81,46 @@ func Assign(spec Spec, in Input) (*Circuit, error) {
 	}
 	for j := range spec.MaxBatch {
 		row := make([]int64, spec.Widths[0])
-		path := make([]frontend.Variable, spec.Depth)
 		label := 0
 		var flag int64 // a padding slot's row: zeros, flag 0
-		var salt fr.Element
 		if j < len(in.Rows) {
-			if len(in.Rows[j]) != spec.Widths[0] || len(in.Paths[j]) != spec.Depth {
-				return nil, fmt.Errorf("%w: slot %d: %d features, path of %d", ErrSpec, j, len(in.Rows[j]), len(in.Paths[j]))
+			if len(in.Rows[j]) != spec.Widths[0] {
+				return nil, fmt.Errorf("%w: slot %d: %d features", ErrSpec, j, len(in.Rows[j]))
 			}
-			row, label, flag, salt = in.Rows[j], in.Labels[j], in.Reals[j], in.Salts[j]
-			for d, e := range in.Paths[j] {
-				path[d] = e
-			}
-		} else {
-			for d := range path {
-				path[d] = 0
-			}
+			row, label, flag = in.Rows[j], in.Labels[j], in.Reals[j]
 		}
 		c.Rows = append(c.Rows, ints(row))
 		c.Labels = append(c.Labels, label)
+		c.Reals = append(c.Reals, flag)
+		if !merkle {
+			continue
+		}
+		path := make([]frontend.Variable, spec.Depth)
+		var salt fr.Element
+		for d := range path {
+			path[d] = 0
+		}
+		if j < len(in.Rows) {
+			if len(in.Paths[j]) != spec.Depth {
+				return nil, fmt.Errorf("%w: slot %d: a path of %d, depth %d", ErrSpec, j, len(in.Paths[j]), spec.Depth)
+			}
+			for d, e := range in.Paths[j] {
+				path[d] = e
+			}
+			salt = in.Salts[j]
+		}
 		c.Paths = append(c.Paths, path)
 		c.Salts = append(c.Salts, salt)
-		c.Reals = append(c.Reals, flag)
+	}
+	if !merkle {
+		for _, row := range in.Dataset {
+			packed := make([]frontend.Variable, len(row))
+			for l, e := range row {
+				packed[l] = e
+			}
+			c.Dataset = append(c.Dataset, packed)
+		}
+		c.DatasetSalt = []frontend.Variable{in.DatasetSalt}
 	}
 	return c, nil
 }

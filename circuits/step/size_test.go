@@ -57,8 +57,19 @@ func TestShippedStepSizes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// The format the params choose, or ZKDP_STEP_MEMBERSHIP=merkle|flat
+		// to measure the other one.
+		membership := res.Params.Membership()
+		switch os.Getenv("ZKDP_STEP_MEMBERSHIP") {
+		case "merkle":
+			membership = data.MembershipMerkle
+		case "flat":
+			membership = data.MembershipFlat
+		}
+		flatCost, merkleCost := data.MembershipCosts(res.Params.Rows, res.Params.Features, res.Params.Step.FracBits, res.Params.MaxBatch)
+		t.Logf("%s: %v membership (estimated flat %d, merkle %d constraints)", name, membership, flatCost, merkleCost)
 		c, err := New(Spec{Widths: res.Params.Widths, Params: res.Params.Step, Rows: res.Params.Rows, MaxBatch: res.Params.MaxBatch,
-			Depth: depth, Thresholds: sampler.Thresholds, CDF: noise.CDF, Tail: noise.Tail, Steps: res.Params.Steps, InitBits: initBits})
+			Depth: depth, Membership: membership, Thresholds: sampler.Thresholds, CDF: noise.CDF, Tail: noise.Tail, Steps: res.Params.Steps, InitBits: initBits})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -32,6 +32,7 @@ import (
 	"fmt"
 	"math/big"
 	"math/bits"
+	"slices"
 
 	"github.com/consensys/gnark/constraint/solver"
 	"github.com/consensys/gnark/frontend"
@@ -41,6 +42,7 @@ import (
 	"github.com/zkdp/zkdp/circuits/lookup"
 	"github.com/zkdp/zkdp/circuits/sampling"
 	"github.com/zkdp/zkdp/commit"
+	"github.com/zkdp/zkdp/data"
 	"github.com/zkdp/zkdp/dp"
 	"github.com/zkdp/zkdp/fixedpoint"
 )
@@ -54,7 +56,8 @@ type Spec struct {
 	Params     fixedpoint.StepParams // format, clip norm, step size
 	Rows       int                   // N_pub, the public row bound (never the real N)
 	MaxBatch   int                   // B
-	Depth      int                   // Merkle depth of D
+	Depth      int                   // Merkle depth of D (MembershipMerkle)
+	Membership data.Membership       // D's format: a tree, or a flat sponge over the padded dataset
 	Thresholds []uint64              // the Poisson gap table (dp.PoissonSampler)
 	CDF        []uint64              // the noise table (dp.DiscreteGaussian)
 	Tail       int64
@@ -69,8 +72,10 @@ func (s Spec) Validate() error {
 		return fmt.Errorf("%w: widths %v", ErrSpec, s.Widths)
 	case s.Rows < 1 || s.MaxBatch < 1 || len(s.Thresholds) != s.Rows:
 		return fmt.Errorf("%w: rows %d, max batch %d, %d thresholds", ErrSpec, s.Rows, s.MaxBatch, len(s.Thresholds))
-	case 1<<s.Depth < s.Rows:
+	case s.Membership == data.MembershipMerkle && 1<<s.Depth < s.Rows:
 		return fmt.Errorf("%w: depth %d cannot hold %d rows", ErrSpec, s.Depth, s.Rows)
+	case s.Membership != data.MembershipMerkle && s.Membership != data.MembershipFlat:
+		return fmt.Errorf("%w: membership %v", ErrSpec, s.Membership)
 	case int64(len(s.CDF)) != 2*s.Tail+1:
 		return fmt.Errorf("%w: noise table of %d entries for tail %d", ErrSpec, len(s.CDF), s.Tail)
 	case s.Steps < 1 || s.Steps >= 1<<31:
@@ -96,9 +101,14 @@ type Circuit struct {
 	Weights                                         []frontend.Variable   // W_t, fixedpoint.Model.Flatten order
 	Rows                                            [][]frontend.Variable // B rows of quantized features (zeros in padding slots)
 	Labels                                          []frontend.Variable   // B labels
-	Paths                                           [][]frontend.Variable // B Merkle paths
-	Salts                                           []frontend.Variable   // B rows' secret salts (in their leaves)
-	Reals                                           []frontend.Variable   // B rows' real flags (in their leaves): 0 for a padding row of the row bound
+	Reals                                           []frontend.Variable   // B rows' real flags (committed under D): 0 for a padding row of the row bound
+	// MembershipMerkle: each slot's leaf opening.
+	Paths [][]frontend.Variable // B Merkle paths
+	Salts []frontend.Variable   // B rows' secret salts (in their leaves)
+	// MembershipFlat: the whole padded dataset, N_pub packed rows
+	// (data.PackedSlot), and its one salt (a one-element slice).
+	Dataset     [][]frontend.Variable
+	DatasetSalt []frontend.Variable
 
 	spec Spec
 }
@@ -112,9 +122,18 @@ func New(spec Spec) (*Circuit, error) {
 	for range spec.MaxBatch {
 		c.Rows = append(c.Rows, make([]frontend.Variable, spec.Widths[0]))
 		c.Labels = append(c.Labels, nil)
-		c.Paths = append(c.Paths, make([]frontend.Variable, spec.Depth))
-		c.Salts = append(c.Salts, nil)
 		c.Reals = append(c.Reals, nil)
+		if spec.Membership == data.MembershipMerkle {
+			c.Paths = append(c.Paths, make([]frontend.Variable, spec.Depth))
+			c.Salts = append(c.Salts, nil)
+		}
+	}
+	if spec.Membership == data.MembershipFlat {
+		k := data.PackedRowLen(spec.Widths[0], spec.Params.FracBits)
+		for range spec.Rows {
+			c.Dataset = append(c.Dataset, make([]frontend.Variable, k))
+		}
+		c.DatasetSalt = make([]frontend.Variable, 1)
 	}
 	return c, nil
 }
@@ -169,23 +188,39 @@ func (c *Circuit) Define(api frontend.API) error {
 	classes := s.Widths[len(s.Widths)-1]
 	onehots := make([][]frontend.Variable, s.MaxBatch)
 	mask := make([]frontend.Variable, s.MaxBatch)
+	inBatch := make([]frontend.Variable, s.MaxBatch)
+	packed := make([][]frontend.Variable, s.MaxBatch)
 	for j := range s.MaxBatch {
 		pad := batch.Padding[j]
-		inBatch := api.Sub(1, pad)
+		inBatch[j] = api.Sub(1, pad)
 		onehots[j] = oneHot(api, c.Labels[j], classes)
-		leaf := commitment.LeafOf(api, c.Rows[j], c.Labels[j], c.Reals[j], c.Salts[j], f.FracBits)
-		// A padding slot opens nothing: its index is 0 and its root unchecked.
-		// Every slot in the batch opens its leaf, flag included, so the flag
-		// is the committed one: gating the opening on the flag would let a
-		// prover drop a real row by claiming flag 0.
-		index := api.Select(pad, 0, batch.Positions[j])
-		root := commitment.MerkleRoot(api, leaf, index, c.Paths[j])
-		api.AssertIsEqual(api.Mul(inBatch, api.Sub(root, c.DatasetRoot)), 0)
+		// Every slot in the batch shows its row under D, flag included, so
+		// the flag is the committed one: gating membership on the flag would
+		// let a prover drop a real row by claiming flag 0.
+		switch s.Membership {
+		case data.MembershipMerkle:
+			leaf := commitment.LeafOf(api, c.Rows[j], c.Labels[j], c.Reals[j], c.Salts[j], f.FracBits)
+			// A padding slot opens nothing: its index is 0 and its root unchecked.
+			index := api.Select(pad, 0, batch.Positions[j])
+			root := commitment.MerkleRoot(api, leaf, index, c.Paths[j])
+			api.AssertIsEqual(api.Mul(inBatch[j], api.Sub(root, c.DatasetRoot)), 0)
+		case data.MembershipFlat:
+			// Pack range-checks the features (the step relies on their
+			// bound, as on LeafOf's) and makes the packing injective.
+			api.AssertIsBoolean(c.Reals[j])
+			packed[j] = commitment.Pack(api, append(append(slices.Clone(c.Rows[j]), c.Labels[j]), c.Reals[j]), f.FracBits+1)
+		}
 		// The slot contributes only if its row is real: the sampler runs over
 		// the public row bound, and a sampled padding row (flag 0) adds a
-		// zero gradient. LeafOf constrains the flag to be boolean, so the
-		// mask is too.
-		mask[j] = api.Mul(inBatch, c.Reals[j])
+		// zero gradient. The flag is boolean, so the mask is too.
+		mask[j] = api.Mul(inBatch[j], c.Reals[j])
+	}
+	if s.Membership == data.MembershipFlat {
+		// D is the flat commitment of the whole padded dataset, and each slot
+		// in the batch holds the row at its position; a padding slot is not
+		// looked up.
+		api.AssertIsEqual(commitment.FlatRoot(api, c.Dataset, s.Widths[0]+2, f.FracBits+1, c.DatasetSalt[0]), c.DatasetRoot)
+		commitment.AssertRowsInDataset(api, c.Dataset, batch.Positions, packed, inBatch)
 	}
 
 	// 4. The noise.

@@ -23,11 +23,11 @@ import (
 // 32, with a coarse noise lattice so that the noise table and the circuit
 // stay small.
 type tinyRun struct {
-	spec  Spec
-	res   *trainer.Result
-	q     *data.Quantized
-	tree  *commit.MerkleTree
-	setup trainer.Setup
+	spec    Spec
+	res     *trainer.Result
+	q       *data.Quantized
+	dataset *data.Committed // in spec.Membership's format
+	setup   trainer.Setup
 }
 
 func newTinyRun(t *testing.T) *tinyRun { t.Helper(); return newTinyRunWith(t, nil) }
@@ -65,20 +65,51 @@ func newTinyRunWith(t *testing.T, hidden []int) *tinyRun {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tree, err := q.Commit(dp.RowSalts(s.Seed, res.Params.Rows))
+	dataset, err := res.Params.CommitDataset(q, s.Seed)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if tree.Root() != mustHex(t, res.Transcript.DatasetRoot) {
-		t.Fatal("the test's dataset tree is not the trainer's")
+	if dataset.Root != mustHex(t, res.Transcript.DatasetRoot) {
+		t.Fatal("the test's dataset commitment is not the trainer's")
 	}
 	initBits, err := res.Params.InitBits()
 	if err != nil {
 		t.Fatal(err)
 	}
+	depth := 0
+	for 1<<depth < res.Params.Rows {
+		depth++
+	}
 	spec := Spec{Widths: res.Params.Widths, Params: res.Params.Step, Rows: res.Params.Rows, MaxBatch: res.Params.MaxBatch,
-		Depth: tree.Depth(), Thresholds: sampler.Thresholds, CDF: noise.CDF, Tail: noise.Tail, Steps: res.Params.Steps, InitBits: initBits}
-	return &tinyRun{spec: spec, res: res, q: q, tree: tree, setup: s}
+		Depth: depth, Membership: res.Params.Membership(), Thresholds: sampler.Thresholds, CDF: noise.CDF, Tail: noise.Tail,
+		Steps: res.Params.Steps, InitBits: initBits}
+	return &tinyRun{spec: spec, res: res, q: q, dataset: dataset, setup: s}
+}
+
+// as is the tiny run with its dataset committed in format m instead (the
+// run commitment then binds that D): the circuit checks either format.
+func (r *tinyRun) as(t *testing.T, m data.Membership) *tinyRun {
+	t.Helper()
+	out := *r
+	out.spec.Membership = m
+	var err error
+	if m == data.MembershipFlat {
+		out.dataset, err = r.q.CommitFlat(r.spec.Rows, dp.DatasetSalt(r.setup.Seed))
+	} else {
+		out.dataset, err = r.q.CommitMerkle(dp.RowSalts(r.setup.Seed, r.spec.Rows))
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &out
+}
+
+// formats runs f on the tiny run in both membership formats.
+func formats(t *testing.T, f func(t *testing.T, r *tinyRun)) {
+	r := newTinyRun(t)
+	for _, m := range []data.Membership{data.MembershipMerkle, data.MembershipFlat} {
+		t.Run(m.String(), func(t *testing.T) { f(t, r.as(t, m)) })
+	}
 }
 
 // tinyBound is the tiny run's public row bound: its last 8 slots are padding.
@@ -96,25 +127,56 @@ func mustHex(t *testing.T, s string) fr.Element {
 func (r *tinyRun) input(t *testing.T, step int) Input {
 	t.Helper()
 	ph, _ := commit.ParseHex(r.res.Transcript.ParamsHash)
-	in := Input{ParamsHash: ph, DatasetRoot: r.tree.Root(), Beacon: r.setup.Beacon, Seed: r.setup.Seed, Step: step,
-		Before: r.res.Weights[step], After: r.res.Weights[step+1]}
+	in := r.newInput(ph, step, r.res.Weights[step])
+	in.After = r.res.Weights[step+1]
 	for _, i := range r.res.Batches[step].Indices {
 		r.addSlot(t, &in, i)
 	}
 	return in
 }
 
+// newInput is step's input without slots: the run's public items, the seed,
+// W_t and the dataset's commitment.
+func (r *tinyRun) newInput(paramsHash fr.Element, step int, before []int64) Input {
+	return Input{ParamsHash: paramsHash, DatasetRoot: r.dataset.Root, Beacon: r.setup.Beacon, Seed: r.setup.Seed, Step: step,
+		Before: before, Dataset: r.dataset.Packed, DatasetSalt: r.dataset.Salt}
+}
+
 // addSlot appends the slot of row i (real or padding) to in: its row,
-// label, flag, Merkle path and salt.
+// label, flag, and under a tree its Merkle path and salt.
 func (r *tinyRun) addSlot(t *testing.T, in *Input, i int) {
 	t.Helper()
-	path, err := r.tree.Path(i)
+	r.addRow(t, in, i, i)
+}
+
+// addRow appends a slot at position `at` that holds row i (i = at for an
+// honest slot), with at's path and salt under a tree.
+func (r *tinyRun) addRow(t *testing.T, in *Input, at, i int) {
+	t.Helper()
+	x, label, flag := r.q.Slot(i)
+	in.Rows, in.Labels, in.Reals = append(in.Rows, x), append(in.Labels, label), append(in.Reals, flag)
+	if r.dataset.Membership != data.MembershipMerkle {
+		return
+	}
+	path, err := r.dataset.Tree.Path(at)
 	if err != nil {
 		t.Fatal(err)
 	}
-	x, label, flag := r.q.Slot(i)
-	in.Rows, in.Labels, in.Reals, in.Paths = append(in.Rows, x), append(in.Labels, label), append(in.Reals, flag), append(in.Paths, path)
-	in.Salts = append(in.Salts, dp.RowSalt(r.setup.Seed, i))
+	in.Paths, in.Salts = append(in.Paths, path), append(in.Salts, dp.RowSalt(r.setup.Seed, at))
+}
+
+// replaceSlot puts row i in slot j at position at (with at's path and salt
+// under a tree), in copies of in's slices.
+func (r *tinyRun) replaceSlot(t *testing.T, in *Input, j, at, i int) {
+	t.Helper()
+	var one Input
+	r.addRow(t, &one, at, i)
+	in.Rows, in.Labels, in.Reals = slices.Clone(in.Rows), slices.Clone(in.Labels), slices.Clone(in.Reals)
+	in.Rows[j], in.Labels[j], in.Reals[j] = one.Rows[0], one.Labels[0], one.Reals[0]
+	if r.dataset.Membership == data.MembershipMerkle {
+		in.Paths, in.Salts = slices.Clone(in.Paths), slices.Clone(in.Salts)
+		in.Paths[j], in.Salts[j] = one.Paths[0], one.Salts[0]
+	}
 }
 
 // paddingStep is a step whose batch holds a padding row, and that row's slot.
@@ -214,9 +276,12 @@ func (r *tinyRun) updateSpec(t *testing.T, in Input, spec Spec, tamper func([]in
 	return next.Flatten()
 }
 
-// The tamper suite at the circuit level: each change must be rejected.
-func TestTamperedStepsAreRejected(t *testing.T) {
-	r := newTinyRun(t)
+// The tamper suite at the circuit level: each change must be rejected,
+// with D a tree or flat.
+func TestTamperedStepsAreRejected(t *testing.T) { formats(t, testTamperedSteps) }
+
+func testTamperedSteps(t *testing.T, r *tinyRun) {
+	merkle := r.spec.Membership == data.MembershipMerkle
 	step := 0
 	for len(r.res.Batches[step].Indices) < 2 || r.res.Batches[step].Indices[0] >= r.q.Len() {
 		step++
@@ -239,18 +304,19 @@ func TestTamperedStepsAreRejected(t *testing.T) {
 		},
 		"label flipped": func(in *Input) { in.Labels = append([]int{}, in.Labels...); in.Labels[0] = 1 - in.Labels[0] },
 		"example not in D": func(in *Input) {
-			// another row of the dataset, with its own valid path, in place of the selected one
+			// another row of the dataset (under a tree with its own valid
+			// path) in place of the selected one
 			other := (r.res.Batches[step].Indices[0] + 1) % r.q.Len()
-			p, _ := r.tree.Path(other)
-			in.Rows = append([][]int64{r.q.X[other]}, in.Rows[1:]...)
-			in.Reals = append([]int64{data.FlagReal}, in.Reals[1:]...)
-			in.Labels = append([]int{r.q.Y[other]}, in.Labels[1:]...)
-			in.Paths = append([][]fr.Element{p}, in.Paths[1:]...)
-			in.Salts = append([]fr.Element{dp.RowSalt(r.setup.Seed, other)}, in.Salts[1:]...)
+			r.replaceSlot(t, in, 0, other, other)
 		},
 		// The selected row, its path and label, under another row's salt:
-		// the leaf is not the committed one.
+		// the leaf is not the committed one. Flat: another dataset salt.
 		"salt not the row's": func(in *Input) {
+			if !merkle {
+				in.DatasetSalt = dp.DatasetSalt(dp.SeedFromUint64(4))
+				return
+			}
+			in.Salts = slices.Clone(in.Salts)
 			in.Salts[0] = dp.RowSalt(r.setup.Seed, r.res.Batches[step].Indices[0]+1)
 		},
 		// A real row claimed padding (flag 0), so that it drops out of the
@@ -263,15 +329,15 @@ func TestTamperedStepsAreRejected(t *testing.T) {
 		"dataset root changed": func(in *Input) { var e fr.Element; e.SetUint64(5); in.DatasetRoot = e },
 		// A dishonest prover updates the model with the batch it chose.
 		"batch omits an index": func(in *Input) {
-			in.Rows, in.Labels, in.Paths = slices.Delete(in.Rows, lastReal, lastReal+1), slices.Delete(in.Labels, lastReal, lastReal+1), slices.Delete(in.Paths, lastReal, lastReal+1)
-			in.Salts, in.Reals = slices.Delete(in.Salts, lastReal, lastReal+1), slices.Delete(in.Reals, lastReal, lastReal+1)
+			in.Rows, in.Labels, in.Reals = slices.Delete(in.Rows, lastReal, lastReal+1), slices.Delete(in.Labels, lastReal, lastReal+1), slices.Delete(in.Reals, lastReal, lastReal+1)
+			if merkle {
+				in.Paths, in.Salts = slices.Delete(in.Paths, lastReal, lastReal+1), slices.Delete(in.Salts, lastReal, lastReal+1)
+			}
 			in.After = r.update(t, *in)
 		},
 		"batch adds an index": func(in *Input) {
 			other := (r.res.Batches[step].Indices[len(in.Rows)-1] + 1) % r.q.Len()
-			p, _ := r.tree.Path(other)
-			in.Rows, in.Labels, in.Paths = append(in.Rows, r.q.X[other]), append(in.Labels, r.q.Y[other]), append(in.Paths, p)
-			in.Salts, in.Reals = append(in.Salts, dp.RowSalt(r.setup.Seed, other)), append(in.Reals, data.FlagReal)
+			r.addSlot(t, in, other)
 			in.After = r.update(t, *in)
 		},
 		"noise not the PRF's": func(in *Input) {
@@ -303,6 +369,28 @@ func TestTamperedStepsAreRejected(t *testing.T) {
 		"wrong beacon":   func(in *Input) { var e fr.Element; e.SetUint64(78); in.Beacon = e },
 		"other step":     func(in *Input) { in.Step++ },
 		"params changed": func(in *Input) { var e fr.Element; e.SetUint64(1); in.ParamsHash.Add(&in.ParamsHash, &e) },
+	}
+	if !merkle {
+		// A witness dataset that is not the committed one: a row no batch
+		// slot reads changed, and the sampled row replaced by another row's
+		// values in both the dataset and the slot (the lookup holds, D not).
+		unsampled := 0
+		for slices.Contains(r.res.Batches[step].Indices, unsampled) {
+			unsampled++
+		}
+		cases["dataset does not hash to D"] = func(in *Input) {
+			in.Dataset = slices.Clone(in.Dataset)
+			in.Dataset[unsampled] = slices.Clone(in.Dataset[unsampled])
+			var one fr.Element
+			one.SetOne()
+			in.Dataset[unsampled][0].Add(&in.Dataset[unsampled][0], &one)
+		}
+		cases["sampled row swapped in the dataset"] = func(in *Input) {
+			at, other := r.res.Batches[step].Indices[0], (r.res.Batches[step].Indices[0]+1)%r.q.Len()
+			in.Dataset = slices.Clone(in.Dataset)
+			in.Dataset[at] = in.Dataset[other]
+			r.replaceSlot(t, in, 0, at, other)
+		}
 	}
 	for name, mutate := range cases {
 		in := honest()
@@ -351,8 +439,9 @@ func TestTamperedStepsAreRejected(t *testing.T) {
 // a W_t+1 that counts its (nonzero) gradient is rejected, whether its flag
 // stays 0 or the prover claims 1, which changes its leaf. The honest step,
 // with the padding row masked, is accepted.
-func TestSampledPaddingRowContributesNothing(t *testing.T) {
-	r := newTinyRun(t)
+func TestSampledPaddingRowContributesNothing(t *testing.T) { formats(t, testSampledPaddingRow) }
+
+func testSampledPaddingRow(t *testing.T, r *tinyRun) {
 	step, slot := r.paddingStep(t)
 	honest := r.input(t, step)
 	if honest.Reals[slot] != data.FlagPadding {
@@ -385,9 +474,10 @@ func TestSampledPaddingRowContributesNothing(t *testing.T) {
 
 // gnark's CheckCircuit on the compiled step circuit (R1CS for Groth16), with
 // the honest step and tampered ones.
-func TestStepCheckCircuit(t *testing.T) {
+func TestStepCheckCircuit(t *testing.T) { formats(t, testStepCheckCircuit) }
+
+func testStepCheckCircuit(t *testing.T, r *tinyRun) {
 	assert := test.NewAssert(t)
-	r := newTinyRun(t)
 	step := 0
 	for len(r.res.Batches[step].Indices) == 0 {
 		step++
@@ -398,6 +488,9 @@ func TestStepCheckCircuit(t *testing.T) {
 	wrongAfter.After[0]++
 	wrongSeed := r.input(t, step)
 	wrongSeed.Seed = dp.SeedFromUint64(99)
+	wrongRow := r.input(t, step) // a row of D, not the one at its position
+	other := (r.res.Batches[step].Indices[0] + 1) % r.q.Len()
+	r.replaceSlot(t, &wrongRow, 0, other, other)
 	circuit, err := New(r.spec)
 	if err != nil {
 		t.Fatal(err)
@@ -406,6 +499,7 @@ func TestStepCheckCircuit(t *testing.T) {
 		test.WithValidAssignment(r.assign(t, honest)),
 		test.WithInvalidAssignment(r.assign(t, wrongAfter)),
 		test.WithInvalidAssignment(r.assign(t, wrongSeed)),
+		test.WithInvalidAssignment(r.assign(t, wrongRow)),
 		test.WithCurves(ecc.BN254), test.WithBackends(backend.GROTH16),
 		test.NoProverChecks(), test.NoFuzzing(), test.NoSerializationChecks())
 }
@@ -422,7 +516,7 @@ func (r *tinyRun) stepFrom(t *testing.T, step int, before []int64) Input {
 	key := dp.StepKey(r.setup.Seed, r.setup.Beacon, step)
 	batch := sampler.Sample(dp.Words(key, dp.StreamSampling, r.spec.MaxBatch+1))
 	ph, _ := commit.ParseHex(r.res.Transcript.ParamsHash)
-	in := Input{ParamsHash: ph, DatasetRoot: r.tree.Root(), Beacon: r.setup.Beacon, Seed: r.setup.Seed, Step: step, Before: before}
+	in := r.newInput(ph, step, before)
 	for _, i := range batch.Indices {
 		r.addSlot(t, &in, i)
 	}

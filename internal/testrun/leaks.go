@@ -75,6 +75,8 @@ func PrivateValues(t testing.TB, dir string) Secrets {
 	for i, salt := range dp.RowSalts(seed, p.Rows) {
 		element(fmt.Sprintf("row %d's salt", i), commit.Hex(salt), salt.String())
 	}
+	salt := dp.DatasetSalt(seed)
+	element("the dataset salt", commit.Hex(salt), salt.String())
 	// The salts of hashed inference inputs (inferproof.InputSalts; read
 	// without importing inferproof, whose tests use this package).
 	claims, _ := filepath.Glob(d.Private(filepath.Join("inference", "*.salts.json")))
