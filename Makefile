@@ -32,7 +32,7 @@ vet: deps
 # simulated chain and on a geth --dev node built from the module proxy (the
 # first time, building geth takes a few minutes; it is then cached).
 test: deps vet
-	$(GO) test -count=1 ./...
+	$(GO) test -count=1 -timeout 30m ./...
 	$(GO) test -count=1 -timeout 45m -tags prover_checks ./circuits/... ./prover/ ./stepproof/ ./fleet/ ./cli/ ./chain/ ./verifier-contracts/ ./pipeline/
 
 # The quicker sections of benchmarks/RESULTS.md, saved to
