@@ -7,41 +7,46 @@ import (
 	"github.com/consensys/gnark/frontend"
 	"github.com/consensys/gnark/std/lookup/logderivlookup"
 	"github.com/consensys/gnark/std/rangecheck"
+
+	"github.com/zkdp/zkdp/dp"
 )
 
 // DiscreteGaussian checks discrete-Gaussian samples as
-// dp.DiscreteGaussian.Sample: a word u gives z = i - Tail with
-// CDF[i-1] <= u < CDF[i], where CDF[-1] = 0 and the last entry is read as
-// 2^64 (dp stores it as MaxUint64).
+// dp.DiscreteGaussian.Sample: a word u = s 2^63 + v gives |z| = k with
+// CDF[k-1] <= v < CDF[k], where CDF[-1] = 0 and the last entry is read as
+// 2^63, and z = -k if s = 1, else k.
 //
 // Cost (R1CS, measured in TestConstraintCounts): the table costs about one
 // constraint per CDF entry (the lookup argument, built on first use), which
-// dominates at realistic scales: 123,291 entries and about 124k constraints
-// for sigma = 4.3 * 2^10. Each sample then costs about 22 constraints: two
-// lookups and two 64-bit range checks. The hint carries the table once per
-// [DiscreteGaussian.SampleVector] call.
+// dominates at realistic scales: 61,646 entries and about 62k constraints
+// for sigma = 4.3 * 2^10. Each sample then costs about 23 constraints: two
+// lookups, two 63-bit range checks, the sign bit and the signed product. The
+// hint carries the table once per [DiscreteGaussian.SampleVector] call.
 type DiscreteGaussian struct {
 	api   frontend.API
 	rc    frontend.Rangechecker
-	table logderivlookup.Table // CDF[-1..L-1] at indices 0..L, the last as 2^64; built on first use
+	table logderivlookup.Table // CDF[-1..L-1] at indices 0..L, the last as 2^63; built on first use
 	cdf   []uint64
-	tail  int64
 }
 
+// signBit is dp.SignBit: the word's bit that gives the sign.
+const signBit = dp.SignBit
+
 // NewDiscreteGaussian returns the gadget for the public table of a
-// dp.DiscreteGaussian: its CDF (non-decreasing; the last entry is read as
-// 2^64 whatever it holds) and Tail.
+// dp.DiscreteGaussian: its CDF of |z| (non-decreasing, at most 2^63; the last
+// entry is read as 2^63 whatever it holds) and Tail = len(cdf) - 1.
 func NewDiscreteGaussian(api frontend.API, cdf []uint64, tail int64) (*DiscreteGaussian, error) {
-	if len(cdf) == 0 || tail < 0 {
+	if len(cdf) == 0 || tail != int64(len(cdf))-1 {
 		return nil, fmt.Errorf("%w: discrete gaussian: %d CDF entries, tail %d", ErrParams, len(cdf), tail)
 	}
-	for i := 1; i < len(cdf)-1; i++ {
-		// The index is unique only for a non-decreasing table.
-		if cdf[i] < cdf[i-1] {
-			return nil, fmt.Errorf("%w: discrete gaussian: CDF entry %d decreases", ErrParams, i)
+	for i := range len(cdf) - 1 {
+		// The index is unique only for a non-decreasing table, and v < 2^63
+		// only for entries of at most 2^63.
+		if cdf[i] > 1<<signBit || i > 0 && cdf[i] < cdf[i-1] {
+			return nil, fmt.Errorf("%w: discrete gaussian: CDF entry %d decreases or exceeds 2^63", ErrParams, i)
 		}
 	}
-	return &DiscreteGaussian{api: api, rc: rangecheck.New(api), cdf: cdf, tail: tail}, nil
+	return &DiscreteGaussian{api: api, rc: rangecheck.New(api), cdf: cdf}, nil
 }
 
 // lookupTable builds the table on first use: a table without queries would
@@ -53,7 +58,7 @@ func (g *DiscreteGaussian) lookupTable() logderivlookup.Table {
 		for _, c := range g.cdf[:len(g.cdf)-1] {
 			g.table.Insert(c)
 		}
-		g.table.Insert(new(big.Int).Lsh(big.NewInt(1), 64))
+		g.table.Insert(new(big.Int).Lsh(big.NewInt(1), signBit))
 	}
 	return g.table
 }
@@ -69,8 +74,10 @@ func (g *DiscreteGaussian) Sample(u frontend.Variable) (frontend.Variable, error
 }
 
 // SampleVector returns the samples of words, negative ones embedded as
-// p - |z| like commit.FromInt64. The words need no prior range check: the
-// two interval checks imply CDF[i-1] <= u < CDF[i] as integers, so u < 2^64.
+// p - |z| like commit.FromInt64. The words need no prior range check: with
+// s boolean, u - s 2^63 = v and CDF[k-1] <= v < CDF[k] <= 2^63 checked as
+// integers (two 63-bit range checks), 0 <= v < 2^63, so u = s 2^63 + v is
+// below 2^64 and s and v are its top bit and the rest.
 func (g *DiscreteGaussian) SampleVector(us []frontend.Variable) ([]frontend.Variable, error) {
 	api := g.api
 	if len(us) == 0 {
@@ -82,17 +89,19 @@ func (g *DiscreteGaussian) SampleVector(us []frontend.Variable) ([]frontend.Vari
 		in = append(in, c)
 	}
 	in = append(in, us...)
-	idx, err := api.Compiler().NewHint(gaussianIndexHint, len(us), in...)
+	hint, err := api.Compiler().NewHint(gaussianIndexHint, 2*len(us), in...)
 	if err != nil {
 		return nil, fmt.Errorf("sampling: discrete gaussian index hint: %w", err)
 	}
 	out := make([]frontend.Variable, len(us))
 	for j, u := range us {
-		i := idx[j]
-		// The lookups bound i: i+1 must index the table, so i <= L-1.
-		tt := g.lookupTable().Lookup(i, api.Add(i, 1))
-		assertInInterval(api, g.rc, u, tt[0], tt[1]) // CDF[i-1] <= u < CDF[i]
-		out[j] = api.Sub(i, g.tail)
+		sign, k := hint[2*j], hint[2*j+1]
+		api.AssertIsBoolean(sign)
+		v := api.Sub(u, api.Mul(sign, new(big.Int).Lsh(big.NewInt(1), signBit)))
+		// The lookups bound k: k+1 must index the table, so k <= L-1.
+		tt := g.lookupTable().Lookup(k, api.Add(k, 1))
+		assertInIntervalBits(api, g.rc, v, tt[0], tt[1], signBit) // CDF[k-1] <= v < CDF[k]
+		out[j] = api.Sub(k, api.Mul(2, sign, k))                  // (1 - 2s) k
 	}
 	return out, nil
 }

@@ -56,7 +56,7 @@ type Spec struct {
 	MaxBatch   int                   // B
 	Depth      int                   // Merkle depth of D
 	Thresholds []uint64              // the Poisson gap table (dp.PoissonSampler)
-	CDF        []uint64              // the noise table (dp.DiscreteGaussian)
+	CDF        []uint64              // the noise table of |z| (dp.DiscreteGaussian), Tail+1 entries
 	Tail       int64
 	Steps      int    // T: every proof asserts t < T
 	InitBits   []uint // per layer, the width of W_0's uniform weights (dp.InitBits); 0: the layer starts at zero
@@ -71,7 +71,7 @@ func (s Spec) Validate() error {
 		return fmt.Errorf("%w: rows %d, max batch %d, %d thresholds", ErrSpec, s.Rows, s.MaxBatch, len(s.Thresholds))
 	case 1<<s.Depth < s.Rows:
 		return fmt.Errorf("%w: depth %d cannot hold %d rows", ErrSpec, s.Depth, s.Rows)
-	case int64(len(s.CDF)) != 2*s.Tail+1:
+	case int64(len(s.CDF)) != s.Tail+1:
 		return fmt.Errorf("%w: noise table of %d entries for tail %d", ErrSpec, len(s.CDF), s.Tail)
 	case s.Steps < 1 || s.Steps >= 1<<31:
 		return fmt.Errorf("%w: %d steps", ErrSpec, s.Steps)
