@@ -5,6 +5,8 @@ import (
 	"math"
 	"math/big"
 	"sort"
+
+	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 )
 
 // DiscreteGaussian samples the discrete Gaussian N_Z(0, sigma^2) restricted to
@@ -22,8 +24,13 @@ type DiscreteGaussian struct {
 	Sigma float64
 	Tail  int64
 	CDF   []uint64 // Tail+1 entries, CDF[Tail] = 2^63
-	// Distance bounds the total-variation distance of one sample from the
-	// exact (untruncated) discrete Gaussian: tail mass plus table rounding.
+	// Coeffs, when set, make each noise sample the combination
+	// sum_j Coeffs[j] * x_j of the table samples x_j of consecutive words
+	// (NewConvolvedGaussian); unset, a noise sample is one table sample.
+	Coeffs []int64
+	// Distance bounds the total-variation distance of one noise sample from
+	// the exact (untruncated) discrete Gaussian of scale Sigma: tail mass,
+	// table rounding and, for a combination, its distance from the ideal.
 	Distance float64
 }
 
@@ -72,22 +79,30 @@ func NoiseBits(tail int64) uint {
 
 const tablePrec = 256
 
-// NewDiscreteGaussian builds the table for scale sigma (lattice units).
+// NewDiscreteGaussian builds the table for scale sigma (lattice units): one
+// word per noise sample.
 func NewDiscreteGaussian(sigma float64) (*DiscreteGaussian, error) {
 	if err := CheckNoiseScale(sigma); err != nil {
 		return nil, err
 	}
+	return newTable(sigma, 1), nil
+}
+
+// newTable builds the table of scale sigma/sqrt(n2) (n2 >= 1), its
+// exponent -n2/(2 sigma^2) exact at 256 bits.
+func newTable(full float64, n2 int64) *DiscreteGaussian {
+	sigma := baseScale(full, n2) // for the cut and the tail bound only
 	tail := NoiseTail(sigma)
 	// Unnormalized masses rho(z) = exp(-z^2/(2 sigma^2)) for z = 0..tail, by
 	// the recurrence rho(z+1) = rho(z) * r(z), r(z+1) = r(z) * e1^2, r(0) = e1,
 	// with e1 = exp(-1/(2 sigma^2)); 256-bit floats keep rounding far below 2^-64.
-	// The exponent -1/(2 sigma^2) at 256 bits: computed in float64 it would
+	// The exponent -n2/(2 full^2) at 256 bits: computed in float64 it would
 	// be the exponent of a scale sigma' within 2^-52 of sigma, a distribution
 	// some 1e-16 away, which no distance term would cover.
-	bs := new(big.Float).SetPrec(tablePrec).SetFloat64(sigma) // exact
+	bs := new(big.Float).SetPrec(tablePrec).SetFloat64(full) // exact
 	x := new(big.Float).SetPrec(tablePrec).Mul(bs, bs)
 	x.Mul(x, big.NewFloat(-2))
-	x.Quo(big.NewFloat(1).SetPrec(tablePrec), x)
+	x.Quo(new(big.Float).SetPrec(tablePrec).SetInt64(n2), x)
 	e1 := expBig(x)
 	e2 := new(big.Float).SetPrec(tablePrec).Mul(e1, e1)
 	rho := make([]*big.Float, tail+1)
@@ -133,10 +148,10 @@ func NewDiscreteGaussian(sigma float64) (*DiscreteGaussian, error) {
 	// a margin for the 256-bit sums (as the full table of 2*tail+1 entries
 	// at 2^-64 did: the same bound up to one entry).
 	rounding := float64(len(cdf)) * math.Ldexp(1, -SignBit)
-	return &DiscreteGaussian{Sigma: sigma, Tail: tail, CDF: cdf, Distance: tailMass + rounding}, nil
+	return &DiscreteGaussian{Sigma: sigma, Tail: tail, CDF: cdf, Distance: tailMass + rounding}
 }
 
-// Sample maps a word to a sample.
+// Sample maps a word to a table sample.
 func (g *DiscreteGaussian) Sample(u uint64) int64 {
 	negative, v := u>>SignBit == 1, u&(1<<SignBit-1)
 	k := int64(g.Abs(v))
@@ -152,17 +167,155 @@ func (g *DiscreteGaussian) Abs(v uint64) int {
 	return sort.Search(len(g.CDF)-1, func(k int) bool { return v < g.CDF[k] })
 }
 
-// SampleVector draws n samples from n words.
+// Combination is the coefficients of a noise sample's table samples: Coeffs,
+// or [1] when unset.
+func (g *DiscreteGaussian) Combination() []int64 {
+	if len(g.Coeffs) == 0 {
+		return []int64{1}
+	}
+	return g.Coeffs
+}
+
+// WordsPerSample is how many PRF words one noise sample takes.
+func (g *DiscreteGaussian) WordsPerSample() int { return len(g.Combination()) }
+
+// SampleVector draws len(words)/WordsPerSample noise samples: sample i is
+// sum_j c_j * Sample(words[i*W+j]). len(words) must be a multiple of W.
 func (g *DiscreteGaussian) SampleVector(words []uint64) []int64 {
-	out := make([]int64, len(words))
-	for i, u := range words {
-		out[i] = g.Sample(u)
+	c := g.Combination()
+	out := make([]int64, len(words)/len(c))
+	for i := range out {
+		for j, cj := range c {
+			out[i] += cj * g.Sample(words[i*len(c)+j])
+		}
 	}
 	return out
 }
 
-// Bits is the number of bits that hold any sample: |z| < 2^Bits.
-func (g *DiscreteGaussian) Bits() uint { return NoiseBits(g.Tail) }
+// Noise draws the n noise samples of a step from its PRF key: the words of
+// StreamNoise, WordsPerSample per sample.
+func (g *DiscreteGaussian) Noise(key fr.Element, n int) []int64 {
+	return g.SampleVector(Words(key, StreamNoise, n*g.WordsPerSample()))
+}
+
+// Bound bounds every noise sample: |z| <= Bound.
+func (g *DiscreteGaussian) Bound() int64 {
+	b := int64(0)
+	for _, c := range g.Combination() {
+		b += c * g.Tail
+	}
+	return b
+}
+
+// Bits is the number of bits that hold any noise sample: |z| < 2^Bits.
+func (g *DiscreteGaussian) Bits() uint { return NoiseBits(g.Bound()) }
+
+// Costs of the step circuit's noise (R1CS constraints, measured in
+// circuits/sampling TestConstraintCounts), which NoiseCoeffs weighs: the
+// table is one constraint per entry, paid once per proof; a PRF word and a
+// table sample are about 140 and 23, paid per word.
+const (
+	costPerWord = 140 + 23
+	// smoothingRatio is the least sigma_0/sqrt(a^2+b^2) of a combination:
+	// its distance from the ideal is then below 2 e^{-2 pi^2 1.6^2} ~ 2e-22
+	// (NewConvolvedGaussian), far below a table's rounding.
+	smoothingRatio = 1.6
+)
+
+// NoiseCoeffs chooses how the noise of scale sigma is drawn when each
+// proof draws `samples` noise samples: one word per sample from one table
+// of 14 sigma entries ([1]), or two words per sample combined as a*x + b*y
+// from a table of scale sigma/sqrt(a^2+b^2) ([a, b], a and b = a+1
+// coprime, as large as the smoothing ratio allows), whichever costs the
+// circuit less: a smaller table against one more word per sample. It
+// depends on public parameters only, so a verifier recomputes it.
+func NoiseCoeffs(sigma float64, samples int) []int64 {
+	a := int64(0)
+	for m := int64(1); sigma/float64(2*m*m+2*m+1) >= smoothingRatio; m++ {
+		a = m
+	}
+	if a == 0 {
+		return []int64{1}
+	}
+	saved := NoiseTail(sigma) - TableTail(sigma, []int64{a, a + 1})
+	if saved <= int64(samples)*costPerWord {
+		return []int64{1}
+	}
+	return []int64{a, a + 1}
+}
+
+// NewNoise builds the noise sampler of scale sigma for `samples` noise
+// samples per proof, as NoiseCoeffs chooses.
+func NewNoise(sigma float64, samples int) (*DiscreteGaussian, error) {
+	c := NoiseCoeffs(sigma, samples)
+	if len(c) == 1 {
+		return NewDiscreteGaussian(sigma)
+	}
+	return NewConvolvedGaussian(sigma, c[0], c[1])
+}
+
+// NewConvolvedGaussian builds the sampler z = a*x + b*y of scale sigma from
+// two table samples x, y of scale sigma_0 = sigma/N, N^2 = a^2 + b^2, for
+// coprime a, b >= 1. For exact x, y ~ D_{Z,sigma_0}, the pairs with
+// a*x + b*y = n are p_n + t(b, -a), t in Z (a, b coprime), and
+// |(x, y)|^2 = n^2/N^2 + (c_n + tN)^2 with c_n the offset of p_n along
+// (b, -a)/N; so P(z = n) is rho_sigma(n) times theta_n = sum_t
+// rho_{sigma_0}(c_n + tN), which Poisson summation writes as
+// (sigma_0 sqrt(2 pi)/N) (1 + d_n) with |d_n| <= e' = 2 sum_{k>=1}
+// exp(-2 pi^2 k^2 sigma_0^2/N^2). After normalizing, P(z=n)/D_sigma(n) is
+// within [(1-e')/(1+e'), (1+e')/(1-e')], and the total variation is at most
+// e'/(1-e'). The tables' samples are each within the table's Distance of
+// exact ones, so a noise sample is within 2 Distance + e'/(1-e') of
+// D_{Z,sigma}.
+func NewConvolvedGaussian(sigma float64, a, b int64) (*DiscreteGaussian, error) {
+	if err := CheckNoiseScale(sigma); err != nil {
+		return nil, err
+	}
+	if a < 1 || b < 1 || a > 1<<20 || b > 1<<20 || gcd(a, b) != 1 {
+		return nil, fmt.Errorf("%w: combination %d, %d: want coprime coefficients in [1, 2^20]", ErrSampler, a, b)
+	}
+	n2 := a*a + b*b
+	g := newTable(sigma, n2)
+	if !(g.Sigma >= 1) {
+		return nil, fmt.Errorf("%w: combination %d, %d leaves a table of scale %v below 1", ErrSampler, a, b, g.Sigma)
+	}
+	// e' <= 2 e^-alpha / (1 - e^-3alpha) with alpha = 2 pi^2 sigma_0^2/N^2,
+	// since k^2 >= 1 + 3(k-1); claimed twice over, a margin for float64.
+	alpha := 2 * math.Pi * math.Pi * g.Sigma * g.Sigma / float64(n2)
+	e := 2 * math.Exp(-alpha) / -math.Expm1(-3*alpha)
+	if !(e < 0.5) {
+		return nil, fmt.Errorf("%w: combination %d, %d of a table of scale %v is not smooth", ErrSampler, a, b, g.Sigma)
+	}
+	g.Distance = 2*g.Distance + 2*e/(1-e)
+	g.Sigma, g.Coeffs = sigma, []int64{a, b}
+	return g, nil
+}
+
+// baseScale is the scale of the table that combinations with
+// sum of squared coefficients n2 draw from.
+func baseScale(sigma float64, n2 int64) float64 { return sigma / math.Sqrt(float64(n2)) }
+
+// TableTail is the tail of the table that noise of scale sigma drawn with
+// coefficients coeffs (NoiseCoeffs) uses: the Tail of NewNoise's sampler.
+func TableTail(sigma float64, coeffs []int64) int64 {
+	n2 := int64(0)
+	for _, c := range coeffs {
+		n2 += c * c
+	}
+	return NoiseTail(baseScale(sigma, n2))
+}
+
+// NoiseBound bounds the noise of a table cut at tail drawn with coeffs.
+func NoiseBound(tail int64, coeffs []int64) int64 {
+	return (&DiscreteGaussian{Tail: tail, Coeffs: coeffs}).Bound()
+}
+
+func gcd(a, b int64) int64 {
+	for b != 0 {
+		a, b = b, a%b
+	}
+	return a
+}
 
 // expBig is exp(x) for |x| <= 1/2 by its Taylor series at tablePrec bits.
 func expBig(x *big.Float) *big.Float {

@@ -230,6 +230,85 @@ func TestDiscreteGaussianDistance(t *testing.T) {
 	}
 }
 
+// TestConvolvedGaussianDistance computes, with 256-bit floats, the exact
+// distribution of a*x + b*y for x, y from the table (every pair of table
+// outcomes) and its total-variation distance from the untruncated discrete
+// Gaussian of scale sigma, and checks that Distance bounds it: for smooth
+// combinations (distance about the tables' rounding) and for a rough one
+// (sigma_0/N about 0.6), where the Poisson-summation term dominates and must
+// still bound the exact distance.
+func TestConvolvedGaussianDistance(t *testing.T) {
+	const prec = 256
+	for _, c := range []struct {
+		sigma float64
+		a, b  int64
+	}{{25, 2, 3}, {61, 4, 5}, {8, 2, 3}} {
+		g, err := NewConvolvedGaussian(c.sigma, c.a, c.b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The table's pmf of one sample x in [-Tail, Tail].
+		two63 := new(big.Float).SetPrec(prec).SetMantExp(big.NewFloat(1), 63)
+		pmf := make([]*big.Float, 2*g.Tail+1)
+		for k := int64(0); k <= g.Tail; k++ {
+			lo := uint64(0)
+			if k > 0 {
+				lo = g.CDF[k-1]
+			}
+			m := new(big.Float).SetPrec(prec).SetUint64(g.CDF[k] - lo)
+			m.Quo(m, two63)
+			if k > 0 {
+				m.Quo(m, big.NewFloat(2))
+			}
+			pmf[g.Tail+k], pmf[g.Tail-k] = m, m
+		}
+		bound := g.Bound()
+		dist := make([]*big.Float, 2*bound+1)
+		for i := range dist {
+			dist[i] = new(big.Float).SetPrec(prec)
+		}
+		for x := -g.Tail; x <= g.Tail; x++ {
+			for y := -g.Tail; y <= g.Tail; y++ {
+				d := dist[c.a*x+c.b*y+bound]
+				d.Add(d, new(big.Float).SetPrec(prec).Mul(pmf[x+g.Tail], pmf[y+g.Tail]))
+			}
+		}
+		// The ideal pmf over [-far, far]; beyond it both are below 2^-1000.
+		far := max(bound, int64(40*c.sigma)+1)
+		total := new(big.Float).SetPrec(prec)
+		rho := make([]*big.Float, far+1)
+		for z := int64(0); z <= far; z++ {
+			rho[z] = expExact(-z*z, c.sigma)
+			w := new(big.Float).SetPrec(prec).Set(rho[z])
+			if z > 0 {
+				w.Mul(w, big.NewFloat(2))
+			}
+			total.Add(total, w)
+		}
+		tv := new(big.Float).SetPrec(prec)
+		for z := -far; z <= far; z++ {
+			d := new(big.Float).SetPrec(prec).Quo(rho[abs(z)], total)
+			if z >= -bound && z <= bound {
+				d.Sub(d, dist[z+bound])
+			}
+			tv.Add(tv, d.Abs(d))
+		}
+		tv.Quo(tv, big.NewFloat(2))
+		exact, _ := tv.Float64()
+		if exact > g.Distance {
+			t.Errorf("sigma %v = %d x + %d y: exact distance %.3g above the claimed %.3g", c.sigma, c.a, c.b, exact, g.Distance)
+		}
+		t.Logf("sigma %v = %d x + %d y: table of %d entries, exact distance %.3g, claimed %.3g", c.sigma, c.a, c.b, len(g.CDF), exact, g.Distance)
+	}
+}
+
+func abs(z int64) int64 {
+	if z < 0 {
+		return -z
+	}
+	return z
+}
+
 // expExact is exp(n / (2 sigma^2)) at 256 bits for n <= 0, by halving the
 // exponent below 1/2 in size and squaring back: a path independent of the
 // table's recurrence.
@@ -317,5 +396,62 @@ func TestMaxBatchFor(t *testing.T) {
 	}
 	if k < 50 || k > 120 {
 		t.Fatalf("MaxBatchFor = %d, implausible for mean 50", k)
+	}
+}
+
+// TestNoiseCoeffs: the choice between one table and a combination follows
+// the circuit's cost, and NewNoise's sampler agrees with TableTail and
+// NoiseBound, which a verifier checks params.json with.
+func TestNoiseCoeffs(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		sigma   float64
+		samples int
+		want    int
+	}{
+		{"breast cancer at 8 lattice bits", 15 * 256, 62, 2},
+		{"digits at 10 lattice bits", 4.3 * 1024, 650, 1},
+		{"a small table", 40, 62, 1},
+		{"below smoothing", 2, 1, 1},
+	} {
+		coeffs := NoiseCoeffs(c.sigma, c.samples)
+		if len(coeffs) != c.want {
+			t.Errorf("%s: coefficients %v, want %d", c.name, coeffs, c.want)
+		}
+		g, err := NewNoise(c.sigma, c.samples)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if g.Sigma != c.sigma || g.Tail != TableTail(c.sigma, coeffs) || g.Bound() != NoiseBound(g.Tail, coeffs) ||
+			g.WordsPerSample() != len(coeffs) || int64(len(g.CDF)) != g.Tail+1 {
+			t.Errorf("%s: sampler %v/%d/%v disagrees with TableTail %d", c.name, g.Sigma, g.Tail, g.Combination(), TableTail(c.sigma, coeffs))
+		}
+		t.Logf("%s: coefficients %v, table of %d entries, |z| <= %d, distance %.3g", c.name, g.Combination(), len(g.CDF), g.Bound(), g.Distance)
+	}
+	for _, ab := range [][2]int64{{2, 4}, {0, 1}, {3, 3}} {
+		if _, err := NewConvolvedGaussian(100, ab[0], ab[1]); !errors.Is(err, ErrSampler) {
+			t.Errorf("coefficients %v: got %v, want ErrSampler", ab, err)
+		}
+	}
+}
+
+// TestConvolvedGaussianSamples: a*x + b*y of consecutive words, and its
+// empirical variance.
+func TestConvolvedGaussianSamples(t *testing.T) {
+	g, err := NewConvolvedGaussian(300, 6, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	words := Words(testKey(3), StreamNoise, 2*100000)
+	z := g.SampleVector(words)
+	if len(z) != len(words)/2 || z[5] != 6*g.Sample(words[10])+7*g.Sample(words[11]) {
+		t.Fatal("noise sample i is 6 x_{2i} + 7 x_{2i+1}")
+	}
+	var sq float64
+	for _, v := range z {
+		sq += float64(v) * float64(v)
+	}
+	if v := sq / float64(len(z)); math.Abs(v/(300*300)-1) > 0.02 {
+		t.Errorf("variance %v, want about %v", v, 300*300)
 	}
 }

@@ -22,11 +22,16 @@ import (
 // for sigma = 4.3 * 2^10. Each sample then costs about 23 constraints: two
 // lookups, two 63-bit range checks, the sign bit and the signed product. The
 // hint carries the table once per [DiscreteGaussian.SampleVector] call.
+//
+// With coefficients c_0..c_{W-1} (dp.DiscreteGaussian.Coeffs), each noise
+// sample is sum_j c_j x_j over the table samples x_j of W consecutive words,
+// as dp.DiscreteGaussian.SampleVector: a linear combination, no constraint.
 type DiscreteGaussian struct {
-	api   frontend.API
-	rc    frontend.Rangechecker
-	table logderivlookup.Table // CDF[-1..L-1] at indices 0..L, the last as 2^63; built on first use
-	cdf   []uint64
+	api    frontend.API
+	rc     frontend.Rangechecker
+	table  logderivlookup.Table // CDF[-1..L-1] at indices 0..L, the last as 2^63; built on first use
+	cdf    []uint64
+	coeffs []int64
 }
 
 // signBit is dp.SignBit: the word's bit that gives the sign.
@@ -34,10 +39,20 @@ const signBit = dp.SignBit
 
 // NewDiscreteGaussian returns the gadget for the public table of a
 // dp.DiscreteGaussian: its CDF of |z| (non-decreasing, at most 2^63; the last
-// entry is read as 2^63 whatever it holds) and Tail = len(cdf) - 1.
-func NewDiscreteGaussian(api frontend.API, cdf []uint64, tail int64) (*DiscreteGaussian, error) {
+// entry is read as 2^63 whatever it holds), Tail = len(cdf) - 1 and its
+// combination (dp.DiscreteGaussian.Combination: [1] for one word a sample).
+func NewDiscreteGaussian(api frontend.API, cdf []uint64, tail int64, coeffs []int64) (*DiscreteGaussian, error) {
 	if len(cdf) == 0 || tail != int64(len(cdf))-1 {
 		return nil, fmt.Errorf("%w: discrete gaussian: %d CDF entries, tail %d", ErrParams, len(cdf), tail)
+	}
+	if len(coeffs) == 0 || len(coeffs) > 8 {
+		return nil, fmt.Errorf("%w: discrete gaussian: %d coefficients", ErrParams, len(coeffs))
+	}
+	for _, c := range coeffs {
+		// Samples stay far below p/2: |z| <= 8 * 2^20 * tail.
+		if c < 1 || c > 1<<20 {
+			return nil, fmt.Errorf("%w: discrete gaussian: coefficient %d, want [1, 2^20]", ErrParams, c)
+		}
 	}
 	for i := range len(cdf) - 1 {
 		// The index is unique only for a non-decreasing table, and v < 2^63
@@ -46,8 +61,11 @@ func NewDiscreteGaussian(api frontend.API, cdf []uint64, tail int64) (*DiscreteG
 			return nil, fmt.Errorf("%w: discrete gaussian: CDF entry %d decreases or exceeds 2^63", ErrParams, i)
 		}
 	}
-	return &DiscreteGaussian{api: api, rc: rangecheck.New(api), cdf: cdf}, nil
+	return &DiscreteGaussian{api: api, rc: rangecheck.New(api), cdf: cdf, coeffs: coeffs}, nil
 }
+
+// WordsPerSample is how many words one noise sample takes.
+func (g *DiscreteGaussian) WordsPerSample() int { return len(g.coeffs) }
 
 // lookupTable builds the table on first use: a table without queries would
 // fail to solve.
@@ -63,22 +81,51 @@ func (g *DiscreteGaussian) lookupTable() logderivlookup.Table {
 	return g.table
 }
 
-// Sample returns the sample of the 64-bit word u. It passes the whole table
-// to a hint, so use [DiscreteGaussian.SampleVector] for many samples.
-func (g *DiscreteGaussian) Sample(u frontend.Variable) (frontend.Variable, error) {
-	z, err := g.SampleVector([]frontend.Variable{u})
+// Sample returns the noise sample of WordsPerSample 64-bit words. It passes
+// the whole table to a hint, so use [DiscreteGaussian.SampleVector] for many
+// samples.
+func (g *DiscreteGaussian) Sample(us ...frontend.Variable) (frontend.Variable, error) {
+	z, err := g.SampleVector(us)
 	if err != nil {
 		return nil, err
+	}
+	if len(z) != 1 {
+		return nil, fmt.Errorf("%w: discrete gaussian: %d words for one sample of %d", ErrParams, len(us), g.WordsPerSample())
 	}
 	return z[0], nil
 }
 
-// SampleVector returns the samples of words, negative ones embedded as
-// p - |z| like commit.FromInt64. The words need no prior range check: with
-// s boolean, u - s 2^63 = v and CDF[k-1] <= v < CDF[k] <= 2^63 checked as
-// integers (two 63-bit range checks), 0 <= v < 2^63, so u = s 2^63 + v is
-// below 2^64 and s and v are its top bit and the rest.
+// SampleVector returns the len(us)/WordsPerSample noise samples of words
+// (sample i from words i*W..i*W+W-1), negative ones embedded as p - |z| like
+// commit.FromInt64.
 func (g *DiscreteGaussian) SampleVector(us []frontend.Variable) ([]frontend.Variable, error) {
+	w := len(g.coeffs)
+	if len(us)%w != 0 {
+		return nil, fmt.Errorf("%w: discrete gaussian: %d words, not a multiple of %d", ErrParams, len(us), w)
+	}
+	xs, err := g.tableSamples(us)
+	if err != nil {
+		return nil, err
+	}
+	if w == 1 {
+		return xs, nil
+	}
+	out := make([]frontend.Variable, len(us)/w)
+	for i := range out {
+		terms := make([]frontend.Variable, w)
+		for j, c := range g.coeffs {
+			terms[j] = g.api.Mul(c, xs[i*w+j])
+		}
+		out[i] = g.api.Add(terms[0], terms[1], terms[2:]...)
+	}
+	return out, nil
+}
+
+// tableSamples returns the table samples of words. The words need no prior
+// range check: with s boolean, u - s 2^63 = v and CDF[k-1] <= v < CDF[k] <=
+// 2^63 checked as integers (two 63-bit range checks), 0 <= v < 2^63, so
+// u = s 2^63 + v is below 2^64 and s and v are its top bit and the rest.
+func (g *DiscreteGaussian) tableSamples(us []frontend.Variable) ([]frontend.Variable, error) {
 	api := g.api
 	if len(us) == 0 {
 		return nil, nil

@@ -25,7 +25,7 @@ type gaussCircuit struct {
 }
 
 func (c *gaussCircuit) Define(api frontend.API) error {
-	g, err := NewDiscreteGaussian(api, c.dg.CDF, c.dg.Tail)
+	g, err := NewDiscreteGaussian(api, c.dg.CDF, c.dg.Tail, c.dg.Combination())
 	if err != nil {
 		return err
 	}
@@ -149,7 +149,7 @@ type singleGaussCircuit struct {
 }
 
 func (c *singleGaussCircuit) Define(api frontend.API) error {
-	g, err := NewDiscreteGaussian(api, c.dg.CDF, c.dg.Tail)
+	g, err := NewDiscreteGaussian(api, c.dg.CDF, c.dg.Tail, c.dg.Combination())
 	if err != nil {
 		return err
 	}
@@ -247,15 +247,15 @@ func TestNewRejectsBadTables(t *testing.T) {
 			return err
 		},
 		"decreasing cdf": func(api frontend.API) error {
-			_, err := NewDiscreteGaussian(api, []uint64{5, 4, 1 << 63}, 2)
+			_, err := NewDiscreteGaussian(api, []uint64{5, 4, 1 << 63}, 2, []int64{1})
 			return err
 		},
 		"cdf above 2^63": func(api frontend.API) error {
-			_, err := NewDiscreteGaussian(api, []uint64{1<<63 + 1, 1 << 63}, 1)
+			_, err := NewDiscreteGaussian(api, []uint64{1<<63 + 1, 1 << 63}, 1, []int64{1})
 			return err
 		},
 		"tail mismatch": func(api frontend.API) error {
-			_, err := NewDiscreteGaussian(api, []uint64{5, 1 << 63}, 2)
+			_, err := NewDiscreteGaussian(api, []uint64{5, 1 << 63}, 2, []int64{1})
 			return err
 		},
 		"poisson word count": func(api frontend.API) error {
@@ -290,7 +290,7 @@ func TestUnusedGadgets(t *testing.T) {
 type unusedCircuit struct{ X frontend.Variable }
 
 func (c *unusedCircuit) Define(api frontend.API) error {
-	if _, err := NewDiscreteGaussian(api, []uint64{1, 2, 1 << 63}, 2); err != nil {
+	if _, err := NewDiscreteGaussian(api, []uint64{1, 2, 1 << 63}, 2, []int64{1}); err != nil {
 		return err
 	}
 	if _, err := NewPoisson(api, []uint64{3, 2}, 2, 1); err != nil {
@@ -329,5 +329,66 @@ func TestOversizedWordRejected(t *testing.T) {
 				assertRejectedWith(t, gc, ga, gaussianIndexHint, gaussHintOf(sign, k))
 			}
 		}
+	}
+}
+
+// convolvedAssignment assigns words and their noise samples a*x + b*y.
+func convolvedAssignment(g *dp.DiscreteGaussian, us []uint64) *gaussCircuit {
+	z := g.SampleVector(us)
+	a := &gaussCircuit{U: make([]frontend.Variable, len(us)), Z: make([]frontend.Variable, len(z))}
+	for i, u := range us {
+		a.U[i] = u
+	}
+	for i, v := range z {
+		a.Z[i] = commit.FromInt64(v)
+	}
+	return a
+}
+
+// TestConvolvedGaussianMatchesNative: noise a*x + b*y from word pairs, the
+// extremes and the table edges included, equals dp's; a sample off by one,
+// swapped words and a wrong table sample of either word are rejected.
+func TestConvolvedGaussianMatchesNative(t *testing.T) {
+	g, err := dp.NewConvolvedGaussian(40, 2, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(21, 22))
+	us := boundaryWords(g)
+	for range 101 {
+		us = append(us, rng.Uint64())
+	}
+	us = us[:len(us)/2*2]
+	a := convolvedAssignment(g, us)
+	n := len(a.Z)
+	opts := []test.TestingOption{test.WithValidAssignment(a)}
+	for _, k := range []int{0, n / 2, n - 1} {
+		b := *a
+		b.Z = slices.Clone(a.Z)
+		b.Z[k] = commit.FromInt64(g.SampleVector(us[2*k : 2*k+2])[0] + 1)
+		opts = append(opts, test.WithInvalidAssignment(&b))
+	}
+	k := -1
+	for i := range n {
+		if g.Sample(us[2*i]) != g.Sample(us[2*i+1]) {
+			k = i
+			break
+		}
+	}
+	if k < 0 {
+		t.Fatal("no pair of different table samples")
+	}
+	swapped := *a
+	swapped.U = slices.Clone(a.U)
+	swapped.U[2*k], swapped.U[2*k+1] = a.U[2*k+1], a.U[2*k]
+	opts = append(opts, test.WithInvalidAssignment(&swapped))
+	c := &gaussCircuit{U: make([]frontend.Variable, len(us)), Z: make([]frontend.Variable, n), dg: g}
+	test.NewAssert(t).CheckCircuit(c, checkOpts(opts...)...)
+
+	// A table sample off by one or of the wrong sign, on either word of a pair.
+	noOut := &gaussCircuit{U: make([]frontend.Variable, len(us)), Z: make([]frontend.Variable, n), dg: g, noOut: true}
+	for _, w := range []int{2 * k, 2*k + 1} {
+		assertRejectedWith(t, noOut, a, gaussianIndexHint, tamper(gaussianIndexHint, 2*w+1, 1))
+		assertRejectedWith(t, noOut, a, gaussianIndexHint, flipOutput(gaussianIndexHint, 2*w))
 	}
 }

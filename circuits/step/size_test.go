@@ -58,7 +58,7 @@ func TestShippedStepSizes(t *testing.T) {
 			t.Fatal(err)
 		}
 		c, err := New(Spec{Widths: res.Params.Widths, Params: res.Params.Step, Rows: res.Params.Rows, MaxBatch: res.Params.MaxBatch,
-			Depth: depth, Thresholds: sampler.Thresholds, CDF: noise.CDF, Tail: noise.Tail, Steps: res.Params.Steps, InitBits: initBits})
+			Depth: depth, Thresholds: sampler.Thresholds, CDF: noise.CDF, Tail: noise.Tail, NoiseCoeffs: noise.Combination(), Steps: res.Params.Steps, InitBits: initBits})
 		if err != nil {
 			t.Fatal(err)
 		}
