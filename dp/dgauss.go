@@ -230,6 +230,9 @@ const (
 // circuit less: a smaller table against one more word per sample. It
 // depends on public parameters only, so a verifier recomputes it.
 func NoiseCoeffs(sigma float64, samples int) []int64 {
+	if CheckNoiseScale(sigma) != nil {
+		return []int64{1} // no table at all; NewDiscreteGaussian says why
+	}
 	a := int64(0)
 	for m := int64(1); sigma/float64(2*m*m+2*m+1) >= smoothingRatio; m++ {
 		a = m

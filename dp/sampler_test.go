@@ -428,6 +428,15 @@ func TestNoiseCoeffs(t *testing.T) {
 		}
 		t.Logf("%s: coefficients %v, table of %d entries, |z| <= %d, distance %.3g", c.name, g.Combination(), len(g.CDF), g.Bound(), g.Distance)
 	}
+	// Out-of-range scales (from an untrusted params.json) choose at once.
+	for _, sigma := range []float64{math.Inf(1), math.NaN(), 1e300, 0} {
+		if c := NoiseCoeffs(sigma, 1); len(c) != 1 {
+			t.Errorf("sigma %v: coefficients %v", sigma, c)
+		}
+		if _, err := NewNoise(sigma, 1); !errors.Is(err, ErrSampler) {
+			t.Errorf("sigma %v: got %v, want ErrSampler", sigma, err)
+		}
+	}
 	for _, ab := range [][2]int64{{2, 4}, {0, 1}, {3, 3}} {
 		if _, err := NewConvolvedGaussian(100, ab[0], ab[1]); !errors.Is(err, ErrSampler) {
 			t.Errorf("coefficients %v: got %v, want ErrSampler", ab, err)
