@@ -25,7 +25,10 @@ import (
 //
 // With coefficients c_0..c_{W-1} (dp.DiscreteGaussian.Coeffs), each noise
 // sample is sum_j c_j x_j over the table samples x_j of W consecutive words,
-// as dp.DiscreteGaussian.SampleVector: a linear combination, no constraint.
+// as dp.DiscreteGaussian.SampleVector: a linear combination, no constraint,
+// but W words and table samples per noise sample. Breast cancer's noise
+// (62 samples, words included) costs 20,626 constraints as 34x + 35y from
+// a table of 1,103 entries, against 64,050 from one table of 53,761.
 type DiscreteGaussian struct {
 	api    frontend.API
 	rc     frontend.Rangechecker
