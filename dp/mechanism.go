@@ -81,7 +81,7 @@ func (m Mechanism) Build() (*PoissonSampler, *DiscreteGaussian, RunPrivacy, erro
 	if err != nil {
 		return nil, nil, RunPrivacy{}, err
 	}
-	noise, err := NewDiscreteGaussian(m.NoiseScale())
+	noise, err := NewNoise(m.NoiseScale(), m.Params)
 	if err != nil {
 		return nil, nil, RunPrivacy{}, fmt.Errorf("noise multiplier %v with %d lattice bits: %w", m.NoiseMultiplier, m.LatticeBits, err)
 	}

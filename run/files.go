@@ -177,10 +177,12 @@ func (p Params) validateDerived() []error {
 		check(false, "noise_multiplier", "%v at %d lattice bits: %v", p.NoiseMultiplier, p.Step.LatticeBits, err)
 		return errs
 	}
-	tail := dp.NoiseTail(sigma)
-	check(p.NoiseTail == tail, "noise_tail", "%d, but the noise table of scale %v is cut at %d", p.NoiseTail, sigma, tail)
-	check(p.Step.NoiseBits == dp.NoiseBits(tail), "fixed_point.noise_bits", "%d, but samples cut at %d need %d bits",
-		p.Step.NoiseBits, tail, dp.NoiseBits(tail))
+	coeffs := dp.NoiseCoeffs(sigma, m.Params)
+	tail := dp.TableTail(sigma, coeffs)
+	check(p.NoiseTail == tail, "noise_tail", "%d, but the noise table of scale %v (coefficients %v) is cut at %d", p.NoiseTail, sigma, coeffs, tail)
+	bound := dp.NoiseBound(tail, coeffs)
+	check(p.Step.NoiseBits == dp.NoiseBits(bound), "fixed_point.noise_bits", "%d, but samples up to %d need %d bits",
+		p.Step.NoiseBits, bound, dp.NoiseBits(bound))
 	step, err := fixedpoint.NewStepParams(p.Step.Format, p.ClipNorm, p.LearningRate, m.ExpectedBatch(), p.Step.NoiseBits)
 	if err != nil {
 		check(false, "learning_rate", "with clip_norm %v and expected batch %v: %v", p.ClipNorm, m.ExpectedBatch(), err)

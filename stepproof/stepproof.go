@@ -107,7 +107,7 @@ func Spec(p run.Params) (step.Spec, error) {
 		return step.Spec{}, fmt.Errorf("stepproof: %w", err)
 	}
 	return step.Spec{Widths: p.Widths, Params: p.Step, Rows: p.Rows, MaxBatch: p.MaxBatch, Depth: depth, Membership: p.Membership(),
-		Thresholds: sampler.Thresholds, CDF: noise.CDF, Tail: noise.Tail, Steps: p.Steps, InitBits: initBits}, nil
+		Thresholds: sampler.Thresholds, CDF: noise.CDF, Tail: noise.Tail, NoiseCoeffs: noise.Combination(), Steps: p.Steps, InitBits: initBits}, nil
 }
 
 // Compile builds the step circuit that the public params define, and its

@@ -75,7 +75,7 @@ func TestSpecFromPublicParams(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if spec.Depth != 9 || spec.MaxBatch != p.MaxBatch || len(spec.Thresholds) != p.Rows || int64(len(spec.CDF)) != 2*spec.Tail+1 {
+	if spec.Depth != 9 || spec.MaxBatch != p.MaxBatch || len(spec.Thresholds) != p.Rows || int64(len(spec.CDF)) != spec.Tail+1 || len(spec.NoiseCoeffs) == 0 {
 		t.Fatalf("spec: depth %d, max batch %d, %d thresholds", spec.Depth, spec.MaxBatch, len(spec.Thresholds))
 	}
 	if err := spec.Validate(); err != nil {

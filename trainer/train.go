@@ -366,7 +366,7 @@ func Train(ctx context.Context, s Setup, opts Options) (*Result, error) {
 		}
 		key := dp.StepKey(s.Seed, s.Beacon, t)
 		batch := p.sampler.Sample(dp.Words(key, dp.StreamSampling, p.maxBatch+1))
-		noise := p.noise.SampleVector(dp.Words(key, dp.StreamNoise, nParams))
+		noise := p.noise.Noise(key, nParams)
 		if batch.Truncated {
 			res.TruncatedSteps++
 			log.Warn("batch truncated to the public maximum", "step", t, "max_batch", p.maxBatch)

@@ -217,7 +217,7 @@ func TestQuantizedStepMatchesFloatReference(t *testing.T) {
 	for step := range 5 {
 		key := dp.StepKey(s.Seed, s.Beacon, 100+step)
 		batch := p.sampler.Sample(dp.Words(key, dp.StreamSampling, p.maxBatch+1))
-		noise := p.noise.SampleVector(dp.Words(key, dp.StreamNoise, len(res.Model.Weights)))
+		noise := p.noise.Noise(key, len(res.Model.Weights))
 		var xs, ys [][]int64
 		var mask []int64
 		var fx [][]float64

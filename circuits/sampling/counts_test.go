@@ -22,6 +22,26 @@ const (
 	countSigma  = 4.3 * 1024
 )
 
+// keyedNoiseCircuit draws n noise samples from a step key's words.
+type keyedNoiseCircuit struct {
+	Key frontend.Variable
+	n   int
+	dg  *dp.DiscreteGaussian
+}
+
+func (c *keyedNoiseCircuit) Define(api frontend.API) error {
+	g, err := NewDiscreteGaussian(api, c.dg.CDF, c.dg.Tail, c.dg.Combination())
+	if err != nil {
+		return err
+	}
+	ws, err := Words(api, c.Key, dp.StreamNoise, c.n*g.WordsPerSample())
+	if err != nil {
+		return err
+	}
+	_, err = g.SampleVector(ws)
+	return err
+}
+
 func nbConstraints(t *testing.T, c frontend.Circuit) int {
 	t.Helper()
 	ccs, err := frontend.Compile(fieldBN254(), r1cs.NewBuilder, c)
@@ -65,7 +85,22 @@ func TestConstraintCounts(t *testing.T) {
 	many := nbConstraints(t, &gaussCircuit{U: make([]frontend.Variable, countParams), Z: make([]frontend.Variable, countParams), dg: g, noOut: true})
 	t.Logf("Discrete Gaussian (sigma %v, %d CDF entries): 1 sample %d constraints, %d samples %d: %.1f per sample",
 		countSigma, len(g.CDF), one, countParams, many, float64(many-one)/float64(countParams-1))
+	// Breast cancer's noise (sigma 15 at 8 lattice bits, 62 parameters): a
+	// combination of two samples of a small table (dp.NoiseCoeffs), PRF
+	// words included, against one table.
+	bcSigma, bcParams := 15.0*256, 62
+	bc, err := dp.NewNoise(bcSigma, bcParams)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bcOne := mustGaussian(t, bcSigma)
+	conv := nbConstraints(t, &keyedNoiseCircuit{n: bcParams, dg: bc})
+	single := nbConstraints(t, &keyedNoiseCircuit{n: bcParams, dg: bcOne})
+	t.Logf("Breast cancer noise, words included: %v from a table of %d entries %d constraints; one table of %d entries %d",
+		bc.Combination(), len(bc.CDF), conv, len(bcOne.CDF), single)
 	constraintstats.Check(t, map[string]constraintstats.Row{
+		"discrete gaussian/breast cancer combination with words": {Constraints: conv, Params: bcParams},
+		"discrete gaussian/breast cancer one table with words":   {Constraints: single, Params: bcParams},
 		"words/2 words":                        {Constraints: w1},
 		"words/1 block":                        {Constraints: wb},
 		"words/11 blocks":                      {Constraints: w11},

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/consensys/gnark/constraint/solver"
 	"github.com/consensys/gnark/frontend"
 	"github.com/consensys/gnark/frontend/cs/r1cs"
 	"github.com/consensys/gnark/test"
@@ -24,7 +25,7 @@ type gaussCircuit struct {
 }
 
 func (c *gaussCircuit) Define(api frontend.API) error {
-	g, err := NewDiscreteGaussian(api, c.dg.CDF, c.dg.Tail)
+	g, err := NewDiscreteGaussian(api, c.dg.CDF, c.dg.Tail, c.dg.Combination())
 	if err != nil {
 		return err
 	}
@@ -59,14 +60,19 @@ func gaussAssignment(g *dp.DiscreteGaussian, us []uint64) *gaussCircuit {
 	return a
 }
 
-// boundaryWords are 0, MaxUint64 and CDF[i]-1, CDF[i] for every entry.
+// boundaryWords are 0, 2^63-1, 2^63, MaxUint64 and, with either sign bit,
+// CDF[k]-1 and CDF[k] for every entry: the extremes and every table edge.
 func boundaryWords(g *dp.DiscreteGaussian) []uint64 {
-	us := []uint64{0, math.MaxUint64}
+	us := []uint64{0, 1<<63 - 1, 1 << 63, math.MaxUint64}
 	for _, c := range g.CDF {
-		if c > 0 {
-			us = append(us, c-1)
+		for _, sign := range []uint64{0, 1 << 63} {
+			if c > 0 {
+				us = append(us, sign|(c-1))
+			}
+			if c < 1<<63 {
+				us = append(us, sign|c)
+			}
 		}
-		us = append(us, c)
 	}
 	return us
 }
@@ -77,7 +83,7 @@ func TestDiscreteGaussianMatchesNative(t *testing.T) {
 	for _, sigma := range []float64{1, 2.5} {
 		g := mustGaussian(t, sigma)
 		us := boundaryWords(g)
-		for range 20 {
+		for range 200 {
 			us = append(us, rng.Uint64())
 		}
 		a := gaussAssignment(g, us)
@@ -91,10 +97,17 @@ func TestDiscreteGaussianMatchesNative(t *testing.T) {
 				opts = append(opts, test.WithInvalidAssignment(&b))
 			}
 		}
-		wrongWord := *a // a word from the next interval, same outputs
+		// The wrong sign: a word whose sample is not 0, negated.
+		k := slices.IndexFunc(us, func(u uint64) bool { return g.Sample(u) != 0 })
+		wrongSign := *a
+		wrongSign.Z = slices.Clone(a.Z)
+		wrongSign.Z[k] = commit.FromInt64(-g.Sample(us[k]))
+		opts = append(opts, test.WithInvalidAssignment(&wrongSign))
+		// A word from the next interval, same outputs.
+		wrongWord := *a
 		wrongWord.U = slices.Clone(a.U)
-		wrongWord.U[len(us)/2] = g.CDF[g.Tail]
-		if g.Sample(g.CDF[g.Tail]) == g.Sample(us[len(us)/2]) {
+		wrongWord.U[len(us)/2] = g.CDF[1]
+		if g.Sample(g.CDF[1]) == g.Sample(us[len(us)/2]) {
 			t.Fatal("pick another wrong word")
 		}
 		opts = append(opts, test.WithInvalidAssignment(&wrongWord))
@@ -103,14 +116,30 @@ func TestDiscreteGaussianMatchesNative(t *testing.T) {
 	}
 }
 
+// TestDiscreteGaussianNativeMany compares the circuit with the native
+// sampler on many random words in one solve (no invalid cases).
+func TestDiscreteGaussianNativeMany(t *testing.T) {
+	rng := rand.New(rand.NewPCG(19, 20))
+	g := mustGaussian(t, 40)
+	us := make([]uint64, 3000)
+	for i := range us {
+		us[i] = rng.Uint64()
+	}
+	c := &gaussCircuit{U: make([]frontend.Variable, len(us)), Z: make([]frontend.Variable, len(us)), dg: g}
+	if err := test.IsSolved(c, gaussAssignment(g, us), fieldBN254()); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestDiscreteGaussianSingle(t *testing.T) {
 	// Sample on one word and the edge of a one-entry table (z = 0 always).
 	assert := test.NewAssert(t)
-	g := &dp.DiscreteGaussian{Tail: 0, CDF: []uint64{math.MaxUint64}}
-	for _, u := range []uint64{0, 1 << 63, math.MaxUint64} {
+	g := &dp.DiscreteGaussian{Tail: 0, CDF: []uint64{1 << 63}}
+	for _, u := range []uint64{0, 1<<63 - 1, 1 << 63, math.MaxUint64} {
 		assert.CheckCircuit(&singleGaussCircuit{dg: g}, checkOpts(
 			test.WithValidAssignment(&singleGaussCircuit{U: u, Z: 0}),
-			test.WithInvalidAssignment(&singleGaussCircuit{U: u, Z: 1}))...)
+			test.WithInvalidAssignment(&singleGaussCircuit{U: u, Z: 1}),
+			test.WithInvalidAssignment(&singleGaussCircuit{U: u, Z: -1}))...)
 	}
 }
 
@@ -120,7 +149,7 @@ type singleGaussCircuit struct {
 }
 
 func (c *singleGaussCircuit) Define(api frontend.API) error {
-	g, err := NewDiscreteGaussian(api, c.dg.CDF, c.dg.Tail)
+	g, err := NewDiscreteGaussian(api, c.dg.CDF, c.dg.Tail, c.dg.Combination())
 	if err != nil {
 		return err
 	}
@@ -160,17 +189,49 @@ func (c *keyedGaussCircuit) Define(api frontend.API) error {
 	return c.gaussCircuit.Define(api)
 }
 
+// TestDiscreteGaussianHintRejected: |z| off by one either way, and a flipped
+// sign bit (at z = 0 too, where both signs give the same sample), are
+// rejected at every word, the extremes and table edges included.
 func TestDiscreteGaussianHintRejected(t *testing.T) {
 	g := mustGaussian(t, 1.5)
-	us := []uint64{0, g.CDF[3] - 1, g.CDF[3], 1 << 63, math.MaxUint64}
+	us := []uint64{0, g.CDF[3] - 1, g.CDF[3], 1<<63 - 1, 1 << 63, 1<<63 | g.CDF[0], 1<<63 + 5, math.MaxUint64}
+	if g.Sample(0) != 0 || g.Sample(1<<63) != 0 {
+		t.Fatal("want words with sample 0 on both signs")
+	}
 	a := gaussAssignment(g, us)
 	c := &gaussCircuit{U: make([]frontend.Variable, len(us)), Z: make([]frontend.Variable, len(us)), dg: g, noOut: true}
 	for k := range us {
 		for _, d := range []int64{-1, 1} {
-			t.Run("index", func(t *testing.T) {
-				assertHintRejected(t, c, a, gaussianIndexHint, tamper(gaussianIndexHint, k, d))
+			t.Run("abs", func(t *testing.T) {
+				assertHintRejected(t, c, a, gaussianIndexHint, tamper(gaussianIndexHint, 2*k+1, d))
 			})
 		}
+		t.Run("sign", func(t *testing.T) {
+			assertHintRejected(t, c, a, gaussianIndexHint, flipOutput(gaussianIndexHint, 2*k))
+		})
+	}
+}
+
+// flipOutput wraps a hint and negates its boolean output k.
+func flipOutput(hint solver.Hint, k int) solver.Hint {
+	return func(f *big.Int, in, out []*big.Int) error {
+		if err := hint(f, in, out); err != nil {
+			return err
+		}
+		out[k].Sub(big.NewInt(1), out[k])
+		return nil
+	}
+}
+
+// gaussHintOf is a gaussianIndexHint replacement that answers sign s and
+// |z| = k for every word.
+func gaussHintOf(s, k int64) solver.Hint {
+	return func(_ *big.Int, _, out []*big.Int) error {
+		for j := 0; j < len(out); j += 2 {
+			out[j].SetInt64(s)
+			out[j+1].SetInt64(k)
+		}
+		return nil
 	}
 }
 
@@ -186,7 +247,15 @@ func TestNewRejectsBadTables(t *testing.T) {
 			return err
 		},
 		"decreasing cdf": func(api frontend.API) error {
-			_, err := NewDiscreteGaussian(api, []uint64{5, 4, math.MaxUint64}, 1)
+			_, err := NewDiscreteGaussian(api, []uint64{5, 4, 1 << 63}, 2, []int64{1})
+			return err
+		},
+		"cdf above 2^63": func(api frontend.API) error {
+			_, err := NewDiscreteGaussian(api, []uint64{1<<63 + 1, 1 << 63}, 1, []int64{1})
+			return err
+		},
+		"tail mismatch": func(api frontend.API) error {
+			_, err := NewDiscreteGaussian(api, []uint64{5, 1 << 63}, 2, []int64{1})
 			return err
 		},
 		"poisson word count": func(api frontend.API) error {
@@ -221,7 +290,7 @@ func TestUnusedGadgets(t *testing.T) {
 type unusedCircuit struct{ X frontend.Variable }
 
 func (c *unusedCircuit) Define(api frontend.API) error {
-	if _, err := NewDiscreteGaussian(api, []uint64{1, 2, math.MaxUint64}, 1); err != nil {
+	if _, err := NewDiscreteGaussian(api, []uint64{1, 2, 1 << 63}, 2, []int64{1}); err != nil {
 		return err
 	}
 	if _, err := NewPoisson(api, []uint64{3, 2}, 2, 1); err != nil {
@@ -255,8 +324,71 @@ func TestOversizedWordRejected(t *testing.T) {
 		}
 		gc := &gaussCircuit{U: make([]frontend.Variable, 1), Z: make([]frontend.Variable, 1), dg: g, noOut: true}
 		ga := &gaussCircuit{U: []frontend.Variable{u}, Z: []frontend.Variable{0}}
-		for _, i := range []int64{0, int64(len(g.CDF) - 1)} {
-			assertRejectedWith(t, gc, ga, gaussianIndexHint, constHint(big.NewInt(i)))
+		for _, sign := range []int64{0, 1} {
+			for _, k := range []int64{0, int64(len(g.CDF) - 1)} {
+				assertRejectedWith(t, gc, ga, gaussianIndexHint, gaussHintOf(sign, k))
+			}
 		}
+	}
+}
+
+// convolvedAssignment assigns words and their noise samples a*x + b*y.
+func convolvedAssignment(g *dp.DiscreteGaussian, us []uint64) *gaussCircuit {
+	z := g.SampleVector(us)
+	a := &gaussCircuit{U: make([]frontend.Variable, len(us)), Z: make([]frontend.Variable, len(z))}
+	for i, u := range us {
+		a.U[i] = u
+	}
+	for i, v := range z {
+		a.Z[i] = commit.FromInt64(v)
+	}
+	return a
+}
+
+// TestConvolvedGaussianMatchesNative: noise a*x + b*y from word pairs, the
+// extremes and the table edges included, equals dp's; a sample off by one,
+// swapped words and a wrong table sample of either word are rejected.
+func TestConvolvedGaussianMatchesNative(t *testing.T) {
+	g, err := dp.NewConvolvedGaussian(40, 2, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(21, 22))
+	us := boundaryWords(g)
+	for range 101 {
+		us = append(us, rng.Uint64())
+	}
+	us = us[:len(us)/2*2]
+	a := convolvedAssignment(g, us)
+	n := len(a.Z)
+	opts := []test.TestingOption{test.WithValidAssignment(a)}
+	for _, k := range []int{0, n / 2, n - 1} {
+		b := *a
+		b.Z = slices.Clone(a.Z)
+		b.Z[k] = commit.FromInt64(g.SampleVector(us[2*k : 2*k+2])[0] + 1)
+		opts = append(opts, test.WithInvalidAssignment(&b))
+	}
+	k := -1
+	for i := range n {
+		if g.Sample(us[2*i]) != g.Sample(us[2*i+1]) {
+			k = i
+			break
+		}
+	}
+	if k < 0 {
+		t.Fatal("no pair of different table samples")
+	}
+	swapped := *a
+	swapped.U = slices.Clone(a.U)
+	swapped.U[2*k], swapped.U[2*k+1] = a.U[2*k+1], a.U[2*k]
+	opts = append(opts, test.WithInvalidAssignment(&swapped))
+	c := &gaussCircuit{U: make([]frontend.Variable, len(us)), Z: make([]frontend.Variable, n), dg: g}
+	test.NewAssert(t).CheckCircuit(c, checkOpts(opts...)...)
+
+	// A table sample off by one or of the wrong sign, on either word of a pair.
+	noOut := &gaussCircuit{U: make([]frontend.Variable, len(us)), Z: make([]frontend.Variable, n), dg: g, noOut: true}
+	for _, w := range []int{2 * k, 2*k + 1} {
+		assertRejectedWith(t, noOut, a, gaussianIndexHint, tamper(gaussianIndexHint, 2*w+1, 1))
+		assertRejectedWith(t, noOut, a, gaussianIndexHint, flipOutput(gaussianIndexHint, 2*w))
 	}
 }

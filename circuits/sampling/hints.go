@@ -7,6 +7,8 @@ import (
 	"sort"
 
 	"github.com/consensys/gnark/constraint/solver"
+
+	"github.com/zkdp/zkdp/dp"
 )
 
 func init() {
@@ -72,24 +74,26 @@ func poissonGapHint(_ *big.Int, in, out []*big.Int) error {
 	return nil
 }
 
-// gaussianIndexHint: inputs (L, CDF[0..L-1], u_0..u_{m-1}), outputs the m
-// indices i = the least i with u < CDF[i], the last entry read as 2^64, as
-// dp.DiscreteGaussian.Sample.
+// gaussianIndexHint: inputs (L, CDF[0..L-1], u_0..u_{m-1}), outputs per
+// word its sign bit s (bit 63) and |z|, the least k with v < CDF[k] for the
+// rest v = u mod 2^63, the last entry read as 2^63, as
+// dp.DiscreteGaussian.Sample: 2m outputs s_0, k_0, s_1, k_1, ...
 func gaussianIndexHint(_ *big.Int, in, out []*big.Int) error {
 	cdf, us, err := tableWords(in)
 	if err != nil {
 		return err
 	}
-	if len(us) != len(out) || len(cdf) == 0 {
-		return fmt.Errorf("%w: %d words for %d indices, table of %d", errHint, len(us), len(out), len(cdf))
+	if 2*len(us) != len(out) || len(cdf) == 0 {
+		return fmt.Errorf("%w: %d words for %d outputs, table of %d", errHint, len(us), len(out), len(cdf))
 	}
+	g := dp.DiscreteGaussian{CDF: cdf}
 	for j, u := range us {
 		if !u.IsUint64() {
 			return fmt.Errorf("%w: word %d is not a 64-bit word", errHint, j)
 		}
 		w := u.Uint64()
-		// Search the entries below the last; the last one stands for 2^64.
-		out[j].SetInt64(int64(sort.Search(len(cdf)-1, func(i int) bool { return w < cdf[i] })))
+		out[2*j].SetUint64(w >> dp.SignBit)
+		out[2*j+1].SetInt64(int64(g.Abs(w & (1<<dp.SignBit - 1))))
 	}
 	return nil
 }

@@ -152,6 +152,14 @@ func (p *Poisson) isGE(a frontend.Variable, n int) (frontend.Variable, error) {
 // hi <= 2^64: both differences are below 2^64 when the bounds hold, and a
 // violation wraps to about p, which the 64-bit range checks reject.
 func assertInInterval(api frontend.API, rc frontend.Rangechecker, u, lo, hi frontend.Variable) {
-	rc.Check(api.Sub(u, lo), 64)
-	rc.Check(api.Sub(hi, 1, u), 64)
+	assertInIntervalBits(api, rc, u, lo, hi, 64)
+}
+
+// assertInIntervalBits enforces lo <= u < hi as integers for table bounds
+// 0 <= lo < hi <= 2^bits (bits < 253): u - lo in [0, 2^bits) makes u the
+// integer lo + (u - lo), below lo + 2^bits < p, and hi - 1 - u in
+// [0, 2^bits) then makes it at most hi - 1.
+func assertInIntervalBits(api frontend.API, rc frontend.Rangechecker, u, lo, hi frontend.Variable, bits int) {
+	rc.Check(api.Sub(u, lo), bits)
+	rc.Check(api.Sub(hi, 1, u), bits)
 }

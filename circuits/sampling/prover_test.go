@@ -78,7 +78,7 @@ func (c *chainCircuit) Define(api frontend.API) error {
 		api.AssertIsEqual(b.Padding[j], c.Padding[j])
 	}
 	api.AssertIsEqual(b.Truncated, c.Truncated)
-	g, err := NewDiscreteGaussian(api, c.dg.CDF, c.dg.Tail)
+	g, err := NewDiscreteGaussian(api, c.dg.CDF, c.dg.Tail, c.dg.Combination())
 	if err != nil {
 		return err
 	}

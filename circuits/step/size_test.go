@@ -69,7 +69,7 @@ func TestShippedStepSizes(t *testing.T) {
 		flatCost, merkleCost := data.MembershipCosts(res.Params.Rows, res.Params.Features, res.Params.Step.FracBits, res.Params.MaxBatch)
 		t.Logf("%s: %v membership (estimated flat %d, merkle %d constraints)", name, membership, flatCost, merkleCost)
 		c, err := New(Spec{Widths: res.Params.Widths, Params: res.Params.Step, Rows: res.Params.Rows, MaxBatch: res.Params.MaxBatch,
-			Depth: depth, Membership: membership, Thresholds: sampler.Thresholds, CDF: noise.CDF, Tail: noise.Tail, Steps: res.Params.Steps, InitBits: initBits})
+			Depth: depth, Membership: membership, Thresholds: sampler.Thresholds, CDF: noise.CDF, Tail: noise.Tail, NoiseCoeffs: noise.Combination(), Steps: res.Params.Steps, InitBits: initBits})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -52,17 +52,18 @@ var ErrSpec = errors.New("step: invalid specification")
 
 // Spec is everything public that fixes the circuit's shape and constants.
 type Spec struct {
-	Widths     []int                 // [features, hidden..., classes]
-	Params     fixedpoint.StepParams // format, clip norm, step size
-	Rows       int                   // N_pub, the public row bound (never the real N)
-	MaxBatch   int                   // B
-	Depth      int                   // Merkle depth of D (MembershipMerkle)
-	Membership data.Membership       // D's format: a tree, or a flat sponge over the padded dataset
-	Thresholds []uint64              // the Poisson gap table (dp.PoissonSampler)
-	CDF        []uint64              // the noise table (dp.DiscreteGaussian)
-	Tail       int64
-	Steps      int    // T: every proof asserts t < T
-	InitBits   []uint // per layer, the width of W_0's uniform weights (dp.InitBits); 0: the layer starts at zero
+	Widths      []int                 // [features, hidden..., classes]
+	Params      fixedpoint.StepParams // format, clip norm, step size
+	Rows        int                   // N_pub, the public row bound (never the real N)
+	MaxBatch    int                   // B
+	Depth       int                   // Merkle depth of D (MembershipMerkle)
+	Membership  data.Membership       // D's format: a tree, or a flat sponge over the padded dataset
+	Thresholds  []uint64              // the Poisson gap table (dp.PoissonSampler)
+	CDF         []uint64              // the noise table of |z| (dp.DiscreteGaussian), Tail+1 entries
+	Tail        int64
+	NoiseCoeffs []int64 // each noise sample's combination of table samples (dp.DiscreteGaussian.Combination)
+	Steps       int     // T: every proof asserts t < T
+	InitBits    []uint  // per layer, the width of W_0's uniform weights (dp.InitBits); 0: the layer starts at zero
 }
 
 // Validate checks the shapes.
@@ -76,7 +77,9 @@ func (s Spec) Validate() error {
 		return fmt.Errorf("%w: depth %d cannot hold %d rows", ErrSpec, s.Depth, s.Rows)
 	case s.Membership != data.MembershipMerkle && s.Membership != data.MembershipFlat:
 		return fmt.Errorf("%w: membership %v", ErrSpec, s.Membership)
-	case int64(len(s.CDF)) != 2*s.Tail+1:
+	case len(s.NoiseCoeffs) == 0:
+		return fmt.Errorf("%w: no noise combination", ErrSpec)
+	case int64(len(s.CDF)) != s.Tail+1:
 		return fmt.Errorf("%w: noise table of %d entries for tail %d", ErrSpec, len(s.CDF), s.Tail)
 	case s.Steps < 1 || s.Steps >= 1<<31:
 		return fmt.Errorf("%w: %d steps", ErrSpec, s.Steps)
@@ -224,11 +227,11 @@ func (c *Circuit) Define(api frontend.API) error {
 	}
 
 	// 4. The noise.
-	gauss, err := sampling.NewDiscreteGaussian(api, s.CDF, s.Tail, sampling.WithRangechecker(rc))
+	gauss, err := sampling.NewDiscreteGaussian(api, s.CDF, s.Tail, s.NoiseCoeffs, sampling.WithRangechecker(rc))
 	if err != nil {
 		return err
 	}
-	noiseWords, err := sampling.Words(api, key, dp.StreamNoise, len(c.Weights), sampling.WithRangechecker(rc))
+	noiseWords, err := sampling.Words(api, key, dp.StreamNoise, len(c.Weights)*gauss.WordsPerSample(), sampling.WithRangechecker(rc))
 	if err != nil {
 		return err
 	}

@@ -35,6 +35,12 @@ func newTinyRun(t *testing.T) *tinyRun { t.Helper(); return newTinyRunWith(t, ni
 // newTinyRunWith is newTinyRun with hidden layers.
 func newTinyRunWith(t *testing.T, hidden []int) *tinyRun {
 	t.Helper()
+	return newTinyRunNoise(t, hidden, 2)
+}
+
+// newTinyRunNoise is newTinyRunWith at the given noise multiplier.
+func newTinyRunNoise(t *testing.T, hidden []int, multiplier float64) *tinyRun {
+	t.Helper()
 	dc, err := data.DefaultConfig("breast_cancer")
 	if err != nil {
 		t.Fatal(err)
@@ -45,7 +51,7 @@ func newTinyRunWith(t *testing.T, hidden []int) *tinyRun {
 	}
 	ds.Train.X, ds.Train.Y, ds.MaxRows = ds.Train.X[:24], ds.Train.Y[:24], tinyBound
 	cfg := trainer.DefaultConfig()
-	cfg.Steps, cfg.SamplingRate, cfg.ClipNorm, cfg.LearningRate, cfg.NoiseMultiplier = 3, 0.25, 1, 1, 2
+	cfg.Steps, cfg.SamplingRate, cfg.ClipNorm, cfg.LearningRate, cfg.NoiseMultiplier = 3, 0.25, 1, 1, multiplier
 	cfg.Hidden = hidden
 	// A coarse noise lattice keeps the noise table (and the circuit) small.
 	format := fixedpoint.DefaultFormat()
@@ -81,7 +87,7 @@ func newTinyRunWith(t *testing.T, hidden []int) *tinyRun {
 		depth++
 	}
 	spec := Spec{Widths: res.Params.Widths, Params: res.Params.Step, Rows: res.Params.Rows, MaxBatch: res.Params.MaxBatch,
-		Depth: depth, Membership: res.Params.Membership(), Thresholds: sampler.Thresholds, CDF: noise.CDF, Tail: noise.Tail,
+		Depth: depth, Membership: res.Params.Membership(), Thresholds: sampler.Thresholds, CDF: noise.CDF, Tail: noise.Tail, NoiseCoeffs: noise.Combination(),
 		Steps: res.Params.Steps, InitBits: initBits}
 	return &tinyRun{spec: spec, res: res, q: q, dataset: dataset, setup: s}
 }
@@ -238,6 +244,40 @@ func TestTrainedStepsSatisfyTheCircuit(t *testing.T) {
 	}
 }
 
+// TestConvolvedNoiseSteps: at a noise scale where the circuit draws each
+// noise sample as a*x + b*y from a small table (dp.NoiseCoeffs), every
+// trained step is accepted, and a noise sample off by one, or the noise of
+// a table sample of the wrong sign, is rejected.
+func TestConvolvedNoiseSteps(t *testing.T) {
+	r := newTinyRunNoise(t, nil, 80) // sigma 80 * 2^4 = 1280
+	_, gauss, err := r.res.Params.Mechanism().Samplers()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.spec.NoiseCoeffs) != 2 || len(r.spec.CDF) > 1000 { // one table: 17,921 entries
+		t.Fatalf("coefficients %v, table of %d: want a combination of a small table", r.spec.NoiseCoeffs, len(r.spec.CDF))
+	}
+	for step := range r.res.Params.Steps {
+		r.check(t, r.input(t, step), true, "honest step")
+	}
+	in := r.input(t, 0)
+	off := in
+	off.After = r.updateWithNoise(t, in, func(noise []int64) { noise[1]++ })
+	r.check(t, off, false, "noise off by one")
+	key := dp.StepKey(in.Seed, in.Beacon, in.Step)
+	words := dp.Words(key, dp.StreamNoise, 2*len(in.Before))
+	flipped := in
+	flipped.After = r.updateWithNoise(t, in, func(noise []int64) {
+		for i := range noise { // the first sample whose second table sample is not 0
+			if y := gauss.Sample(words[2*i+1]); y != 0 {
+				noise[i] -= 2 * r.spec.NoiseCoeffs[1] * y
+				return
+			}
+		}
+	})
+	r.check(t, flipped, false, "a table sample of the wrong sign")
+}
+
 // update is W_t+1 as a prover would compute it from in's batch, with the
 // PRF's noise.
 func (r *tinyRun) update(t *testing.T, in Input) []int64 { return r.updateSpec(t, in, r.spec, nil) }
@@ -253,7 +293,7 @@ func (r *tinyRun) updateSpec(t *testing.T, in Input, spec Spec, tamper func([]in
 		t.Fatal(err)
 	}
 	key := dp.StepKey(in.Seed, in.Beacon, in.Step)
-	noise := gauss.SampleVector(dp.Words(key, dp.StreamNoise, len(in.Before)))
+	noise := gauss.Noise(key, len(in.Before))
 	if tamper != nil {
 		tamper(noise)
 	}

@@ -133,7 +133,7 @@ func PrivateValues(t testing.TB, dir string) Secrets {
 	}
 	n := fixedpoint.NumParams(p.Widths)
 	for step := range p.Steps {
-		z := noise.SampleVector(dp.Words(dp.StepKey(seed, beacon, step), dp.StreamNoise, n))
+		z := noise.Noise(dp.StepKey(seed, beacon, step), n)
 		s.Sequences[fmt.Sprintf("step %d's noise", step)] = z[:min(len(z), 4)]
 	}
 	return s
