@@ -31,7 +31,7 @@ func PlanKey(s trainer.Setup) (RunKey, error) {
 	if k.ParamsHash, err = params.Hash(); err != nil {
 		return k, err
 	}
-	q, err := data.QuantizeSplit(s.Dataset.Train, s.Format.FracBits)
+	q, err := data.QuantizeSplit(s.Dataset.Train, s.Format.DataBits())
 	if err != nil {
 		return k, err
 	}

@@ -44,6 +44,23 @@ func QuantizeSplit(s Split, fracBits uint) (*Quantized, error) {
 	return q, nil
 }
 
+// Scaled is q with every feature multiplied by 2^shift, at FracBits + shift:
+// features quantized at a format's DataBits, ready for the model at its
+// FracBits (shift = DataShift). It is q itself for a zero shift.
+func (q *Quantized) Scaled(shift uint) *Quantized {
+	if shift == 0 {
+		return q
+	}
+	out := &Quantized{X: make([][]int64, len(q.X)), Y: q.Y, FracBits: q.FracBits + shift}
+	for i, row := range q.X {
+		out.X[i] = make([]int64, len(row))
+		for j, v := range row {
+			out.X[i][j] = v << shift
+		}
+	}
+	return out
+}
+
 // Len is the number of rows.
 func (q *Quantized) Len() int { return len(q.Y) }
 

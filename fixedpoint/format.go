@@ -12,14 +12,15 @@ var ErrFormat = errors.New("fixedpoint: invalid format")
 // Format fixes the representation and the declared bounds of every value.
 // It is public and part of a run's params: the circuit is built from it.
 type Format struct {
-	FracBits       uint  `json:"frac_bits" mapstructure:"frac_bits"`               // f: a real r is round(r * 2^f)
-	InputBits      uint  `json:"input_bits" mapstructure:"input_bits"`             // |x| < 2^input_bits (raw) for inputs; f+1 holds features in [-1, 1]
-	WeightBits     uint  `json:"weight_bits" mapstructure:"weight_bits"`           // |w| < 2^weight_bits (raw) for weights
-	ActBits        uint  `json:"act_bits" mapstructure:"act_bits"`                 // |z| < 2^act_bits (raw) for pre-activations and activations
-	ExpRange       int64 `json:"exp_range" mapstructure:"exp_range"`               // exp (in softmax) is evaluated on [-exp_range, 0] (real units)
-	ExpFracBits    uint  `json:"exp_frac_bits" mapstructure:"exp_frac_bits"`       // fractional bits of exp's two tables
-	LatticeBits    uint  `json:"lattice_bits" mapstructure:"lattice_bits"`         // the clip norm C is 2^lattice_bits units of the noise lattice: the noise table grows with it
-	UpdateFracBits uint  `json:"update_frac_bits" mapstructure:"update_frac_bits"` // extra fractional bits of the step size lr*C/(q N_pub)
+	FracBits       uint  `json:"frac_bits" mapstructure:"frac_bits"`                     // f: a real r is round(r * 2^f)
+	InputBits      uint  `json:"input_bits" mapstructure:"input_bits"`                   // |x| < 2^input_bits (raw) for inputs; f+1 holds features in [-1, 1]
+	WeightBits     uint  `json:"weight_bits" mapstructure:"weight_bits"`                 // |w| < 2^weight_bits (raw) for weights
+	ActBits        uint  `json:"act_bits" mapstructure:"act_bits"`                       // |z| < 2^act_bits (raw) for pre-activations and activations
+	ExpRange       int64 `json:"exp_range" mapstructure:"exp_range"`                     // exp (in softmax) is evaluated on [-exp_range, 0] (real units)
+	ExpFracBits    uint  `json:"exp_frac_bits" mapstructure:"exp_frac_bits"`             // fractional bits of exp's two tables
+	LatticeBits    uint  `json:"lattice_bits" mapstructure:"lattice_bits"`               // the clip norm C is 2^lattice_bits units of the noise lattice: the noise table grows with it
+	DataFracBits   uint  `json:"data_frac_bits,omitempty" mapstructure:"data_frac_bits"` // features are rounded to multiples of 2^-data_frac_bits (0: frac_bits); the committed rows pack that many bits
+	UpdateFracBits uint  `json:"update_frac_bits" mapstructure:"update_frac_bits"`       // extra fractional bits of the step size lr*C/(q N_pub)
 }
 
 // DefaultFormat is the format of the shipped configs.
@@ -51,10 +52,26 @@ func (f Format) Validate() error {
 	check(f.ActBits > f.FracBits && f.ActBits <= f.FracBits+14, "act_bits", "must be in (frac_bits, frac_bits+14], got %d", f.ActBits)
 	check(f.ExpRange >= 1 && f.ExpRange <= 32, "exp_range", "must be in [1, 32], got %d", f.ExpRange)
 	check(f.ExpFracBits >= f.FracBits && f.ExpFracBits <= 30, "exp_frac_bits", "must be in [frac_bits, 30] so that a product of two table entries fits 60 bits, got %d", f.ExpFracBits)
+	check(f.DataFracBits <= f.FracBits, "data_frac_bits", "must be at most frac_bits (%d), got %d", f.FracBits, f.DataFracBits)
 	check(f.LatticeBits >= 4 && f.LatticeBits <= 16, "lattice_bits", "must be in [4, 16], got %d", f.LatticeBits)
 	check(f.UpdateFracBits >= 8 && f.UpdateFracBits <= 32, "update_frac_bits", "must be in [8, 32], got %d", f.UpdateFracBits)
 	return errors.Join(errs...)
 }
+
+// DataBits is the features' precision: they are multiples of 2^-DataBits,
+// FracBits unless DataFracBits says fewer. A feature of a few significant
+// bits (digits' pixels are v/8 - 1) is committed and opened at that width,
+// which makes a dataset commitment several times cheaper in a circuit.
+func (f Format) DataBits() uint {
+	if f.DataFracBits == 0 {
+		return f.FracBits
+	}
+	return f.DataFracBits
+}
+
+// DataShift is FracBits - DataBits: a committed feature v is v * 2^DataShift
+// raw units.
+func (f Format) DataShift() uint { return f.FracBits - f.DataBits() }
 
 // One is the fixed-point 1.0.
 func (f Format) One() int64 { return 1 << f.FracBits }

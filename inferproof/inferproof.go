@@ -691,10 +691,11 @@ func HeldOut(dir string, m run.Model) (*Held, error) {
 	if err != nil {
 		return nil, err
 	}
-	q, err := data.QuantizeSplit(ds.Test, m.Format.FracBits)
+	q, err := data.QuantizeSplit(ds.Test, m.Format.DataBits())
 	if err != nil {
 		return nil, err
 	}
+	q = q.Scaled(m.Format.DataShift())
 	return &Held{Features: ds.Features, Classes: ds.Classes, Rows: q.X, Labels: q.Y}, nil
 }
 

@@ -217,7 +217,7 @@ func (p Params) Mechanism() dp.Mechanism {
 // Membership is the format of the run's dataset commitment D
 // (data.ChooseMembership), from its public parameters only.
 func (p Params) Membership() data.Membership {
-	return data.ChooseMembership(p.Rows, p.Features, p.Step.FracBits, p.MaxBatch)
+	return data.ChooseMembership(p.Rows, p.Features, p.Step.DataBits(), p.MaxBatch)
 }
 
 // CommitDataset commits to the quantized training rows q, padded to the row

@@ -287,7 +287,7 @@ func Prove(ctx context.Context, dir string, opts Options) (prover.Summary, error
 	if err != nil {
 		return prover.Summary{}, err
 	}
-	q, err := data.QuantizeSplit(ds.Train, p.Step.FracBits)
+	q, err := data.QuantizeSplit(ds.Train, p.Step.DataBits())
 	if err != nil {
 		return prover.Summary{}, err
 	}

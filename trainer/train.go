@@ -179,14 +179,18 @@ func prepare(s Setup, log *slog.Logger) (*prepared, error) {
 		return nil, err
 	}
 	cfg, f, ds := s.Training, s.Format, s.Dataset
-	qtrain, err := data.QuantizeSplit(ds.Train, f.FracBits)
+	// D commits to the features at their precision (DataBits); the model
+	// reads them at FracBits.
+	qdata, err := data.QuantizeSplit(ds.Train, f.DataBits())
 	if err != nil {
 		return nil, fmt.Errorf("trainer: quantizing the training split: %w", err)
 	}
-	qtest, err := data.QuantizeSplit(ds.Test, f.FracBits)
+	qtrain := qdata.Scaled(f.DataShift())
+	qtest, err := data.QuantizeSplit(ds.Test, f.DataBits())
 	if err != nil {
 		return nil, fmt.Errorf("trainer: quantizing the test split: %w", err)
 	}
+	qtest = qtest.Scaled(f.DataShift())
 	for i, row := range qtrain.X {
 		for j, v := range row {
 			if v <= -(1<<f.InputBits) || v >= 1<<f.InputBits {
@@ -217,7 +221,7 @@ func prepare(s Setup, log *slog.Logger) (*prepared, error) {
 	}
 	// D commits to the rows padded to the public bound: the real count N
 	// stays private, and neighbouring datasets differ in one slot.
-	dataset, err := params.CommitDataset(qtrain, s.Seed)
+	dataset, err := params.CommitDataset(qdata, s.Seed)
 	if err != nil {
 		return nil, fmt.Errorf("trainer: committing the dataset: %w", err)
 	}

@@ -53,7 +53,7 @@ func Assign(spec Spec, in Input) (*Circuit, error) {
 		return nil, fmt.Errorf("%w: %d rows, %d labels, %d real flags, %d paths, %d salts for %d slots (%v membership)",
 			ErrSpec, len(in.Rows), len(in.Labels), len(in.Reals), len(in.Paths), len(in.Salts), spec.MaxBatch, spec.Membership)
 	}
-	if k := data.PackedRowLen(spec.Widths[0], spec.Params.FracBits); !merkle {
+	if k := data.PackedRowLen(spec.Widths[0], spec.Params.DataBits()); !merkle {
 		if len(in.Dataset) != spec.Rows {
 			return nil, fmt.Errorf("%w: a dataset of %d rows for a row bound of %d", ErrSpec, len(in.Dataset), spec.Rows)
 		}

@@ -132,7 +132,7 @@ func New(spec Spec) (*Circuit, error) {
 		}
 	}
 	if spec.Membership == data.MembershipFlat {
-		k := data.PackedRowLen(spec.Widths[0], spec.Params.FracBits)
+		k := data.PackedRowLen(spec.Widths[0], spec.Params.DataBits())
 		for range spec.Rows {
 			c.Dataset = append(c.Dataset, make([]frontend.Variable, k))
 		}
@@ -202,7 +202,7 @@ func (c *Circuit) Define(api frontend.API) error {
 		// let a prover drop a real row by claiming flag 0.
 		switch s.Membership {
 		case data.MembershipMerkle:
-			leaf := commitment.LeafOf(api, c.Rows[j], c.Labels[j], c.Reals[j], c.Salts[j], f.FracBits)
+			leaf := commitment.LeafOf(api, c.Rows[j], c.Labels[j], c.Reals[j], c.Salts[j], f.DataBits())
 			// A padding slot opens nothing: its index is 0 and its root unchecked.
 			index := api.Select(pad, 0, batch.Positions[j])
 			root := commitment.MerkleRoot(api, leaf, index, c.Paths[j])
@@ -211,7 +211,7 @@ func (c *Circuit) Define(api frontend.API) error {
 			// Pack range-checks the features (the step relies on their
 			// bound, as on LeafOf's) and makes the packing injective.
 			api.AssertIsBoolean(c.Reals[j])
-			packed[j] = commitment.Pack(api, append(append(slices.Clone(c.Rows[j]), c.Labels[j]), c.Reals[j]), f.FracBits+1)
+			packed[j] = commitment.Pack(api, append(append(slices.Clone(c.Rows[j]), c.Labels[j]), c.Reals[j]), f.DataBits()+1)
 		}
 		// The slot contributes only if its row is real: the sampler runs over
 		// the public row bound, and a sampled padding row (flag 0) adds a
@@ -222,7 +222,7 @@ func (c *Circuit) Define(api frontend.API) error {
 		// D is the flat commitment of the whole padded dataset, and each slot
 		// in the batch holds the row at its position; a padding slot is not
 		// looked up.
-		api.AssertIsEqual(commitment.FlatRoot(api, c.Dataset, s.Widths[0]+2, f.FracBits+1, c.DatasetSalt[0]), c.DatasetRoot)
+		api.AssertIsEqual(commitment.FlatRoot(api, c.Dataset, s.Widths[0]+2, f.DataBits()+1, c.DatasetSalt[0]), c.DatasetRoot)
 		commitment.AssertRowsInDataset(api, c.Dataset, batch.Positions, packed, inBatch)
 	}
 
@@ -247,7 +247,7 @@ func (c *Circuit) Define(api frontend.API) error {
 	if err != nil {
 		return err
 	}
-	next, _ := fixedpoint.Step[frontend.Variable](a, s.Params, model, c.Rows, onehots, mask, noise)
+	next, _ := fixedpoint.Step[frontend.Variable](a, s.Params, model, scaledRows(api, c.Rows, f.DataShift()), onehots, mask, noise)
 	// Step already range-checked W_{t+1} to the weight bound.
 	api.AssertIsEqual(commitment.HashPackedUnchecked(api, commit.TagModel, next.Flatten(), f.WeightBits), c.ModelAfter)
 	return nil
@@ -340,6 +340,23 @@ func splitWordHint(_ *big.Int, in, out []*big.Int) error {
 	}
 	out[len(out)-1].Set(v)
 	return nil
+}
+
+// scaledRows is the rows' features at FracBits: the committed features
+// (at DataBits, bounded by their packing) times 2^shift, a constant factor
+// that costs no constraint.
+func scaledRows(api frontend.API, rows [][]frontend.Variable, shift uint) [][]frontend.Variable {
+	if shift == 0 {
+		return rows
+	}
+	out := make([][]frontend.Variable, len(rows))
+	for j, row := range rows {
+		out[j] = make([]frontend.Variable, len(row))
+		for i, x := range row {
+			out[j][i] = api.Mul(x, uint64(1)<<shift)
+		}
+	}
+	return out
 }
 
 // oneHot constrains y to the one-hot vector of label (which must be < k).

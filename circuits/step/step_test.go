@@ -2,6 +2,7 @@ package step
 
 import (
 	"context"
+	"fmt"
 	"math/big"
 	"slices"
 	"testing"
@@ -41,6 +42,12 @@ func newTinyRunWith(t *testing.T, hidden []int) *tinyRun {
 // newTinyRunNoise is newTinyRunWith at the given noise multiplier.
 func newTinyRunNoise(t *testing.T, hidden []int, multiplier float64) *tinyRun {
 	t.Helper()
+	return newTinyRunFormat(t, hidden, multiplier, nil)
+}
+
+// newTinyRunFormat is newTinyRunNoise with adjust applied to the format.
+func newTinyRunFormat(t *testing.T, hidden []int, multiplier float64, adjust func(*fixedpoint.Format)) *tinyRun {
+	t.Helper()
 	dc, err := data.DefaultConfig("breast_cancer")
 	if err != nil {
 		t.Fatal(err)
@@ -56,6 +63,9 @@ func newTinyRunNoise(t *testing.T, hidden []int, multiplier float64) *tinyRun {
 	// A coarse noise lattice keeps the noise table (and the circuit) small.
 	format := fixedpoint.DefaultFormat()
 	format.LatticeBits = 4
+	if adjust != nil {
+		adjust(&format)
+	}
 	var beacon fr.Element
 	beacon.SetUint64(77)
 	s := trainer.Setup{Dataset: ds, Training: cfg, Format: format, Seed: dp.SeedFromUint64(3), Beacon: beacon, BeaconGiven: true}
@@ -67,7 +77,7 @@ func newTinyRunNoise(t *testing.T, hidden []int, multiplier float64) *tinyRun {
 	if err != nil {
 		t.Fatal(err)
 	}
-	q, err := data.QuantizeSplit(ds.Train, s.Format.FracBits)
+	q, err := data.QuantizeSplit(ds.Train, s.Format.DataBits())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -309,7 +319,14 @@ func (r *tinyRun) updateSpec(t *testing.T, in Input, spec Spec, tamper func([]in
 	}
 	mask := in.Reals // a padding row's slot is masked
 	n := &fixedpoint.Native{}
-	next, _ := fixedpoint.Step[int64](n, spec.Params, m, in.Rows, ys, mask, noise)
+	rows := make([][]int64, len(in.Rows))
+	for j, row := range in.Rows {
+		rows[j] = make([]int64, len(row))
+		for i, v := range row {
+			rows[j][i] = v << spec.Params.DataShift()
+		}
+	}
+	next, _ := fixedpoint.Step[int64](n, spec.Params, m, rows, ys, mask, noise)
 	if n.Err() != nil {
 		t.Fatal(n.Err())
 	}
@@ -714,5 +731,31 @@ func TestInitialModelWrongHintsRejected(t *testing.T) {
 			test.WithSolverOpts(solver.OverrideHint(solver.GetHintID(splitWordHint), c.hint)),
 			test.WithCurves(ecc.BN254), test.WithBackends(backend.GROTH16),
 			test.NoProverChecks(), test.NoFuzzing(), test.NoSerializationChecks())
+	}
+}
+
+// Features committed at fewer fractional bits than the model's
+// (data_frac_bits): the circuit opens the committed rows at their width and
+// scales them by 2^DataShift for the step, which then matches the
+// trainer's; a row feature one unit off at that width is rejected, in both
+// membership formats.
+func TestStepWithCoarseData(t *testing.T) {
+	r := newTinyRunFormat(t, nil, 2, func(f *fixedpoint.Format) { f.DataFracBits = 8 })
+	if r.spec.Params.DataShift() != 8 {
+		t.Fatalf("data shift %d", r.spec.Params.DataShift())
+	}
+	for _, m := range []data.Membership{data.MembershipMerkle, data.MembershipFlat} {
+		t.Run(m.String(), func(t *testing.T) {
+			r := r.as(t, m)
+			for step := range r.spec.Steps {
+				r.check(t, r.input(t, step), true, fmt.Sprintf("honest step %d", step))
+			}
+			in := r.input(t, 0)
+			in.Rows = slices.Clone(in.Rows)
+			in.Rows[0] = slices.Clone(in.Rows[0])
+			in.Rows[0][0]++
+			in.After = r.update(t, in)
+			r.check(t, in, false, "a committed feature one unit off")
+		})
 	}
 }
