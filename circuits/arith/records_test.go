@@ -2,10 +2,12 @@ package arith
 
 import (
 	"math/rand/v2"
+	"os"
 	"testing"
 
 	"github.com/consensys/gnark-crypto/ecc"
 	"github.com/consensys/gnark/frontend"
+	"github.com/consensys/gnark/frontend/cs/r1cs"
 	"github.com/consensys/gnark/test"
 
 	"github.com/zkdp/zkdp/fixedpoint"
@@ -99,4 +101,39 @@ func TestStepRecordsNativeEqualsCircuit(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestStepRecordsSize compiles the record step's arithmetic at the
+// ner_btc shapes (545 features, 7 tags, 32 token slots) for one and two
+// records, so that the per-record and the fixed parts of its constraints
+// show. The membership, sampling and commitment parts of the full step
+// circuit are not included. Run with ZKDP_RECORD_STEP_SIZE=1.
+func TestStepRecordsSize(t *testing.T) {
+	if os.Getenv("ZKDP_RECORD_STEP_SIZE") == "" {
+		t.Skip("set ZKDP_RECORD_STEP_SIZE=1 to compile the ner_btc-sized record step")
+	}
+	f := fixedpoint.DefaultFormat()
+	p, err := fixedpoint.NewStepParams(f, 1, 2, 256, 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	widths, rows := []int{545, 7}, 32
+	n := fixedpoint.NumParams(widths)
+	var counts []int
+	for _, records := range []int{1, 2} {
+		c := &recordsCircuit{stepCircuit: stepCircuit{widths: widths, params: p, W: make([]frontend.Variable, n),
+			Noise: make([]frontend.Variable, n), Next: make([]frontend.Variable, n), Sum: make([]frontend.Variable, n),
+			Mask: make([]frontend.Variable, records)}, rows: rows}
+		for range records * rows {
+			c.X = append(c.X, make([]frontend.Variable, widths[0]))
+			c.Y = append(c.Y, make([]frontend.Variable, widths[1]))
+		}
+		ccs, err := frontend.Compile(ecc.BN254.ScalarField(), r1cs.NewBuilder, c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		counts = append(counts, ccs.GetNbConstraints())
+	}
+	per := counts[1] - counts[0]
+	t.Logf("record step at 545 features, 7 tags, 32 slots: %d constraints for 1 record, %d for 2: %d per record, %d fixed", counts[0], counts[1], per, counts[0]-per)
 }
