@@ -16,6 +16,7 @@ import (
 	"github.com/zkdp/zkdp/dp"
 	"github.com/zkdp/zkdp/fixedpoint"
 	"github.com/zkdp/zkdp/metrics"
+	"github.com/zkdp/zkdp/run"
 )
 
 // TextConfig is the `text:` section of a token-level (NER) config: how a
@@ -117,6 +118,9 @@ type TextResult struct {
 	Tags          []string `json:"tags"`
 	TestSentences int      `json:"test_sentences"`
 	Model         fixedpoint.Model[int64]
+	// Params are the run's public parameters, the backbone's identity and
+	// the record's rows included.
+	Params run.Params
 }
 
 // textBatch is the records of one step: rows*slots token rows.
@@ -211,6 +215,12 @@ func TrainText(ctx context.Context, s TextSetup, opts Options) (*TextResult, err
 		return nil, err
 	}
 	res.Privacy = p.privacy
+	id := res.Backbone
+	res.Params = run.Params{Version: run.CurrentVersion, Dataset: s.Corpus.Name, Rows: s.MaxRows, Features: D, Classes: K,
+		Widths: widths, Steps: cfg.Steps, SamplingRate: cfg.SamplingRate, ExpectedBatch: p.expectedBatch, MaxBatch: p.maxBatch,
+		NoiseMultiplier: p.noiseMultiplier, ClipNorm: cfg.ClipNorm, LearningRate: cfg.LearningRate, Delta: cfg.Delta,
+		DeltaAccountant: p.privacy.DeltaAccountant, Accountant: cfg.Accountant, Step: p.step, NoiseScale: p.noise.Sigma,
+		NoiseTail: p.noise.Tail, Adjacency: dp.AdjacencyAddRemove, Backbone: &id, RecordRows: R}
 	log.Info("text plan", "records", s.MaxRows, "rows_per_record", R, "features", D, "params", nParams,
 		"sigma", p.noiseMultiplier, "epsilon", p.privacy.Epsilon, "max_batch", p.maxBatch)
 

@@ -79,6 +79,9 @@ func (r *TextResult) Write(d *run.Dir, dataset string) error {
 		FloatValidationF1: r.FloatValF1, TrainCutShare: r.CutShare}, run.PrivateMode); err != nil {
 		return err
 	}
+	if err := run.WriteJSON(d.Public(run.ParamsFile), r.Params, run.PublicMode); err != nil {
+		return err
+	}
 	rep := r.Report(dataset)
 	var b strings.Builder
 	fmt.Fprintf(&b, "NER on %s, %s, released model (step %d) on the test split (%d sentences)\n\n", dataset, textReportFormat, r.BestStep, r.TestSentences)
