@@ -109,7 +109,7 @@ func Entities(types []string, gold, pred [][]string) (Report, error) {
 			}
 		}
 	}
-	var r Report
+	r := Report{Tokens: tokens}
 	if tokens > 0 {
 		r.Accuracy = float64(correct) / float64(tokens)
 	}
