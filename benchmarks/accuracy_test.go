@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/zkdp/zkdp/config"
-	"github.com/zkdp/zkdp/configs"
 	"github.com/zkdp/zkdp/data"
 	"github.com/zkdp/zkdp/trainer"
 )
@@ -55,7 +54,7 @@ func seededSetup(b *testing.B, cfg config.Config, seed uint64, adjust func(*data
 //
 //	go test -run '^$' -bench Accuracy -benchtime 1x -timeout 3h ./benchmarks/
 func BenchmarkAccuracy(b *testing.B) {
-	for _, name := range configs.Names() {
+	for _, name := range RowConfigs() {
 		b.Run(name, func(b *testing.B) {
 			for range b.N {
 				rows, err := Accuracy(context.Background(), AccuracyOptions{Configs: []string{name}, Seeds: benchSeeds(b)})
@@ -75,7 +74,7 @@ func BenchmarkAccuracy(b *testing.B) {
 // BenchmarkTrain20Steps is `zkdp bench training`: a 20-step run per shipped
 // config (loading outside the timer).
 func BenchmarkTrain20Steps(b *testing.B) {
-	for _, name := range configs.Names() {
+	for _, name := range RowConfigs() {
 		b.Run(name, func(b *testing.B) {
 			if _, err := TrainingSpeed(context.Background(), []string{name}, 20, b.N); err != nil {
 				b.Fatal(err)

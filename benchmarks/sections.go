@@ -25,6 +25,7 @@ import (
 	"github.com/zkdp/zkdp/circuits/inference"
 	"github.com/zkdp/zkdp/commit"
 	"github.com/zkdp/zkdp/config"
+	"github.com/zkdp/zkdp/configs"
 	"github.com/zkdp/zkdp/data"
 	"github.com/zkdp/zkdp/dp"
 	"github.com/zkdp/zkdp/fixedpoint"
@@ -42,6 +43,19 @@ func LoadConfig(name string) (config.Config, error) {
 		return config.Config{}, err
 	}
 	return l.Load()
+}
+
+// RowConfigs lists the shipped configs that train on rows: the benchmark
+// sections' defaults. Token-level corpora (configs/ner_btc.yaml) train with
+// trainer.TrainText and are measured by their own commands.
+func RowConfigs() []string {
+	var out []string
+	for _, name := range configs.Names() {
+		if cfg, err := LoadConfig(name); err == nil && !data.IsCorpus(cfg.Data.Name) {
+			out = append(out, name)
+		}
+	}
+	return out
 }
 
 // SeededSetup is the run a benchmark seed stands for: the seed fixes the

@@ -5,7 +5,6 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"github.com/zkdp/zkdp/configs"
 	"github.com/zkdp/zkdp/data"
 	"github.com/zkdp/zkdp/trainer"
 )
@@ -34,7 +33,7 @@ func holdout(ds *data.Dataset, seed uint64) {
 //	ZKDP_TRAINING_STEPS=800 ZKDP_TRAINING_LEARNING_RATE=0.5 \
 //	  go test -run '^$' -bench 'Validation/digits' -benchtime 1x ./benchmarks/
 func BenchmarkValidation(b *testing.B) {
-	for _, name := range configs.Names() {
+	for _, name := range RowConfigs() {
 		b.Run(name, func(b *testing.B) {
 			cfg := loadShipped(b, name)
 			seeds := benchSeeds(b)

@@ -14,7 +14,6 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/zkdp/zkdp/benchmarks"
-	"github.com/zkdp/zkdp/configs"
 	"github.com/zkdp/zkdp/prover"
 )
 
@@ -97,7 +96,7 @@ from every saved section; zkdp bench --json prints the saved sections.`,
 	cmd.AddCommand(
 		section(benchmarks.SectionCircuits, "Compile the step circuit of each shipped config and report its size",
 			func(*cobra.Command) (any, error) { return o.circuits(circuitConfigs, withInference) }, func(f *pflag.FlagSet) {
-				configFlag(&circuitConfigs, configs.Names())(f)
+				configFlag(&circuitConfigs, benchmarks.RowConfigs())(f)
 				f.BoolVar(&withInference, "inference", true, "also measure the MNIST 784-56-10 inference circuits")
 			}),
 		section(benchmarks.SectionAccuracy, "Test accuracy per config and epsilon, over seeds (slow: minutes per config)",
@@ -108,7 +107,7 @@ from every saved section; zkdp bench --json prints the saved sections.`,
 				}
 				return benchmarks.Accuracy(c.Context(), benchmarks.AccuracyOptions{Configs: accConfigs, Seeds: s, Epsilons: epsilons, Logger: o.logger()})
 			}, func(f *pflag.FlagSet) {
-				configFlag(&accConfigs, configs.Names())(f)
+				configFlag(&accConfigs, benchmarks.RowConfigs())(f)
 				f.UintSliceVar(&seeds, "seeds", []uint{1, 2, 3, 4, 5}, "seeds to average over")
 				f.Float64SliceVar(&epsilons, "epsilon", nil, "target epsilons (default: each config's own)")
 			}),
@@ -116,7 +115,7 @@ from every saved section; zkdp bench --json prints the saved sections.`,
 			func(c *cobra.Command) (any, error) {
 				return benchmarks.TrainingSpeed(c.Context(), trainConfigs, trainSteps, trainRuns)
 			}, func(f *pflag.FlagSet) {
-				configFlag(&trainConfigs, configs.Names())(f)
+				configFlag(&trainConfigs, benchmarks.RowConfigs())(f)
 				f.IntVar(&trainSteps, "steps", 20, "steps per run")
 				f.IntVar(&trainRuns, "runs", 3, "runs per config")
 			}),

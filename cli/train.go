@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/zkdp/zkdp/backbone/glove"
 	"github.com/zkdp/zkdp/commit"
 	"github.com/zkdp/zkdp/config"
 	"github.com/zkdp/zkdp/data"
@@ -29,6 +30,7 @@ type TrainOptions struct {
 	ConfigPath string
 	OutDir     string
 	Force      bool
+	NonPrivate bool
 	// Loader is filled by the command from ConfigPath, the environment and
 	// the flags; tests may preset it.
 	Loader *config.Loader
@@ -71,6 +73,7 @@ Configuration precedence: flags > ZKDP_* environment > --config file > defaults.
 	f.Int("steps", 0, "override training.steps")
 	f.Float64("epsilon", 0, "override training.epsilon")
 	f.Float64("noise-multiplier", 0, "override training.noise_multiplier")
+	f.BoolVar(&o.NonPrivate, "non-private", false, "token-level corpora: train the float reference without clipping or noise (the non-private row of a results table)")
 	return cmd
 }
 
@@ -87,6 +90,9 @@ func (o *TrainOptions) Run(cmd *cobra.Command) error {
 	out := o.OutDir
 	if out == "" {
 		out = filepath.Join("runs", cfg.Data.Name)
+	}
+	if data.IsCorpus(cfg.Data.Name) {
+		return o.runText(cmd, cfg, log, out)
 	}
 	if _, err := os.Stat(filepath.Join(out, run.ReportFile)); err == nil {
 		if !o.Force {
@@ -225,4 +231,54 @@ func (p *progress) done() {
 	if p.terminal {
 		fmt.Fprintln(p.w)
 	}
+}
+
+// runText trains on a token-level corpus (data.name btc): sentence records,
+// GloVe window features converted once into the cache, the NER report.
+func (o *TrainOptions) runText(cmd *cobra.Command, cfg config.Config, log *slog.Logger, out string) error {
+	if cfg.Seed == nil {
+		return fmt.Errorf("train: %s: set seed (--seed): text runs are experiments (no data commitment or proof yet)", cfg.Data.Name)
+	}
+	if _, err := os.Stat(filepath.Join(out, run.ReportFile)); err == nil && !o.Force {
+		return fmt.Errorf("%s: %w", out, ErrRunExists)
+	}
+	corpus, err := trainer.LoadCorpus(cfg.Data.Name)
+	if err != nil {
+		return err
+	}
+	cache, err := glove.DefaultCacheDir()
+	if err != nil {
+		return err
+	}
+	vecs, err := glove.Ensure(glove.SourcePath(""), cache, glove.Options{VocabSize: cfg.Text.VocabSize, FracBits: glove.DefaultOptions.FracBits})
+	if err != nil {
+		return err
+	}
+	dir, err := run.Create(out)
+	if err != nil {
+		return err
+	}
+	progress := newProgress("training", o.Err, log)
+	start := time.Now()
+	res, err := trainer.TrainText(cmd.Context(), trainer.TextSetup{Corpus: corpus, Window: glove.NewWindow(vecs, cfg.Text.Window),
+		Training: cfg.Training, Text: cfg.Text, Format: cfg.FixedPoint, MaxRows: cfg.Data.MaxRows, Seed: *cfg.Seed, NonPrivate: o.NonPrivate},
+		trainer.Options{Logger: log, Progress: progress.update})
+	progress.done()
+	if err != nil {
+		return err
+	}
+	if err := res.Write(dir, cfg.Data.Name); err != nil {
+		return err
+	}
+	if o.NonPrivate {
+		fmt.Fprintf(o.Out, "trained a non-private float reference on %s (%s) in %s: step %d\n", cfg.Data.Name, out, time.Since(start).Round(time.Millisecond), res.FloatBestStep)
+		fmt.Fprintf(o.Out, "  test entity micro F1 %.4f (P %.4f, R %.4f), macro F1 %.4f: no clipping, no noise, no privacy\n",
+			res.FloatTest.Micro.F1, res.FloatTest.Micro.Precision, res.FloatTest.Micro.Recall, res.FloatTest.Macro.F1)
+		return nil
+	}
+	fmt.Fprintf(o.Out, "trained a softmax head on %s (%s) in %s: released step %d\n", cfg.Data.Name, out, time.Since(start).Round(time.Millisecond), res.BestStep)
+	fmt.Fprintf(o.Out, "  test entity micro F1 %.4f (P %.4f, R %.4f), macro F1 %.4f; float reference %.4f (private)\n",
+		res.Test.Micro.F1, res.Test.Micro.Precision, res.Test.Micro.Recall, res.Test.Macro.F1, res.FloatTest.Micro.F1)
+	fmt.Fprintf(o.Out, "  (epsilon, delta) = (%.4f, %.3g) by %s; privacy unit: %s\n", res.Privacy.Epsilon, res.Privacy.Delta, res.Privacy.Accountant, res.Unit)
+	return nil
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/zkdp/zkdp/commit"
 	"github.com/zkdp/zkdp/configs"
 	"github.com/zkdp/zkdp/data"
+	"github.com/zkdp/zkdp/datasets"
 	"github.com/zkdp/zkdp/fixedpoint"
 	"github.com/zkdp/zkdp/trainer"
 )
@@ -48,6 +49,10 @@ type Config struct {
 	// Training is the model, the DP-SGD hyper-parameters and the privacy
 	// target (package trainer).
 	Training trainer.Config `mapstructure:"training"`
+	// Text is how a token-level corpus (data.name btc) becomes records:
+	// one sentence per record, padded or cut to a public length, with the
+	// GloVe window features of package backbone/glove. Only for corpora.
+	Text trainer.TextConfig `mapstructure:"text"`
 	// FixedPoint is the fixed-point format shared by the trainer's quantized
 	// step and the circuits; it is public and part of the run's params.
 	FixedPoint fixedpoint.Format `mapstructure:"fixed_point"`
@@ -168,6 +173,14 @@ func (c Config) Validate() error {
 		errs = append(errs, e)
 	}
 	errs = append(errs, c.Training.Validate()...)
+	if data.IsCorpus(c.Data.Name) {
+		errs = append(errs, c.Text.Validate()...)
+		if len(c.Training.Hidden) > 0 {
+			errs = append(errs, fmt.Errorf("training.hidden: a token-level corpus trains a softmax head on frozen features: leave it empty"))
+		}
+	} else if c.Text != (trainer.TextConfig{}) {
+		errs = append(errs, fmt.Errorf("text: only applies to a token-level corpus (%s), not to %q", strings.Join(datasets.Corpora, ", "), c.Data.Name))
+	}
 	if err := c.FixedPoint.Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("fixed_point: %w", err))
 	}

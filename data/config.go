@@ -17,6 +17,8 @@ import (
 	"path"
 	"slices"
 	"strings"
+
+	"github.com/zkdp/zkdp/datasets"
 )
 
 // Feature kinds accepted in FeatureSpec.Kind.
@@ -203,6 +205,9 @@ func (c Config) Validate() []error {
 		errs = append(errs, &ConfigError{Field: field, Msg: fmt.Sprintf(format, args...)})
 	}
 	sch, known := schemas[c.Name]
+	if IsCorpus(c.Name) && c.Path == "" {
+		return c.validateCorpus()
+	}
 	switch {
 	case c.Path != "":
 		known = false
@@ -473,3 +478,26 @@ func matches(pattern, name string) bool {
 }
 
 func isFinite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
+
+// IsCorpus reports whether name is a shipped token-level corpus
+// (datasets.Corpora): its records are sentences, read by ReadCoNLL.
+func IsCorpus(name string) bool { return slices.Contains(datasets.Corpora, name) }
+
+// validateCorpus checks the data keys of a corpus config: the corpus has its
+// own splits and no columns; the public bound counts sentences.
+func (c Config) validateCorpus() []error {
+	var errs []error
+	add := func(field, format string, args ...any) {
+		errs = append(errs, &ConfigError{Field: field, Msg: fmt.Sprintf(format, args...)})
+	}
+	if c.TestFraction != 0 {
+		add("data.test_fraction", "must be unset for %s, which has its own train/validation/test splits; got %v", c.Name, c.TestFraction)
+	}
+	if c.MaxRows < 1 || c.MaxRows > MaxRowBound {
+		add("data.max_rows", "required: a public upper bound on the training sentences in [1, %d] (got %d)", MaxRowBound, c.MaxRows)
+	}
+	if len(c.Features) > 0 || c.Dir != "" || c.Label != "" || len(c.Classes) > 0 || c.TestPath != "" {
+		add("data", "%s is a token-level corpus: its features come from the text section, not data.features, dir, label, classes or test_path", c.Name)
+	}
+	return errs
+}

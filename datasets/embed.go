@@ -9,6 +9,7 @@
 //	digits/         digits.csv                    (UCI Optical Recognition of Handwritten Digits, via scikit-learn)
 //	adult/          adult.data, adult.test, adult.names (UCI Adult)
 //	mnist/          t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz (MNIST test set, idx format)
+//	btc/            btc.train, btc.dev, btc.test (Broad Twitter Corpus, CoNLL BIO tags, CC BY 4.0)
 //
 // The files are byte-for-byte copies; the tests recompute their sha256 sums
 // against SOURCE.txt.
@@ -19,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"slices"
 )
 
 // FS holds every shipped dataset folder (breast_cancer, digits, adult, mnist).
@@ -27,17 +29,22 @@ import (
 //go:embed digits/digits.csv digits/SOURCE.txt
 //go:embed adult/adult.data adult/adult.test adult/adult.names adult/SOURCE.txt
 //go:embed mnist/t10k-images-idx3-ubyte.gz mnist/t10k-labels-idx1-ubyte.gz mnist/SOURCE.txt
+//go:embed btc/btc.train btc/btc.dev btc/btc.test btc/LICENSE btc/README.md btc/SOURCE.txt
 var FS embed.FS
 
-// Names lists the shipped datasets, in a fixed order.
+// Names lists the shipped datasets of rows, in a fixed order.
 var Names = []string{"breast_cancer", "digits", "adult", "mnist"}
+
+// Corpora lists the shipped token-level text corpora (records are
+// sentences, read by data.ReadCoNLL, not rows of a schema).
+var Corpora = []string{"btc"}
 
 // ErrUnknownDataset is returned by Open for a name that is not shipped.
 var ErrUnknownDataset = errors.New("datasets: unknown dataset")
 
 // Open returns the folder of the named dataset, with its files at the top level.
 func Open(name string) (fs.FS, error) {
-	for _, n := range Names {
+	for _, n := range append(slices.Clone(Names), Corpora...) {
 		if n == name {
 			sub, err := fs.Sub(FS, name)
 			if err != nil {
@@ -46,5 +53,5 @@ func Open(name string) (fs.FS, error) {
 			return sub, nil
 		}
 	}
-	return nil, fmt.Errorf("%w: %q (shipped: %v)", ErrUnknownDataset, name, Names)
+	return nil, fmt.Errorf("%w: %q (shipped: %v, corpora %v)", ErrUnknownDataset, name, Names, Corpora)
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io/fs"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -19,7 +20,7 @@ func TestChecksumsMatchSource(t *testing.T) {
 		// Read through data.path by configs/german_credit.yaml, not embedded.
 		"german_credit": os.DirFS("german_credit"),
 	}
-	for _, name := range Names {
+	for _, name := range append(slices.Clone(Names), Corpora...) {
 		dir, err := Open(name)
 		if err != nil {
 			t.Fatal(err)

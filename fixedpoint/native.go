@@ -148,3 +148,68 @@ func (n *Native) Lookup(t *Table, i int64) int64 {
 }
 
 var _ Arith[int64] = (*Native)(nil)
+
+// MatMul is X Y in plain int64 loops: with |x| <= 2^xBits and |y| <= 2^yBits
+// (checked) and xBits+yBits+bitlen(k) < 63, no partial sum can overflow,
+// so the result is Dot's without its per-operation checks. Outside those
+// bounds it falls back to the checked Dot.
+func (n *Native) MatMul(x, y [][]int64, xBits, yBits uint) [][]int64 {
+	if len(x) == 0 || len(y) == 0 || xBits+yBits+uint(bits.Len(uint(len(y)))) >= 63 || !n.allWithin(x, xBits) || !n.allWithin(y, yBits) {
+		out := make([][]int64, len(x))
+		yt := Transpose(y)
+		for i := range x {
+			out[i] = make([]int64, len(yt))
+			for j := range yt {
+				out[i][j] = Dot[int64](n, x[i], yt[j])
+			}
+		}
+		return out
+	}
+	m := len(y[0])
+	out := make([][]int64, len(x))
+	for i, row := range x {
+		acc := make([]int64, m)
+		for k, v := range row {
+			if v == 0 {
+				continue
+			}
+			for j, w := range y[k] {
+				acc[j] += v * w
+			}
+		}
+		out[i] = acc
+	}
+	return out
+}
+
+// MatVec is W x, through MatMul's bounds.
+func (n *Native) MatVec(w [][]int64, x []int64, wBits, xBits uint) []int64 {
+	col := make([][]int64, len(x))
+	for i, v := range x {
+		col[i] = []int64{v}
+	}
+	prod := n.MatMul(w, col, wBits, xBits)
+	out := make([]int64, len(w))
+	for r := range prod {
+		out[r] = prod[r][0]
+	}
+	return out
+}
+
+// allWithin is |v| <= 2^b for every entry.
+func (n *Native) allWithin(x [][]int64, b uint) bool {
+	lim := int64(1) << b
+	for _, row := range x {
+		for _, v := range row {
+			if v > lim || v < -lim {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+var (
+	_ MatMuler[int64] = (*Native)(nil)
+	_ MatVecer[int64] = (*Native)(nil)
+)

@@ -232,14 +232,19 @@ func SumBits(f Format, b int) uint { return bitsFor(b, f.LatticeBits) }
 // noise is in lattice units, flattened like the parameters. It returns the new
 // model and the noisy gradient sum.
 func Step[V any](a Arith[V], p StepParams, m Model[V], xs, onehots [][]V, mask []V, noise []V) (Model[V], []V) {
+	return update(a, p, m, clip(a, p, m, xs, onehots, mask).sum(a, p.Format), len(xs), noise)
+}
+
+// update floors the exact clipped sum of a batch of slots slots, adds the
+// noise and takes the step.
+func update[V any](a Arith[V], p StepParams, m Model[V], sum []V, slots int, noise []V) (Model[V], []V) {
 	flat := m.Flatten()
-	sum := clip(a, p, m, xs, onehots, mask).sum(a, p.Format)
 	// One floor per parameter and step: the batch's exact sum to lattice
 	// units. Its quotient is range-checked to the bound the honest value
 	// has: in a field, v = q*2^s + r with only r checked holds for every r
 	// with some q, and a step size with factors of two turns such a q back
 	// into a small update, so the prover could choose W_{t+1}.
-	sumBits := SumBits(p.Format, len(xs))
+	sumBits := SumBits(p.Format, slots)
 	for i := range sum {
 		sum[i] = a.Rescale(sum[i], GradFracBits(p.Format), sumBits)
 	}

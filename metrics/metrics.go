@@ -27,6 +27,9 @@ type Report struct {
 	Micro    ClassScores   `json:"micro_avg"`
 	Macro    ClassScores   `json:"macro_avg"`
 	Weighted ClassScores   `json:"weighted_avg"`
+	// Tokens is set by Entities: Accuracy is then the token-level tag
+	// accuracy over this many tokens, and the supports count entities.
+	Tokens int `json:"tokens,omitempty"`
 }
 
 // Classification builds the report; a class never predicted has precision 0
@@ -106,7 +109,11 @@ func (r Report) Text() string {
 		row(c)
 	}
 	b.WriteString("\n")
-	fmt.Fprintf(&b, "%*s %9s %9s %9.4f %9d\n", width, "accuracy", "", "", r.Accuracy, r.Macro.Support)
+	if r.Tokens > 0 {
+		fmt.Fprintf(&b, "%*s %9s %9s %9.4f %9d\n", width, "tag acc", "", "", r.Accuracy, r.Tokens)
+	} else {
+		fmt.Fprintf(&b, "%*s %9s %9s %9.4f %9d\n", width, "accuracy", "", "", r.Accuracy, r.Macro.Support)
+	}
 	row(r.Micro)
 	row(r.Macro)
 	row(r.Weighted)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 
+	"github.com/zkdp/zkdp/backbone"
 	"github.com/zkdp/zkdp/commit"
 	"github.com/zkdp/zkdp/data"
 	"github.com/zkdp/zkdp/dp"
@@ -41,6 +42,12 @@ type Params struct {
 	NoiseScale      float64               `json:"noise_scale_lattice"` // sigma * 2^lattice_bits
 	NoiseTail       int64                 `json:"noise_tail"`
 	Adjacency       string                `json:"adjacency"` // the neighbouring datasets the guarantee holds for (dp.AdjacencyAddRemove)
+	// Backbone names the public feature stage that produced the committed
+	// features (unset: the features are the data's own columns).
+	Backbone *backbone.Identity `json:"backbone,omitempty"`
+	// RecordRows is the rows of one record, the privacy unit (a sentence's
+	// token slots); unset: one row per record.
+	RecordRows int `json:"record_rows,omitempty"`
 }
 
 // Size bounds of the parameters a verifier accepts. params.json comes from
