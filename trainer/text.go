@@ -249,7 +249,7 @@ func TrainText(ctx context.Context, s TextSetup, opts Options) (*TextResult, err
 		}
 		key := dp.StepKey(seed, beacon, t)
 		batch := p.sampler.Sample(dp.Words(key, dp.StreamSampling, p.maxBatch+1))
-		noise := p.noise.SampleVector(dp.Words(key, dp.StreamNoise, nParams))
+		noise := p.noise.Noise(key, nParams)
 		var real []int
 		for _, idx := range batch.Indices {
 			if idx < len(recs.tokens) {
