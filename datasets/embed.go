@@ -9,6 +9,7 @@
 //	digits/         digits.csv                    (UCI Optical Recognition of Handwritten Digits, via scikit-learn)
 //	adult/          adult.data, adult.test, adult.names (UCI Adult)
 //	mnist/          t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz (MNIST test set, idx format)
+//	mnist_full/     train-*-idx?-ubyte.gz, t10k-*-idx?-ubyte.gz (all of MNIST, 60,000 / 10,000, from the GoMNIST Go module)
 //
 // The files are byte-for-byte copies; the tests recompute their sha256 sums
 // against SOURCE.txt.
@@ -21,16 +22,18 @@ import (
 	"io/fs"
 )
 
-// FS holds every shipped dataset folder (breast_cancer, digits, adult, mnist).
+// FS holds every shipped dataset folder (breast_cancer, digits, adult, mnist, mnist_full).
 //
 //go:embed breast_cancer/breast_cancer.csv breast_cancer/SOURCE.txt
 //go:embed digits/digits.csv digits/SOURCE.txt
 //go:embed adult/adult.data adult/adult.test adult/adult.names adult/SOURCE.txt
 //go:embed mnist/t10k-images-idx3-ubyte.gz mnist/t10k-labels-idx1-ubyte.gz mnist/SOURCE.txt
+//go:embed mnist_full/train-images-idx3-ubyte.gz mnist_full/train-labels-idx1-ubyte.gz
+//go:embed mnist_full/t10k-images-idx3-ubyte.gz mnist_full/t10k-labels-idx1-ubyte.gz mnist_full/SOURCE.txt
 var FS embed.FS
 
 // Names lists the shipped datasets, in a fixed order.
-var Names = []string{"breast_cancer", "digits", "adult", "mnist"}
+var Names = []string{"breast_cancer", "digits", "adult", "mnist", "mnist_full"}
 
 // ErrUnknownDataset is returned by Open for a name that is not shipped.
 var ErrUnknownDataset = errors.New("datasets: unknown dataset")

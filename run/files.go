@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"strings"
 
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 
+	"github.com/zkdp/zkdp/backbone"
 	"github.com/zkdp/zkdp/commit"
 	"github.com/zkdp/zkdp/data"
 	"github.com/zkdp/zkdp/dp"
@@ -41,6 +43,10 @@ type Params struct {
 	NoiseScale      float64               `json:"noise_scale_lattice"` // sigma * 2^lattice_bits
 	NoiseTail       int64                 `json:"noise_tail"`
 	Adjacency       string                `json:"adjacency"` // the neighbouring datasets the guarantee holds for (dp.AdjacencyAddRemove)
+	// Backbone names the public feature stage that produced the committed
+	// features from the records (data.backbone); absent for none, so the
+	// params of a run without one hash as before.
+	Backbone *backbone.Identity `json:"backbone,omitempty"`
 }
 
 // Size bounds of the parameters a verifier accepts. params.json comes from
@@ -113,6 +119,11 @@ func (p Params) validateFields() []error {
 	check(positive(p.NoiseScale), "noise_scale_lattice", "%v, want positive", p.NoiseScale)
 	check(p.NoiseTail >= 0 && p.NoiseTail <= dp.MaxNoiseTail, "noise_tail", "%d, want [0, %d]", p.NoiseTail, dp.MaxNoiseTail)
 	check(p.Adjacency == dp.AdjacencyAddRemove, "adjacency", "%q, this zkdp proves %q", p.Adjacency, dp.AdjacencyAddRemove)
+	if b := p.Backbone; b != nil {
+		check(b.Name != "" && b.Version != "" && b.Config != "", "backbone", "name, version and config are required")
+		check(len(b.Hash) == 64 && strings.Trim(b.Hash, "0123456789abcdef") == "", "backbone.hash", "%q, want 64 lower-case hex digits (SHA-256)", b.Hash)
+		check(b.Features == p.Features, "backbone.features", "%d, but the model reads %d features", b.Features, p.Features)
+	}
 	return errs
 }
 

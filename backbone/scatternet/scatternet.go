@@ -23,6 +23,7 @@ import (
 	"fmt"
 	"math"
 	"math/cmplx"
+	"strconv"
 	"sync"
 
 	"github.com/zkdp/zkdp/backbone"
@@ -38,12 +39,21 @@ const (
 // ErrConfig matches every error New returns for a bad configuration.
 var ErrConfig = errors.New("scatternet: invalid config")
 
-// Config chooses the transform.
+// Config chooses the transform and the per-record normalization after it.
 type Config struct {
 	Size  int // image side in pixels (28 for MNIST); images are Size x Size, row-major
 	J     int // scales, 1..4
 	L     int // angles, an even number in 2..16
 	Order int // 1 or 2
+	// Group, if not 0, normalizes each record on its own (group
+	// normalization, as Tramer & Boneh put before their linear heads):
+	// channel 0 is one group, the others form consecutive groups of Group
+	// channels, and each group's values are shifted to mean 0 and scaled to
+	// variance 1. It uses one record only, so it costs no privacy.
+	Group int
+	// Clip, with Group, divides the normalized values by Clip and clips
+	// them to [-1, 1], the bounded range the fixed-point features need.
+	Clip float64
 }
 
 // Validate names the first bad field.
@@ -57,6 +67,12 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: L %d, want an even number in 2..16", ErrConfig, c.L)
 	case c.Order != 1 && c.Order != 2:
 		return fmt.Errorf("%w: order %d, want 1 or 2", ErrConfig, c.Order)
+	case c.Group < 0 || c.Group > c.Channels():
+		return fmt.Errorf("%w: group %d, want 0 (no normalization) to %d channels", ErrConfig, c.Group, c.Channels())
+	case c.Group > 0 && !(c.Clip > 0 && c.Clip <= 1e3):
+		return fmt.Errorf("%w: clip %v, want (0, 1000] with group normalization", ErrConfig, c.Clip)
+	case c.Group == 0 && c.Clip != 0:
+		return fmt.Errorf("%w: clip %v applies only with group normalization", ErrConfig, c.Clip)
 	}
 	return nil
 }
@@ -75,7 +91,11 @@ func (c Config) OutSide() int { return (c.Size + 1<<c.J - 1) >> c.J }
 
 // String is the canonical form that goes into the Identity.
 func (c Config) String() string {
-	return fmt.Sprintf("J=%d L=%d order=%d size=%d", c.J, c.L, c.Order, c.Size)
+	s := fmt.Sprintf("J=%d L=%d order=%d size=%d", c.J, c.L, c.Order, c.Size)
+	if c.Group > 0 {
+		s += fmt.Sprintf(" group=%d clip=%s", c.Group, strconv.FormatFloat(c.Clip, 'g', -1, 64))
+	}
+	return s
 }
 
 // Network is a built filter bank; Apply is safe for concurrent use.
@@ -166,9 +186,49 @@ func (net *Network) newWorkspace() *workspace {
 	return w
 }
 
-// Apply writes the scattering coefficients of the Size x Size image src to
-// dst (OutputWidth values, channel-major).
+// Apply writes the features of the Size x Size image src to dst
+// (OutputWidth values, channel-major): the scattering coefficients, group
+// normalized if the Config says so.
 func (net *Network) Apply(dst, src []float64) {
+	net.Scatter(dst, src)
+	if net.cfg.Group > 0 {
+		net.normalize(dst)
+	}
+}
+
+// groupEpsilon is added to each group's variance, as in GroupNorm, so that
+// a flat group (a blank image's) maps to zeros instead of dividing by 0.
+const groupEpsilon = 1e-5
+
+// normalize group-normalizes the scattering coefficients x in place, then
+// divides by Clip and clips to [-1, 1].
+func (net *Network) normalize(x []float64) {
+	s2 := net.cfg.OutSide() * net.cfg.OutSide()
+	for lo := 0; lo < net.cfg.Channels(); {
+		hi := min(net.cfg.Channels(), lo+net.cfg.Group)
+		if lo == 0 {
+			hi = 1
+		}
+		g := x[lo*s2 : hi*s2]
+		var mean, variance float64
+		for _, v := range g {
+			mean += v
+		}
+		mean /= float64(len(g))
+		for _, v := range g {
+			variance += (v - mean) * (v - mean)
+		}
+		scale := 1 / (math.Sqrt(variance/float64(len(g))+groupEpsilon) * net.cfg.Clip)
+		for i, v := range g {
+			g[i] = min(1, max(-1, (v-mean)*scale))
+		}
+		lo = hi
+	}
+}
+
+// Scatter writes the scattering coefficients of the Size x Size image src
+// to dst (OutputWidth values, channel-major), without normalization.
+func (net *Network) Scatter(dst, src []float64) {
 	w := net.pool.Get().(*workspace)
 	defer net.pool.Put(w)
 	n, size, s := net.n, net.cfg.Size, net.cfg.OutSide()

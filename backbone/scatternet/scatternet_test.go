@@ -1,6 +1,7 @@
 package scatternet
 
 import (
+	"errors"
 	"math"
 	"math/cmplx"
 	"math/rand/v2"
@@ -120,7 +121,7 @@ func TestAgainstDirectConvolution(t *testing.T) {
 	for _, order := range []int{1, 2} {
 		net := mustNew(t, Config{Size: 28, J: 2, L: 8, Order: order})
 		got := make([]float64, net.OutputWidth())
-		net.Apply(got, img)
+		net.Scatter(got, img)
 		want := directScattering(net, img)
 		if len(want) != len(got) {
 			t.Fatalf("order %d: %d features, reference %d", order, len(got), len(want))
@@ -156,7 +157,7 @@ func TestHandDerived(t *testing.T) {
 	img := make([]float64, 28*28)
 	img[0] = 1
 	out := make([]float64, net.OutputWidth())
-	net.Apply(out, img)
+	net.Scatter(out, img)
 	for _, rc := range [][2]int{{0, 0}, {0, 1}, {1, 1}, {2, 0}} {
 		r, c := rc[0], rc[1]
 		d2 := float64(16 * (r*r + c*c))
@@ -187,9 +188,9 @@ func TestTranslation(t *testing.T) {
 		return out
 	}
 	base := make([]float64, net.OutputWidth())
-	net.Apply(base, img)
+	net.Scatter(base, img)
 	moved := make([]float64, net.OutputWidth())
-	net.Apply(moved, shift(4, 4)) // the border is 4 pixels wide: nothing falls off
+	net.Scatter(moved, shift(4, 4)) // the border is 4 pixels wide: nothing falls off
 	s := net.cfg.OutSide()
 	for ch := range net.cfg.Channels() {
 		for r := 1; r < s; r++ {
@@ -201,7 +202,7 @@ func TestTranslation(t *testing.T) {
 			}
 		}
 	}
-	net.Apply(moved, shift(1, 0))
+	net.Scatter(moved, shift(1, 0))
 	rel := func(a, b []float64) float64 {
 		var d, n float64
 		for i := range a {
@@ -322,8 +323,48 @@ func BenchmarkApply(b *testing.B) {
 		img, out := testImage(), make([]float64, net.OutputWidth())
 		b.Run(map[int]string{1: "order1", 2: "order2"}[order], func(b *testing.B) {
 			for range b.N {
-				net.Apply(out, img)
+				net.Scatter(out, img)
 			}
 		})
+	}
+}
+
+// TestGroupNormalization works one record through by hand: a record whose
+// channel 0 is constant maps it to 0 (the epsilon keeps the division
+// finite), and a group holding the values a and b in equal numbers maps
+// them to -1/clip and +1/clip (mean (a+b)/2, standard deviation |b-a|/2, up
+// to the epsilon).
+func TestGroupNormalization(t *testing.T) {
+	cfg := Config{Size: 28, J: 2, L: 8, Order: 1, Group: 16, Clip: 4}
+	net := mustNew(t, cfg)
+	x := make([]float64, net.OutputWidth())
+	for i := range x {
+		x[i] = 0.25
+		if i >= 49 && i%2 == 0 {
+			x[i] = 0.75
+		}
+	}
+	// Channels 1..16 hold 392 values each of 0.25 and 0.75 (49*16 = 784).
+	net.normalize(x)
+	sd := math.Sqrt(0.25*0.25 + groupEpsilon)
+	for i, v := range x {
+		want := 0.0
+		if i >= 49 {
+			want = -0.25 / sd / 4
+			if i%2 == 0 {
+				want = -want
+			}
+		}
+		if math.Abs(v-want) > 1e-12 {
+			t.Fatalf("x[%d] = %g, want %g", i, v, want)
+		}
+	}
+	if id := net.Identity(); id.Config != "J=2 L=8 order=1 size=28 group=16 clip=4" {
+		t.Errorf("identity config %q", id.Config)
+	}
+	for _, bad := range []Config{{Size: 28, J: 2, L: 8, Order: 1, Group: 8}, {Size: 28, J: 2, L: 8, Order: 1, Clip: 3}} {
+		if _, err := New(bad); !errors.Is(err, ErrConfig) {
+			t.Errorf("New(%+v): %v, want ErrConfig", bad, err)
+		}
 	}
 }
