@@ -85,7 +85,7 @@ var ErrInvalidConfig = errors.New("data: invalid config")
 // viper/mapstructure.
 type Config struct {
 	// Name is the dataset: one of the shipped datasets (breast_cancer,
-	// digits, adult, mnist) or, with data.path, any name for your own CSV
+	// digits, adult, mnist, mnist_full) or, with data.path, any name for your own CSV
 	// (it names the run directory and report.json's dataset).
 	Name string `mapstructure:"name"`
 	// Dir, if set, is a folder to read a shipped dataset's files from
