@@ -87,7 +87,7 @@ var ErrInvalidConfig = errors.New("data: invalid config")
 // viper/mapstructure.
 type Config struct {
 	// Name is the dataset: one of the shipped datasets (breast_cancer,
-	// digits, adult, mnist) or, with data.path, any name for your own CSV
+	// digits, adult, mnist, mnist_full) or, with data.path, any name for your own CSV
 	// (it names the run directory and report.json's dataset).
 	Name string `mapstructure:"name"`
 	// Dir, if set, is a folder to read a shipped dataset's files from
@@ -142,6 +142,38 @@ type Config struct {
 	// private rows (`zkdp init --from-data`): they are outside the DP
 	// guarantee, and every report says so.
 	ScalingFromPrivateData bool `mapstructure:"scaling_from_private_data"`
+	// Backbone is an optional public feature stage applied to every
+	// scaled record: its outputs, not the columns, are the model's features
+	// and what the dataset root commits to, and the run's params name it.
+	Backbone BackboneConfig `mapstructure:"backbone"`
+}
+
+// Backbones accepted in BackboneConfig.Name.
+const (
+	BackboneNone       = ""           // the scaled columns are the features
+	BackboneScatterNet = "scatternet" // Morlet wavelet scattering of a square image (package backbone/scatternet)
+)
+
+// BackboneConfig is the `data.backbone:` section: a fixed public map from
+// a record's scaled columns to its features (package backbone).
+type BackboneConfig struct {
+	// Name is the backbone: empty for none, or scatternet (the record's
+	// columns are a square image, row-major, scaled to [0, 1]).
+	Name string `mapstructure:"name"`
+	// J is scatternet's number of scales; outputs are subsampled by 2^J.
+	J int `mapstructure:"j"`
+	// L is scatternet's number of angles, even.
+	L int `mapstructure:"l"`
+	// Order is scatternet's depth: 1 (1+J*L channels) or 2 (adds
+	// L^2*J(J-1)/2 channels).
+	Order int `mapstructure:"order"`
+	// Group, if not 0, normalizes each record's channels on their own in
+	// groups of this many (channel 0 alone): no statistic of other records
+	// is used, so it costs no privacy.
+	Group int `mapstructure:"group"`
+	// Clip divides the group-normalized features by this and clips them to
+	// [-1, 1]; required with group.
+	Clip float64 `mapstructure:"clip"`
 }
 
 // FeatureSpec says how one source column becomes model features.
@@ -233,6 +265,8 @@ func (c Config) Validate() []error {
 	case math.IsNaN(c.TestFraction) || c.TestFraction < 0 || c.TestFraction >= 1:
 		add("data.test_fraction", "must be in [0,1) (got %v)", c.TestFraction)
 	}
+
+	errs = append(errs, c.Backbone.validate()...)
 
 	if c.MaxRows < 1 || c.MaxRows > MaxRowBound {
 		add("data.max_rows", "required: a public upper bound on the training rows in [1, %d], from public knowledge, never from the data (got %d)", MaxRowBound, c.MaxRows)

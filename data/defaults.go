@@ -18,6 +18,8 @@ func DefaultConfig(name string) (Config, error) {
 		return adultDefaults(), nil
 	case "mnist":
 		return mnistDefaults(), nil
+	case "mnist_full":
+		return mnistFullDefaults(), nil
 	}
 	return Config{}, fmt.Errorf("%w: %q (one of %s)", ErrUnknownDataset, name, strings.Join(Names(), ", "))
 }
@@ -150,5 +152,12 @@ func adultDefaults() Config {
 func mnistDefaults() Config {
 	// 10,000 images, of which 8,000 train: a multiple of 64 already.
 	return Config{Name: "mnist", TestFraction: 0.2, Missing: MissingError, MaxRows: 8000,
+		Features: []FeatureSpec{{Column: "pixel_*", Kind: KindMinMax, Min: 0, Max: 255}}}
+}
+
+// mnistFullDefaults reads all of MNIST: its 60,000 training images (the
+// public bound, a multiple of 64, pads nothing) and its 10,000 test images.
+func mnistFullDefaults() Config {
+	return Config{Name: "mnist_full", Missing: MissingError, MaxRows: 60000,
 		Features: []FeatureSpec{{Column: "pixel_*", Kind: KindMinMax, Min: 0, Max: 255}}}
 }

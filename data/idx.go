@@ -24,20 +24,25 @@ const (
 var ErrBadIDX = errors.New("bad idx file")
 
 // readIDX reads a gzipped idx3 image file and its idx1 label file (the
-// schema's labelFile) into scaled rows, one pixel per column in row-major
-// order. In the RowErrors it returns, Line is the 1-based record number.
+// schema's labelFile, or testLabelFile for its testFile) into scaled rows,
+// one pixel per column in row-major order. In the RowErrors it returns,
+// Line is the 1-based record number.
 func (p *rowParser) readIDX(fsys fs.FS, file string) (fileRows, error) {
 	var s fileRows
+	labelFile := p.sch.labelFile
+	if file == p.sch.testFile {
+		labelFile = p.sch.testLabelFile
+	}
 	images, n, err := readIDXFile(fsys, file, idxImagesMagic, len(p.sch.columns))
 	if err != nil {
 		return s, err
 	}
-	labels, nLabels, err := readIDXFile(fsys, p.sch.labelFile, idxLabelsMagic, 1)
+	labels, nLabels, err := readIDXFile(fsys, labelFile, idxLabelsMagic, 1)
 	if err != nil {
 		return s, err
 	}
 	if n != nLabels {
-		return s, fmt.Errorf("data: %w: %s holds %d images, %s %d labels", ErrBadIDX, file, n, p.sch.labelFile, nLabels)
+		return s, fmt.Errorf("data: %w: %s holds %d images, %s %d labels", ErrBadIDX, file, n, labelFile, nLabels)
 	}
 	if n == 0 {
 		return s, fmt.Errorf("%w in %s", ErrNoRows, file)
@@ -46,7 +51,7 @@ func (p *rowParser) readIDX(fsys fs.FS, file string) (fileRows, error) {
 	for i := range n {
 		y := int(labels[i])
 		if y >= len(p.sch.classes) {
-			return s, &RowError{File: p.sch.labelFile, Line: i + 1, Field: p.sch.label,
+			return s, &RowError{File: labelFile, Line: i + 1, Field: p.sch.label,
 				Err: fmt.Errorf("%d %w (one of %q)", y, ErrUnknownLabel, p.sch.labelTokens)}
 		}
 		x := make([]float64, p.width)

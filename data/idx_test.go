@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -153,5 +154,35 @@ func TestFeaturePatterns(t *testing.T) {
 	}
 	if len(ds.Features) != 783 || ds.Features[0] != "pixel_0_1" {
 		t.Fatalf("an explicit drop should remove pixel_0_0: %d features, first %q", len(ds.Features), ds.Features[0])
+	}
+}
+
+// TestLoadMNISTFull reads all of MNIST and checks SOURCE.txt's class counts.
+func TestLoadMNISTFull(t *testing.T) {
+	cfg, err := DefaultConfig("mnist_full")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds, err := Load(cfg, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ds.Train.Len() != 60000 || ds.Test.Len() != 10000 || len(ds.Features) != 784 {
+		t.Fatalf("%d train, %d test rows of %d features, want 60000, 10000, 784", ds.Train.Len(), ds.Test.Len(), len(ds.Features))
+	}
+	for _, c := range []struct {
+		s    Split
+		want []int
+	}{
+		{ds.Train, []int{5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949}},
+		{ds.Test, []int{980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009}},
+	} {
+		got := make([]int, 10)
+		for _, y := range c.s.Y {
+			got[y]++
+		}
+		if !slices.Equal(got, c.want) {
+			t.Errorf("class counts %v, SOURCE.txt says %v", got, c.want)
+		}
 	}
 }

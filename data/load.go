@@ -14,6 +14,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/zkdp/zkdp/backbone"
 	"github.com/zkdp/zkdp/datasets"
 )
 
@@ -94,6 +95,9 @@ type Dataset struct {
 	// MaxRows is the public bound N_pub on the training rows (data.max_rows),
 	// at least Train.Len(): the committed dataset is padded to it.
 	MaxRows int
+	// Backbone names the public feature stage that produced Train.X and
+	// Test.X from the scaled columns (data.backbone); nil for none.
+	Backbone *backbone.Identity
 }
 
 // Load reads, validates and scales the dataset cfg names: a shipped one, or
@@ -151,7 +155,7 @@ func load(cfg Config, fsys fs.FS, splitSeed uint64) (*Dataset, error) {
 	ds.Dropped, ds.Clipped = all.dropped, all.clipped
 	if sch.testFile != "" {
 		ds.Train = all.Split
-		test, err := p.readFile(fsys, sch.testFile)
+		test, err := read(fsys, sch.testFile)
 		if err != nil {
 			return nil, err
 		}
@@ -161,10 +165,26 @@ func load(cfg Config, fsys fs.FS, splitSeed uint64) (*Dataset, error) {
 	} else if ds.Train, ds.Test, err = splitRows(all.Split, cfg.TestFraction, splitSeed); err != nil {
 		return nil, fmt.Errorf("%w %s: %w", ErrSplit, sch.trainFile, err)
 	}
+	if err := ds.applyBackbone(cfg.Backbone, p.width); err != nil {
+		return nil, err
+	}
 	if ds.Train.Len() > ds.MaxRows {
 		return nil, fmt.Errorf("%w: %s: %d training rows, data.max_rows is %d (raise the public bound)", ErrRowBound, sch.trainFile, ds.Train.Len(), ds.MaxRows)
 	}
 	return ds, nil
+}
+
+// applyBackbone runs data.backbone, if any, over both splits: its outputs
+// become the features.
+func (ds *Dataset) applyBackbone(cfg BackboneConfig, width int) error {
+	m, err := cfg.build(width)
+	if err != nil || m == nil {
+		return err
+	}
+	applyBackbone(m, &ds.Train, &ds.Test)
+	id := m.Identity()
+	ds.Backbone, ds.Features = &id, m.FeatureNames()
+	return nil
 }
 
 // fileSchema reads the header of cfg.Path and checks cfg's features and

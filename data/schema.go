@@ -34,7 +34,9 @@ type schema struct {
 	trainFile string
 	labelFile string // formatIDX: the labels of trainFile's images
 	testFile  string // "" when the dataset has no published test split
-	header    headerKind
+	// testLabelFile is formatIDX's labels of testFile's images.
+	testLabelFile string
+	header        headerKind
 	// commentPrefix marks lines to skip (UCI's adult.test starts with "|1x3 Cross validator").
 	commentPrefix string
 	columns       []string // feature columns, in file order
@@ -90,6 +92,19 @@ var schemas = map[string]*schema{
 		label:       "label",
 		classes:     []string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"},
 		labelTokens: []string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"},
+	},
+	// All of MNIST: its 60,000 training and 10,000 test images (see
+	// datasets/mnist_full/SOURCE.txt).
+	"mnist_full": {
+		format:        formatIDX,
+		trainFile:     "train-images-idx3-ubyte.gz",
+		labelFile:     "train-labels-idx1-ubyte.gz",
+		testFile:      "t10k-images-idx3-ubyte.gz",
+		testLabelFile: "t10k-labels-idx1-ubyte.gz",
+		columns:       pixels(mnistSide),
+		label:         "label",
+		classes:       []string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"},
+		labelTokens:   []string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"},
 	},
 }
 

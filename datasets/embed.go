@@ -10,6 +10,7 @@
 //	adult/          adult.data, adult.test, adult.names (UCI Adult)
 //	mnist/          t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz (MNIST test set, idx format)
 //	btc/            btc.train, btc.dev, btc.test (Broad Twitter Corpus, CoNLL BIO tags, CC BY 4.0)
+//	mnist_full/     train-*-idx?-ubyte.gz, t10k-*-idx?-ubyte.gz (all of MNIST, 60,000 / 10,000, from the GoMNIST Go module)
 //
 // The files are byte-for-byte copies; the tests recompute their sha256 sums
 // against SOURCE.txt.
@@ -23,17 +24,19 @@ import (
 	"slices"
 )
 
-// FS holds every shipped dataset folder (breast_cancer, digits, adult, mnist).
+// FS holds every shipped dataset folder (breast_cancer, digits, adult, mnist, mnist_full).
 //
 //go:embed breast_cancer/breast_cancer.csv breast_cancer/SOURCE.txt
 //go:embed digits/digits.csv digits/SOURCE.txt
 //go:embed adult/adult.data adult/adult.test adult/adult.names adult/SOURCE.txt
 //go:embed mnist/t10k-images-idx3-ubyte.gz mnist/t10k-labels-idx1-ubyte.gz mnist/SOURCE.txt
 //go:embed btc/btc.train btc/btc.dev btc/btc.test btc/LICENSE btc/README.md btc/SOURCE.txt
+//go:embed mnist_full/train-images-idx3-ubyte.gz mnist_full/train-labels-idx1-ubyte.gz
+//go:embed mnist_full/t10k-images-idx3-ubyte.gz mnist_full/t10k-labels-idx1-ubyte.gz mnist_full/SOURCE.txt
 var FS embed.FS
 
 // Names lists the shipped datasets of rows, in a fixed order.
-var Names = []string{"breast_cancer", "digits", "adult", "mnist"}
+var Names = []string{"breast_cancer", "digits", "adult", "mnist", "mnist_full"}
 
 // Corpora lists the shipped token-level text corpora (records are
 // sentences, read by data.ReadCoNLL, not rows of a schema).

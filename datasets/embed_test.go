@@ -2,6 +2,7 @@ package datasets
 
 import (
 	"bufio"
+	"crypto/md5"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -39,10 +40,13 @@ func TestChecksumsMatchSource(t *testing.T) {
 			if len(fields) < 3 || !strings.HasPrefix(fields[1], "bytes=") {
 				continue
 			}
-			file, want := fields[0], ""
+			file, want, wantMD5 := fields[0], "", ""
 			for _, f := range fields[1:] {
 				if v, ok := strings.CutPrefix(f, "sha256="); ok {
 					want = v
+				}
+				if v, ok := strings.CutPrefix(f, "md5="); ok {
+					wantMD5 = v
 				}
 			}
 			if want == "" {
@@ -57,6 +61,11 @@ func TestChecksumsMatchSource(t *testing.T) {
 			sum := sha256.Sum256(body)
 			if got := hex.EncodeToString(sum[:]); got != want {
 				t.Errorf("%s/%s: sha256 %s, SOURCE.txt says %s", name, file, got, want)
+			}
+			// md5 is what the dataset's origin publishes (torchvision checks
+			// MNIST's .gz files by it), so it is checked too where listed.
+			if sum := md5.Sum(body); wantMD5 != "" && hex.EncodeToString(sum[:]) != wantMD5 {
+				t.Errorf("%s/%s: md5 %x, SOURCE.txt says %s", name, file, sum, wantMD5)
 			}
 			if size := "bytes=" + strconv.Itoa(len(body)); fields[1] != size {
 				t.Errorf("%s/%s: %s, SOURCE.txt says %s", name, file, size, fields[1])

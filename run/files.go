@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"strings"
 
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 
@@ -43,7 +44,8 @@ type Params struct {
 	NoiseTail       int64                 `json:"noise_tail"`
 	Adjacency       string                `json:"adjacency"` // the neighbouring datasets the guarantee holds for (dp.AdjacencyAddRemove)
 	// Backbone names the public feature stage that produced the committed
-	// features (unset: the features are the data's own columns).
+	// features from the records (data.backbone, or a corpus's word vectors);
+	// absent for none, so the params of a run without one hash as before.
 	Backbone *backbone.Identity `json:"backbone,omitempty"`
 	// RecordRows is the rows of one record, the privacy unit (a sentence's
 	// token slots); unset: one row per record.
@@ -120,6 +122,11 @@ func (p Params) validateFields() []error {
 	check(positive(p.NoiseScale), "noise_scale_lattice", "%v, want positive", p.NoiseScale)
 	check(p.NoiseTail >= 0 && p.NoiseTail <= dp.MaxNoiseTail, "noise_tail", "%d, want [0, %d]", p.NoiseTail, dp.MaxNoiseTail)
 	check(p.Adjacency == dp.AdjacencyAddRemove, "adjacency", "%q, this zkdp proves %q", p.Adjacency, dp.AdjacencyAddRemove)
+	if b := p.Backbone; b != nil {
+		check(b.Name != "" && b.Version != "" && b.Config != "", "backbone", "name, version and config are required")
+		check(len(b.Hash) == 64 && strings.Trim(b.Hash, "0123456789abcdef") == "", "backbone.hash", "%q, want 64 lower-case hex digits (SHA-256)", b.Hash)
+		check(b.Features == p.Features, "backbone.features", "%d, but the model reads %d features", b.Features, p.Features)
+	}
 	return errs
 }
 

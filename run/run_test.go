@@ -1,6 +1,7 @@
 package run
 
 import (
+	"encoding/json"
 	"errors"
 	"math"
 	"os"
@@ -8,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/zkdp/zkdp/backbone"
 )
 
 func TestWriteFileIsAtomicAndKeepsMode(t *testing.T) {
@@ -222,6 +225,46 @@ func TestModelValidate(t *testing.T) {
 		m.Widths = append([]int(nil), good.Widths...)
 		change(&m)
 		if err := m.Validate(); !errors.Is(err, ErrMalformed) || !strings.Contains(err.Error(), field+":") {
+			t.Errorf("%s: got %v, want ErrMalformed naming %s", field, err, field)
+		}
+	}
+}
+
+// TestParamsBackbone: a backbone's identity is part of the params hash (a
+// different filter bank gives a different run), a run without one hashes
+// as before (the field is omitted), and a malformed identity is refused.
+func TestParamsBackbone(t *testing.T) {
+	p := quickstartParams(t)
+	before, err := p.Hash()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := json.Marshal(p); strings.Contains(string(b), "backbone") {
+		t.Fatalf("params without a backbone encode it: %s", b)
+	}
+	id := backbone.Identity{Name: "scatternet", Version: "1", Config: "J=2 L=8 order=1 size=28",
+		Hash: strings.Repeat("ab", 32), Features: p.Features}
+	p.Backbone = &id
+	if err := p.Validate(); err != nil {
+		t.Fatalf("valid backbone: %v", err)
+	}
+	with, _ := p.Hash()
+	other := id
+	other.Hash = strings.Repeat("cd", 32)
+	p.Backbone = &other
+	changed, _ := p.Hash()
+	if with == before || changed == with {
+		t.Errorf("params hash ignores the backbone: %v %v %v", before, with, changed)
+	}
+	for field, change := range map[string]func(*backbone.Identity){
+		"backbone":          func(b *backbone.Identity) { b.Name = "" },
+		"backbone.hash":     func(b *backbone.Identity) { b.Hash = "ABCD" },
+		"backbone.features": func(b *backbone.Identity) { b.Features++ },
+	} {
+		b := id
+		change(&b)
+		p.Backbone = &b
+		if err := p.Validate(); !errors.Is(err, ErrMalformed) || !strings.Contains(err.Error(), field+":") {
 			t.Errorf("%s: got %v, want ErrMalformed naming %s", field, err, field)
 		}
 	}

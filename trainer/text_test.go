@@ -89,7 +89,7 @@ func TestTrainTextTiny(t *testing.T) {
 	if bytes.Contains(raw, []byte("cut_share")) {
 		t.Error("the training cut share (private) is in report.json")
 	}
-	if res.Params.Backbone == nil || res.Params.Backbone.WeightsSHA256 == "" || res.Params.RecordRows != 4 {
+	if res.Params.Backbone == nil || res.Params.Backbone.Hash == "" || res.Params.RecordRows != 4 {
 		t.Errorf("params: backbone %+v, record rows %d", res.Params.Backbone, res.Params.RecordRows)
 	}
 	for _, f := range []string{dir.Public(run.ParamsFile), dir.Path(NERReportFile), dir.Path(run.PlotsDir, ConfusionPlot), dir.Private(TextPrivateFile)} {

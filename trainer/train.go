@@ -445,6 +445,7 @@ func paramsOf(cfg Config, ds *data.Dataset, widths []int, rows int, p *plan) run
 		MaxBatch: p.maxBatch, NoiseMultiplier: p.noiseMultiplier, ClipNorm: cfg.ClipNorm, LearningRate: cfg.LearningRate,
 		Delta: cfg.Delta, DeltaAccountant: p.privacy.DeltaAccountant, Accountant: cfg.Accountant, Step: p.step,
 		NoiseScale: p.noise.Sigma, NoiseTail: p.noise.Tail, Adjacency: dp.AdjacencyAddRemove, InitScale: cfg.InitScale,
+		Backbone: ds.Backbone,
 	}
 }
 

@@ -22,7 +22,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 
 	"github.com/zkdp/zkdp/backbone"
@@ -118,8 +117,8 @@ func abs(x int) int {
 // Identity is the backbone entry for a run's params.
 func (v *Vectors) Identity() backbone.Identity {
 	return backbone.Identity{Name: Name, Version: Package + "@" + Version,
-		Config:        map[string]string{"vocab_size": strconv.Itoa(len(v.Words)), "frac_bits": strconv.Itoa(int(v.FracBits)), "dims": strconv.Itoa(v.Dims), "vocabulary": "GloVe frequency order"},
-		WeightsSHA256: v.SHA256}
+		Config: fmt.Sprintf("vocab_size=%d frac_bits=%d dims=%d vocabulary=glove-frequency-order", len(v.Words), v.FracBits, v.Dims),
+		Hash:   v.SHA256, Features: v.Dims}
 }
 
 // Stats describe one conversion.

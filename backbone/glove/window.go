@@ -1,6 +1,7 @@
 package glove
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 	"unicode"
@@ -49,9 +50,8 @@ func (w *Window) Names() []string {
 // Identity is the feature stage's entry for a run's params.
 func (w *Window) Identity() backbone.Identity {
 	id := w.Vectors.Identity()
-	id.Config["window"] = strconv.Itoa(w.Width)
-	id.Config["flags"] = strings.Join(Flags, ",")
-	id.Config["scale"] = "1/max|v| over the vocabulary"
+	id.Config += fmt.Sprintf(" window=%d flags=%s scale=1/max|v|-over-the-vocabulary", w.Width, strings.Join(Flags, ","))
+	id.Features = w.Features()
 	return id
 }
 
