@@ -294,7 +294,7 @@ func TestBenchSavedSections(t *testing.T) {
 		Section string `json:"section"`
 		Command string `json:"command"`
 	}
-	if err := json.Unmarshal([]byte(out), &v); err != nil || len(v) != 4 || v["proving"].Section != "proving" || v["proving"].Command == "" {
+	if err := json.Unmarshal([]byte(out), &v); err != nil || len(v) != 5 || v["proving"].Section != "proving" || v["proving"].Command == "" {
 		t.Fatalf("got %q (%v)", out, err)
 	}
 	dir := t.TempDir()

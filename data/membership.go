@@ -8,29 +8,15 @@ import (
 	"github.com/zkdp/zkdp/commit"
 )
 
-// Membership is how the dataset commitment D is built, and so how a step
-// proof shows that each batch row is a row of D.
-type Membership uint8
+// Membership is how the dataset commitment D is built (commit.Membership,
+// which the step circuit reads too).
+type Membership = commit.Membership
 
+// The two formats.
 const (
-	// MembershipMerkle: D is the root of a binary Poseidon2 tree over the
-	// salted leaves (Leaf); each batch slot opens its leaf with a path.
-	MembershipMerkle Membership = iota
-	// MembershipFlat: D is one salted width-16 sponge over every packed row
-	// of the row bound (FlatRoot); the step circuit rehashes the whole
-	// dataset and looks each slot up in it.
-	MembershipFlat
+	MembershipMerkle = commit.MembershipMerkle
+	MembershipFlat   = commit.MembershipFlat
 )
-
-func (m Membership) String() string {
-	switch m {
-	case MembershipMerkle:
-		return "merkle"
-	case MembershipFlat:
-		return "flat"
-	}
-	return fmt.Sprintf("membership(%d)", uint8(m))
-}
 
 // R1CS costs of the pieces the membership rule weighs, measured in
 // circuits/commitment's stats.csv: a width-16 sponge permutation and one
@@ -74,12 +60,9 @@ func ChooseMembership(rows, features int, fracBits uint, maxBatch int) Membershi
 	return MembershipMerkle
 }
 
-// PackedRowLen is the number of field elements a slot's row (features,
-// label, flag) packs into at LeafBits.
-func PackedRowLen(features int, fracBits uint) int {
-	per := commit.SlotsPerElement(fracBits + 1)
-	return (features + 2 + per - 1) / per
-}
+// PackedRowLen is commit.PackedRowLen: the field elements a slot's row
+// (features, label, flag) packs into at LeafBits.
+func PackedRowLen(features int, fracBits uint) int { return commit.PackedRowLen(features, fracBits) }
 
 // PackedSlot is slot i's row packed as a flat commitment holds it:
 // commit.Pack(x_i || y_i || flag_i, LeafBits()), Slot(i)'s values.

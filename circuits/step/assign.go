@@ -7,7 +7,6 @@ import (
 	"github.com/consensys/gnark/frontend"
 
 	"github.com/zkdp/zkdp/commit"
-	"github.com/zkdp/zkdp/data"
 )
 
 // Input is one step's witness in native form.
@@ -44,7 +43,7 @@ func Public(runCommitment fr.Element, step int, before, after fr.Element) *Circu
 // Assign builds the full assignment; padding slots get zero rows, paths,
 // salts and real flags.
 func Assign(spec Spec, in Input) (*Circuit, error) {
-	merkle := spec.Membership == data.MembershipMerkle
+	merkle := spec.Membership == commit.MembershipMerkle
 	openings := len(in.Rows) // one path and salt per slot under a tree, none under a flat commitment
 	if !merkle {
 		openings = 0
@@ -53,7 +52,7 @@ func Assign(spec Spec, in Input) (*Circuit, error) {
 		return nil, fmt.Errorf("%w: %d rows, %d labels, %d real flags, %d paths, %d salts for %d slots (%v membership)",
 			ErrSpec, len(in.Rows), len(in.Labels), len(in.Reals), len(in.Paths), len(in.Salts), spec.MaxBatch, spec.Membership)
 	}
-	if k := data.PackedRowLen(spec.Widths[0], spec.Params.DataBits()); !merkle {
+	if k := commit.PackedRowLen(spec.Widths[0], spec.Params.DataBits()); !merkle {
 		if len(in.Dataset) != spec.Rows {
 			return nil, fmt.Errorf("%w: a dataset of %d rows for a row bound of %d", ErrSpec, len(in.Dataset), spec.Rows)
 		}

@@ -42,7 +42,6 @@ import (
 	"github.com/zkdp/zkdp/circuits/lookup"
 	"github.com/zkdp/zkdp/circuits/sampling"
 	"github.com/zkdp/zkdp/commit"
-	"github.com/zkdp/zkdp/data"
 	"github.com/zkdp/zkdp/dp"
 	"github.com/zkdp/zkdp/fixedpoint"
 )
@@ -57,7 +56,7 @@ type Spec struct {
 	Rows        int                   // N_pub, the public row bound (never the real N)
 	MaxBatch    int                   // B
 	Depth       int                   // Merkle depth of D (MembershipMerkle)
-	Membership  data.Membership       // D's format: a tree, or a flat sponge over the padded dataset
+	Membership  commit.Membership     // D's format: a tree, or a flat sponge over the padded dataset
 	Thresholds  []uint64              // the Poisson gap table (dp.PoissonSampler)
 	CDF         []uint64              // the noise table of |z| (dp.DiscreteGaussian), Tail+1 entries
 	Tail        int64
@@ -73,9 +72,9 @@ func (s Spec) Validate() error {
 		return fmt.Errorf("%w: widths %v", ErrSpec, s.Widths)
 	case s.Rows < 1 || s.MaxBatch < 1 || len(s.Thresholds) != s.Rows:
 		return fmt.Errorf("%w: rows %d, max batch %d, %d thresholds", ErrSpec, s.Rows, s.MaxBatch, len(s.Thresholds))
-	case s.Membership == data.MembershipMerkle && 1<<s.Depth < s.Rows:
+	case s.Membership == commit.MembershipMerkle && 1<<s.Depth < s.Rows:
 		return fmt.Errorf("%w: depth %d cannot hold %d rows", ErrSpec, s.Depth, s.Rows)
-	case s.Membership != data.MembershipMerkle && s.Membership != data.MembershipFlat:
+	case s.Membership != commit.MembershipMerkle && s.Membership != commit.MembershipFlat:
 		return fmt.Errorf("%w: membership %v", ErrSpec, s.Membership)
 	case len(s.NoiseCoeffs) == 0:
 		return fmt.Errorf("%w: no noise combination", ErrSpec)
@@ -126,13 +125,13 @@ func New(spec Spec) (*Circuit, error) {
 		c.Rows = append(c.Rows, make([]frontend.Variable, spec.Widths[0]))
 		c.Labels = append(c.Labels, nil)
 		c.Reals = append(c.Reals, nil)
-		if spec.Membership == data.MembershipMerkle {
+		if spec.Membership == commit.MembershipMerkle {
 			c.Paths = append(c.Paths, make([]frontend.Variable, spec.Depth))
 			c.Salts = append(c.Salts, nil)
 		}
 	}
-	if spec.Membership == data.MembershipFlat {
-		k := data.PackedRowLen(spec.Widths[0], spec.Params.DataBits())
+	if spec.Membership == commit.MembershipFlat {
+		k := commit.PackedRowLen(spec.Widths[0], spec.Params.DataBits())
 		for range spec.Rows {
 			c.Dataset = append(c.Dataset, make([]frontend.Variable, k))
 		}
@@ -201,13 +200,13 @@ func (c *Circuit) Define(api frontend.API) error {
 		// the flag is the committed one: gating membership on the flag would
 		// let a prover drop a real row by claiming flag 0.
 		switch s.Membership {
-		case data.MembershipMerkle:
+		case commit.MembershipMerkle:
 			leaf := commitment.LeafOf(api, c.Rows[j], c.Labels[j], c.Reals[j], c.Salts[j], f.DataBits())
 			// A padding slot opens nothing: its index is 0 and its root unchecked.
 			index := api.Select(pad, 0, batch.Positions[j])
 			root := commitment.MerkleRoot(api, leaf, index, c.Paths[j])
 			api.AssertIsEqual(api.Mul(inBatch[j], api.Sub(root, c.DatasetRoot)), 0)
-		case data.MembershipFlat:
+		case commit.MembershipFlat:
 			// Pack range-checks the features (the step relies on their
 			// bound, as on LeafOf's) and makes the packing injective.
 			api.AssertIsBoolean(c.Reals[j])
@@ -218,7 +217,7 @@ func (c *Circuit) Define(api frontend.API) error {
 		// zero gradient. The flag is boolean, so the mask is too.
 		mask[j] = api.Mul(inBatch[j], c.Reals[j])
 	}
-	if s.Membership == data.MembershipFlat {
+	if s.Membership == commit.MembershipFlat {
 		// D is the flat commitment of the whole padded dataset, and each slot
 		// in the batch holds the row at its position; a padding slot is not
 		// looked up.
