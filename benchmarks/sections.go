@@ -502,8 +502,9 @@ func Scaling(ctx context.Context, configName string, variants []ScalingVariant, 
 
 // proveOneStep trains the config for one step in dir, sets up its step
 // circuit's keys in dir's own cache (timed apart) and proves the step. The
-// circuit differs from the whole run's only in the constant T. It returns
-// the point and the proving key's size in bytes.
+// circuit differs from the whole run's in the constant T and in the max
+// batch, a tail bound over T steps, a few slots smaller for one step. It
+// returns the point and the proving key's size in bytes.
 func proveOneStep(ctx context.Context, cfg config.Config, dir string, log *slog.Logger) (ScalingPoint, int64, error) {
 	cfg.Training.Steps, cfg.Training.EvalEvery = 1, 1
 	runDir := filepath.Join(dir, "run")
