@@ -7,6 +7,8 @@ import (
 	"sort"
 
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
+
+	"github.com/zkdp/zkdp/fixedpoint"
 )
 
 // DiscreteGaussian samples the discrete Gaussian N_Z(0, sigma^2) restricted to
@@ -321,19 +323,8 @@ func gcd(a, b int64) int64 {
 	return a
 }
 
-// expBig is exp(x) for |x| <= 1/2 by its Taylor series at tablePrec bits.
+// expBig is exp(x) for |x| <= 1/2 by its Taylor series at tablePrec bits
+// (fixedpoint.ExpTaylor, which the exp tables use too).
 func expBig(x *big.Float) *big.Float {
-	bx := new(big.Float).SetPrec(tablePrec).Set(x)
-	sum := new(big.Float).SetPrec(tablePrec).SetInt64(1)
-	term := new(big.Float).SetPrec(tablePrec).SetInt64(1)
-	eps := new(big.Float).SetPrec(tablePrec).SetMantExp(big.NewFloat(1), -tablePrec)
-	for n := int64(1); n < 200; n++ {
-		term.Mul(term, bx)
-		term.Quo(term, new(big.Float).SetPrec(tablePrec).SetInt64(n))
-		sum.Add(sum, term)
-		if new(big.Float).Abs(term).Cmp(eps) < 0 {
-			break
-		}
-	}
-	return sum
+	return fixedpoint.ExpTaylor(new(big.Float).SetPrec(tablePrec).Set(x))
 }

@@ -113,26 +113,6 @@ func Entities(types []string, gold, pred [][]string) (Report, error) {
 	if tokens > 0 {
 		r.Accuracy = float64(correct) / float64(tokens)
 	}
-	var sumTP, sumFP, sumFN int
-	for c := range k {
-		sumTP, sumFP, sumFN = sumTP+tp[c], sumFP+fp[c], sumFN+fn[c]
-	}
-	support := sumTP + sumFN
-	r.Macro = ClassScores{Class: "macro avg", Support: support}
-	r.Weighted = ClassScores{Class: "weighted avg", Support: support}
-	for c := range k {
-		s := scores(types[c], tp[c], fp[c], fn[c])
-		r.Classes = append(r.Classes, s)
-		r.Macro.Precision += s.Precision / float64(k)
-		r.Macro.Recall += s.Recall / float64(k)
-		r.Macro.F1 += s.F1 / float64(k)
-		if support > 0 {
-			w := float64(s.Support) / float64(support)
-			r.Weighted.Precision += w * s.Precision
-			r.Weighted.Recall += w * s.Recall
-			r.Weighted.F1 += w * s.F1
-		}
-	}
-	r.Micro = scores("micro avg", sumTP, sumFP, sumFN)
+	r.average(types, tp, fp, fn)
 	return r, nil
 }

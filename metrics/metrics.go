@@ -59,25 +59,35 @@ func Classification(classes []string, labels, predictions []int) (Report, error)
 	if n > 0 {
 		r.Accuracy = float64(correct) / float64(n)
 	}
-	r.Macro = ClassScores{Class: "macro avg", Support: n}
-	r.Weighted = ClassScores{Class: "weighted avg", Support: n}
+	r.average(classes, tp, fp, fn)
+	return r, nil
+}
+
+// average fills the per-class scores and the macro, weighted (by support,
+// the class's true count) and micro averages from per-class counts.
+func (r *Report) average(names []string, tp, fp, fn []int) {
+	k := len(names)
 	var sumTP, sumFP, sumFN int
 	for c := range k {
-		s := scores(classes[c], tp[c], fp[c], fn[c])
+		sumTP, sumFP, sumFN = sumTP+tp[c], sumFP+fp[c], sumFN+fn[c]
+	}
+	support := sumTP + sumFN
+	r.Macro = ClassScores{Class: "macro avg", Support: support}
+	r.Weighted = ClassScores{Class: "weighted avg", Support: support}
+	for c := range k {
+		s := scores(names[c], tp[c], fp[c], fn[c])
 		r.Classes = append(r.Classes, s)
 		r.Macro.Precision += s.Precision / float64(k)
 		r.Macro.Recall += s.Recall / float64(k)
 		r.Macro.F1 += s.F1 / float64(k)
-		if n > 0 {
-			w := float64(s.Support) / float64(n)
+		if support > 0 {
+			w := float64(s.Support) / float64(support)
 			r.Weighted.Precision += w * s.Precision
 			r.Weighted.Recall += w * s.Recall
 			r.Weighted.F1 += w * s.F1
 		}
-		sumTP, sumFP, sumFN = sumTP+tp[c], sumFP+fp[c], sumFN+fn[c]
 	}
 	r.Micro = scores("micro avg", sumTP, sumFP, sumFN)
-	return r, nil
 }
 
 func scores(name string, tp, fp, fn int) ClassScores {
