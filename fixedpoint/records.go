@@ -78,20 +78,9 @@ func clipRecords[V any](a Arith[V], p StepParams, m Model[V], rows int, xs, oneh
 		// ||G|| <= ||floor(G/2^f)|| + sqrt(K(D+1)) (each floor drops less
 		// than one unit), so the divisor is never below the norm.
 		g := MatMul(a, Transpose(recD), recA, dBits, aBits)
-		gsq := a.Const(0)
-		for _, row := range g {
-			for _, v := range row {
-				r := a.Rescale(v, f.FracBits, gBits)
-				gsq = a.Add(gsq, a.Mul(r, r))
-			}
-		}
+		gsq := flooredSquares(a, g, f.FracBits, gBits)
 		total := a.Add(a.CeilSqrt(gsq, bitsFor(K*(D+1), 2*gBits)), a.Const(sqrtN))
-		clipNorm := a.Const(p.ClipNorm)
-		divisor := a.Select(a.IsNegative(a.Sub(total, clipNorm), 2*f.ActBits), clipNorm, total)
-		target := a.Const(f.LatticeUnits() - margin)
-		factor := a.Div(a.Mul(target, a.Const(1<<(f.FracBits+clipScaleBits))), divisor,
-			f.LatticeBits+clipScaleBits+f.FracBits+1, 2*f.ActBits)
-		factor = a.Mul(factor, mask[b])
+		factor := clipScale(a, p, total, margin, mask[b])
 		for l := range rows {
 			vs := make([]V, K)
 			for k, d := range recD[l] {
@@ -104,13 +93,7 @@ func clipRecords[V any](a Arith[V], p StepParams, m Model[V], rows int, xs, oneh
 		// at most (C_l - ClipMargin + 2) 2^e.
 		x := MatMul(a, Transpose(c.vs[0][b*rows:(b+1)*rows]), recA, c.vBits, aBits)
 		xBits := bitsFor(rows, c.vBits+aBits-f.FracBits)
-		xsq := a.Const(0)
-		for _, row := range x {
-			for _, v := range row {
-				r := a.Rescale(v, f.FracBits, xBits)
-				xsq = a.Add(xsq, a.Mul(r, r))
-			}
-		}
+		xsq := flooredSquares(a, x, f.FracBits, xBits)
 		norm := a.Add(a.CeilSqrt(xsq, bitsFor(K*(D+1), 2*xBits)), a.Const(sqrtN))
 		bound := (f.LatticeUnits() - ClipMargin(n) + 2) << clipExtraBits
 		a.AssertNonNegative(a.Sub(a.Const(bound), norm), f.LatticeBits+clipExtraBits+1)
@@ -123,4 +106,17 @@ func clipRecords[V any](a Arith[V], p StepParams, m Model[V], rows int, xs, oneh
 // another. Its sensitivity is C per record, as Step's is per row.
 func StepRecords[V any](a Arith[V], p StepParams, m Model[V], rows int, xs, onehots [][]V, mask []V, noise []V) (Model[V], []V) {
 	return update(a, p, m, clipRecords(a, p, m, rows, xs, onehots, mask).sum(a, p.Format), len(mask), noise)
+}
+
+// flooredSquares is the sum of floor(v / 2^shift)^2 over a matrix's entries,
+// each floor bounded to bits.
+func flooredSquares[V any](a Arith[V], m [][]V, shift, bits uint) V {
+	sum := a.Const(0)
+	for _, row := range m {
+		for _, v := range row {
+			r := a.Rescale(v, shift, bits)
+			sum = a.Add(sum, a.Mul(r, r))
+		}
+	}
+	return sum
 }

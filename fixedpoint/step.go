@@ -137,9 +137,6 @@ func clip[V any](a Arith[V], p StepParams, m Model[V], xs, onehots [][]V, mask [
 		if L > 1 {
 			total = a.CeilSqrt(Dot(a, norms, norms), bitsFor(L, 4*f.ActBits-2*f.FracBits))
 		}
-		clipNorm := a.Const(p.ClipNorm)
-		divisor := a.Select(a.IsNegative(a.Sub(total, clipNorm), 2*f.ActBits), clipNorm, total)
-
 		// One division per example: c = floor(E * 2^(f+X) / D), the scale
 		// from gradient units to 2^-e lattice units, with E = C_l -
 		// ClipMargin(n). Per class v_k = floor(delta_k * c / 2^(f+X-e)); the
@@ -148,10 +145,7 @@ func clip[V any](a Arith[V], p StepParams, m Model[V], xs, onehots [][]V, mask [
 		// sums the contributions of the batch and floors each parameter
 		// once. Its norm ||x|| = ||v|| ||a|| (per layer) is checked exactly to
 		// be at most E + 2 lattice units.
-		target := a.Const(f.LatticeUnits() - margin)
-		factor := a.Div(a.Mul(target, a.Const(1<<(f.FracBits+clipScaleBits))), divisor,
-			f.LatticeBits+clipScaleBits+f.FracBits+1, 2*f.ActBits)
-		factor = a.Mul(factor, mask[b])
+		factor := clipScale(a, p, total, margin, mask[b])
 
 		normSq := a.Const(0) // sum over layers of ceil(||v_l|| ||a_l|| / 2^f)^2, at 2^-2e lattice units
 		for l := range L {
@@ -171,6 +165,19 @@ func clip[V any](a Arith[V], p StepParams, m Model[V], xs, onehots [][]V, mask [
 		a.AssertNonNegative(a.Sub(a.Const(bound*bound), normSq), 2*(f.LatticeBits+clipExtraBits)+1)
 	}
 	return c
+}
+
+// clipScale is an example's (or a record's) clip scale floor(E 2^(f+X) /
+// D) times its mask, with D = max(total, C) for a bound total on its
+// gradient's norm and E = C_l - margin lattice units.
+func clipScale[V any](a Arith[V], p StepParams, total V, margin int64, mask V) V {
+	f := p.Format
+	clipNorm := a.Const(p.ClipNorm)
+	divisor := a.Select(a.IsNegative(a.Sub(total, clipNorm), 2*f.ActBits), clipNorm, total)
+	target := a.Const(f.LatticeUnits() - margin)
+	factor := a.Div(a.Mul(target, a.Const(1<<(f.FracBits+clipScaleBits))), divisor,
+		f.LatticeBits+clipScaleBits+f.FracBits+1, 2*f.ActBits)
+	return a.Mul(factor, mask)
 }
 
 // sum is the batch's exact clipped-gradient sum, at 2^-GradFracBits lattice
