@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/zkdp/zkdp/config"
 	"github.com/zkdp/zkdp/pipeline"
 	"github.com/zkdp/zkdp/prover"
 	"github.com/zkdp/zkdp/stepproof"
@@ -44,6 +45,20 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
+// quickstartSteps is T of the embedded quickstart config.
+func quickstartSteps(t *testing.T) int {
+	t.Helper()
+	l := config.NewLoader()
+	if err := l.ReadFile("quickstart"); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := l.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg.Training.Steps
+}
+
 // runPipeline runs `zkdp pipeline` in process with a progress hook.
 func runPipeline(ctx context.Context, t *testing.T, hook func(stage string, done, total int), args ...string) (string, error) {
 	t.Helper()
@@ -72,7 +87,7 @@ func TestPipelineQuickstart(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &sum); err != nil {
 		t.Fatalf("summary: %v in %q", err, out)
 	}
-	if sum.Steps != 10 || sum.StepsVerified != sum.Steps || sum.ProofBytes == 0 || sum.Constraints == 0 ||
+	if sum.Steps != quickstartSteps(t) || sum.StepsVerified != sum.Steps || sum.ProofBytes == 0 || sum.Constraints == 0 ||
 		sum.Epsilon <= 0 || sum.Epsilon > 1 || sum.TestAccuracy <= 0.5 {
 		t.Fatalf("summary %+v", sum)
 	}
@@ -83,7 +98,7 @@ func TestPipelineQuickstart(t *testing.T) {
 	if !sum.DevKeys || sum.StepKeyTrust != "development" || sum.InferenceKeyTrust != "development" {
 		t.Fatalf("summary does not say the keys are development keys: %+v", sum)
 	}
-	if !sum.AuditReady || sum.BeaconSource != pipeline.BeaconRegistry || sum.StepsAccepted != 10 || !sum.Finalized || len(sum.InferenceCircuits) != 2 {
+	if !sum.AuditReady || sum.BeaconSource != pipeline.BeaconRegistry || sum.StepsAccepted != sum.Steps || !sum.Finalized || len(sum.InferenceCircuits) != 2 {
 		t.Fatalf("summary %+v", sum)
 	}
 	verified := 0
@@ -107,7 +122,7 @@ func TestPipelineQuickstart(t *testing.T) {
 			t.Errorf("stage %s: %+v", st.Name, r)
 		}
 	}
-	if rep, err := stepproof.Verify(dir, prover.KeyTrust{Dev: true}); err != nil || rep.Steps != 10 {
+	if rep, err := stepproof.Verify(dir, prover.KeyTrust{Dev: true}); err != nil || rep.Steps != quickstartSteps(t) {
 		t.Fatalf("verify: %+v %v", rep, err)
 	}
 	if _, err := os.Stat(filepath.Join(dir, pipeline.SummaryFile)); err != nil {
@@ -168,15 +183,15 @@ func TestPipelineResumesProving(t *testing.T) {
 		}
 	}
 	var prove pipeline.ProveResult
-	if err := json.Unmarshal(state.Lookup(pipeline.StageProve).Result, &prove); err != nil || prove.Skipped != k || prove.Proven != 10-k {
-		t.Fatalf("resumed proving %+v %v: want %d kept and %d new", prove, err, k, 10-k)
+	if err := json.Unmarshal(state.Lookup(pipeline.StageProve).Result, &prove); err != nil || prove.Skipped != k || prove.Proven != quickstartSteps(t)-k {
+		t.Fatalf("resumed proving %+v %v: want %d kept and %d new", prove, err, k, quickstartSteps(t)-k)
 	}
 	for p, m := range mtimes {
 		if st, err := os.Stat(p); err != nil || !st.ModTime().Equal(m) {
 			t.Fatalf("%s was rewritten by the resumed run", p)
 		}
 	}
-	if rep, err := stepproof.Verify(dir, prover.KeyTrust{Dev: true}); err != nil || rep.Steps != 10 {
+	if rep, err := stepproof.Verify(dir, prover.KeyTrust{Dev: true}); err != nil || rep.Steps != quickstartSteps(t) {
 		t.Fatalf("verify: %+v %v", rep, err)
 	}
 }
