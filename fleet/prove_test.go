@@ -260,14 +260,16 @@ func TestFleetProvesRunDespiteKills(t *testing.T) {
 func TestFleetRefusalsAndBadProofsStopTheRun(t *testing.T) {
 	dir := smallRun(t)
 	cache := &prover.KeyCache{Dir: testKeys(t)}
-	_, nc := startServer(t)
 	key, _, err := RunKeyOf(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	cfg := Config{AckWait: time.Second, MaxDeliver: 2}
 
+	// Each case has its own server: a worker of the first case still
+	// pulling when its context ends could take (and drop) the second's job.
 	t.Run("no keys", func(t *testing.T) {
+		_, nc := startServer(t)
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
 		c, err := NewCollector(ctx, nc, key, cfg)
@@ -285,6 +287,7 @@ func TestFleetRefusalsAndBadProofsStopTheRun(t *testing.T) {
 	})
 
 	t.Run("bad proofs", func(t *testing.T) {
+		_, nc := startServer(t)
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
 		c, err := NewCollector(ctx, nc, key, cfg)
