@@ -196,8 +196,12 @@ func (g *DiscreteGaussian) SampleVector(words []uint64) []int64 {
 
 // Noise draws the n noise samples of a step from its PRF key: the words of
 // StreamNoise, WordsPerSample per sample.
-func (g *DiscreteGaussian) Noise(key fr.Element, n int) []int64 {
-	return g.SampleVector(Words(key, StreamNoise, n*g.WordsPerSample()))
+func (g *DiscreteGaussian) Noise(key fr.Element, n int) ([]int64, error) {
+	words, err := Words(key, StreamNoise, n*g.WordsPerSample())
+	if err != nil {
+		return nil, err
+	}
+	return g.SampleVector(words), nil
 }
 
 // Bound bounds every noise sample: |z| <= Bound.
@@ -214,11 +218,11 @@ func (g *DiscreteGaussian) Bits() uint { return NoiseBits(g.Bound()) }
 
 // Costs of the step circuit's noise (R1CS constraints, measured in
 // circuits/sampling TestConstraintCounts), which NoiseCoeffs weighs: the
-// table is one constraint per entry, paid once per proof; a PRF word (30 to
-// a width-16 permutation) and a table sample are about 55 and 23, paid per
-// word.
+// table is one constraint per entry, paid once per proof; a PRF word (45 to
+// a width-16 permutation, its bound left to the sampler) and a table sample
+// are about 16 and 23, paid per word.
 const (
-	costPerWord = 55 + 23
+	costPerWord = 16 + 23
 	// smoothingRatio is the least sigma_0/sqrt(a^2+b^2) of a combination:
 	// its distance from the ideal is then below 2 e^{-2 pi^2 1.6^2} ~ 2e-22
 	// (NewConvolvedGaussian), far below a table's rounding.

@@ -85,8 +85,11 @@ func InitWords(widths []int, bits []uint) int {
 // InitialWeights is W_0 flattened like fixedpoint.Model.Flatten: layer l's
 // weights are uniform on [-2^(k-1), 2^(k-1)) with k = bits[l-1] (zero where
 // k is 0), from the words of StreamInit under key, in order; biases are zero.
-func InitialWeights(widths []int, bits []uint, key fr.Element) []int64 {
-	words := Words(key, StreamInit, InitWords(widths, bits))
+func InitialWeights(widths []int, bits []uint, key fr.Element) ([]int64, error) {
+	words, err := Words(key, StreamInit, InitWords(widths, bits))
+	if err != nil {
+		return nil, fmt.Errorf("dp: the initial model: %w", err)
+	}
 	flat := make([]int64, 0, fixedpoint.NumParams(widths))
 	for l := 1; l < len(widths); l++ {
 		k := bits[l-1]
@@ -106,5 +109,5 @@ func InitialWeights(widths []int, bits []uint, key fr.Element) []int64 {
 		}
 		flat = append(flat, make([]int64, widths[l])...)
 	}
-	return flat
+	return flat, nil
 }

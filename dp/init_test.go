@@ -33,11 +33,17 @@ func TestInitialWeights(t *testing.T) {
 		}
 	}
 	key := testKey(5)
-	w := InitialWeights(widths, bits, key)
+	w, err := InitialWeights(widths, bits, key)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if len(w) != fixedpoint.NumParams(widths) || InitChunks(15) != 4 || InitWords(widths, bits) != 30 {
 		t.Fatalf("%d parameters, %d words", len(w), InitWords(widths, bits))
 	}
-	words := Words(key, StreamInit, 30)
+	words, err := Words(key, StreamInit, 30)
+	if err != nil {
+		t.Fatal(err)
+	}
 	lo, hi := int64(0), int64(0)
 	for i := range 120 {
 		if want := int64(words[i/4]>>(15*(i%4))%(1<<15)) - 1<<14; w[i] != want {
@@ -51,7 +57,7 @@ func TestInitialWeights(t *testing.T) {
 	if slices.ContainsFunc(w[120:], func(v int64) bool { return v != 0 }) {
 		t.Fatalf("biases or head not zero: %v", w[120:])
 	}
-	if slices.Equal(w, InitialWeights(widths, bits, testKey(6))) {
+	if other, _ := InitialWeights(widths, bits, testKey(6)); slices.Equal(w, other) {
 		t.Fatal("another key gave the same W_0")
 	}
 }

@@ -2,6 +2,7 @@ package dp
 
 import (
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"math/big"
 
@@ -18,14 +19,28 @@ const (
 )
 
 // WordsPerElement is how many 64-bit words one PRF output element yields:
-// the low 128 bits of a uniform field element are within 2^-125 of uniform.
-const WordsPerElement = 2
+// the low 192 bits of its canonical integer e. An element is usable when
+// e < UsableBound = floor(p / 2^192) * 2^192; a uniform e, conditioned on
+// that, is uniform on a multiple of 2^192, so its words are exactly uniform.
+// An element above the bound (probability below 2^192/p < 2^-61) makes
+// Words fail: the event depends only on the seed and public values, never on
+// the data, so training again with another seed costs no privacy. A circuit
+// then proves e's split with two 62-bit range checks of the top part instead
+// of a 254-bit canonical comparison.
+const WordsPerElement = 3
 
 // WordsPerBlock is how many words one PRF block yields: a block is one
 // width-16 Poseidon2 permutation whose 15 rate elements are output (the
-// capacity stays hidden), about 37 R1CS constraints per element where a
-// width-2 compression per element cost 186.
+// capacity stays hidden).
 const WordsPerBlock = commit.SpongeRate * WordsPerElement
+
+// ErrUnusableBlock is returned when a PRF element lies above UsableBound
+// (probability below 2^-61 per element): train again with another seed.
+var ErrUnusableBlock = errors.New("dp: a PRF element lies above the usable bound (probability below 2^-61): train again with another seed")
+
+// UsableTop is floor(p / 2^(64 WordsPerElement)): an element's bits above its
+// words must be below it.
+var UsableTop = new(big.Int).Rsh(fr.Modulus(), 64*WordsPerElement)
 
 // wordsIV is a PRF block's sponge capacity.
 var wordsIV = commit.Hash(commit.TagWords)
@@ -91,25 +106,40 @@ func StepKey(s Seed, beacon fr.Element, step int) fr.Element {
 
 // Words returns n uniform 64-bit words of stream `stream` under key: block j
 // is Squeeze(H(TagWords); key, stream*2^32 + j), and its elements'
-// canonical integers' little-endian 64-bit limbs 0 and 1, element by
-// element, are words 30j..30j+29.
-func Words(key fr.Element, stream uint64, n int) []uint64 {
+// canonical integers' little-endian 64-bit limbs 0, 1 and 2, element by
+// element, are words 45j..45j+44. Every element the n words draw from must be
+// usable (see WordsPerElement); otherwise it returns ErrUnusableBlock.
+func Words(key fr.Element, stream uint64, n int) ([]uint64, error) {
 	out := make([]uint64, 0, n+WordsPerBlock)
 	var bi big.Int
 	for j := 0; len(out) < n; j++ {
 		var idx fr.Element
 		idx.SetUint64(stream<<32 | uint64(j))
 		for _, e := range commit.Squeeze(wordsIV, []fr.Element{key, idx}) {
-			e.BigInt(&bi)
-			limbs := bi.Bits() // little-endian machine words (64-bit on supported platforms)
-			for w := range WordsPerElement {
-				var v uint64
-				if w < len(limbs) {
-					v = uint64(limbs[w])
-				}
-				out = append(out, v)
+			if len(out) >= n {
+				break // an element no word needs is not split
 			}
+			words, ok := elementWords(e.BigInt(&bi))
+			if !ok {
+				return nil, fmt.Errorf("%w (stream %d, block %d)", ErrUnusableBlock, stream, j)
+			}
+			out = append(out, words[:]...)
 		}
 	}
-	return out[:n]
+	return out[:n], nil
+}
+
+// elementWords is the words of an element's canonical integer e, and whether
+// e is usable (below UsableTop 2^(64 WordsPerElement)).
+func elementWords(e *big.Int) (words [WordsPerElement]uint64, ok bool) {
+	if new(big.Int).Rsh(e, 64*WordsPerElement).Cmp(UsableTop) >= 0 {
+		return words, false
+	}
+	limbs := e.Bits() // little-endian machine words (64-bit on supported platforms)
+	for w := range words {
+		if w < len(limbs) {
+			words[w] = uint64(limbs[w])
+		}
+	}
+	return words, true
 }

@@ -15,11 +15,21 @@ func testKey(step int) fr.Element {
 	return StepKey(SeedFromUint64(7), b, step)
 }
 
+// mustWords is Words, failing the test on an unusable block.
+func mustWords(t *testing.T, key fr.Element, stream uint64, n int) []uint64 {
+	t.Helper()
+	w, err := Words(key, stream, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
 func TestWordsDeterministicAndSeparated(t *testing.T) {
-	a := Words(testKey(1), StreamNoise, 5)
-	b := Words(testKey(1), StreamNoise, 5)
-	c := Words(testKey(2), StreamNoise, 5)
-	d := Words(testKey(1), StreamSampling, 5)
+	a := mustWords(t, testKey(1), StreamNoise, 5)
+	b := mustWords(t, testKey(1), StreamNoise, 5)
+	c := mustWords(t, testKey(2), StreamNoise, 5)
+	d := mustWords(t, testKey(1), StreamSampling, 5)
 	for i := range a {
 		if a[i] != b[i] {
 			t.Fatalf("word %d not deterministic", i)
@@ -29,10 +39,34 @@ func TestWordsDeterministicAndSeparated(t *testing.T) {
 		t.Fatalf("streams or steps are not separated: %x %x %x %x", a[0], c[0], d[0], a[1])
 	}
 	// A prefix of a longer draw is the shorter draw.
-	long := Words(testKey(1), StreamNoise, 9)
+	long := mustWords(t, testKey(1), StreamNoise, 9)
 	for i := range a {
 		if long[i] != a[i] {
 			t.Fatalf("word %d depends on how many were drawn", i)
+		}
+	}
+}
+
+// An element's words are the limbs of its canonical integer below the
+// usable bound, and no words come from an element at or above it.
+func TestElementWordsUsableBound(t *testing.T) {
+	bound := new(big.Int).Lsh(UsableTop, 64*WordsPerElement)
+	if bound.Cmp(fr.Modulus()) > 0 || new(big.Int).Sub(fr.Modulus(), bound).BitLen() > 64*WordsPerElement {
+		t.Fatalf("usable bound %x is not the largest multiple of 2^192 below p", bound)
+	}
+	last := new(big.Int).Sub(bound, big.NewInt(1))
+	w, ok := elementWords(last)
+	if !ok || w != [WordsPerElement]uint64{^uint64(0), ^uint64(0), ^uint64(0)} {
+		t.Fatalf("bound - 1: %x, %v", w, ok)
+	}
+	e := new(big.Int).SetUint64(7)
+	e.Lsh(e, 128).Or(e, big.NewInt(5))
+	if w, ok := elementWords(e); !ok || w != [WordsPerElement]uint64{5, 0, 7} {
+		t.Fatalf("7 2^128 + 5: %x, %v", w, ok)
+	}
+	for _, bad := range []*big.Int{bound, new(big.Int).Sub(fr.Modulus(), big.NewInt(1))} {
+		if _, ok := elementWords(bad); ok {
+			t.Fatalf("%x above the usable bound gave words", bad)
 		}
 	}
 }
@@ -64,7 +98,7 @@ func TestDiscreteGaussianEmpirical(t *testing.T) {
 			t.Fatal(err)
 		}
 		const n = 200000
-		words := Words(testKey(int(sigma*10)), StreamNoise, n)
+		words := mustWords(t, testKey(int(sigma*10)), StreamNoise, n)
 		counts := map[int64]int{}
 		var sum, sq float64
 		for _, u := range words {
@@ -339,7 +373,7 @@ func TestPoissonSamplerRates(t *testing.T) {
 	hits := make([]int, rows)
 	sizes := 0.0
 	for s := range steps {
-		b := p.Sample(Words(testKey(s), StreamSampling, p.MaxBatch+1))
+		b := p.Sample(mustWords(t, testKey(s), StreamSampling, p.MaxBatch+1))
 		for i, idx := range b.Indices {
 			if i > 0 && idx <= b.Indices[i-1] {
 				t.Fatalf("indices not increasing: %v", b.Indices)
@@ -452,7 +486,7 @@ func TestConvolvedGaussianSamples(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	words := Words(testKey(3), StreamNoise, 2*100000)
+	words := mustWords(t, testKey(3), StreamNoise, 2*100000)
 	z := g.SampleVector(words)
 	if len(z) != len(words)/2 || z[5] != 6*g.Sample(words[10])+7*g.Sample(words[11]) {
 		t.Fatal("noise sample i is 6 x_{2i} + 7 x_{2i+1}")

@@ -236,11 +236,14 @@ func (p Params) Membership() data.Membership {
 
 // CommitDataset commits to the quantized training rows q, padded to the row
 // bound, in the run's membership format with the salts that the seed
-// derives: per-row salts (dp.RowSalts) under a tree, one dataset salt
-// (dp.DatasetSalt) under a flat commitment.
+// derives: per-row salts (dp.RowSalts) under a tree or a leaves
+// commitment, one dataset salt (dp.DatasetSalt) under a flat commitment.
 func (p Params) CommitDataset(q *data.Quantized, seed dp.Seed) (*data.Committed, error) {
-	if p.Membership() == data.MembershipFlat {
+	switch p.Membership() {
+	case data.MembershipFlat:
 		return q.CommitFlat(p.Rows, dp.DatasetSalt(seed))
+	case data.MembershipLeaves:
+		return q.CommitLeaves(dp.RowSalts(seed, p.Rows))
 	}
 	return q.CommitMerkle(dp.RowSalts(seed, p.Rows))
 }
@@ -260,7 +263,7 @@ func (p Params) InitialModel(beacon fr.Element) ([]int64, error) {
 	if err != nil {
 		return nil, err
 	}
-	return dp.InitialWeights(p.Widths, bits, dp.InitKey(h, beacon)), nil
+	return dp.InitialWeights(p.Widths, bits, dp.InitKey(h, beacon))
 }
 
 // Hash commits to the public parameters: Poseidon2 over their JSON encoding

@@ -55,7 +55,11 @@ func Baseline(ctx context.Context, s Setup) (float64, error) {
 		if err := ctx.Err(); err != nil {
 			return 0, err
 		}
-		batch := sampler.Sample(dp.Words(dp.StepKey(s.Seed, s.Beacon, t), dp.StreamSampling, maxBatch+1))
+		words, err := dp.Words(dp.StepKey(s.Seed, s.Beacon, t), dp.StreamSampling, maxBatch+1)
+		if err != nil {
+			return 0, fmt.Errorf("trainer: step %d: %w", t, err)
+		}
+		batch := sampler.Sample(words)
 		var xs [][]float64
 		var ys []int
 		for _, idx := range batch.Indices {

@@ -248,8 +248,10 @@ func TrainText(ctx context.Context, s TextSetup, opts Options) (*TextResult, err
 			return nil, fmt.Errorf("trainer: stopped at step %d: %w", t, err)
 		}
 		key := dp.StepKey(seed, beacon, t)
-		batch := p.sampler.Sample(dp.Words(key, dp.StreamSampling, p.maxBatch+1))
-		noise := p.noise.Noise(key, nParams)
+		batch, noise, err := p.draw(key, nParams)
+		if err != nil {
+			return nil, fmt.Errorf("trainer: step %d: %w", t, err)
+		}
 		var real []int
 		for _, idx := range batch.Indices {
 			if idx < len(recs.tokens) {

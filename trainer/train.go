@@ -116,6 +116,20 @@ type plan struct {
 	expectedBatch   float64 // qN
 }
 
+// draw is step key's randomness: its Poisson batch and its noise, one
+// sample per parameter.
+func (p *plan) draw(key fr.Element, nParams int) (dp.Batch, []int64, error) {
+	words, err := dp.Words(key, dp.StreamSampling, p.maxBatch+1)
+	if err != nil {
+		return dp.Batch{}, nil, err
+	}
+	noise, err := p.noise.Noise(key, nParams)
+	if err != nil {
+		return dp.Batch{}, nil, err
+	}
+	return p.sampler.Sample(words), noise, nil
+}
+
 func makePlan(cfg Config, f fixedpoint.Format, rows int, nParams int) (*plan, error) {
 	maxBatch := cfg.MaxBatch
 	if maxBatch == 0 {
@@ -369,8 +383,10 @@ func Train(ctx context.Context, s Setup, opts Options) (*Result, error) {
 			return nil, fmt.Errorf("trainer: stopped at step %d: %w", t, err)
 		}
 		key := dp.StepKey(s.Seed, s.Beacon, t)
-		batch := p.sampler.Sample(dp.Words(key, dp.StreamSampling, p.maxBatch+1))
-		noise := p.noise.Noise(key, nParams)
+		batch, noise, err := p.draw(key, nParams)
+		if err != nil {
+			return nil, fmt.Errorf("trainer: step %d: %w", t, err)
+		}
 		if batch.Truncated {
 			res.TruncatedSteps++
 			log.Warn("batch truncated to the public maximum", "step", t, "max_batch", p.maxBatch)

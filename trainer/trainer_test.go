@@ -216,8 +216,10 @@ func TestQuantizedStepMatchesFloatReference(t *testing.T) {
 	}
 	for step := range 5 {
 		key := dp.StepKey(s.Seed, s.Beacon, 100+step)
-		batch := p.sampler.Sample(dp.Words(key, dp.StreamSampling, p.maxBatch+1))
-		noise := p.noise.Noise(key, len(res.Model.Weights))
+		batch, noise, err := p.draw(key, len(res.Model.Weights))
+		if err != nil {
+			t.Fatal(err)
+		}
 		var xs, ys [][]int64
 		var mask []int64
 		var fx [][]float64
@@ -312,7 +314,10 @@ func TestFromFloatInvertsToFloat(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := dp.InitialWeights(widths, bits, dp.SeedFromUint64(7))
+	w, err := dp.InitialWeights(widths, bits, dp.SeedFromUint64(7))
+	if err != nil {
+		t.Fatal(err)
+	}
 	for i := range w {
 		w[i] += int64(i) - 20 // non-zero biases and some negative weights
 	}

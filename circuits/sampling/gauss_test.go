@@ -168,7 +168,7 @@ func TestDiscreteGaussianFromKey(t *testing.T) {
 	g := mustGaussian(t, 3)
 	key := randElement(rng)
 	const n = 9
-	a := &keyedGaussCircuit{Key: key, gaussCircuit: *gaussAssignment(g, dp.Words(key, dp.StreamNoise, n))}
+	a := &keyedGaussCircuit{Key: key, gaussCircuit: *gaussAssignment(g, prfWords(t, key, dp.StreamNoise, n))}
 	c := &keyedGaussCircuit{gaussCircuit: gaussCircuit{U: make([]frontend.Variable, n), Z: make([]frontend.Variable, n), dg: g}}
 	assert.CheckCircuit(c, checkOpts(test.WithValidAssignment(a))...)
 }

@@ -10,6 +10,8 @@ import (
 	"github.com/consensys/gnark/constraint/solver"
 	"github.com/consensys/gnark/frontend"
 	"github.com/consensys/gnark/test"
+
+	"github.com/zkdp/zkdp/dp"
 )
 
 // randElement is a reproducible pseudo-random field element.
@@ -90,4 +92,14 @@ func constHint(v *big.Int) solver.Hint {
 		}
 		return nil
 	}
+}
+
+// prfWords is dp.Words, failing the test on an unusable block.
+func prfWords(t *testing.T, key fr.Element, stream uint64, n int) []uint64 {
+	t.Helper()
+	w, err := dp.Words(key, stream, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w
 }

@@ -23,18 +23,20 @@ func GetHints() []solver.Hint {
 
 var errHint = errors.New("sampling: hint")
 
-// splitHint splits a field element into its little-endian 64-bit limbs 0 and
-// 1 and the rest (bits 128 and up) of its canonical integer.
+// splitHint splits a field element into its little-endian 64-bit limbs 0 to
+// dp.WordsPerElement-1 and the rest (the bits above them) of its canonical
+// integer.
 func splitHint(_ *big.Int, in, out []*big.Int) error {
-	if len(in) != 1 || len(out) != 3 {
-		return fmt.Errorf("%w: split wants 1 input and 3 outputs, got %d and %d", errHint, len(in), len(out))
+	if len(in) != 1 || len(out) != dp.WordsPerElement+1 {
+		return fmt.Errorf("%w: split wants 1 input and %d outputs, got %d and %d", errHint, dp.WordsPerElement+1, len(in), len(out))
 	}
 	mask := new(big.Int).SetUint64(^uint64(0))
 	v := new(big.Int).Set(in[0])
-	out[0].And(v, mask)
-	v.Rsh(v, 64)
-	out[1].And(v, mask)
-	out[2].Rsh(v, 64)
+	for i := range dp.WordsPerElement {
+		out[i].And(v, mask)
+		v.Rsh(v, 64)
+	}
+	out[dp.WordsPerElement].Set(v)
 	return nil
 }
 

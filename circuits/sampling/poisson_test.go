@@ -185,7 +185,7 @@ func TestPoissonFromKey(t *testing.T) {
 	rng := rand.New(rand.NewPCG(11, 12))
 	s := mustSampler(t, 40, 0.25, 14)
 	key := randElement(rng)
-	a := poissonAssignment(t, s, dp.Words(key, dp.StreamSampling, s.MaxBatch+1))
+	a := poissonAssignment(t, s, prfWords(t, key, dp.StreamSampling, s.MaxBatch+1))
 	c := &keyedPoissonCircuit{poissonCircuit: *newPoissonCircuit(s)}
 	assert.CheckCircuit(c, checkOpts(test.WithValidAssignment(&keyedPoissonCircuit{Key: key, poissonCircuit: *a}))...)
 }

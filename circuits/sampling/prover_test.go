@@ -25,8 +25,8 @@ func TestGroth16Proves(t *testing.T) {
 	seed, beacon := randElement(rng), randElement(rng)
 	const step, nNoise = 3, 5
 	key := dp.StepKey(seed, beacon, step)
-	pa := poissonAssignment(t, s, dp.Words(key, dp.StreamSampling, s.MaxBatch+1))
-	ga := gaussAssignment(g, dp.Words(key, dp.StreamNoise, nNoise))
+	pa := poissonAssignment(t, s, prfWords(t, key, dp.StreamSampling, s.MaxBatch+1))
+	ga := gaussAssignment(g, prfWords(t, key, dp.StreamNoise, nNoise))
 	a := &chainCircuit{
 		Seed: seed, Beacon: beacon, Step: step, Commitment: dp.SeedCommitment(seed),
 		Positions: pa.Positions, Padding: pa.Padding, Truncated: pa.Truncated, Z: ga.Z,

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/big"
 
+	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 	"github.com/consensys/gnark/frontend"
 
 	"github.com/zkdp/zkdp/circuits/commitment"
@@ -17,13 +18,28 @@ var ErrParams = errors.New("sampling: invalid parameters")
 
 // Words returns the n PRF words of stream `stream` under key, as dp.Words:
 // block j = commitment.Squeeze(H(TagWords); key, stream<<32 | j), and each
-// of its 15 elements gives two words, the little-endian 64-bit limbs 0 and
-// 1 of its canonical integer. Each word is range-checked to 64 bits.
+// of its 15 elements gives three words, the little-endian 64-bit limbs 0, 1
+// and 2 of its canonical integer. Each word is range-checked to 64 bits.
 //
-// Cost per block of 30 words (R1CS, measured in TestConstraintCounts): the
-// width-16 permutation (about 555) and 15 canonical splits (two 64-bit, two
-// 126-bit and one 128-bit range check and an IsZero each).
+// Cost per block of 45 words (R1CS, measured in TestConstraintCounts): the
+// width-16 permutation (about 555) and 15 splits (three 64-bit and two 62-bit
+// range checks each).
 func Words(api frontend.API, key frontend.Variable, stream uint64, n int, opts ...Option) ([]frontend.Variable, error) {
+	return words(api, key, stream, n, true, opts)
+}
+
+// BoundedWords is Words for a caller that bounds each of the n words to
+// [0, 2^64) itself, as every sampler of this package does (Poisson.Sample
+// and DiscreteGaussian.SampleVector check their words' intervals, and a
+// split into range-checked chunks bounds its word too): their 64-bit range
+// checks are not repeated here. The split's soundness rests on those bounds,
+// so pass these words to nothing else. Words of the last element that the
+// caller does not take are still checked here.
+func BoundedWords(api frontend.API, key frontend.Variable, stream uint64, n int, opts ...Option) ([]frontend.Variable, error) {
+	return words(api, key, stream, n, false, opts)
+}
+
+func words(api frontend.API, key frontend.Variable, stream uint64, n int, checkTaken bool, opts []Option) ([]frontend.Variable, error) {
 	if n < 0 {
 		return nil, fmt.Errorf("%w: %d words", ErrParams, n)
 	}
@@ -40,72 +56,60 @@ func Words(api frontend.API, key frontend.Variable, stream uint64, n int, opts .
 			if len(out) >= n {
 				break // an element no word needs is not split
 			}
-			lo, hi, err := sp.split(e)
+			ws, err := sp.split(e)
 			if err != nil {
 				return nil, err
 			}
-			out = append(out, lo, hi)
+			for i, w := range ws {
+				if checkTaken || len(out)+i >= n {
+					sp.rc.Check(w, 64)
+				}
+			}
+			out = append(out, ws...)
 		}
 	}
 	return out[:n], nil
 }
 
-// splitter decomposes a field element into its canonical 64-bit limbs.
+// splitter decomposes a usable field element (dp.WordsPerElement) into its
+// words and its top part.
 type splitter struct {
-	api      frontend.API
-	rc       frontend.Rangechecker
-	restBits int      // bits of the part above 2^128: p.BitLen() - 128
-	pHi      *big.Int // floor(p / 2^128)
-	pLoM1    *big.Int // (p mod 2^128) - 1
+	api     frontend.API
+	rc      frontend.Rangechecker
+	topBits int      // bits of dp.UsableTop - 1
+	topMax  *big.Int // dp.UsableTop - 1
 }
 
 func newSplitter(api frontend.API, rc frontend.Rangechecker) (*splitter, error) {
-	p := api.Compiler().Field()
-	if p.BitLen() <= 129 {
-		return nil, fmt.Errorf("%w: a %d-bit field cannot hold two 64-bit words and a rest", ErrParams, p.BitLen())
+	if api.Compiler().Field().Cmp(fr.Modulus()) != 0 {
+		return nil, fmt.Errorf("%w: PRF words are defined over BN254's scalar field", ErrParams)
 	}
-	pHi := new(big.Int).Rsh(p, 128)
-	pLo := new(big.Int).Sub(p, new(big.Int).Lsh(pHi, 128))
-	return &splitter{
-		api:      api,
-		rc:       rc,
-		restBits: p.BitLen() - 128,
-		pHi:      pHi,
-		// p is an odd prime above 2^128, so p mod 2^128 >= 1.
-		pLoM1: pLo.Sub(pLo, big.NewInt(1)),
-	}, nil
+	topMax := new(big.Int).Sub(dp.UsableTop, big.NewInt(1))
+	return &splitter{api: api, rc: rc, topBits: topMax.BitLen(), topMax: topMax}, nil
 }
 
-// split returns the limbs 0 and 1 of v's canonical integer.
+// split returns the words (limbs 0..WordsPerElement-1) of v's canonical
+// integer; the caller bounds each to [0, 2^64).
 //
-// The hint gives l0, l1, rest with v = l0 + 2^64 l1 + 2^128 rest in the field
-// and l0, l1 < 2^64, rest < 2^restBits (range checks). That alone allows the
-// integer V = l0 + 2^64 l1 + 2^128 rest to be v + p (V < 2^254 leaves room
-// for it), which would give wrong words. So we also prove V < p, comparing
-// with p = pHi 2^128 + pLo: rest <= pHi (a range check of pHi - rest), and if
-// rest == pHi then low = l0 + 2^64 l1 < pLo (a 128-bit range check of
-// pLo - 1 - low, multiplied by the rest == pHi flag). If rest < pHi then
-// V <= (pHi-1) 2^128 + 2^128 - 1 < p; otherwise V < pHi 2^128 + pLo = p.
-// With 0 <= V < p and V = v mod p, V is v's canonical integer. (The cheaper
-// rest <= pHi - 1 would reject the 2^-128 fraction of honest blocks with
-// rest == pHi.)
-func (s *splitter) split(v frontend.Variable) (lo, hi frontend.Variable, err error) {
+// The hint gives the words w_i and the top part h with v = sum_i w_i 2^(64i)
+// + h 2^(64k) in the field. With each w_i < 2^64 and 0 <= h <= UsableTop - 1
+// (two range checks: h and UsableTop - 1 - h), the integer V on the right is
+// below UsableTop 2^(64k) <= p, so V is v's canonical integer and the words
+// are its limbs: no other split satisfies the equation. An honest element
+// with h = UsableTop has no split, which dp.Words reports as unusable.
+func (s *splitter) split(v frontend.Variable) ([]frontend.Variable, error) {
 	api := s.api
-	limbs, err := api.Compiler().NewHint(splitHint, 3, v)
+	limbs, err := api.Compiler().NewHint(splitHint, dp.WordsPerElement+1, v)
 	if err != nil {
-		return nil, nil, fmt.Errorf("sampling: split hint: %w", err)
+		return nil, fmt.Errorf("sampling: split hint: %w", err)
 	}
-	l0, l1, rest := limbs[0], limbs[1], limbs[2]
-	s.rc.Check(l0, 64)
-	s.rc.Check(l1, 64)
-	s.rc.Check(rest, s.restBits)
-	low := api.Add(l0, api.Mul(l1, new(big.Int).Lsh(big.NewInt(1), 64)))
-	api.AssertIsEqual(v, api.Add(low, api.Mul(rest, new(big.Int).Lsh(big.NewInt(1), 128))))
-
-	// V < p.
-	d := api.Sub(s.pHi, rest)
-	s.rc.Check(d, s.restBits) // rest <= pHi; pHi < 2^restBits, and rest > pHi wraps to ~p
-	top := api.IsZero(d)
-	s.rc.Check(api.Mul(top, api.Sub(s.pLoM1, low)), 128)
-	return l0, l1, nil
+	words, top := limbs[:dp.WordsPerElement], limbs[dp.WordsPerElement]
+	s.rc.Check(top, s.topBits)
+	s.rc.Check(api.Sub(s.topMax, top), s.topBits)
+	sum := frontend.Variable(0)
+	for i, w := range words {
+		sum = api.Add(sum, api.Mul(w, new(big.Int).Lsh(big.NewInt(1), 64*uint(i))))
+	}
+	api.AssertIsEqual(v, api.Add(sum, api.Mul(top, new(big.Int).Lsh(big.NewInt(1), 64*dp.WordsPerElement))))
+	return words, nil
 }

@@ -133,7 +133,10 @@ func PrivateValues(t testing.TB, dir string) Secrets {
 	}
 	n := fixedpoint.NumParams(p.Widths)
 	for step := range p.Steps {
-		z := noise.Noise(dp.StepKey(seed, beacon, step), n)
+		z, err := noise.Noise(dp.StepKey(seed, beacon, step), n)
+		if err != nil {
+			t.Fatal(err)
+		}
 		s.Sequences[fmt.Sprintf("step %d's noise", step)] = z[:min(len(z), 4)]
 	}
 	return s
