@@ -13,6 +13,11 @@ type Arith[V any] interface {
 	Mul(a, b V) V
 	// Rescale is floor(v / 2^shift), with -2^bits <= result < 2^bits.
 	Rescale(v V, shift uint, bits uint) V
+	// SubFloor is w - floor(v / 2^shift), with -2^bits <= result < 2^bits,
+	// for a w the caller has already bounded to -2^bits <= w < 2^bits. The
+	// two bounds bound the floor, so a circuit needs no range check of its
+	// own for it: one fewer than Bound(w - Rescale(v, ...)).
+	SubFloor(w, v V, shift uint, bits uint) V
 	// AssertNonNegative requires 0 <= v < 2^bits.
 	AssertNonNegative(v V, bits uint)
 	// Div is floor(n / d) for 0 <= n and 0 < d < 2^dBits, with 0 <= result < 2^qBits.

@@ -85,6 +85,17 @@ func (n *Native) Rescale(v int64, shift uint, b uint) int64 {
 	return r
 }
 
+func (n *Native) SubFloor(w, v int64, shift uint, b uint) int64 {
+	if !within(w, b) {
+		return n.fail(fmt.Errorf("%w: %d needs more than %d bits", ErrOverflow, w, b))
+	}
+	r := w - v>>shift
+	if !within(r, b) {
+		return n.fail(fmt.Errorf("%w: %d - floor(%d / 2^%d) needs more than %d bits", ErrOverflow, w, v, shift, b))
+	}
+	return r
+}
+
 // ErrClip is returned when a clipped gradient's norm exceeds the clip norm:
 // the margin covers inputs within [-1, 1], and a hidden layer's activations
 // may be larger.

@@ -257,10 +257,11 @@ func update[V any](a Arith[V], p StepParams, m Model[V], sum []V, slots int, noi
 	}
 	eta := a.Const(p.StepSize)
 	next := make([]V, len(flat))
+	// W is bounded to the weight range (a circuit by W's commitment), so
+	// the bound of the result bounds the update too.
 	for i := range flat {
 		sum[i] = a.Add(sum[i], noise[i])
-		delta := a.Rescale(a.Mul(sum[i], eta), p.UpdateFracBits, p.WeightBits)
-		next[i] = Bound(a, a.Sub(flat[i], delta), p.WeightBits)
+		next[i] = a.SubFloor(flat[i], a.Mul(sum[i], eta), p.UpdateFracBits, p.WeightBits)
 	}
 	return fromFlat(m.Widths(), next), sum
 }

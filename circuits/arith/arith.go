@@ -111,11 +111,34 @@ func (a *Arith) Rescale(v frontend.Variable, shift uint, bits uint) frontend.Var
 	if err != nil {
 		panic(err)
 	}
-	q, r := out[0], out[1]
-	a.check(r, shift)
+	// The remainder is v - q 2^shift, a linear expression: its range check
+	// is the whole check, with no equality of its own. Both bounds are the
+	// honest ones, so (q, r) is the integer division's.
+	q := out[0]
+	a.check(a.api.Sub(v, a.api.Mul(q, new(big.Int).Lsh(big.NewInt(1), shift))), shift)
 	a.checkSigned(q, bits)
-	a.api.AssertIsEqual(v, a.api.Add(a.api.Mul(q, new(big.Int).Lsh(big.NewInt(1), shift)), r))
 	return q
+}
+
+// SubFloor is w - floor(v / 2^shift), with -2^bits <= result < 2^bits, for
+// a w the caller has bounded to the same range. The result's range check and
+// w's bound make the floor q = w - result an integer below 2^(bits+1) in
+// magnitude, so with the remainder v - q 2^shift in [0, 2^shift) (one range
+// check) q is the integer floor: no second quotient fits (2^(bits+shift+2) <<
+// p). An unbounded w would let the prover choose the floor.
+func (a *Arith) SubFloor(w, v frontend.Variable, shift uint, bits uint) frontend.Variable {
+	if shift+bits+2 > maxBits {
+		panic("arith: SubFloor's bounds leave no room below p")
+	}
+	out, err := a.api.Compiler().NewHint(FloorDivHint, 2, v, new(big.Int).Lsh(big.NewInt(1), shift))
+	if err != nil {
+		panic(err)
+	}
+	q := out[0]
+	a.check(a.api.Sub(v, a.api.Mul(q, new(big.Int).Lsh(big.NewInt(1), shift))), shift)
+	r := a.api.Sub(w, q)
+	a.checkSigned(r, bits)
+	return r
 }
 
 // AssertNonNegative requires 0 <= v < 2^bits.

@@ -214,6 +214,58 @@ func TestRescaleBounds(t *testing.T) {
 		test.WithCurves(ecc.BN254), test.WithBackends(backend.GROTH16), test.NoProverChecks(), test.NoFuzzing(), test.NoSerializationChecks())
 }
 
+// SubFloor's result is w - floor(v/16) within [-256, 256), for a w the
+// caller bounds; its floor has no range check of its own.
+type subFloorCircuit struct {
+	W, V, R frontend.Variable
+}
+
+func (c *subFloorCircuit) Define(api frontend.API) error {
+	a := New(api)
+	a.checkSigned(c.W, 8) // the caller's bound
+	api.AssertIsEqual(a.SubFloor(c.W, c.V, 4, 8), c.R)
+	return nil
+}
+
+func TestSubFloorBounds(t *testing.T) {
+	assert := test.NewAssert(t)
+	assert.CheckCircuit(&subFloorCircuit{},
+		test.WithValidAssignment(&subFloorCircuit{W: 255, V: 15, R: 255}),
+		test.WithValidAssignment(&subFloorCircuit{W: -256, V: 15, R: -256}),
+		test.WithValidAssignment(&subFloorCircuit{W: 0, V: -17, R: 2}),
+		test.WithValidAssignment(&subFloorCircuit{W: -1, V: 255*16 + 15, R: -256}),
+		test.WithInvalidAssignment(&subFloorCircuit{W: 0, V: -17, R: 1}),      // floor rounded the wrong way
+		test.WithInvalidAssignment(&subFloorCircuit{W: -256, V: 16, R: -257}), // below the bound
+		test.WithInvalidAssignment(&subFloorCircuit{W: 255, V: -16, R: 256}),  // above it
+		test.WithCurves(ecc.BN254), test.WithBackends(backend.GROTH16), test.NoProverChecks(), test.NoFuzzing(), test.NoSerializationChecks())
+	// The native step fails where the circuit has no witness.
+	for _, tc := range []struct{ w, v int64 }{{-256, 16}, {255, -16}, {256, 0}} {
+		n := &fixedpoint.Native{}
+		n.SubFloor(tc.w, tc.v, 4, 8)
+		if n.Err() == nil {
+			t.Errorf("native SubFloor(%d, %d) succeeded", tc.w, tc.v)
+		}
+	}
+}
+
+// A floor answered with another remainder and its field quotient has no
+// in-range result: the result's bound and w's bound pin the quotient.
+func TestSubFloorRejectsAnotherRemainder(t *testing.T) {
+	ccs, w := compiled(t, &subFloorCircuit{}, &subFloorCircuit{W: 3, V: 37, R: 1})
+	wrong := func(f *big.Int, in, out []*big.Int) error {
+		if err := FloorDivHint(f, in, out); err != nil {
+			return err
+		}
+		d := new(big.Int).Mod(in[1], f)
+		out[0].Sub(in[0], new(big.Int).Add(out[1], big.NewInt(1)))
+		out[0].Mul(out[0], new(big.Int).ModInverse(d, f)).Mod(out[0], f)
+		return nil
+	}
+	if err := ccs.IsSolved(w, solver.OverrideHint(solver.GetHintID(FloorDivHint), wrong)); err == nil {
+		t.Fatal("another remainder with its field quotient was accepted")
+	}
+}
+
 // unpinnedStep runs fixedpoint.Step without fixing its outputs, as a step
 // circuit whose W_{t+1} is only bound by a commitment: whatever the
 // constraints accept is a W_{t+1} the prover can publish.
