@@ -45,6 +45,9 @@ const (
 	// TagWords is a PRF block's sponge capacity: Squeeze(H(TagWords); key,
 	// stream, block).
 	TagWords uint64 = 13
+	// TagLeaves heads a leaves dataset commitment: the sponge over every
+	// salted leaf of the row bound (data.LeavesRoot).
+	TagLeaves uint64 = 14
 )
 
 // ErrBadHex is returned when a hex string is not a canonical field element.
@@ -206,6 +209,12 @@ func PackedIV(tag uint64, n int, bits uint) fr.Element {
 // values in bits-bit slots each.
 func DatasetIV(rows, rowLen int, bits uint) fr.Element {
 	return Hash(TagDataset, FromInt64(int64(rows)), FromInt64(int64(rowLen)), FromInt64(int64(bits)))
+}
+
+// LeavesIV is a leaves dataset commitment's sponge capacity element:
+// Hash(TagLeaves, rows), for rows leaves.
+func LeavesIV(rows int) fr.Element {
+	return Hash(TagLeaves, FromInt64(int64(rows)))
 }
 
 // Sponge parameters: BN254 Poseidon2 at width 16 with gnark-crypto's

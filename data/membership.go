@@ -16,6 +16,7 @@ type Membership = commit.Membership
 const (
 	MembershipMerkle = commit.MembershipMerkle
 	MembershipFlat   = commit.MembershipFlat
+	MembershipLeaves = commit.MembershipLeaves
 )
 
 // R1CS costs of the pieces the membership rule weighs, measured in
@@ -28,36 +29,45 @@ const (
 
 // MembershipCosts estimates the R1CS constraints that each format spends on
 // membership in a step circuit over rows slots (N_pub) of features
-// quantized to fracBits, with maxBatch slots per batch. Both formats pay
+// quantized to fracBits, with maxBatch slots per batch. Every format pays
 // the slot rows' range checks, which are left out.
 //
 //   - flat: the sponge over rows * k packed elements and the salt, and per
 //     row its k-element compression, its lookup fraction and the range check
 //     of its multiplicity;
 //   - merkle: per slot its leaf's sponge (k elements and the salt) and one
-//     compression and select per level.
-func MembershipCosts(rows, features int, fracBits uint, maxBatch int) (flat, merkle int) {
+//     compression and select per level;
+//   - leaves: the sponge over rows leaves, per row its lookup fraction and
+//     multiplicity check, and per slot its leaf's sponge and its lookup.
+func MembershipCosts(rows, features int, fracBits uint, maxBatch int) map[Membership]int {
 	k := PackedRowLen(features, fracBits)
 	depth := 0
 	for 1<<depth < rows {
 		depth++
 	}
 	perms := func(elems int) int { return (elems + commit.SpongeRate - 1) / commit.SpongeRate }
-	flat = perms(rows*k+1)*costSpongePermutation + rows*(k+2) + maxBatch*(k+1)
-	merkle = maxBatch * (perms(k+1)*costSpongePermutation + depth*costMerkleLevel)
-	return flat, merkle
+	leaf := perms(k+1) * costSpongePermutation
+	return map[Membership]int{
+		MembershipFlat:   perms(rows*k+1)*costSpongePermutation + rows*(k+2) + maxBatch*(k+1),
+		MembershipMerkle: maxBatch * (leaf + depth*costMerkleLevel),
+		MembershipLeaves: perms(rows)*costSpongePermutation + rows*3 + maxBatch*(leaf+2),
+	}
 }
 
-// ChooseMembership is the format of a dataset's commitment: flat when its
-// estimated cost is below the Merkle one (small datasets: digits, breast
-// cancer), else Merkle (MNIST's 8,000 x 784). It depends only on public
-// parameters, so the trainer, the prover and a verifier compiling the step
-// circuit agree on it.
+// ChooseMembership is the format of a dataset's commitment: the one of least
+// estimated cost (flat for small datasets such as digits and breast cancer,
+// leaves for MNIST's 8,000 x 784), Merkle on a tie. It depends only on
+// public parameters, so the trainer, the prover and a verifier compiling the
+// step circuit agree on it.
 func ChooseMembership(rows, features int, fracBits uint, maxBatch int) Membership {
-	if flat, merkle := MembershipCosts(rows, features, fracBits, maxBatch); flat < merkle {
-		return MembershipFlat
+	costs := MembershipCosts(rows, features, fracBits, maxBatch)
+	best := MembershipMerkle
+	for _, m := range []Membership{MembershipFlat, MembershipLeaves} {
+		if costs[m] < costs[best] {
+			best = m
+		}
 	}
-	return MembershipMerkle
+	return best
 }
 
 // PackedRowLen is commit.PackedRowLen: the field elements a slot's row
@@ -101,6 +111,41 @@ type Committed struct {
 	Tree       *commit.MerkleTree // MembershipMerkle: the tree, for the paths
 	Packed     [][]fr.Element     // MembershipFlat: every slot's packed row
 	Salt       fr.Element         // MembershipFlat: the dataset salt
+	Leaves     []fr.Element       // MembershipLeaves: every slot's salted leaf
+}
+
+// Table is what a step circuit rehashes and looks its slots up in: every
+// slot's packed row (flat), every slot's leaf as a one-element row
+// (leaves), or nothing (Merkle).
+func (c *Committed) Table() [][]fr.Element {
+	switch c.Membership {
+	case MembershipFlat:
+		return c.Packed
+	case MembershipLeaves:
+		out := make([][]fr.Element, len(c.Leaves))
+		for i := range c.Leaves {
+			out[i] = c.Leaves[i : i+1]
+		}
+		return out
+	}
+	return nil
+}
+
+// LeavesRoot is a leaves dataset commitment: Sponge(LeavesIV(len(leaves)),
+// leaves), over the salted leaves (Quantized.Leaf) of every slot of the row
+// bound. The per-row salts hide each row, as under a tree.
+func LeavesRoot(leaves []fr.Element) fr.Element {
+	return commit.Sponge(commit.LeavesIV(len(leaves)), leaves)
+}
+
+// CommitLeaves is the leaves commitment over the rows padded to len(salts)
+// slots, the public row bound N_pub, one salt per slot (dp.RowSalts).
+func (q *Quantized) CommitLeaves(salts []fr.Element) (*Committed, error) {
+	leaves, err := q.Leaves(salts)
+	if err != nil {
+		return nil, err
+	}
+	return &Committed{Membership: MembershipLeaves, Root: LeavesRoot(leaves), Leaves: leaves}, nil
 }
 
 // CommitFlat is the flat commitment over the rows padded to rows slots (the

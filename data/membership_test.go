@@ -3,23 +3,24 @@ package data
 import "testing"
 
 // The membership rule on the shipped shapes (row bound, features, max
-// batch at 16 fractional bits): small datasets are committed flat, MNIST and
-// Adult as trees.
+// batch at 16 fractional bits, MNIST's at its 8): small datasets are
+// committed flat, MNIST as leaves, Adult as a tree.
 func TestChooseMembershipShippedShapes(t *testing.T) {
 	for _, c := range []struct {
 		name                string
 		rows, features, max int
+		bits                uint
 		want                Membership
 	}{
-		{"digits", 1472, 64, 234, MembershipFlat},
-		{"breast_cancer", 512, 30, 226, MembershipFlat},
-		{"tiny", 32, 30, 25, MembershipFlat},
-		{"mnist", 8000, 784, 541, MembershipMerkle},
-		{"adult", 32576, 104, 400, MembershipMerkle},
+		{"digits", 1472, 64, 234, 4, MembershipFlat},
+		{"breast_cancer", 512, 30, 226, 16, MembershipFlat},
+		{"tiny", 32, 30, 25, 16, MembershipFlat},
+		{"mnist", 8000, 784, 373, 8, MembershipLeaves},
+		{"adult at a batch of 400", 32576, 104, 400, 16, MembershipMerkle},
+		{"mnist, a batch of 8", 8000, 784, 8, 8, MembershipMerkle},
 	} {
-		flat, merkle := MembershipCosts(c.rows, c.features, 16, c.max)
-		if got := ChooseMembership(c.rows, c.features, 16, c.max); got != c.want {
-			t.Errorf("%s: %v (flat %d, merkle %d), want %v", c.name, got, flat, merkle, c.want)
+		if got := ChooseMembership(c.rows, c.features, c.bits, c.max); got != c.want {
+			t.Errorf("%s: %v (costs %v), want %v", c.name, got, MembershipCosts(c.rows, c.features, c.bits, c.max), c.want)
 		}
 	}
 	if PackedRowLen(64, 16) != 5 || PackedRowLen(30, 16) != 3 {

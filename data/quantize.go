@@ -125,6 +125,19 @@ func (q *Quantized) LeafBits() uint { return q.FracBits + 1 }
 // the public row bound N_pub: one salt per slot (dp.RowSalts(s, N_pub)),
 // Leaf(i, salts[i]) at slot i. Its root is the dataset commitment D.
 func (q *Quantized) Commit(salts []fr.Element) (*commit.MerkleTree, error) {
+	leaves, err := q.Leaves(salts)
+	if err != nil {
+		return nil, err
+	}
+	tree, err := commit.NewMerkleTree(leaves)
+	if err != nil {
+		return nil, fmt.Errorf("data: commit: %w", err)
+	}
+	return tree, nil
+}
+
+// Leaves is Leaf(i, salts[i]) of every slot i of the row bound len(salts).
+func (q *Quantized) Leaves(salts []fr.Element) ([]fr.Element, error) {
 	if len(q.X) != len(q.Y) {
 		return nil, fmt.Errorf("%w: %d feature rows, %d labels", ErrShape, len(q.X), len(q.Y))
 	}
@@ -154,9 +167,5 @@ func (q *Quantized) Commit(salts []fr.Element) (*commit.MerkleTree, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	tree, err := commit.NewMerkleTree(leaves)
-	if err != nil {
-		return nil, fmt.Errorf("data: commit: %w", err)
-	}
-	return tree, nil
+	return leaves, nil
 }

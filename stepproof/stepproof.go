@@ -329,10 +329,13 @@ func Prove(ctx context.Context, dir string, opts Options) (prover.Summary, error
 			Path: ProofPath(d, t),
 			Witness: func() (witness.Witness, error) {
 				in := step.Input{ParamsHash: pub.ParamsHash, DatasetRoot: pub.DatasetRoot, Beacon: pub.Beacon, Seed: seed, Step: t,
-					Before: weights[t], After: weights[t+1], Dataset: dataset.Packed, DatasetSalt: dataset.Salt}
+					Before: weights[t], After: weights[t+1], Dataset: dataset.Table(), DatasetSalt: dataset.Salt}
 				for _, i := range batches[t].Indices {
 					x, label, flag := q.Slot(i) // a padding row of the bound opens with flag 0
 					in.Rows, in.Labels, in.Reals = append(in.Rows, x), append(in.Labels, label), append(in.Reals, flag)
+					if dataset.Membership != data.MembershipFlat {
+						in.Salts = append(in.Salts, dp.RowSalt(seed, i))
+					}
 					if dataset.Membership != data.MembershipMerkle {
 						continue
 					}
@@ -340,7 +343,7 @@ func Prove(ctx context.Context, dir string, opts Options) (prover.Summary, error
 					if err != nil {
 						return nil, err
 					}
-					in.Paths, in.Salts = append(in.Paths, path), append(in.Salts, dp.RowSalt(seed, i))
+					in.Paths = append(in.Paths, path)
 				}
 				a, err := step.Assign(spec, in)
 				if err != nil {

@@ -35,6 +35,14 @@ func FlatRoot(api frontend.API, packed [][]frontend.Variable, rowLen int, bits u
 	return Sponge(api, commit.DatasetIV(len(packed), rowLen, bits), append(elems, salt))
 }
 
+// LeavesRoot is data.LeavesRoot in-circuit: the sponge under
+// commit.LeavesIV(len(leaves)) over every slot's leaf. The leaves are taken
+// as they are: a slot matches one only through its own leaf hash
+// (AssertRowsInDataset with one-element rows).
+func LeavesRoot(api frontend.API, leaves []frontend.Variable) frontend.Variable {
+	return Sponge(api, commit.LeavesIV(len(leaves)), leaves)
+}
+
 // AssertRowsInDataset asserts that every active slot j (active[j] = 1) holds
 // row positions[j] of the dataset: slots[j] equals dataset[positions[j]],
 // element by element. active must be boolean (the caller's); inactive slots

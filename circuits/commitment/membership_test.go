@@ -3,6 +3,7 @@ package commitment
 import (
 	"math/big"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/consensys/gnark-crypto/ecc"
@@ -222,5 +223,57 @@ func TestFlatMembershipForgedMultiplicities(t *testing.T) {
 			test.WithSolverOpts(solver.OverrideHint(solver.GetHintID(MultiplicityHint), c.hint)),
 			test.WithCurves(ecc.BN254), test.WithBackends(backend.GROTH16),
 			test.NoProverChecks(), test.NoFuzzing(), test.NoSerializationChecks())
+	}
+}
+
+// leavesRootCircuit is LeavesRoot over its leaves.
+type leavesRootCircuit struct {
+	Root   frontend.Variable `gnark:",public"`
+	Leaves []frontend.Variable
+}
+
+func (c *leavesRootCircuit) Define(api frontend.API) error {
+	api.AssertIsEqual(LeavesRoot(api, c.Leaves), c.Root)
+	return nil
+}
+
+// LeavesRoot in-circuit is data.LeavesRoot of CommitLeaves' leaves, which
+// change with every row and salt; a changed leaf, dropped or swapped leaves
+// give another root.
+func TestLeavesRootMatchesNative(t *testing.T) {
+	f := newFlatFixture(t)
+	salts := dp.RowSalts(dp.SeedFromUint64(9), 8)
+	committed, err := f.q.CommitLeaves(salts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if committed.Membership != data.MembershipLeaves || len(committed.Table()) != 8 || len(committed.Table()[3]) != 1 {
+		t.Fatalf("leaves commitment: %v, a table of %d rows", committed.Membership, len(committed.Table()))
+	}
+	leaf3, err := f.q.Leaf(3, salts[3])
+	if err != nil || committed.Leaves[3] != leaf3 {
+		t.Fatalf("leaf 3 is not the row's salted leaf: %v", err)
+	}
+	assign := func(root fr.Element, leaves []fr.Element) *leavesRootCircuit {
+		c := &leavesRootCircuit{Root: root, Leaves: make([]frontend.Variable, len(leaves))}
+		for i, l := range leaves {
+			c.Leaves[i] = l
+		}
+		return c
+	}
+	changed := slices.Clone(committed.Leaves)
+	changed[5].SetUint64(5)
+	swapped := slices.Clone(committed.Leaves)
+	swapped[1], swapped[2] = swapped[2], swapped[1]
+	test.NewAssert(t).CheckCircuit(&leavesRootCircuit{Leaves: make([]frontend.Variable, 8)},
+		test.WithValidAssignment(assign(committed.Root, committed.Leaves)),
+		test.WithInvalidAssignment(assign(committed.Root, changed)),
+		test.WithInvalidAssignment(assign(committed.Root, swapped)),
+		test.WithCurves(ecc.BN254), test.WithBackends(backend.GROTH16), test.NoProverChecks(), test.NoFuzzing(), test.NoSerializationChecks())
+	if other, _ := f.q.CommitLeaves(dp.RowSalts(dp.SeedFromUint64(10), 8)); other.Root == committed.Root {
+		t.Error("the salts do not change D")
+	}
+	if data.LeavesRoot(committed.Leaves[:7]) == committed.Root {
+		t.Error("the row bound does not change D")
 	}
 }

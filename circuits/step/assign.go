@@ -20,9 +20,10 @@ type Input struct {
 	Reals                           []int64   // their real flags: data.FlagReal, or data.FlagPadding for a padding row
 	// MembershipMerkle: the slots' openings.
 	Paths [][]fr.Element // their Merkle paths under DatasetRoot
-	Salts []fr.Element   // their salts (dp.RowSalt)
-	// MembershipFlat: the committed dataset (data.Committed's Packed and
-	// Salt), the same for every step.
+	Salts []fr.Element   // their salts (dp.RowSalt); also MembershipLeaves
+	// MembershipFlat and MembershipLeaves: the committed dataset's table
+	// (data.Committed.Table), the same for every step; MembershipFlat: its
+	// salt.
 	Dataset     [][]fr.Element
 	DatasetSalt fr.Element
 }
@@ -44,21 +45,26 @@ func Public(runCommitment fr.Element, step int, before, after fr.Element) *Circu
 // salts and real flags.
 func Assign(spec Spec, in Input) (*Circuit, error) {
 	merkle := spec.Membership == commit.MembershipMerkle
-	openings := len(in.Rows) // one path and salt per slot under a tree, none under a flat commitment
-	if !merkle {
-		openings = 0
+	// One path per slot under a tree, one salt per slot under a tree or
+	// leaves, none under a flat commitment.
+	paths, salts := 0, 0
+	if merkle {
+		paths = len(in.Rows)
 	}
-	if len(in.Rows) > spec.MaxBatch || len(in.Labels) != len(in.Rows) || len(in.Paths) != openings || len(in.Salts) != openings || len(in.Reals) != len(in.Rows) {
+	if spec.Membership != commit.MembershipFlat {
+		salts = len(in.Rows)
+	}
+	if len(in.Rows) > spec.MaxBatch || len(in.Labels) != len(in.Rows) || len(in.Paths) != paths || len(in.Salts) != salts || len(in.Reals) != len(in.Rows) {
 		return nil, fmt.Errorf("%w: %d rows, %d labels, %d real flags, %d paths, %d salts for %d slots (%v membership)",
 			ErrSpec, len(in.Rows), len(in.Labels), len(in.Reals), len(in.Paths), len(in.Salts), spec.MaxBatch, spec.Membership)
 	}
-	if k := commit.PackedRowLen(spec.Widths[0], spec.Params.DataBits()); !merkle {
+	if k := tableRowLen(spec); k > 0 {
 		if len(in.Dataset) != spec.Rows {
 			return nil, fmt.Errorf("%w: a dataset of %d rows for a row bound of %d", ErrSpec, len(in.Dataset), spec.Rows)
 		}
 		for i, row := range in.Dataset {
 			if len(row) != k {
-				return nil, fmt.Errorf("%w: dataset row %d packs into %d elements, want %d", ErrSpec, i, len(row), k)
+				return nil, fmt.Errorf("%w: dataset row %d has %d elements, want %d", ErrSpec, i, len(row), k)
 			}
 		}
 	}
@@ -91,11 +97,17 @@ func Assign(spec Spec, in Input) (*Circuit, error) {
 		c.Rows = append(c.Rows, ints(row))
 		c.Labels = append(c.Labels, label)
 		c.Reals = append(c.Reals, flag)
+		if spec.Membership != commit.MembershipFlat {
+			var salt fr.Element // a padding slot's
+			if j < len(in.Rows) {
+				salt = in.Salts[j]
+			}
+			c.Salts = append(c.Salts, salt)
+		}
 		if !merkle {
 			continue
 		}
 		path := make([]frontend.Variable, spec.Depth)
-		var salt fr.Element
 		for d := range path {
 			path[d] = 0
 		}
@@ -106,19 +118,17 @@ func Assign(spec Spec, in Input) (*Circuit, error) {
 			for d, e := range in.Paths[j] {
 				path[d] = e
 			}
-			salt = in.Salts[j]
 		}
 		c.Paths = append(c.Paths, path)
-		c.Salts = append(c.Salts, salt)
 	}
-	if !merkle {
-		for _, row := range in.Dataset {
-			packed := make([]frontend.Variable, len(row))
-			for l, e := range row {
-				packed[l] = e
-			}
-			c.Dataset = append(c.Dataset, packed)
+	for _, row := range in.Dataset {
+		elems := make([]frontend.Variable, len(row))
+		for l, e := range row {
+			elems[l] = e
 		}
+		c.Dataset = append(c.Dataset, elems)
+	}
+	if spec.Membership == commit.MembershipFlat {
 		c.DatasetSalt = []frontend.Variable{in.DatasetSalt}
 	}
 	return c, nil

@@ -57,17 +57,16 @@ func TestShippedStepSizes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		// The format the params choose, or ZKDP_STEP_MEMBERSHIP=merkle|flat
-		// to measure the other one.
+		// The format the params choose, or ZKDP_STEP_MEMBERSHIP=merkle|flat|leaves
+		// to measure another one.
 		membership := res.Params.Membership()
-		switch os.Getenv("ZKDP_STEP_MEMBERSHIP") {
-		case "merkle":
-			membership = data.MembershipMerkle
-		case "flat":
-			membership = data.MembershipFlat
+		for _, m := range []data.Membership{data.MembershipMerkle, data.MembershipFlat, data.MembershipLeaves} {
+			if os.Getenv("ZKDP_STEP_MEMBERSHIP") == m.String() {
+				membership = m
+			}
 		}
-		flatCost, merkleCost := data.MembershipCosts(res.Params.Rows, res.Params.Features, res.Params.Step.FracBits, res.Params.MaxBatch)
-		t.Logf("%s: %v membership (estimated flat %d, merkle %d constraints)", name, membership, flatCost, merkleCost)
+		t.Logf("%s: %v membership (estimated costs %v)", name, membership,
+			data.MembershipCosts(res.Params.Rows, res.Params.Features, res.Params.Step.DataBits(), res.Params.MaxBatch))
 		c, err := New(Spec{Widths: res.Params.Widths, Params: res.Params.Step, Rows: res.Params.Rows, MaxBatch: res.Params.MaxBatch,
 			Depth: depth, Membership: membership, Thresholds: sampler.Thresholds, CDF: noise.CDF, Tail: noise.Tail, NoiseCoeffs: noise.Combination(), Steps: res.Params.Steps, InitBits: initBits})
 		if err != nil {

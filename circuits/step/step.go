@@ -74,7 +74,7 @@ func (s Spec) Validate() error {
 		return fmt.Errorf("%w: rows %d, max batch %d, %d thresholds", ErrSpec, s.Rows, s.MaxBatch, len(s.Thresholds))
 	case s.Membership == commit.MembershipMerkle && 1<<s.Depth < s.Rows:
 		return fmt.Errorf("%w: depth %d cannot hold %d rows", ErrSpec, s.Depth, s.Rows)
-	case s.Membership != commit.MembershipMerkle && s.Membership != commit.MembershipFlat:
+	case s.Membership != commit.MembershipMerkle && s.Membership != commit.MembershipFlat && s.Membership != commit.MembershipLeaves:
 		return fmt.Errorf("%w: membership %v", ErrSpec, s.Membership)
 	case len(s.NoiseCoeffs) == 0:
 		return fmt.Errorf("%w: no noise combination", ErrSpec)
@@ -106,9 +106,10 @@ type Circuit struct {
 	Reals                                           []frontend.Variable   // B rows' real flags (committed under D): 0 for a padding row of the row bound
 	// MembershipMerkle: each slot's leaf opening.
 	Paths [][]frontend.Variable // B Merkle paths
-	Salts []frontend.Variable   // B rows' secret salts (in their leaves)
+	Salts []frontend.Variable   // B rows' secret salts (in their leaves); also MembershipLeaves
 	// MembershipFlat: the whole padded dataset, N_pub packed rows
 	// (data.PackedSlot), and its one salt (a one-element slice).
+	// MembershipLeaves: the N_pub leaves, as one-element rows.
 	Dataset     [][]frontend.Variable
 	DatasetSalt []frontend.Variable
 
@@ -127,17 +128,32 @@ func New(spec Spec) (*Circuit, error) {
 		c.Reals = append(c.Reals, nil)
 		if spec.Membership == commit.MembershipMerkle {
 			c.Paths = append(c.Paths, make([]frontend.Variable, spec.Depth))
+		}
+		if spec.Membership != commit.MembershipFlat {
 			c.Salts = append(c.Salts, nil)
 		}
 	}
-	if spec.Membership == commit.MembershipFlat {
-		k := commit.PackedRowLen(spec.Widths[0], spec.Params.DataBits())
+	if k := tableRowLen(spec); k > 0 {
 		for range spec.Rows {
 			c.Dataset = append(c.Dataset, make([]frontend.Variable, k))
 		}
+	}
+	if spec.Membership == commit.MembershipFlat {
 		c.DatasetSalt = make([]frontend.Variable, 1)
 	}
 	return c, nil
+}
+
+// tableRowLen is the length of a row of the dataset table the circuit
+// rehashes: a packed row (flat), one leaf (leaves), or 0: no table (Merkle).
+func tableRowLen(spec Spec) int {
+	switch spec.Membership {
+	case commit.MembershipFlat:
+		return commit.PackedRowLen(spec.Widths[0], spec.Params.DataBits())
+	case commit.MembershipLeaves:
+		return 1
+	}
+	return 0
 }
 
 // Define states the five parts of the step. The dataset under D has N_pub
@@ -179,7 +195,7 @@ func (c *Circuit) Define(api frontend.API) error {
 	if err != nil {
 		return err
 	}
-	words, err := sampling.Words(api, key, dp.StreamSampling, poisson.NbWords(), sampling.WithRangechecker(rc))
+	words, err := sampling.BoundedWords(api, key, dp.StreamSampling, poisson.NbWords(), sampling.WithRangechecker(rc))
 	if err != nil {
 		return err
 	}
@@ -206,6 +222,9 @@ func (c *Circuit) Define(api frontend.API) error {
 			index := api.Select(pad, 0, batch.Positions[j])
 			root := commitment.MerkleRoot(api, leaf, index, c.Paths[j])
 			api.AssertIsEqual(api.Mul(inBatch[j], api.Sub(root, c.DatasetRoot)), 0)
+		case commit.MembershipLeaves:
+			// LeafOf range-checks the features and makes the flag boolean.
+			packed[j] = []frontend.Variable{commitment.LeafOf(api, c.Rows[j], c.Labels[j], c.Reals[j], c.Salts[j], f.DataBits())}
 		case commit.MembershipFlat:
 			// Pack range-checks the features (the step relies on their
 			// bound, as on LeafOf's) and makes the packing injective.
@@ -217,11 +236,19 @@ func (c *Circuit) Define(api frontend.API) error {
 		// zero gradient. The flag is boolean, so the mask is too.
 		mask[j] = api.Mul(inBatch[j], c.Reals[j])
 	}
-	if s.Membership == commit.MembershipFlat {
-		// D is the flat commitment of the whole padded dataset, and each slot
-		// in the batch holds the row at its position; a padding slot is not
-		// looked up.
+	// D is the flat commitment of the whole padded dataset, or the sponge
+	// of all its leaves, and each slot in the batch holds the row (or the
+	// leaf) at its position; a padding slot is not looked up.
+	switch s.Membership {
+	case commit.MembershipFlat:
 		api.AssertIsEqual(commitment.FlatRoot(api, c.Dataset, s.Widths[0]+2, f.DataBits()+1, c.DatasetSalt[0]), c.DatasetRoot)
+		commitment.AssertRowsInDataset(api, c.Dataset, batch.Positions, packed, inBatch)
+	case commit.MembershipLeaves:
+		leaves := make([]frontend.Variable, len(c.Dataset))
+		for i, row := range c.Dataset {
+			leaves[i] = row[0]
+		}
+		api.AssertIsEqual(commitment.LeavesRoot(api, leaves), c.DatasetRoot)
 		commitment.AssertRowsInDataset(api, c.Dataset, batch.Positions, packed, inBatch)
 	}
 
@@ -230,7 +257,7 @@ func (c *Circuit) Define(api frontend.API) error {
 	if err != nil {
 		return err
 	}
-	noiseWords, err := sampling.Words(api, key, dp.StreamNoise, len(c.Weights)*gauss.WordsPerSample(), sampling.WithRangechecker(rc))
+	noiseWords, err := sampling.BoundedWords(api, key, dp.StreamNoise, len(c.Weights)*gauss.WordsPerSample(), sampling.WithRangechecker(rc))
 	if err != nil {
 		return err
 	}
@@ -264,7 +291,7 @@ func (c *Circuit) assertInitialModel(api frontend.API, rc frontend.Rangechecker)
 	if n := dp.InitWords(s.Widths, s.InitBits); n > 0 {
 		var err error
 		key := commitment.Hash(api, commit.TagInit, c.ParamsHash, c.Beacon)
-		if words, err = sampling.Words(api, key, dp.StreamInit, n, sampling.WithRangechecker(rc)); err != nil {
+		if words, err = sampling.BoundedWords(api, key, dp.StreamInit, n, sampling.WithRangechecker(rc)); err != nil {
 			return err
 		}
 	}
@@ -295,11 +322,11 @@ func (c *Circuit) assertInitialModel(api frontend.API, rc frontend.Rangechecker)
 	return nil
 }
 
-// splitWord returns the dp.InitChunks(k) k-bit chunks of a word already
-// range-checked to 64 bits (a PRF word), low bits first: word = sum_i
-// chunk_i 2^(k i) + rest 2^(k c), every chunk and the rest range-checked, so
-// that the sum is below 2^64 < p and the split is the integer one (an
-// unbounded rest would let any chunks through).
+// splitWord returns the dp.InitChunks(k) k-bit chunks of a PRF word, low
+// bits first: word = sum_i chunk_i 2^(k i) + rest 2^(k c), every chunk and
+// the rest range-checked, so that the sum is below 2^64 < p and the split is
+// the integer one (an unbounded rest would let any chunks through). That
+// also bounds the word to [0, 2^64), as sampling.BoundedWords requires.
 func splitWord(api frontend.API, rc frontend.Rangechecker, word frontend.Variable, k uint) ([]frontend.Variable, error) {
 	n := dp.InitChunks(k)
 	out, err := api.Compiler().NewHint(splitWordHint, n+1, word, k)

@@ -109,9 +109,12 @@ func (r *tinyRun) as(t *testing.T, m data.Membership) *tinyRun {
 	out := *r
 	out.spec.Membership = m
 	var err error
-	if m == data.MembershipFlat {
+	switch m {
+	case data.MembershipFlat:
 		out.dataset, err = r.q.CommitFlat(r.spec.Rows, dp.DatasetSalt(r.setup.Seed))
-	} else {
+	case data.MembershipLeaves:
+		out.dataset, err = r.q.CommitLeaves(dp.RowSalts(r.setup.Seed, r.spec.Rows))
+	default:
 		out.dataset, err = r.q.CommitMerkle(dp.RowSalts(r.setup.Seed, r.spec.Rows))
 	}
 	if err != nil {
@@ -120,10 +123,13 @@ func (r *tinyRun) as(t *testing.T, m data.Membership) *tinyRun {
 	return &out
 }
 
-// formats runs f on the tiny run in both membership formats.
+// allFormats is every membership format.
+var allFormats = []data.Membership{data.MembershipMerkle, data.MembershipFlat, data.MembershipLeaves}
+
+// formats runs f on the tiny run in every membership format.
 func formats(t *testing.T, f func(t *testing.T, r *tinyRun)) {
 	r := newTinyRun(t)
-	for _, m := range []data.Membership{data.MembershipMerkle, data.MembershipFlat} {
+	for _, m := range allFormats {
 		t.Run(m.String(), func(t *testing.T) { f(t, r.as(t, m)) })
 	}
 }
@@ -155,7 +161,7 @@ func (r *tinyRun) input(t *testing.T, step int) Input {
 // W_t and the dataset's commitment.
 func (r *tinyRun) newInput(paramsHash fr.Element, step int, before []int64) Input {
 	return Input{ParamsHash: paramsHash, DatasetRoot: r.dataset.Root, Beacon: r.setup.Beacon, Seed: r.setup.Seed, Step: step,
-		Before: before, Dataset: r.dataset.Packed, DatasetSalt: r.dataset.Salt}
+		Before: before, Dataset: r.dataset.Table(), DatasetSalt: r.dataset.Salt}
 }
 
 // addSlot appends the slot of row i (real or padding) to in: its row,
@@ -171,6 +177,9 @@ func (r *tinyRun) addRow(t *testing.T, in *Input, at, i int) {
 	t.Helper()
 	x, label, flag := r.q.Slot(i)
 	in.Rows, in.Labels, in.Reals = append(in.Rows, x), append(in.Labels, label), append(in.Reals, flag)
+	if r.dataset.Membership != data.MembershipFlat {
+		in.Salts = append(in.Salts, dp.RowSalt(r.setup.Seed, at))
+	}
 	if r.dataset.Membership != data.MembershipMerkle {
 		return
 	}
@@ -178,7 +187,7 @@ func (r *tinyRun) addRow(t *testing.T, in *Input, at, i int) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	in.Paths, in.Salts = append(in.Paths, path), append(in.Salts, dp.RowSalt(r.setup.Seed, at))
+	in.Paths = append(in.Paths, path)
 }
 
 // replaceSlot puts row i in slot j at position at (with at's path and salt
@@ -189,9 +198,13 @@ func (r *tinyRun) replaceSlot(t *testing.T, in *Input, j, at, i int) {
 	r.addRow(t, &one, at, i)
 	in.Rows, in.Labels, in.Reals = slices.Clone(in.Rows), slices.Clone(in.Labels), slices.Clone(in.Reals)
 	in.Rows[j], in.Labels[j], in.Reals[j] = one.Rows[0], one.Labels[0], one.Reals[0]
+	if r.dataset.Membership != data.MembershipFlat {
+		in.Salts = slices.Clone(in.Salts)
+		in.Salts[j] = one.Salts[0]
+	}
 	if r.dataset.Membership == data.MembershipMerkle {
-		in.Paths, in.Salts = slices.Clone(in.Paths), slices.Clone(in.Salts)
-		in.Paths[j], in.Salts[j] = one.Paths[0], one.Salts[0]
+		in.Paths = slices.Clone(in.Paths)
+		in.Paths[j] = one.Paths[0]
 	}
 }
 
@@ -275,7 +288,10 @@ func TestConvolvedNoiseSteps(t *testing.T) {
 	off.After = r.updateWithNoise(t, in, func(noise []int64) { noise[1]++ })
 	r.check(t, off, false, "noise off by one")
 	key := dp.StepKey(in.Seed, in.Beacon, in.Step)
-	words := dp.Words(key, dp.StreamNoise, 2*len(in.Before))
+	words, err := dp.Words(key, dp.StreamNoise, 2*len(in.Before))
+	if err != nil {
+		t.Fatal(err)
+	}
 	flipped := in
 	flipped.After = r.updateWithNoise(t, in, func(noise []int64) {
 		for i := range noise { // the first sample whose second table sample is not 0
@@ -303,7 +319,10 @@ func (r *tinyRun) updateSpec(t *testing.T, in Input, spec Spec, tamper func([]in
 		t.Fatal(err)
 	}
 	key := dp.StepKey(in.Seed, in.Beacon, in.Step)
-	noise := gauss.Noise(key, len(in.Before))
+	noise, err := gauss.Noise(key, len(in.Before))
+	if err != nil {
+		t.Fatal(err)
+	}
 	if tamper != nil {
 		tamper(noise)
 	}
@@ -334,11 +353,12 @@ func (r *tinyRun) updateSpec(t *testing.T, in Input, spec Spec, tamper func([]in
 }
 
 // The tamper suite at the circuit level: each change must be rejected,
-// with D a tree or flat.
+// with D a tree, flat or over the leaves.
 func TestTamperedStepsAreRejected(t *testing.T) { formats(t, testTamperedSteps) }
 
 func testTamperedSteps(t *testing.T, r *tinyRun) {
 	merkle := r.spec.Membership == data.MembershipMerkle
+	flat := r.spec.Membership == data.MembershipFlat
 	step := 0
 	for len(r.res.Batches[step].Indices) < 2 || r.res.Batches[step].Indices[0] >= r.q.Len() {
 		step++
@@ -369,7 +389,7 @@ func testTamperedSteps(t *testing.T, r *tinyRun) {
 		// The selected row, its path and label, under another row's salt:
 		// the leaf is not the committed one. Flat: another dataset salt.
 		"salt not the row's": func(in *Input) {
-			if !merkle {
+			if flat {
 				in.DatasetSalt = dp.DatasetSalt(dp.SeedFromUint64(4))
 				return
 			}
@@ -387,8 +407,11 @@ func testTamperedSteps(t *testing.T, r *tinyRun) {
 		// A dishonest prover updates the model with the batch it chose.
 		"batch omits an index": func(in *Input) {
 			in.Rows, in.Labels, in.Reals = slices.Delete(in.Rows, lastReal, lastReal+1), slices.Delete(in.Labels, lastReal, lastReal+1), slices.Delete(in.Reals, lastReal, lastReal+1)
+			if !flat {
+				in.Salts = slices.Delete(in.Salts, lastReal, lastReal+1)
+			}
 			if merkle {
-				in.Paths, in.Salts = slices.Delete(in.Paths, lastReal, lastReal+1), slices.Delete(in.Salts, lastReal, lastReal+1)
+				in.Paths = slices.Delete(in.Paths, lastReal, lastReal+1)
 			}
 			in.After = r.update(t, *in)
 		},
@@ -428,9 +451,10 @@ func testTamperedSteps(t *testing.T, r *tinyRun) {
 		"params changed": func(in *Input) { var e fr.Element; e.SetUint64(1); in.ParamsHash.Add(&in.ParamsHash, &e) },
 	}
 	if !merkle {
-		// A witness dataset that is not the committed one: a row no batch
-		// slot reads changed, and the sampled row replaced by another row's
-		// values in both the dataset and the slot (the lookup holds, D not).
+		// A witness dataset that is not the committed one: a row (or leaf)
+		// no batch slot reads changed, and the sampled row replaced by
+		// another row's values in both the dataset and the slot (flat: the
+		// lookup holds, D not).
 		unsampled := 0
 		for slices.Contains(r.res.Batches[step].Indices, unsampled) {
 			unsampled++
@@ -571,7 +595,11 @@ func (r *tinyRun) stepFrom(t *testing.T, step int, before []int64) Input {
 		t.Fatal(err)
 	}
 	key := dp.StepKey(r.setup.Seed, r.setup.Beacon, step)
-	batch := sampler.Sample(dp.Words(key, dp.StreamSampling, r.spec.MaxBatch+1))
+	words, err := dp.Words(key, dp.StreamSampling, r.spec.MaxBatch+1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	batch := sampler.Sample(words)
 	ph, _ := commit.ParseHex(r.res.Transcript.ParamsHash)
 	in := r.newInput(ph, step, before)
 	for _, i := range batch.Indices {
@@ -744,7 +772,7 @@ func TestStepWithCoarseData(t *testing.T) {
 	if r.spec.Params.DataShift() != 8 {
 		t.Fatalf("data shift %d", r.spec.Params.DataShift())
 	}
-	for _, m := range []data.Membership{data.MembershipMerkle, data.MembershipFlat} {
+	for _, m := range allFormats {
 		t.Run(m.String(), func(t *testing.T) {
 			r := r.as(t, m)
 			for step := range r.spec.Steps {
