@@ -105,3 +105,20 @@ func TestProveVerifyFlatMembership(t *testing.T) {
 	t.Logf("verified %d steps, circuit %d constraints", rep.Steps, rep.Constraints)
 	testrun.AssertNothingPrivate(t, dir)
 }
+
+// A continued run is proven and verified from public files: its step 0
+// proof starts from the parent's released model under the continued
+// circuit (M_0 in the run commitment).
+func TestProveVerifyContinuedRun(t *testing.T) {
+	_, dir := continuedRun(t)
+	sum, err := Prove(context.Background(), dir, Options{Workers: 1, Keys: &prover.KeyCache{Dir: t.TempDir()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := Verify(dir, devKeys)
+	if err != nil {
+		t.Fatalf("the continued run is rejected: %v", err)
+	}
+	t.Logf("proved %d and verified %d steps of a continued run, circuit %d constraints", sum.Proven, rep.Steps, rep.Constraints)
+	testrun.AssertNothingPrivate(t, dir)
+}
