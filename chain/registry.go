@@ -56,6 +56,9 @@ type RunInfo struct {
 	// StepVerifierCodeHash is the runtime code hash the run's step verifier
 	// must have, fixed at registration.
 	StepVerifierCodeHash [32]byte
+	// ParentRunId is the finalized run whose model this run continues
+	// (zero for a fresh run); InitialModel is then that run's M_T.
+	ParentRunId *big.Int
 }
 
 // RunKey is what identifies a run besides its owner (the run id hashes the
@@ -67,6 +70,9 @@ type RunKey struct {
 	// StepVerifierCodeHash is the keccak256 of the runtime code of the step
 	// circuit's verifier (VerifierCodeHash): the registry accepts no other.
 	StepVerifierCodeHash common.Hash
+	// Parent, for a run that continues a finalized run's model, is that
+	// run's id: the registry takes M_0 from it (registerContinuedRun).
+	Parent *big.Int
 }
 
 // Registry is a deployed ZkdpRegistry.
@@ -181,6 +187,27 @@ func (r *Registry) RunCommitment(ctx context.Context, paramsHash, root, seed, be
 	return out[0].(*big.Int), nil
 }
 
+// ContinuedRunCommitment computes Poseidon2(TagRun, params hash, D, S,
+// beacon, T, M_0) on-chain: a continued run's commitment.
+func (r *Registry) ContinuedRunCommitment(ctx context.Context, paramsHash, root, seed, beacon *big.Int, steps uint32, m0 *big.Int) (*big.Int, error) {
+	out, err := r.call(ctx, "computeContinuedRunCommitment", paramsHash, root, seed, beacon, steps, m0)
+	if err != nil {
+		return nil, err
+	}
+	return out[0].(*big.Int), nil
+}
+
+// RunIDByCommitment is the id of the first run whose beacon fixed this run
+// commitment (zero for none): how a continued run's params, which name
+// their parent by its run commitment, lead to the parent's record.
+func (r *Registry) RunIDByCommitment(ctx context.Context, runCommitment fr.Element) (*big.Int, error) {
+	out, err := r.call(ctx, "runIdByCommitment", Big(runCommitment))
+	if err != nil {
+		return nil, err
+	}
+	return out[0].(*big.Int), nil
+}
+
 // Run reads a run's record (Status none if it is not registered).
 func (r *Registry) Run(ctx context.Context, runID *big.Int) (RunInfo, error) {
 	var info RunInfo
@@ -213,10 +240,15 @@ func (r *Registry) BeaconDelay(ctx context.Context) (uint64, error) {
 }
 
 // RegisterRun registers a run before training (the audited path); its
-// beacon is fixed later by FixBeacon.
+// beacon is fixed later by FixBeacon. A key with a Parent registers a run
+// that continues that finalized run's model.
 func (r *Registry) RegisterRun(ctx context.Context, k RunKey) (*big.Int, *types.Receipt, error) {
-	rcpt, err := r.transact(ctx, "registerRun", Big(k.ParamsHash), Big(k.DatasetRoot), Big(k.SeedCommitment), k.Steps,
-		[32]byte(k.StepVerifierCodeHash))
+	args := []any{Big(k.ParamsHash), Big(k.DatasetRoot), Big(k.SeedCommitment), k.Steps, [32]byte(k.StepVerifierCodeHash)}
+	method := "registerRun"
+	if k.Parent != nil {
+		method, args = "registerContinuedRun", append(args, k.Parent)
+	}
+	rcpt, err := r.transact(ctx, method, args...)
 	if err != nil {
 		return nil, rcpt, err
 	}
@@ -228,8 +260,12 @@ func (r *Registry) RegisterRun(ctx context.Context, k RunKey) (*big.Int, *types.
 // elsewhere; the registry marks it beaconGiven: nothing on-chain shows that
 // the owner did not choose (grind) it.
 func (r *Registry) RegisterRunWithBeacon(ctx context.Context, k RunKey, beacon fr.Element) (*big.Int, *types.Receipt, error) {
-	rcpt, err := r.transact(ctx, "registerRunWithBeacon", Big(k.ParamsHash), Big(k.DatasetRoot), Big(k.SeedCommitment), k.Steps,
-		Big(beacon), [32]byte(k.StepVerifierCodeHash))
+	args := []any{Big(k.ParamsHash), Big(k.DatasetRoot), Big(k.SeedCommitment), k.Steps, Big(beacon), [32]byte(k.StepVerifierCodeHash)}
+	method := "registerRunWithBeacon"
+	if k.Parent != nil {
+		method, args = "registerContinuedRunWithBeacon", append(args, k.Parent)
+	}
+	rcpt, err := r.transact(ctx, method, args...)
 	if err != nil {
 		return nil, rcpt, err
 	}
