@@ -12,12 +12,18 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 
+	"github.com/zkdp/zkdp/commit"
+	"github.com/zkdp/zkdp/run"
 	verifiercontracts "github.com/zkdp/zkdp/verifier-contracts"
 )
 
 // ErrBeaconExpired: a registered run's beacon block is more than 256 blocks
 // old (blockhash no longer reads it), so its beacon can never be fixed.
 var ErrBeaconExpired = errors.New("chain: the run's beacon window has passed")
+
+// ErrParent: a continued run's parent (params.parent) is not a finalized
+// run of this registry whose model is the one the params name.
+var ErrParent = errors.New("chain: the continued run's parent is not finalized in this registry with the model its params name")
 
 // beaconWindow is ZkdpRegistry.BEACON_WINDOW: blockhash reaches 256 blocks back.
 const beaconWindow = 256
@@ -206,6 +212,38 @@ func (r *Registry) RunIDByCommitment(ctx context.Context, runCommitment fr.Eleme
 		return nil, err
 	}
 	return out[0].(*big.Int), nil
+}
+
+// ParentOf is the registry's id of the run that p continues (nil for a
+// fresh run): the run of its params' parent run commitment, finalized, with
+// M_T the model the params name (ErrParent otherwise). The registry reads
+// the continued run's M_0 from it.
+func (r *Registry) ParentOf(ctx context.Context, p run.Params) (*big.Int, error) {
+	if p.Parent == nil {
+		return nil, nil
+	}
+	rc, err := commit.ParseHex(p.Parent.RunCommitment)
+	if err != nil {
+		return nil, fmt.Errorf("params: parent.run_commitment: %w", err)
+	}
+	id, err := r.RunIDByCommitment(ctx, rc)
+	if err != nil {
+		return nil, err
+	}
+	if id.Sign() == 0 {
+		return nil, fmt.Errorf("%w: no run of commitment %s", ErrParent, p.Parent.RunCommitment)
+	}
+	info, err := r.Run(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if Status(info.Status) != StatusFinalized {
+		return nil, fmt.Errorf("%w: run %#x is %s", ErrParent, id, Status(info.Status))
+	}
+	if m, err := commit.ParseHex(p.Parent.Model); err != nil || info.Head.Cmp(Big(m)) != 0 {
+		return nil, fmt.Errorf("%w: run %#x finalized model %#x, the params name %s", ErrParent, id, info.Head, p.Parent.Model)
+	}
+	return id, nil
 }
 
 // Run reads a run's record (Status none if it is not registered).
