@@ -271,6 +271,9 @@ func (o *VerifyOptions) Run() error {
 			o.CeremonyDir, cer.Phase1Contributions, cer.Phase2Contributions, cer.Phase1Beacon, cer.Phase2Beacon)
 		fmt.Fprintf(o.Out, "verified %d step proofs of %s (circuit %s, %d constraints); the commitments chain from M_0 to M_%d%s%s\n",
 			rep.Steps, o.RunDir, rep.CircuitHash[:16], rep.Constraints, rep.Steps, caveat, trustNote(rep.Trust, source, o.TrustedKeys))
+		if par := rep.Parent; par != nil {
+			fmt.Fprintf(o.Out, "  M_0 is the released model %s of run %s (params.parent): verify that run for the whole lineage\n", par.Model, par.RunCommitment)
+		}
 	}
 	if o.Only == "steps" {
 		return nil

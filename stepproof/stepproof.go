@@ -387,6 +387,9 @@ type Report struct {
 	// Trust is where the verifying key's trust came from: under
 	// prover.TrustDev the result proves nothing to a third party.
 	Trust prover.Trust
+	// Parent is the run whose released model a continued run starts from
+	// (M_0 is its M_T); its own proofs are that run's to verify.
+	Parent *run.Parent
 }
 
 // Verify checks a run from its public files only: the params hash in the
@@ -452,7 +455,7 @@ func trustedKey(pub *Public, trust prover.KeyTrust) (groth16.VerifyingKey, Repor
 	if err != nil {
 		return nil, Report{}, err
 	}
-	return vk, Report{Steps: pub.Params.Steps, Constraints: ccs.GetNbConstraints(), CircuitHash: hash, Trust: level}, nil
+	return vk, Report{Steps: pub.Params.Steps, Constraints: ccs.GetNbConstraints(), CircuitHash: hash, Trust: level, Parent: pub.Params.Parent}, nil
 }
 
 // SetupKey returns the verifying key that keys supply for the step circuit
