@@ -175,3 +175,29 @@ func rewrite(t *testing.T, path string, v any, check func()) {
 		t.Fatal(err)
 	}
 }
+
+// CheckParent accepts the run a continued run's params name, and no other
+// (here a run of the same config with another seed and beacon, whose
+// params hash alike but whose run commitment and M_T differ).
+func TestCheckParent(t *testing.T) {
+	parentDir, childDir := continuedRun(t)
+	read := func(dir string) *Public {
+		pub, err := ReadPublic(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return pub
+	}
+	child, parent := read(childDir), read(parentDir)
+	if err := CheckParent(child, parent); err != nil {
+		t.Fatalf("the named parent: %v", err)
+	}
+	cfg, format := testrun.SmallSteps()
+	other := read(testrun.Write(t, testrun.Setup(t, cfg, format, 5, 6)))
+	if err := CheckParent(child, other); !errors.Is(err, ErrLineage) {
+		t.Fatalf("another run as the parent: got %v, want ErrLineage", err)
+	}
+	if err := CheckParent(parent, child); !errors.Is(err, ErrLineage) {
+		t.Fatalf("a fresh run's parent: got %v, want ErrLineage", err)
+	}
+}
