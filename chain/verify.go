@@ -337,5 +337,8 @@ func (r *Report) PrintTable(w io.Writer) error {
 	_, err := fmt.Fprintf(w, "run %s on %s (chain id %s): %d/%d steps accepted, finalized %v, beacon %s%s\nregistry %s, step verifier %s (code hash %s, %s key)\n"+
 		"runs registered on this dataset: %d (each counts toward its privacy budget)\n",
 		r.RunID, r.Chain, r.ChainID, r.StepsAccepted, r.Steps, r.Finalized, given, note, r.Registry, r.StepVerifier, r.StepVerifierCodeHash, r.KeyTrust, r.RunsForDataset)
+	if err == nil && r.ParentRunID != "" {
+		_, err = fmt.Fprintf(w, "continues the finalized model of run %s (the registry read M_0 from it)\n", r.ParentRunID)
+	}
 	return err
 }
