@@ -12,12 +12,18 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 
+	"github.com/zkdp/zkdp/commit"
+	"github.com/zkdp/zkdp/run"
 	verifiercontracts "github.com/zkdp/zkdp/verifier-contracts"
 )
 
 // ErrBeaconExpired: a registered run's beacon block is more than 256 blocks
 // old (blockhash no longer reads it), so its beacon can never be fixed.
 var ErrBeaconExpired = errors.New("chain: the run's beacon window has passed")
+
+// ErrParent: a continued run's parent (params.parent) is not a finalized
+// run of this registry whose model is the one the params name.
+var ErrParent = errors.New("chain: the continued run's parent is not finalized in this registry with the model its params name")
 
 // beaconWindow is ZkdpRegistry.BEACON_WINDOW: blockhash reaches 256 blocks back.
 const beaconWindow = 256
@@ -56,6 +62,9 @@ type RunInfo struct {
 	// StepVerifierCodeHash is the runtime code hash the run's step verifier
 	// must have, fixed at registration.
 	StepVerifierCodeHash [32]byte
+	// ParentRunId is the finalized run whose model this run continues
+	// (zero for a fresh run); InitialModel is then that run's M_T.
+	ParentRunId *big.Int
 }
 
 // RunKey is what identifies a run besides its owner (the run id hashes the
@@ -67,6 +76,9 @@ type RunKey struct {
 	// StepVerifierCodeHash is the keccak256 of the runtime code of the step
 	// circuit's verifier (VerifierCodeHash): the registry accepts no other.
 	StepVerifierCodeHash common.Hash
+	// Parent, for a run that continues a finalized run's model, is that
+	// run's id: the registry takes M_0 from it (registerContinuedRun).
+	Parent *big.Int
 }
 
 // Registry is a deployed ZkdpRegistry.
@@ -181,6 +193,59 @@ func (r *Registry) RunCommitment(ctx context.Context, paramsHash, root, seed, be
 	return out[0].(*big.Int), nil
 }
 
+// ContinuedRunCommitment computes Poseidon2(TagRun, params hash, D, S,
+// beacon, T, M_0) on-chain: a continued run's commitment.
+func (r *Registry) ContinuedRunCommitment(ctx context.Context, paramsHash, root, seed, beacon *big.Int, steps uint32, m0 *big.Int) (*big.Int, error) {
+	out, err := r.call(ctx, "computeContinuedRunCommitment", paramsHash, root, seed, beacon, steps, m0)
+	if err != nil {
+		return nil, err
+	}
+	return out[0].(*big.Int), nil
+}
+
+// RunIDByCommitment is the id of the first run whose beacon fixed this run
+// commitment (zero for none): how a continued run's params, which name
+// their parent by its run commitment, lead to the parent's record.
+func (r *Registry) RunIDByCommitment(ctx context.Context, runCommitment fr.Element) (*big.Int, error) {
+	out, err := r.call(ctx, "runIdByCommitment", Big(runCommitment))
+	if err != nil {
+		return nil, err
+	}
+	return out[0].(*big.Int), nil
+}
+
+// ParentOf is the registry's id of the run that p continues (nil for a
+// fresh run): the run of its params' parent run commitment, finalized, with
+// M_T the model the params name (ErrParent otherwise). The registry reads
+// the continued run's M_0 from it.
+func (r *Registry) ParentOf(ctx context.Context, p run.Params) (*big.Int, error) {
+	if p.Parent == nil {
+		return nil, nil
+	}
+	rc, err := commit.ParseHex(p.Parent.RunCommitment)
+	if err != nil {
+		return nil, fmt.Errorf("params: parent.run_commitment: %w", err)
+	}
+	id, err := r.RunIDByCommitment(ctx, rc)
+	if err != nil {
+		return nil, err
+	}
+	if id.Sign() == 0 {
+		return nil, fmt.Errorf("%w: no run of commitment %s", ErrParent, p.Parent.RunCommitment)
+	}
+	info, err := r.Run(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if Status(info.Status) != StatusFinalized {
+		return nil, fmt.Errorf("%w: run %#x is %s", ErrParent, id, Status(info.Status))
+	}
+	if m, err := commit.ParseHex(p.Parent.Model); err != nil || info.Head.Cmp(Big(m)) != 0 {
+		return nil, fmt.Errorf("%w: run %#x finalized model %#x, the params name %s", ErrParent, id, info.Head, p.Parent.Model)
+	}
+	return id, nil
+}
+
 // Run reads a run's record (Status none if it is not registered).
 func (r *Registry) Run(ctx context.Context, runID *big.Int) (RunInfo, error) {
 	var info RunInfo
@@ -213,10 +278,15 @@ func (r *Registry) BeaconDelay(ctx context.Context) (uint64, error) {
 }
 
 // RegisterRun registers a run before training (the audited path); its
-// beacon is fixed later by FixBeacon.
+// beacon is fixed later by FixBeacon. A key with a Parent registers a run
+// that continues that finalized run's model.
 func (r *Registry) RegisterRun(ctx context.Context, k RunKey) (*big.Int, *types.Receipt, error) {
-	rcpt, err := r.transact(ctx, "registerRun", Big(k.ParamsHash), Big(k.DatasetRoot), Big(k.SeedCommitment), k.Steps,
-		[32]byte(k.StepVerifierCodeHash))
+	args := []any{Big(k.ParamsHash), Big(k.DatasetRoot), Big(k.SeedCommitment), k.Steps, [32]byte(k.StepVerifierCodeHash)}
+	method := "registerRun"
+	if k.Parent != nil {
+		method, args = "registerContinuedRun", append(args, k.Parent)
+	}
+	rcpt, err := r.transact(ctx, method, args...)
 	if err != nil {
 		return nil, rcpt, err
 	}
@@ -228,8 +298,12 @@ func (r *Registry) RegisterRun(ctx context.Context, k RunKey) (*big.Int, *types.
 // elsewhere; the registry marks it beaconGiven: nothing on-chain shows that
 // the owner did not choose (grind) it.
 func (r *Registry) RegisterRunWithBeacon(ctx context.Context, k RunKey, beacon fr.Element) (*big.Int, *types.Receipt, error) {
-	rcpt, err := r.transact(ctx, "registerRunWithBeacon", Big(k.ParamsHash), Big(k.DatasetRoot), Big(k.SeedCommitment), k.Steps,
-		Big(beacon), [32]byte(k.StepVerifierCodeHash))
+	args := []any{Big(k.ParamsHash), Big(k.DatasetRoot), Big(k.SeedCommitment), k.Steps, Big(beacon), [32]byte(k.StepVerifierCodeHash)}
+	method := "registerRunWithBeacon"
+	if k.Parent != nil {
+		method, args = "registerContinuedRunWithBeacon", append(args, k.Parent)
+	}
+	rcpt, err := r.transact(ctx, method, args...)
 	if err != nil {
 		return nil, rcpt, err
 	}

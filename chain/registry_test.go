@@ -485,7 +485,8 @@ func TestFixBeaconWindow(t *testing.T) {
 }
 
 // The registry's functions take no M_0 from the owner: registerRun and
-// registerRunWithBeacon take the params hash, D, S and T (and the beacon).
+// registerRunWithBeacon take the params hash, D, S and T (and the beacon),
+// their continued forms the parent's run id.
 func TestRegistryTakesNoInitialModel(t *testing.T) {
 	contract, err := verifiercontracts.Registry()
 	if err != nil {
@@ -498,6 +499,9 @@ func TestRegistryTakesNoInitialModel(t *testing.T) {
 	for name, want := range map[string][]string{
 		"registerRun":           {"paramsHash", "datasetRoot", "seedCommitment", "steps", "stepVerifierCodeHash"},
 		"registerRunWithBeacon": {"paramsHash", "datasetRoot", "seedCommitment", "steps", "beacon", "stepVerifierCodeHash"},
+		// A continued run's M_0 is read from its finalized parent.
+		"registerContinuedRun":           {"paramsHash", "datasetRoot", "seedCommitment", "steps", "stepVerifierCodeHash", "parentRunId"},
+		"registerContinuedRunWithBeacon": {"paramsHash", "datasetRoot", "seedCommitment", "steps", "beacon", "stepVerifierCodeHash", "parentRunId"},
 	} {
 		var got []string
 		for _, in := range a.Methods[name].Inputs {

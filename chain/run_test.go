@@ -299,3 +299,56 @@ func TestAuditedRunOnSimulatedChain(t *testing.T) {
 		}
 	}
 }
+
+// A continued run on the simulated chain: the parent run is finalized by
+// VerifyRun, a run that continues its released model is proven and taken
+// to a finalized model too, registered as the parent's child (the registry
+// read its M_0 from the parent's M_T); on a registry without the parent,
+// VerifyRun refuses it (ErrParent).
+func TestContinuedRunOnSimulatedChainEndToEnd(t *testing.T) {
+	ctx := context.Background()
+	c, reg := simulatedRegistry(t)
+	parent := newProvenRun(t)
+	prep, err := VerifyRun(ctx, c, parent.dir, VerifyOptions{Registry: reg.Address, Trust: devKeys})
+	if err != nil || !prep.Finalized {
+		t.Fatalf("the parent run: %+v, %v", prep, err)
+	}
+	rel, err := stepproof.ReadReleased(parent.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rel.Parent.SharesRows = true
+	cfg, format := testrun.SmallSteps()
+	s := testrun.Setup(t, cfg, format, 9, 7)
+	s.From = rel
+	dir := testrun.Write(t, s)
+	keys, err := prover.DefaultKeyCache()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := stepproof.Prove(ctx, dir, stepproof.Options{Workers: 1, Keys: keys}); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := VerifyRun(ctx, c, dir, VerifyOptions{Registry: reg.Address, Trust: devKeys})
+	if err != nil {
+		t.Fatalf("the continued run: %v", err)
+	}
+	if !rep.Finalized || rep.ParentRunID != prep.RunID {
+		t.Fatalf("the continued run's report %+v, parent %s", rep, prep.RunID)
+	}
+	id, _ := new(big.Int).SetString(rep.RunID[2:], 16)
+	info, err := reg.Run(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.InitialModel.Cmp(Big(parent.pub.Models[parent.pub.Params.Steps])) != 0 {
+		t.Fatal("the continued run's on-chain M_0 is not the parent's M_T")
+	}
+	other, _, err := DeployRegistry(ctx, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := VerifyRun(ctx, c, dir, VerifyOptions{Registry: other.Address, Trust: devKeys}); !errors.Is(err, ErrParent) {
+		t.Fatalf("a continued run on a registry without its parent: got %v, want ErrParent", err)
+	}
+}

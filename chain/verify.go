@@ -59,6 +59,9 @@ type Report struct {
 	BeaconGiven   bool   `json:"beacon_given"` // the chain did not fix the beacon
 	Beacon        string `json:"beacon"`
 	RunCommitment string `json:"run_commitment"`
+	// ParentRunID is the registry's id of the finalized run whose model
+	// this run continues (params.parent); empty for a fresh run.
+	ParentRunID string `json:"parent_run_id,omitempty"`
 	// StepVerifierCodeHash is the runtime code hash of the trusted step
 	// key's verifier, which the registry binds the run to.
 	StepVerifierCodeHash string `json:"step_verifier_code_hash"`
@@ -178,6 +181,12 @@ func VerifyRun(ctx context.Context, c *Chain, dir string, opts VerifyOptions) (*
 	// The run.
 	key := RunKey{ParamsHash: pub.ParamsHash, DatasetRoot: pub.DatasetRoot, SeedCommitment: pub.SeedCommitment, Steps: uint32(pub.Params.Steps),
 		StepVerifierCodeHash: codeHash}
+	if key.Parent, err = reg.ParentOf(ctx, pub.Params); err != nil {
+		return finish(err)
+	}
+	if key.Parent != nil {
+		rep.ParentRunID = "0x" + key.Parent.Text(16)
+	}
 	runID, err := reg.RunID(ctx, c.From, key)
 	if err != nil {
 		return finish(err)
@@ -189,8 +198,12 @@ func VerifyRun(ctx context.Context, c *Chain, dir string, opts VerifyOptions) (*
 	}
 	switch Status(info.Status) {
 	case StatusNone:
+		name := "registerRunWithBeacon"
+		if key.Parent != nil {
+			name = "registerContinuedRunWithBeacon"
+		}
 		_, rcpt, err := reg.RegisterRunWithBeacon(ctx, key, pub.Beacon)
-		if err := record("registerRunWithBeacon", rcpt, err); err != nil {
+		if err := record(name, rcpt, err); err != nil {
 			return finish(err)
 		}
 	case StatusAwaitingBeacon:
@@ -206,6 +219,9 @@ func VerifyRun(ctx context.Context, c *Chain, dir string, opts VerifyOptions) (*
 	if common.Hash(info.StepVerifierCodeHash) != codeHash {
 		return finish(fmt.Errorf("%w: run %s is bound to step verifier code %s, the trusted key's verifier is %s",
 			ErrVerifierCode, rep.RunID, common.Hash(info.StepVerifierCodeHash).Hex(), codeHash.Hex()))
+	}
+	if parent := info.ParentRunId; (key.Parent == nil) != (parent.Sign() == 0) || (key.Parent != nil && parent.Cmp(key.Parent) != 0) {
+		return finish(fmt.Errorf("%w: run %s is registered as continuing run %#x, the params' parent is %s", ErrParent, rep.RunID, parent, rep.ParentRunID))
 	}
 	if int(info.Steps) != pub.Params.Steps {
 		return finish(fmt.Errorf("chain: run %s is registered with %d steps, the params say %d", rep.RunID, info.Steps, pub.Params.Steps))
@@ -321,5 +337,8 @@ func (r *Report) PrintTable(w io.Writer) error {
 	_, err := fmt.Fprintf(w, "run %s on %s (chain id %s): %d/%d steps accepted, finalized %v, beacon %s%s\nregistry %s, step verifier %s (code hash %s, %s key)\n"+
 		"runs registered on this dataset: %d (each counts toward its privacy budget)\n",
 		r.RunID, r.Chain, r.ChainID, r.StepsAccepted, r.Steps, r.Finalized, given, note, r.Registry, r.StepVerifier, r.StepVerifierCodeHash, r.KeyTrust, r.RunsForDataset)
+	if err == nil && r.ParentRunID != "" {
+		_, err = fmt.Fprintf(w, "continues the finalized model of run %s (the registry read M_0 from it)\n", r.ParentRunID)
+	}
 	return err
 }

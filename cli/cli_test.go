@@ -111,6 +111,66 @@ func TestTrainThenPrivacyRun(t *testing.T) {
 	}
 }
 
+// `zkdp train --from` continues a run's released model on the same
+// records: its M_0 is the earlier M_T, and `privacy --run` states the
+// composed epsilon of both runs, as the report does; a released model that
+// is not its run's M_T is refused.
+func TestTrainFromThenPrivacyRun(t *testing.T) {
+	parent := filepath.Join(t.TempDir(), "parent")
+	if _, errs, code := execute(t, "train", "--config", "quickstart", "--out", parent, "--seed", "4", "--steps", "4", "--log-level", "warn"); code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	child := filepath.Join(t.TempDir(), "child")
+	out, errs, code := execute(t, "train", "--config", "quickstart", "--out", child, "--seed", "5", "--steps", "3", "--from", parent, "--log-level", "warn")
+	if code != 0 {
+		t.Fatalf("train --from: exit %d: %s", code, errs)
+	}
+	if !strings.Contains(out, "continues the model") || !strings.Contains(out, "over all 2 runs") {
+		t.Fatalf("the summary does not name the lineage: %q", out)
+	}
+	var pt, ct run.Transcript
+	if run.ReadJSON((&run.Dir{Root: parent}).Public(run.TranscriptFile), &pt) != nil || run.ReadJSON((&run.Dir{Root: child}).Public(run.TranscriptFile), &ct) != nil {
+		t.Fatal("transcripts")
+	}
+	if ct.ModelCommitments[0] != pt.ModelCommitments[len(pt.ModelCommitments)-1] {
+		t.Fatalf("M_0 %s is not the earlier M_T", ct.ModelCommitments[0])
+	}
+	var report map[string]any
+	b, err := os.ReadFile(filepath.Join(child, run.ReportFile))
+	if err != nil || json.Unmarshal(b, &report) != nil {
+		t.Fatalf("report.json: %v", err)
+	}
+	lineage := report["lineage_privacy"].(map[string]any)["privacy"].(map[string]any)
+	out, errs, code = execute(t, "privacy", "--run", child, "--json")
+	if code != 0 {
+		t.Fatalf("privacy --run: exit %d: %s", code, errs)
+	}
+	var v map[string]any
+	if err := json.Unmarshal([]byte(out), &v); err != nil {
+		t.Fatal(err)
+	}
+	if v["lineage_epsilon"] != lineage["epsilon"] || v["lineage_delta"] != lineage["delta"] || v["lineage_runs"] != 2.0 {
+		t.Fatalf("privacy --run says %v, the report %v", v, lineage)
+	}
+	if v["epsilon"] != report["epsilon"] || !(v["lineage_epsilon"].(float64) > v["epsilon"].(float64)) {
+		t.Fatalf("the run's own epsilon %v (report %v), composed %v", v["epsilon"], report["epsilon"], v["lineage_epsilon"])
+	}
+	// A tampered released model is refused.
+	modelPath := (&run.Dir{Root: parent}).Public(run.ModelFile)
+	var m run.Model
+	if err := run.ReadJSON(modelPath, &m); err != nil {
+		t.Fatal(err)
+	}
+	m.Weights[len(m.Weights)-1]++
+	if err := run.WriteJSON(modelPath, m, run.PublicMode); err != nil {
+		t.Fatal(err)
+	}
+	_, errs, code = execute(t, "train", "--config", "quickstart", "--out", filepath.Join(t.TempDir(), "c2"), "--seed", "5", "--steps", "3", "--from", parent)
+	if code == 0 || !strings.Contains(errs, "not the run's M_T") {
+		t.Fatalf("a tampered released model: exit %d, %q", code, errs)
+	}
+}
+
 func TestTrainRejectsInvalidConfigBeforeWork(t *testing.T) {
 	cfg := filepath.Join(t.TempDir(), "bad.yaml")
 	if err := os.WriteFile(cfg, []byte("data:\n  name: breast_cancer\ntraining:\n  steps: -1\n  sampling_rate: 0\n"), 0o644); err != nil {

@@ -116,8 +116,17 @@ func (o *PrivacyOptions) fromRun() error {
 	if g.Order > 0 {
 		out["order"] = g.Order
 	}
-	return o.print(out, fmt.Sprintf("run %s: epsilon %.6g at delta %.6g (%s; accountant delta %.6g + samplers %.3g) for %s, from public parameters only",
-		o.RunDir, g.Epsilon, g.Delta, g.Accountant, g.DeltaAccountant, g.DeltaSampler, g.Adjacency))
+	text := fmt.Sprintf("run %s: epsilon %.6g at delta %.6g (%s; accountant delta %.6g + samplers %.3g) for %s, from public parameters only",
+		o.RunDir, g.Epsilon, g.Delta, g.Accountant, g.DeltaAccountant, g.DeltaSampler, g.Adjacency)
+	if runs := len(p.Lineage()); runs > 1 {
+		c, err := p.ComposedPrivacy()
+		if err != nil {
+			return err
+		}
+		out["lineage_runs"], out["lineage_epsilon"], out["lineage_delta"] = runs, c.Epsilon, c.Delta
+		text += fmt.Sprintf("\n  records shared with its lineage: epsilon %.6g at delta %.6g, composed over %d runs (params.parent)", c.Epsilon, c.Delta, runs)
+	}
+	return o.print(out, text)
 }
 
 func (o *PrivacyOptions) print(v map[string]any, text string) error {

@@ -101,7 +101,10 @@ func (o *ProveOptions) Run(cmd *cobra.Command) error {
 // VerifyOptions are `zkdp verify`'s inputs.
 type VerifyOptions struct {
 	*Global
-	RunDir      string
+	RunDir string
+	// Parents are the runs that RunDir descends from, nearest first: a
+	// continued run is verified with its whole lineage.
+	Parents     []string
 	Only        string
 	CeremonyDir string
 	Beacon1     string
@@ -183,6 +186,7 @@ beacon with the registry's.)`,
 		RunE: func(cmd *cobra.Command, _ []string) error { return o.Run() },
 	}
 	cmd.Flags().StringVar(&o.RunDir, "run", "", "run directory (required; only public/ is read)")
+	cmd.Flags().StringSliceVar(&o.Parents, "parent", nil, "a continued run's parent run directory, then its parent's, ... (repeatable, nearest first): each is verified and must be the run the one before it names")
 	cmd.Flags().StringVar(&o.Only, "only", "", "steps or inference (default: both)")
 	cmd.Flags().StringVar(&o.CeremonyDir, "ceremony", "", "derive the step verifying key from this ceremony folder's transcript")
 	cmd.Flags().StringVar(&o.Beacon1, "phase1-beacon", "", "with --ceremony: the beacon phase 1 must have been sealed with, hex (default: the recorded one)")
@@ -263,14 +267,32 @@ func (o *VerifyOptions) Run() error {
 			}
 			steps.Derive = ceremonyKey(o.CeremonyDir, beacons, log, &cer)
 		}
-		rep, err := stepproof.Verify(o.RunDir, steps)
+		// The parents' beacons are checked as the run's, but none is
+		// pinned: --beacon is the run's own.
+		parentBeacons := o.BeaconFlags
+		parentBeacons.Beacon = ""
+		caveats := []string{caveat}
+		for _, dir := range o.Parents {
+			c, err := parentBeacons.check(dir)
+			if err != nil {
+				return err
+			}
+			caveats = append(caveats, c)
+		}
+		reps, err := stepproof.VerifyLineage(append([]string{o.RunDir}, o.Parents...), steps)
 		if err != nil {
 			return err
 		}
 		source := fmt.Sprintf("the ceremony %s (%d phase-1 and %d phase-2 contributions, beacons %s and %s)",
 			o.CeremonyDir, cer.Phase1Contributions, cer.Phase2Contributions, cer.Phase1Beacon, cer.Phase2Beacon)
-		fmt.Fprintf(o.Out, "verified %d step proofs of %s (circuit %s, %d constraints); the commitments chain from M_0 to M_%d%s%s\n",
-			rep.Steps, o.RunDir, rep.CircuitHash[:16], rep.Constraints, rep.Steps, caveat, trustNote(rep.Trust, source, o.TrustedKeys))
+		for i, rep := range reps {
+			dir := append([]string{o.RunDir}, o.Parents...)[i]
+			fmt.Fprintf(o.Out, "verified %d step proofs of %s (circuit %s, %d constraints); the commitments chain from M_0 to M_%d%s%s\n",
+				rep.Steps, dir, rep.CircuitHash[:16], rep.Constraints, rep.Steps, caveats[i], trustNote(rep.Trust, source, o.TrustedKeys))
+			if par := rep.Parent; par != nil {
+				fmt.Fprintf(o.Out, "  M_0 is the released model M_T of its parent %s (run commitment %s)\n", o.Parents[i], par.RunCommitment)
+			}
+		}
 	}
 	if o.Only == "steps" {
 		return nil

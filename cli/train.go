@@ -18,6 +18,7 @@ import (
 	"github.com/zkdp/zkdp/data"
 	"github.com/zkdp/zkdp/dp"
 	"github.com/zkdp/zkdp/run"
+	"github.com/zkdp/zkdp/stepproof"
 	"github.com/zkdp/zkdp/trainer"
 )
 
@@ -31,6 +32,11 @@ type TrainOptions struct {
 	OutDir     string
 	Force      bool
 	NonPrivate bool
+	// From is a run directory whose released model the run continues, and
+	// DisjointRows says that none of the new records were in that model's
+	// runs (otherwise the report composes their guarantees).
+	From         string
+	DisjointRows bool
 	// Loader is filled by the command from ConfigPath, the environment and
 	// the flags; tests may preset it.
 	Loader *config.Loader
@@ -73,6 +79,8 @@ Configuration precedence: flags > ZKDP_* environment > --config file > defaults.
 	f.Int("steps", 0, "override training.steps")
 	f.Float64("epsilon", 0, "override training.epsilon")
 	f.Float64("noise-multiplier", 0, "override training.noise_multiplier")
+	f.StringVar(&o.From, "from", "", "continue the released model of this run directory: W_0 is its W_T, checked against its transcript's M_T")
+	f.BoolVar(&o.DisjointRows, "disjoint-rows", false, "with --from: none of the records were in the continued model's runs (otherwise the report composes their guarantees for the shared records)")
 	f.BoolVar(&o.NonPrivate, "non-private", false, "token-level corpora: train the float reference without clipping or noise (the non-private row of a results table)")
 	return cmd
 }
@@ -91,8 +99,21 @@ func (o *TrainOptions) Run(cmd *cobra.Command) error {
 	if out == "" {
 		out = filepath.Join("runs", cfg.Data.Name)
 	}
+	if o.DisjointRows && o.From == "" {
+		return fmt.Errorf("train: --disjoint-rows needs --from")
+	}
 	if data.IsCorpus(cfg.Data.Name) {
+		if o.From != "" {
+			return fmt.Errorf("train: %s: --from continues a proven run; text runs have no proofs yet", cfg.Data.Name)
+		}
 		return o.runText(cmd, cfg, log, out)
+	}
+	var from *run.Released
+	if o.From != "" {
+		if from, err = stepproof.ReadReleased(o.From); err != nil {
+			return fmt.Errorf("train: --from %s: %w", o.From, err)
+		}
+		from.Parent.SharesRows = !o.DisjointRows
 	}
 	if _, err := os.Stat(filepath.Join(out, run.ReportFile)); err == nil {
 		if !o.Force {
@@ -122,6 +143,7 @@ func (o *TrainOptions) Run(cmd *cobra.Command) error {
 	if err != nil {
 		return err
 	}
+	setup.From = from
 	if setup.Dataset, err = data.Load(src.Data, src.SplitSeed); err != nil {
 		return err
 	}
@@ -146,6 +168,12 @@ func (o *TrainOptions) Run(cmd *cobra.Command) error {
 	fmt.Fprintf(o.Out, "  private, not for publication (%s): float reference %.4f, rounded to fixed point %.4f\n",
 		filepath.Join(run.PrivateDir, run.ReferenceFile), res.FloatTestAccuracy, res.QuantizedFloatAccuracy)
 	fmt.Fprintf(o.Out, "  (epsilon, delta) = (%.4f, %.3g) by %s, noise multiplier %.4f\n", res.Privacy.Epsilon, res.Privacy.Delta, res.Privacy.Accountant, res.Params.NoiseMultiplier)
+	if l := res.Lineage; l != nil {
+		fmt.Fprintf(o.Out, "  records shared with the continued runs: (epsilon, delta) = (%.4f, %.3g) over all %d runs\n", l.Privacy.Epsilon, l.Privacy.Delta, l.Runs)
+	}
+	if from != nil {
+		fmt.Fprintf(o.Out, "  continues the model %s of run %s\n", from.Parent.Model, from.Parent.RunCommitment)
+	}
 	fmt.Fprintf(o.Out, "  dataset root %s\n  model commitment %s\n", res.Transcript.DatasetRoot, res.Model.Commitment)
 	if !res.Transcript.AuditReady {
 		fmt.Fprintln(o.Out, "  not fit for an audit: see the notes in report.json")

@@ -85,9 +85,7 @@ func (m Mechanism) Build() (*PoissonSampler, *DiscreteGaussian, RunPrivacy, erro
 	if err != nil {
 		return nil, nil, RunPrivacy{}, fmt.Errorf("noise multiplier %v with %d lattice bits: %w", m.NoiseMultiplier, m.LatticeBits, err)
 	}
-	tv := float64(m.Steps) * (float64(m.Params)*noise.Distance +
-		float64(m.MaxBatch+1)*sampler.TableDistance() +
-		BinomialTail(m.Rows, m.SamplingRate, m.MaxBatch))
+	tv := m.samplerDistance(sampler, noise)
 	total := AdjustDelta(g.Epsilon, m.DeltaAccountant, tv)
 	priv := RunPrivacy{
 		Epsilon: g.Epsilon, Delta: total, DeltaAccountant: m.DeltaAccountant, DeltaSampler: total - m.DeltaAccountant,
@@ -97,4 +95,45 @@ func (m Mechanism) Build() (*PoissonSampler, *DiscreteGaussian, RunPrivacy, erro
 		return sampler, noise, priv, fmt.Errorf("%w: %w: distance %.3g makes delta %.3g exceed %.3g", ErrPrivacy, ErrSamplerShare, tv, total, m.Delta)
 	}
 	return sampler, noise, priv, nil
+}
+
+// samplerDistance is the total-variation distance of the run's samplers
+// from the ideal mechanism, summed over its steps: the noise table's
+// precision and tail cut per parameter, the Poisson table's per draw, and
+// the chance that a batch overflows its padding.
+func (m Mechanism) samplerDistance(sampler *PoissonSampler, noise *DiscreteGaussian) float64 {
+	return float64(m.Steps) * (float64(m.Params)*noise.Distance +
+		float64(m.MaxBatch+1)*sampler.TableDistance() +
+		BinomialTail(m.Rows, m.SamplingRate, m.MaxBatch))
+}
+
+// Compose is the guarantee for a record that every mechanism of ms saw
+// (runs that share rows, e.g. a model fine-tuned again on the records it
+// was trained on): the accountant of ms[0] composes all their steps at
+// ms[0].DeltaAccountant, and the composed run is within the sum of their
+// samplers' distances of the ideal composition (AdjustDelta). The claimed
+// delta may exceed each run's configured delta; it is what the composition
+// gives, reported as is.
+func Compose(ms []Mechanism) (RunPrivacy, error) {
+	if len(ms) == 0 {
+		return RunPrivacy{}, fmt.Errorf("compose: %w", ErrInvalidSteps)
+	}
+	segments := make([]Segment, len(ms))
+	tv := 0.0
+	for i, m := range ms {
+		segments[i] = Segment{SamplingRate: m.SamplingRate, NoiseMultiplier: m.NoiseMultiplier, Steps: m.Steps}
+		sampler, noise, err := m.Samplers()
+		if err != nil && !errors.Is(err, ErrSamplerShare) {
+			return RunPrivacy{}, fmt.Errorf("compose: mechanism %d: %w", i, err)
+		}
+		tv += m.samplerDistance(sampler, noise)
+	}
+	first := ms[0]
+	g, err := Epsilon(Accountant(first.Accountant), segments, first.DeltaAccountant)
+	if err != nil {
+		return RunPrivacy{}, fmt.Errorf("compose: accountant: %w", err)
+	}
+	total := AdjustDelta(g.Epsilon, first.DeltaAccountant, tv)
+	return RunPrivacy{Epsilon: g.Epsilon, Delta: total, DeltaAccountant: first.DeltaAccountant, DeltaSampler: total - first.DeltaAccountant,
+		SamplerDistance: tv, Order: g.Order, Accountant: first.Accountant, Adjacency: AdjacencyAddRemove}, nil
 }

@@ -107,6 +107,11 @@ func (cs *chainSession) register(ctx context.Context, s *State) error {
 	if cs.reg, err = chain.OpenRegistry(ctx, c, s.Config.Chain.Registry); err != nil {
 		return err
 	}
+	// A continued run registers with its finalized parent, whose M_T the
+	// registry binds as M_0.
+	if key.Parent, err = cs.reg.ParentOf(ctx, p); err != nil {
+		return err
+	}
 	r, err := chain.RegisterBeforeTraining(ctx, cs.reg, key)
 	res := RegisterResult{Chain: c.Name, Registry: cs.reg.Address.Hex(), Transactions: r.Transactions}
 	if r.RunID != nil {

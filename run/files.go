@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
@@ -50,7 +51,42 @@ type Params struct {
 	// RecordRows is the rows of one record, the privacy unit (a sentence's
 	// token slots); unset: one row per record.
 	RecordRows int `json:"record_rows,omitempty"`
+	// Parent is the released run this one continues (zkdp train --from):
+	// its W_T is this run's W_0. Absent for a fresh run, so the params of
+	// one hash as before.
+	Parent *Parent `json:"parent,omitempty"`
 }
+
+// Parent names the released run a continued run starts from, so that its
+// lineage can be followed and its privacy composed from public files.
+type Parent struct {
+	// Params are the earlier run's public parameters (their hash is its
+	// params hash; a parent's own parent is within).
+	Params Params `json:"params"`
+	// RunCommitment is the earlier run's step proofs' first public input:
+	// which run (with its D, S and beacon) released the model.
+	RunCommitment string `json:"run_commitment"`
+	// Model is the earlier run's M_T, this run's M_0: the step circuit
+	// binds it in the run commitment and starts from it.
+	Model string `json:"model"`
+	// SharesRows says that this run's records may include the earlier
+	// run's: the accountant then composes both runs for those records. D is
+	// salted per run, so the commitments cannot tell; it is declared.
+	SharesRows bool `json:"shares_rows"`
+}
+
+// Released is a run's released model, checked against its public files
+// (stepproof.ReadReleased), that a new run continues (zkdp train --from).
+type Released struct {
+	// Parent is what the new run's params name: the run's params, run
+	// commitment and M_T. SharesRows is the new run's to set.
+	Parent  Parent
+	Weights []int64 // W_T, flattened
+}
+
+// MaxLineage bounds a run's chain of parents (params.json is the
+// prover's: each level is validated and hashed).
+const MaxLineage = 64
 
 // Size bounds of the parameters a verifier accepts. params.json comes from
 // the prover, and a verifier allocates from it (the Poisson table has one
@@ -122,12 +158,70 @@ func (p Params) validateFields() []error {
 	check(positive(p.NoiseScale), "noise_scale_lattice", "%v, want positive", p.NoiseScale)
 	check(p.NoiseTail >= 0 && p.NoiseTail <= dp.MaxNoiseTail, "noise_tail", "%d, want [0, %d]", p.NoiseTail, dp.MaxNoiseTail)
 	check(p.Adjacency == dp.AdjacencyAddRemove, "adjacency", "%q, this zkdp proves %q", p.Adjacency, dp.AdjacencyAddRemove)
+	if errs2 := p.validateParent(); len(errs2) > 0 {
+		errs = append(errs, errs2...)
+	}
 	if b := p.Backbone; b != nil {
 		check(b.Name != "" && b.Version != "" && b.Config != "", "backbone", "name, version and config are required")
 		check(len(b.Hash) == 64 && strings.Trim(b.Hash, "0123456789abcdef") == "", "backbone.hash", "%q, want 64 lower-case hex digits (SHA-256)", b.Hash)
 		check(b.Features == p.Features, "backbone.features", "%d, but the model reads %d features", b.Features, p.Features)
 	}
 	return errs
+}
+
+// validateParent checks a continued run's parent: a valid run of the same
+// model shape and format (its weights are this run's W_0), named by
+// well-formed commitments, at most MaxLineage levels up.
+func (p Params) validateParent() []error {
+	if p.Parent == nil {
+		return nil
+	}
+	depth := 0
+	for q := p.Parent; q != nil; q = q.Params.Parent {
+		if depth++; depth > MaxLineage {
+			return []error{fmt.Errorf("parent: more than %d levels of parents", MaxLineage)}
+		}
+	}
+	var errs []error
+	par := p.Parent
+	if err := par.Params.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("parent.params: %w", err))
+	}
+	// The weights mean the same numbers: the same shape, fractional bits
+	// and weight bound (the rest of the format may change with the data).
+	pf, f := par.Params.Step.Format, p.Step.Format
+	if !slices.Equal(par.Params.Widths, p.Widths) || pf.FracBits != f.FracBits || pf.WeightBits != f.WeightBits {
+		errs = append(errs, fmt.Errorf("parent.params: widths %v, frac_bits %d, weight_bits %d, but this run trains widths %v, frac_bits %d, weight_bits %d",
+			par.Params.Widths, pf.FracBits, pf.WeightBits, p.Widths, f.FracBits, f.WeightBits))
+	}
+	for _, field := range []struct{ name, hex string }{{"parent.run_commitment", par.RunCommitment}, {"parent.model", par.Model}} {
+		if _, err := commit.ParseHex(field.hex); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", field.name, err))
+		}
+	}
+	return errs
+}
+
+// Lineage is the runs whose records this run's guarantee covers together:
+// the run itself, then each parent as long as the run below it declares
+// that it shares rows with it.
+func (p Params) Lineage() []Params {
+	out := []Params{p}
+	for q := p; q.Parent != nil && q.Parent.SharesRows; q = q.Parent.Params {
+		out = append(out, q.Parent.Params)
+	}
+	return out
+}
+
+// ComposedPrivacy is the guarantee of a record that every run of the
+// lineage saw (dp.Compose of their mechanisms); for a fresh run, or one
+// whose records are new, it is the run's own.
+func (p Params) ComposedPrivacy() (dp.RunPrivacy, error) {
+	var ms []dp.Mechanism
+	for _, q := range p.Lineage() {
+		ms = append(ms, q.Mechanism())
+	}
+	return dp.Compose(ms)
 }
 
 // validateWidths bounds a model's shape before anything is sized from it:

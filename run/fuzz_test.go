@@ -24,6 +24,7 @@ var fuzzKinds = []func() any{
 // quickstart's params, transcript and model.
 func FuzzReadJSON(f *testing.F) {
 	f.Add(uint8(0), []byte(`{"version": 1, "widths": [], "steps": -1, "fixed_point": {}}`))
+	f.Add(uint8(0), []byte(`{"version": 1, "parent": {"params": {"version": 1, "parent": {"params": {}, "model": "0x1"}}, "run_commitment": "0x2", "model": "zz", "shares_rows": true}}`))
 	f.Add(uint8(1), []byte(`{"model_commitments": ["0x00"]} {}`))
 	f.Add(uint8(3), []byte(`[{"step": 0, "indices": [1, 2]}]`))
 	f.Add(uint8(5), []byte(`{"data": {"name": "adult", "features": [{"column": "age", "kind": "minmax", "max": 1}]}, "split_seed": 3}`))

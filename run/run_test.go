@@ -269,3 +269,64 @@ func TestParamsBackbone(t *testing.T) {
 		}
 	}
 }
+
+// A continued run's params name a valid parent of the same model shape and
+// weight format, by well-formed commitments, at most MaxLineage levels up;
+// its lineage (for composition) follows the links that share rows.
+func TestParamsParent(t *testing.T) {
+	base := quickstartParams(t)
+	child := func(parent Params, shares bool) Params {
+		p := base
+		p.Parent = &Parent{Params: parent, RunCommitment: "0x" + strings.Repeat("01", 32), Model: "0x" + strings.Repeat("02", 32), SharesRows: shares}
+		return p
+	}
+	p := child(base, true)
+	if err := p.Validate(); err != nil {
+		t.Fatalf("a valid continued run: %v", err)
+	}
+	if h1, _ := p.Hash(); h1 == must(base.Hash()) {
+		t.Fatal("the parent does not change the params hash")
+	}
+	cases := map[string]func(*Params){
+		"another shape":     func(p *Params) { p.Parent.Params.Widths = []int{p.Widths[0], 4, p.Widths[1]} },
+		"other weight bits": func(p *Params) { p.Parent.Params.Step.WeightBits++ },
+		"a malformed model": func(p *Params) { p.Parent.Model = "zz" },
+		"no run commitment": func(p *Params) { p.Parent.RunCommitment = "" },
+		"an invalid parent": func(p *Params) { p.Parent.Params.Steps = 0 },
+	}
+	for name, tamper := range cases {
+		q := child(base, true)
+		parent := *q.Parent
+		q.Parent = &parent
+		tamper(&q)
+		if err := q.Validate(); !errors.Is(err, ErrMalformed) || !strings.Contains(err.Error(), "parent") {
+			t.Errorf("%s: got %v, want ErrMalformed naming the parent", name, err)
+		}
+	}
+	deep := base
+	for range MaxLineage + 1 {
+		deep = child(deep, true)
+	}
+	if err := deep.Validate(); !errors.Is(err, ErrMalformed) {
+		t.Fatalf("a lineage of %d levels: %v", MaxLineage+1, err)
+	}
+	// Lineage: this run, its parent (shared rows), not the grandparent
+	// (the parent's records were new).
+	grand := base
+	grand.Steps = 7
+	mid := child(grand, false)
+	mid.Steps = 5
+	if l := child(mid, true).Lineage(); len(l) != 2 || l[1].Steps != 5 {
+		t.Fatalf("lineage of %d runs", len(l))
+	}
+	if l := child(mid, false).Lineage(); len(l) != 1 {
+		t.Fatalf("new records: a lineage of %d runs", len(l))
+	}
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}

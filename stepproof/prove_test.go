@@ -105,3 +105,35 @@ func TestProveVerifyFlatMembership(t *testing.T) {
 	t.Logf("verified %d steps, circuit %d constraints", rep.Steps, rep.Constraints)
 	testrun.AssertNothingPrivate(t, dir)
 }
+
+// A continued run is proven and verified from public files with its
+// lineage: its step 0 proof starts from the parent's released model under
+// the continued circuit (M_0 in the run commitment), the parent is verified
+// too, and the lineage must be complete and the one the params name.
+func TestProveVerifyContinuedRun(t *testing.T) {
+	parent, dir := continuedRun(t)
+	keys := &prover.KeyCache{Dir: t.TempDir()}
+	for _, d := range []string{parent, dir} {
+		if _, err := Prove(context.Background(), d, Options{Workers: 1, Keys: keys}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	reps, err := VerifyLineage([]string{dir, parent}, devKeys)
+	if err != nil {
+		t.Fatalf("the continued run and its parent are rejected: %v", err)
+	}
+	if len(reps) != 2 || reps[0].Parent == nil || reps[1].Parent != nil {
+		t.Fatalf("reports %+v", reps)
+	}
+	t.Logf("verified %d + %d steps, continued circuit %d constraints, fresh %d", reps[0].Steps, reps[1].Steps, reps[0].Constraints, reps[1].Constraints)
+	testrun.AssertNothingPrivate(t, dir)
+	if _, err := VerifyLineage([]string{dir}, devKeys); !errors.Is(err, ErrLineage) {
+		t.Fatalf("a continued run without its parent: got %v, want ErrLineage", err)
+	}
+	if _, err := VerifyLineage([]string{dir, dir}, devKeys); !errors.Is(err, ErrLineage) {
+		t.Fatalf("a continued run with another run as its parent: got %v, want ErrLineage", err)
+	}
+	if _, err := VerifyLineage([]string{parent, dir}, devKeys); !errors.Is(err, ErrLineage) {
+		t.Fatalf("a fresh run given a parent: got %v, want ErrLineage", err)
+	}
+}

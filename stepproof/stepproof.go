@@ -107,7 +107,8 @@ func Spec(p run.Params) (step.Spec, error) {
 		return step.Spec{}, fmt.Errorf("stepproof: %w", err)
 	}
 	return step.Spec{Widths: p.Widths, Params: p.Step, Rows: p.Rows, MaxBatch: p.MaxBatch, Depth: depth, Membership: p.Membership(),
-		Thresholds: sampler.Thresholds, CDF: noise.CDF, Tail: noise.Tail, NoiseCoeffs: noise.Combination(), Steps: p.Steps, InitBits: initBits}, nil
+		Thresholds: sampler.Thresholds, CDF: noise.CDF, Tail: noise.Tail, NoiseCoeffs: noise.Combination(), Steps: p.Steps, InitBits: initBits,
+		Continued: p.Parent != nil}, nil
 }
 
 // Compile builds the step circuit that the public params define, and its
@@ -192,13 +193,9 @@ func ReadPublic(root string) (*Public, error) {
 		}
 		pub.Models = append(pub.Models, m)
 	}
-	w0, err := pub.Params.InitialModel(pub.Beacon)
+	m0, err := InitialCommitment(pub.Params, pub.Beacon)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", d.Public(run.ParamsFile), err)
-	}
-	m0, err := commit.HashPacked(commit.TagModel, w0, pub.Params.Step.WeightBits)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInitialModel, err)
 	}
 	if m0 != pub.Models[0] {
 		return nil, fmt.Errorf("%w: the params and beacon give %s, the transcript says %s", ErrInitialModel, commit.Hex(m0), tr.ModelCommitments[0])
@@ -206,8 +203,31 @@ func ReadPublic(root string) (*Public, error) {
 	return pub, nil
 }
 
-// RunCommitment is the first public input of every step proof of the run.
+// InitialCommitment is the M_0 that the params (and the beacon) fix: a
+// continued run's is its parent's M_T, named in the params; a fresh run's
+// is H(W_0) of its public initial model.
+func InitialCommitment(p run.Params, beacon fr.Element) (fr.Element, error) {
+	if p.Parent != nil {
+		return commit.ParseHex(p.Parent.Model)
+	}
+	w0, err := p.InitialModel(beacon)
+	if err != nil {
+		return fr.Element{}, err
+	}
+	m0, err := commit.HashPacked(commit.TagModel, w0, p.Step.WeightBits)
+	if err != nil {
+		return fr.Element{}, fmt.Errorf("%w: %w", ErrInitialModel, err)
+	}
+	return m0, nil
+}
+
+// RunCommitment is the first public input of every step proof of the run:
+// a continued run's binds its M_0 (the parent's M_T, which ReadPublic
+// checked is the transcript's M_0).
 func (p *Public) RunCommitment() fr.Element {
+	if p.Params.Parent != nil {
+		return step.ContinuedRunCommitment(p.ParamsHash, p.DatasetRoot, p.SeedCommitment, p.Beacon, p.Params.Steps, p.Models[0])
+	}
 	return step.RunCommitment(p.ParamsHash, p.DatasetRoot, p.SeedCommitment, p.Beacon, p.Params.Steps)
 }
 
@@ -329,7 +349,7 @@ func Prove(ctx context.Context, dir string, opts Options) (prover.Summary, error
 			Path: ProofPath(d, t),
 			Witness: func() (witness.Witness, error) {
 				in := step.Input{ParamsHash: pub.ParamsHash, DatasetRoot: pub.DatasetRoot, Beacon: pub.Beacon, Seed: seed, Step: t,
-					Before: weights[t], After: weights[t+1], Dataset: dataset.Table(), DatasetSalt: dataset.Salt}
+					Before: weights[t], After: weights[t+1], Dataset: dataset.Table(), DatasetSalt: dataset.Salt, InitialModel: pub.Models[0]}
 				for _, i := range batches[t].Indices {
 					x, label, flag := q.Slot(i) // a padding row of the bound opens with flag 0
 					in.Rows, in.Labels, in.Reals = append(in.Rows, x), append(in.Labels, label), append(in.Reals, flag)
@@ -370,6 +390,9 @@ type Report struct {
 	// Trust is where the verifying key's trust came from: under
 	// prover.TrustDev the result proves nothing to a third party.
 	Trust prover.Trust
+	// Parent is the run whose released model a continued run starts from
+	// (M_0 is its M_T); its own proofs are that run's to verify.
+	Parent *run.Parent
 }
 
 // Verify checks a run from its public files only: the params hash in the
@@ -435,7 +458,7 @@ func trustedKey(pub *Public, trust prover.KeyTrust) (groth16.VerifyingKey, Repor
 	if err != nil {
 		return nil, Report{}, err
 	}
-	return vk, Report{Steps: pub.Params.Steps, Constraints: ccs.GetNbConstraints(), CircuitHash: hash, Trust: level}, nil
+	return vk, Report{Steps: pub.Params.Steps, Constraints: ccs.GetNbConstraints(), CircuitHash: hash, Trust: level, Parent: pub.Params.Parent}, nil
 }
 
 // SetupKey returns the verifying key that keys supply for the step circuit

@@ -36,7 +36,7 @@ func Baseline(ctx context.Context, s Setup) (float64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("trainer: baseline: %w", err)
 	}
-	flat, err := params.InitialModel(s.Beacon)
+	flat, err := initialWeights(params, s.From, s.Beacon)
 	if err != nil {
 		return 0, fmt.Errorf("trainer: baseline: %w", err)
 	}

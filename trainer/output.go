@@ -44,6 +44,11 @@ type Report struct {
 	ParamsHash      string   `json:"params_hash"`
 	Notes           []string `json:"notes"`
 	Curve           Curve    `json:"curve"` // the released model after each step, on the test split
+	// ParentRun is the run commitment of the run whose released model this
+	// run continues (params.parent), and Lineage the guarantee of the
+	// records it shares with its lineage, composed over all its runs.
+	ParentRun string          `json:"parent_run_commitment,omitempty"`
+	Lineage   *LineagePrivacy `json:"lineage_privacy,omitempty"`
 }
 
 // PrivateReport is private/reference.json: what the owner may look at but
@@ -87,10 +92,28 @@ func (r *Result) Report(model string) Report {
 	if r.ScalingFromPrivateData {
 		rep.Notes = append(rep.Notes, data.ScalingFromDataNote)
 	}
+	if par := r.Params.Parent; par != nil {
+		rep.ParentRun, rep.Lineage = par.RunCommitment, r.Lineage
+		rep.Notes = append(rep.Notes, fmt.Sprintf("this run continues the released model %s of run %s (W_0 is its W_T)", par.Model, par.RunCommitment))
+	}
+	if note := r.lineageNote(); note != "" {
+		rep.Notes = append(rep.Notes, note)
+	}
 	if !r.Transcript.AuditReady {
 		rep.Notes = append(rep.Notes, "the beacon was drawn by the trainer after the seed: this run is NOT fit for an audit (give a beacon fixed after the seed commitment was published)")
 	}
 	return rep
+}
+
+// lineageNote states the total guarantee of the records a continued run
+// shares with its lineage; empty when there are none.
+func (r *Result) lineageNote() string {
+	l := r.Lineage
+	if l == nil {
+		return ""
+	}
+	return fmt.Sprintf("records shared with the %d earlier run(s) of its lineage are (epsilon = %.4g, delta = %.3g)-differentially private over all %d runs (this run alone: epsilon = %.4g)",
+		l.Runs-1, l.Privacy.Epsilon, l.Privacy.Delta, l.Runs, r.Privacy.Epsilon)
 }
 
 // PrivateReport is the owner's view of what it must not publish.
@@ -136,6 +159,9 @@ func (r *Result) Write(d *run.Dir, model string) error {
 		r.Privacy.Epsilon, r.Privacy.Delta, dp.AdjacencyAddRemove)
 	if r.ScalingFromPrivateData {
 		text += "WARNING: " + data.ScalingFromDataNote + ".\n"
+	}
+	if note := r.lineageNote(); note != "" {
+		text += note + ".\n"
 	}
 	if err := run.WriteFile(d.Path("classification_report.txt"), []byte(text), run.PublicMode); err != nil {
 		return err

@@ -21,6 +21,10 @@ import (
 // ErrPrivacy is returned when the requested privacy cannot be met.
 var ErrPrivacy = dp.ErrPrivacy
 
+// ErrContinued: a run cannot continue the given released model (another
+// shape or format, or weights that are not its run's M_T).
+var ErrContinued = errors.New("trainer: cannot continue the released model")
+
 // samplerShare is the part of delta first reserved for the samplers'
 // distance from the ideal mechanism (tables, tail cut, batch padding); a run
 // whose samplers need more reserves more (see makePlan).
@@ -37,6 +41,9 @@ type Setup struct {
 	// Source, if set, is written to private/ so that the prover can reload
 	// the committed rows.
 	Source *run.DataSource
+	// From, if set, is the released model the run continues (zkdp train
+	// --from): W_0 is its W_T and the params name it as their parent.
+	From *run.Released
 }
 
 // Options are knobs that do not change the run's result.
@@ -103,6 +110,31 @@ type Result struct {
 	// value clipped to its public bounds and those dropped for a '?':
 	// statistics of the private rows, reported in private/ only.
 	ClippedRows, DroppedRows int
+	// Lineage, for a run that continues a released model on records it
+	// shares with that model's runs, is the guarantee of those records
+	// over all of them (run.Params.ComposedPrivacy); nil otherwise.
+	Lineage *LineagePrivacy
+}
+
+// LineagePrivacy is the composed guarantee of the records that a continued
+// run shares with the runs before it.
+type LineagePrivacy struct {
+	Runs    int     `json:"runs"` // this run and the earlier runs composed with it
+	Privacy Privacy `json:"privacy"`
+}
+
+// lineagePrivacy composes p's lineage (nil for a run whose records are
+// new to its lineage).
+func lineagePrivacy(p run.Params) (*LineagePrivacy, error) {
+	runs := len(p.Lineage())
+	if runs == 1 {
+		return nil, nil
+	}
+	g, err := p.ComposedPrivacy()
+	if err != nil {
+		return nil, fmt.Errorf("trainer: composing the lineage's privacy: %w", err)
+	}
+	return &LineagePrivacy{Runs: runs, Privacy: g}, nil
 }
 
 // plan is the public parameters derived before any private computation.
@@ -181,6 +213,7 @@ type prepared struct {
 	plan          *plan
 	params        run.Params
 	transcript    run.Transcript // params hash, D, S; no beacon, no M_0
+	from          *run.Released  // the continued model, or nil
 }
 
 // prepare is the part of a run that does not depend on the beacon; Publish
@@ -225,9 +258,9 @@ func prepare(s Setup, log *slog.Logger) (*prepared, error) {
 	log.Info("plan", "row_bound", rows, "params", nParams, "sigma", p.noiseMultiplier, "epsilon", p.privacy.Epsilon,
 		"delta", p.privacy.Delta, "max_batch", p.maxBatch, "noise_scale", p.noise.Sigma)
 
-	params := paramsOf(cfg, ds, widths, rows, p)
-	if _, err := params.InitBits(); err != nil {
-		return nil, fmt.Errorf("trainer: %w", err)
+	params, err := s.paramsOf(widths, rows, p)
+	if err != nil {
+		return nil, err
 	}
 	paramsHash, err := params.Hash()
 	if err != nil {
@@ -239,18 +272,56 @@ func prepare(s Setup, log *slog.Logger) (*prepared, error) {
 	if err != nil {
 		return nil, fmt.Errorf("trainer: committing the dataset: %w", err)
 	}
-	return &prepared{qtrain: qtrain, qtest: qtest, widths: widths, nParams: nParams, plan: p, params: params,
+	return &prepared{qtrain: qtrain, qtest: qtest, widths: widths, nParams: nParams, plan: p, params: params, from: s.From,
 		transcript: run.Transcript{ParamsHash: commit.Hex(paramsHash), DatasetRoot: commit.Hex(dataset.Root),
 			SeedCommitment: commit.Hex(dp.SeedCommitment(s.Seed))}}, nil
 }
 
-// initialModel is the run's public W_0 under beacon (run.Params.InitialModel).
+// initialModel is the run's public W_0 under beacon.
 func (pr *prepared) initialModel(beacon fr.Element) (fixedpoint.Model[int64], error) {
-	flat, err := pr.params.InitialModel(beacon)
+	flat, err := initialWeights(pr.params, pr.from, beacon)
 	if err != nil {
-		return fixedpoint.Model[int64]{}, fmt.Errorf("trainer: initial model: %w", err)
+		return fixedpoint.Model[int64]{}, err
 	}
 	return fixedpoint.Unflatten(pr.widths, flat)
+}
+
+// initialWeights is W_0 of a run of params p: the released model it
+// continues (from, whose commitment must be the parent's M_T that p
+// names), or the public draw of p and the beacon (run.Params.InitialModel).
+func initialWeights(p run.Params, from *run.Released, beacon fr.Element) ([]int64, error) {
+	if from == nil {
+		flat, err := p.InitialModel(beacon)
+		if err != nil {
+			return nil, fmt.Errorf("trainer: initial model: %w", err)
+		}
+		return flat, nil
+	}
+	m0, err := commit.HashPacked(commit.TagModel, from.Weights, p.Step.WeightBits)
+	if err != nil {
+		return nil, fmt.Errorf("trainer: the continued model: %w", err)
+	}
+	if commit.Hex(m0) != from.Parent.Model {
+		return nil, fmt.Errorf("%w: the continued model hashes to %s, its run's M_T is %s", ErrContinued, commit.Hex(m0), from.Parent.Model)
+	}
+	return from.Weights, nil
+}
+
+// paramsOf is the run's public parameters, naming the continued run (if
+// any) as its parent.
+func (s Setup) paramsOf(widths []int, rows int, p *plan) (run.Params, error) {
+	params := paramsOf(s.Training, s.Dataset, widths, rows, p)
+	if s.From != nil {
+		parent := s.From.Parent
+		params.Parent = &parent
+		if err := params.Validate(); err != nil {
+			return params, fmt.Errorf("%w: %w", ErrContinued, err)
+		}
+	}
+	if _, err := params.InitBits(); err != nil {
+		return params, fmt.Errorf("trainer: %w", err)
+	}
+	return params, nil
 }
 
 // rowBound is the public row bound N_pub of ds (data.max_rows), checked
@@ -336,6 +407,9 @@ func Train(ctx context.Context, s Setup, opts Options) (*Result, error) {
 		ScalingFromPrivateData: ds.ScalingFromPrivateData,
 		ClippedRows:            ds.Clipped,
 		DroppedRows:            ds.Dropped,
+	}
+	if res.Lineage, err = lineagePrivacy(pr.params); err != nil {
+		return nil, err
 	}
 	if err := res.appendModel(model, f); err != nil {
 		return nil, fmt.Errorf("trainer: W_0: %w", err)
@@ -484,7 +558,7 @@ func Plan(s Setup) (run.Params, error) {
 	if err != nil {
 		return run.Params{}, err
 	}
-	return paramsOf(s.Training, ds, widths, rows, p), nil
+	return s.paramsOf(widths, rows, p)
 }
 
 // ModelCommitment is M = H(W): the packed Poseidon2 hash of the flattened

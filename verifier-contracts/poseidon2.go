@@ -109,5 +109,10 @@ library Poseidon2 {
     function hash6(uint256 tag, uint256 a, uint256 b, uint256 c, uint256 d, uint256 e) internal pure returns (uint256) {
         return compress(hash5(tag, a, b, c, d), e);
     }
+
+    /// @notice commit.Hash(tag, a, b, c, d, e, f): seven blocks, a continued run's commitment (M_0 last).
+    function hash7(uint256 tag, uint256 a, uint256 b, uint256 c, uint256 d, uint256 e, uint256 f) internal pure returns (uint256) {
+        return compress(hash6(tag, a, b, c, d, e), f);
+    }
 }
 `))

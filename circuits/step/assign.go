@@ -26,6 +26,8 @@ type Input struct {
 	// salt.
 	Dataset     [][]fr.Element
 	DatasetSalt fr.Element
+	// Spec.Continued: M_0, the released model's commitment.
+	InitialModel fr.Element
 }
 
 // RunCommitment is a step proof's first public input: the hash of the run's
@@ -33,6 +35,21 @@ type Input struct {
 // the same value on-chain.
 func RunCommitment(paramsHash, datasetRoot, seedCommitment, beacon fr.Element, steps int) fr.Element {
 	return commit.Hash(commit.TagRun, paramsHash, datasetRoot, seedCommitment, beacon, commit.FromInt64(int64(steps)))
+}
+
+// ContinuedRunCommitment is RunCommitment of a run that continues the
+// released model of commitment m0 (Spec.Continued): M_0 is its last item.
+func ContinuedRunCommitment(paramsHash, datasetRoot, seedCommitment, beacon fr.Element, steps int, m0 fr.Element) fr.Element {
+	return commit.Hash(commit.TagRun, paramsHash, datasetRoot, seedCommitment, beacon, commit.FromInt64(int64(steps)), m0)
+}
+
+// RunCommitment is the run commitment of a run of this spec: M_0 is read
+// only for a continued run.
+func (s Spec) RunCommitment(paramsHash, datasetRoot, seedCommitment, beacon, m0 fr.Element) fr.Element {
+	if s.Continued {
+		return ContinuedRunCommitment(paramsHash, datasetRoot, seedCommitment, beacon, s.Steps, m0)
+	}
+	return RunCommitment(paramsHash, datasetRoot, seedCommitment, beacon, s.Steps)
 }
 
 // Public is step t's public part of the witness, in the circuit's order:
@@ -79,7 +96,7 @@ func Assign(spec Spec, in Input) (*Circuit, error) {
 	}
 	seedCommitment := commit.Hash(commit.TagSeed, in.Seed)
 	c := &Circuit{
-		RunCommitment: RunCommitment(in.ParamsHash, in.DatasetRoot, seedCommitment, in.Beacon, spec.Steps),
+		RunCommitment: spec.RunCommitment(in.ParamsHash, in.DatasetRoot, seedCommitment, in.Beacon, in.InitialModel),
 		ParamsHash:    in.ParamsHash, DatasetRoot: in.DatasetRoot, SeedCommitment: seedCommitment, Beacon: in.Beacon,
 		Step: in.Step, ModelBefore: before, ModelAfter: after, Seed: in.Seed,
 		Weights: ints(in.Before),
@@ -130,6 +147,9 @@ func Assign(spec Spec, in Input) (*Circuit, error) {
 	}
 	if spec.Membership == commit.MembershipFlat {
 		c.DatasetSalt = []frontend.Variable{in.DatasetSalt}
+	}
+	if spec.Continued {
+		c.InitialModel = []frontend.Variable{in.InitialModel}
 	}
 	return c, nil
 }

@@ -15,10 +15,14 @@
 // It also says that t < T (T, the run's step count, is a constant of the
 // circuit and is in the run commitment) and, at t = 0, that W_0 is the
 // public initial model that the params hash and the beacon define
-// (dp.InitialWeights): a private W_0 could carry data into the release.
+// (dp.InitialWeights): a private W_0 could carry data into the release. A
+// run that continues a released model (Spec.Continued) instead says, at t =
+// 0, that M_t is the M_0 its run commitment binds: the earlier run's public
+// M_T, named in its params.
 //
 // The public inputs are four field elements: the run commitment
-// Hash(TagRun, params hash, D, S, beacon, T), the step t, M_t and M_{t+1}. A
+// Hash(TagRun, params hash, D, S, beacon, T), with M_0 appended for a
+// continued run, the step t, M_t and M_{t+1}. A
 // verifier on the EVM pays about 6,700 gas per public input, but a single
 // statement hash over all seven items would need a Solidity Poseidon2 per
 // step; with these four the registry hashes the run once and then only
@@ -63,6 +67,9 @@ type Spec struct {
 	NoiseCoeffs []int64 // each noise sample's combination of table samples (dp.DiscreteGaussian.Combination)
 	Steps       int     // T: every proof asserts t < T
 	InitBits    []uint  // per layer, the width of W_0's uniform weights (dp.InitBits); 0: the layer starts at zero
+	// Continued: W_0 is a released model (the earlier run's W_T), bound by
+	// its commitment M_0 in the run commitment, not drawn from the PRF.
+	Continued bool
 }
 
 // Validate checks the shapes.
@@ -112,6 +119,8 @@ type Circuit struct {
 	// MembershipLeaves: the N_pub leaves, as one-element rows.
 	Dataset     [][]frontend.Variable
 	DatasetSalt []frontend.Variable
+	// Continued: M_0, the released model's commitment (a one-element slice).
+	InitialModel []frontend.Variable
 
 	spec Spec
 }
@@ -141,6 +150,9 @@ func New(spec Spec) (*Circuit, error) {
 	if spec.Membership == commit.MembershipFlat {
 		c.DatasetSalt = make([]frontend.Variable, 1)
 	}
+	if spec.Continued {
+		c.InitialModel = make([]frontend.Variable, 1)
+	}
 	return c, nil
 }
 
@@ -165,17 +177,22 @@ func (c *Circuit) Define(api frontend.API) error {
 	rc := lookup.New(api)
 	a := arith.New(api, arith.WithRangechecker(rc))
 
-	// The run commitment binds the run's public items, T included; t, M_t
-	// and M_{t+1} are public inputs themselves.
-	api.AssertIsEqual(c.RunCommitment, commitment.Hash(api, commit.TagRun,
-		c.ParamsHash, c.DatasetRoot, c.SeedCommitment, c.Beacon, s.Steps))
+	// The run commitment binds the run's public items, T (and a continued
+	// run's M_0) included; t, M_t and M_{t+1} are public inputs themselves.
+	items := []frontend.Variable{c.ParamsHash, c.DatasetRoot, c.SeedCommitment, c.Beacon, s.Steps}
+	if s.Continued {
+		items = append(items, c.InitialModel[0])
+	}
+	api.AssertIsEqual(c.RunCommitment, commitment.Hash(api, commit.TagRun, items...))
 	// 0 <= t <= T-1: both t and T-1-t in [0, 2^bits(T)); a t >= T (or a
 	// "negative" one) makes T-1-t wrap around the field.
 	tBits := bits.Len(uint(s.Steps))
 	rc.Check(c.Step, tBits)
 	rc.Check(api.Sub(s.Steps-1, c.Step), tBits)
 	// At t = 0, W_t is the public W_0.
-	if err := c.assertInitialModel(api, rc); err != nil {
+	if s.Continued {
+		c.assertContinuedModel(api)
+	} else if err := c.assertInitialModel(api, rc); err != nil {
 		return err
 	}
 
@@ -277,6 +294,13 @@ func (c *Circuit) Define(api frontend.API) error {
 	// Step already range-checked W_{t+1} to the weight bound.
 	api.AssertIsEqual(commitment.HashPackedUnchecked(api, commit.TagModel, next.Flatten(), f.WeightBits), c.ModelAfter)
 	return nil
+}
+
+// assertContinuedModel constrains M_t, at t = 0, to the M_0 in the run
+// commitment: the released model this run continues. M_t = H(W_t) (checked
+// in Define, with W_t's range), so W_0 is that model's weights.
+func (c *Circuit) assertContinuedModel(api frontend.API) {
+	api.AssertIsEqual(api.Mul(api.IsZero(c.Step), api.Sub(c.ModelBefore, c.InitialModel[0])), 0)
 }
 
 // assertInitialModel constrains W_t to dp.InitialWeights(widths, InitBits,

@@ -787,3 +787,57 @@ func TestStepWithCoarseData(t *testing.T) {
 		})
 	}
 }
+
+// A continued run starts from a released model: at t = 0 the circuit
+// accepts exactly the W_0 whose commitment is the M_0 in the run
+// commitment (here the tiny run's released W_T), not the PRF's W_0 nor any
+// other model, and another M_0 changes the run commitment, the public input
+// a verifier computes from the params.
+func TestContinuedRunStartsFromTheReleasedModel(t *testing.T) {
+	r := newTinyRunWith(t, []int{2})
+	r.spec.Continued = true
+	released := r.res.Weights[r.spec.Steps]
+	m0, err := commit.HashPacked(commit.TagModel, released, r.spec.Params.WeightBits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	from := func(step int, w []int64) Input {
+		in := r.stepFrom(t, step, w)
+		in.InitialModel = m0
+		return in
+	}
+	r.check(t, from(0, released), true, "step 0 from the released model")
+	r.check(t, from(0, r.res.Weights[0]), false, "step 0 from the PRF's W_0")
+	other := slices.Clone(released)
+	other[0]++
+	r.check(t, from(0, other), false, "step 0 from another model")
+	r.check(t, from(1, other), true, "step 1 from any W_1")
+
+	// Claiming M_0 = H(other) makes another run commitment.
+	mOther, _ := commit.HashPacked(commit.TagModel, other, r.spec.Params.WeightBits)
+	in := from(0, other)
+	in.InitialModel = mOther
+	if r.assign(t, in).RunCommitment.(fr.Element) == r.assign(t, from(0, released)).RunCommitment.(fr.Element) {
+		t.Fatal("the run commitment does not bind M_0")
+	}
+	// A fresh run's circuit takes no M_0: its commitment is the fresh one.
+	fresh := r.spec
+	fresh.Continued = false
+	c, err := Assign(fresh, from(0, released))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.RunCommitment.(fr.Element) == r.assign(t, from(0, released)).RunCommitment.(fr.Element) {
+		t.Fatal("a continued run has a fresh run's commitment")
+	}
+	// The compiled R1CS agrees.
+	circuit, err := New(r.spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	test.NewAssert(t).CheckCircuit(circuit,
+		test.WithValidAssignment(r.assign(t, from(0, released))),
+		test.WithInvalidAssignment(r.assign(t, from(0, other))),
+		test.WithCurves(ecc.BN254), test.WithBackends(backend.GROTH16),
+		test.NoProverChecks(), test.NoFuzzing(), test.NoSerializationChecks())
+}

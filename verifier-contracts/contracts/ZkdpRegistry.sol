@@ -30,6 +30,11 @@ interface IStepVerifier {
 /// a trusted setup (zkdp chain verify recompiles it from the trusted key),
 /// and that each inference verifier's code hash (emitted on registration) is
 /// a trusted key's. Anyone can recompute epsilon from the params.
+/// A run may continue a finalized run's model (registerContinuedRun): its
+/// M_0 is then the parent's M_T, fixed at registration and bound in its run
+/// commitment (the step circuit of a continued run starts from the M_0 its
+/// run commitment names), and the link is recorded (parentRunId,
+/// RunContinues), so anyone can follow a model's lineage.
 contract ZkdpRegistry {
     /// @notice The BN254 scalar field modulus: every public input is below it.
     uint256 public constant SCALAR_FIELD = 21888242871839275222246405745257275088548364400416034343698204186575808495617;
@@ -76,6 +81,8 @@ contract ZkdpRegistry {
         uint256 beacon;
         /// The step verifier's runtime code hash, fixed at registration.
         bytes32 stepVerifierCodeHash;
+        /// The finalized run whose model this run continues (0: a fresh run).
+        uint256 parentRunId;
     }
 
     mapping(uint256 => Run) internal runs;
@@ -84,6 +91,10 @@ contract ZkdpRegistry {
     /// @notice How many runs were registered on dataset root D, whatever became
     /// of them: each may have used the data, so each counts toward its budget.
     mapping(uint256 => uint256) public runsPerDataset;
+    /// @notice The run whose beacon fixed this run commitment (0: none), so
+    /// that a continued run's params, which name their parent by its run
+    /// commitment, lead to the parent's record.
+    mapping(uint256 => uint256) public runIdByCommitment;
 
     /// @notice A run was registered on dataset `datasetRoot` with seed
     /// commitment `seedCommitment`; `runsForDataset` counts it. beaconGiven:
@@ -98,6 +109,8 @@ contract ZkdpRegistry {
         bool beaconGiven,
         uint256 runsForDataset
     );
+    /// @notice The run continues the finalized model `initialModel` (M_T) of run `parentRunId`.
+    event RunContinues(uint256 indexed runId, uint256 indexed parentRunId, uint256 initialModel);
     /// @notice The owner named the run's step verifier.
     event StepVerifierSet(uint256 indexed runId, address verifier, bytes32 codeHash);
     /// @notice The run's beacon and run commitment are fixed; steps may follow.
@@ -157,6 +170,8 @@ contract ZkdpRegistry {
     error UnknownInferenceVerifier(address verifier);
     /// @notice The inference proof's model commitment (input[0]) is not M_T.
     error ModelMismatch(uint256 expectedModel, uint256 got);
+    /// @notice A run continues only a finalized run's model.
+    error ParentNotFinalized(uint256 parentRunId);
 
     /// @notice A run's id: its owner and public commitments (T included), so
     /// nobody can take or overwrite another's run, and the same run has one id.
@@ -178,6 +193,19 @@ contract ZkdpRegistry {
         uint32 steps
     ) public pure returns (uint256) {
         return Poseidon2.hash6(TAG_RUN, paramsHash, datasetRoot, seedCommitment, beacon, steps);
+    }
+
+    /// @notice A continued run's run commitment: Poseidon2(TAG_RUN,
+    /// paramsHash, D, S, beacon, T, M_0), as step.ContinuedRunCommitment.
+    function computeContinuedRunCommitment(
+        uint256 paramsHash,
+        uint256 datasetRoot,
+        uint256 seedCommitment,
+        uint256 beacon,
+        uint32 steps,
+        uint256 initialModel
+    ) public pure returns (uint256) {
+        return Poseidon2.hash7(TAG_RUN, paramsHash, datasetRoot, seedCommitment, beacon, steps, initialModel);
     }
 
     /// @notice The audited path: register a run before training. Its beacon
@@ -213,6 +241,42 @@ contract ZkdpRegistry {
         _inField(beacon);
         Run storage r;
         (runId, r) = _register(paramsHash, datasetRoot, seedCommitment, steps, true, stepVerifierCodeHash);
+        r.beaconGiven = true;
+        _setBeacon(runId, r, beacon);
+    }
+
+    /// @notice registerRun for a run that continues the model of the
+    /// finalized run `parentRunId`: M_0 is that run's M_T, read here, and
+    /// bound in the run commitment when the beacon is fixed.
+    function registerContinuedRun(
+        uint256 paramsHash,
+        uint256 datasetRoot,
+        uint256 seedCommitment,
+        uint32 steps,
+        bytes32 stepVerifierCodeHash,
+        uint256 parentRunId
+    ) external returns (uint256 runId) {
+        Run storage r;
+        (runId, r) = _register(paramsHash, datasetRoot, seedCommitment, steps, false, stepVerifierCodeHash);
+        _continue(runId, r, parentRunId);
+        r.status = Status.AwaitingBeacon;
+    }
+
+    /// @notice registerRunWithBeacon for a run that continues the model of
+    /// the finalized run `parentRunId` (see registerContinuedRun).
+    function registerContinuedRunWithBeacon(
+        uint256 paramsHash,
+        uint256 datasetRoot,
+        uint256 seedCommitment,
+        uint32 steps,
+        uint256 beacon,
+        bytes32 stepVerifierCodeHash,
+        uint256 parentRunId
+    ) external returns (uint256 runId) {
+        _inField(beacon);
+        Run storage r;
+        (runId, r) = _register(paramsHash, datasetRoot, seedCommitment, steps, true, stepVerifierCodeHash);
+        _continue(runId, r, parentRunId);
         r.beaconGiven = true;
         _setBeacon(runId, r, beacon);
     }
@@ -253,7 +317,8 @@ contract ZkdpRegistry {
     /// @notice Accept step t's proof: only from the run's owner, only for the
     /// next step, only if it continues the chain (input[2] is the stored
     /// M_t; step 0's input[2] becomes M_0, which the circuit constrains to
-    /// the public W_0's commitment), and only if the step verifier accepts
+    /// the public W_0's commitment, or for a continued run must be the M_0
+    /// read from its parent), and only if the step verifier accepts
     /// it. Then M_{t+1} = input[3] becomes the head. The verifier's own errors (ProofInvalid,
     /// PublicInputNotInField, ...) are passed through.
     /// @param input [runCommitment, t, M_t, M_{t+1}], the step circuit's public inputs.
@@ -273,10 +338,11 @@ contract ZkdpRegistry {
         if (t >= r.steps) revert StepBeyondRun(t, r.steps);
         if (input[0] != r.runCommitment) revert WrongRun(r.runCommitment, input[0]);
         if (t != 0 && input[2] != r.head) revert ChainBroken(r.head, input[2]);
+        if (t == 0 && r.parentRunId != 0 && input[2] != r.initialModel) revert ChainBroken(r.initialModel, input[2]);
         address verifier = r.stepVerifier;
         if (verifier == address(0)) revert NoVerifier();
         IStepVerifier(verifier).verifyProof(proof, input);
-        if (t == 0) r.initialModel = input[2];
+        if (t == 0 && r.parentRunId == 0) r.initialModel = input[2];
         r.head = input[3];
         r.nextStep = uint32(t + 1);
         emit StepAccepted(runId, t, input[3]);
@@ -373,10 +439,27 @@ contract ZkdpRegistry {
         r.stepVerifierCodeHash = stepVerifierCodeHash;
     }
 
+    /// @dev A continued run's M_0 is its parent's finalized M_T.
+    function _continue(uint256 runId, Run storage r, uint256 parentRunId) internal {
+        Run storage parent = runs[parentRunId];
+        if (parent.status != Status.Finalized) {
+            if (parent.status == Status.None) revert UnknownRun(parentRunId);
+            revert ParentNotFinalized(parentRunId);
+        }
+        r.parentRunId = parentRunId;
+        r.initialModel = parent.head;
+        emit RunContinues(runId, parentRunId, parent.head);
+    }
+
     /// @dev The run commitment is hashed once here, so a step only compares.
     function _setBeacon(uint256 runId, Run storage r, uint256 beacon) internal {
         r.beacon = beacon;
-        r.runCommitment = computeRunCommitment(r.paramsHash, r.datasetRoot, r.seedCommitment, beacon, r.steps);
+        r.runCommitment = r.parentRunId == 0
+            ? computeRunCommitment(r.paramsHash, r.datasetRoot, r.seedCommitment, beacon, r.steps)
+            : computeContinuedRunCommitment(r.paramsHash, r.datasetRoot, r.seedCommitment, beacon, r.steps, r.initialModel);
+        // The first run of a commitment keeps it (a copy registered later
+        // with the same items does not redirect a lineage).
+        if (runIdByCommitment[r.runCommitment] == 0) runIdByCommitment[r.runCommitment] = runId;
         r.status = Status.Training;
         emit BeaconFixed(runId, beacon, r.runCommitment);
     }
