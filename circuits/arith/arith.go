@@ -24,8 +24,8 @@ import (
 	"github.com/consensys/gnark/constraint/solver"
 	"github.com/consensys/gnark/frontend"
 	"github.com/consensys/gnark/std/lookup/logderivlookup"
-	"github.com/consensys/gnark/std/rangecheck"
 
+	"github.com/zkdp/zkdp/circuits/lookup"
 	"github.com/zkdp/zkdp/fixedpoint"
 )
 
@@ -74,7 +74,7 @@ func New(api frontend.API, opts ...Option) *Arith {
 		o(&c)
 	}
 	if c.rc == nil {
-		c.rc = rangecheck.New(api)
+		c.rc = lookup.New(api)
 	}
 	return &Arith{api: api, rc: c.rc, packProducts: c.packProducts, tables: map[*fixedpoint.Table]logderivlookup.Table{}}
 }

@@ -15,9 +15,9 @@
 //	LeafOf      = data.LeafOf
 //	FlatRoot    = data.FlatRoot
 //
-// Packing is a linear combination, range checks go through std/rangecheck
-// and index bits through api.ToBinary, whose hints gnark constrains. The one
-// hint of the package, MultiplicityHint, feeds AssertRowsInDataset's lookup,
+// Packing is a linear combination, range checks go through the circuit's one
+// lookup.Ranges and index bits through api.ToBinary, whose hints gnark
+// constrains. The one hint of the package, MultiplicityHint, feeds AssertRowsInDataset's lookup,
 // which a wrong multiplicity fails.
 package commitment
 
@@ -29,9 +29,9 @@ import (
 	"github.com/consensys/gnark/frontend"
 	gnarkposeidon2 "github.com/consensys/gnark/std/hash/poseidon2"
 	permposeidon2 "github.com/consensys/gnark/std/permutation/poseidon2"
-	"github.com/consensys/gnark/std/rangecheck"
 
 	"github.com/zkdp/zkdp/circuits/internal/linear"
+	"github.com/zkdp/zkdp/circuits/lookup"
 	"github.com/zkdp/zkdp/commit"
 )
 
@@ -78,7 +78,7 @@ func Node(api frontend.API, left, right frontend.Variable) frontend.Variable {
 // Pack panics (at compile time) if bits is outside [MinBits, MaxBits].
 func Pack(api frontend.API, vals []frontend.Variable, bits uint) []frontend.Variable {
 	checkBits(bits)
-	rc := rangecheck.New(api)
+	rc := lookup.New(api)
 	off := new(big.Int).Lsh(big.NewInt(1), bits)
 	for _, v := range vals {
 		rc.Check(api.Add(v, off), int(bits)+1)

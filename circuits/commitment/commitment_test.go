@@ -12,9 +12,9 @@ import (
 	"github.com/consensys/gnark/constraint/solver"
 	"github.com/consensys/gnark/frontend"
 	"github.com/consensys/gnark/std/math/bits"
-	"github.com/consensys/gnark/std/rangecheck"
 	"github.com/consensys/gnark/test"
 
+	"github.com/zkdp/zkdp/circuits/lookup"
 	"github.com/zkdp/zkdp/commit"
 	"github.com/zkdp/zkdp/data"
 	"github.com/zkdp/zkdp/dp"
@@ -501,25 +501,25 @@ func TestWrongHintsRejected(t *testing.T) {
 
 	// Limbs off by one: the recomposition no longer holds.
 	offByOne := func(m *big.Int, in, out []*big.Int) error {
-		if err := rangecheck.DecomposeHint(m, in, out); err != nil {
+		if err := lookup.SplitHint(m, in, out); err != nil {
 			return err
 		}
 		out[0].Add(out[0], big.NewInt(1))
 		return nil
 	}
-	// Limbs of the value minus 2^(bits+1) with the top limb wrapped: each
-	// limb would pass a table lookup but they recompose to something else.
+	// Limbs of the value minus 2^(bits+1): each limb passes its table
+	// lookup but they recompose to something else.
 	wrap := func(m *big.Int, in, out []*big.Int) error {
-		shifted := new(big.Int).Sub(in[2], new(big.Int).Lsh(big.NewInt(1), nb+1))
+		shifted := new(big.Int).Sub(in[0], new(big.Int).Lsh(big.NewInt(1), nb+1))
 		shifted.Mod(shifted, m)
-		return rangecheck.DecomposeHint(m, []*big.Int{in[0], in[1], shifted}, out)
+		return lookup.SplitHint(m, append([]*big.Int{shifted}, in[1:]...), out)
 	}
-	decompose := solver.GetHintID(rangecheck.DecomposeHint)
+	split := solver.GetHintID(lookup.SplitHint)
 	circuit := &packedCircuit{Vals: make([]frontend.Variable, len(vals)), Tag: commit.TagModel, Bits: nb}
 	assert.CheckCircuit(circuit, opts(test.WithValidAssignment(valid))...)
 	for _, h := range []solver.Hint{offByOne, wrap} {
 		assert.CheckCircuit(circuit, opts(test.NoTestEngine(), test.WithInvalidAssignment(valid),
-			test.WithSolverOpts(solver.OverrideHint(decompose, h)))...)
+			test.WithSolverOpts(solver.OverrideHint(split, h)))...)
 	}
 
 	leaves := make([]fr.Element, 6)

@@ -9,9 +9,9 @@ import (
 	"github.com/consensys/gnark/constraint/solver"
 	"github.com/consensys/gnark/frontend"
 	"github.com/consensys/gnark/std/multicommit"
-	"github.com/consensys/gnark/std/rangecheck"
 
 	"github.com/zkdp/zkdp/circuits/internal/linear"
+	"github.com/zkdp/zkdp/circuits/lookup"
 	"github.com/zkdp/zkdp/commit"
 )
 
@@ -94,7 +94,7 @@ func AssertRowsInDataset(api frontend.API, dataset [][]frontend.Variable, positi
 	if err != nil {
 		panic(fmt.Sprintf("commitment: multiplicities: %v", err))
 	}
-	rc := rangecheck.New(api)
+	rc := lookup.New(api)
 	for _, mi := range m {
 		rc.Check(mi, bits.Len(uint(b)))
 	}

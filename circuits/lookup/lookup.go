@@ -53,13 +53,33 @@ type Ranges struct {
 	closed  bool
 }
 
-// New returns an empty collection of range checks for api. Every Ranges
-// shares the circuit's one commitment (std/multicommit).
+// New returns the circuit's one collection of range checks: the first call
+// creates it, every later one (from any gadget) shares it, so a circuit pays
+// for one lookup argument and one set of tables whatever checks its values.
+// It shares the circuit's one commitment (std/multicommit).
 func New(api frontend.API) *Ranges {
+	kv, ok := api.Compiler().(keyValueStore)
+	if !ok {
+		panic("lookup: the builder keeps no circuit-wide values")
+	}
+	if r, ok := kv.GetKeyValue(sharedRangesKey{}).(*Ranges); ok {
+		return r
+	}
 	r := &Ranges{api: api, queries: map[int][]frontend.Variable{}}
+	kv.SetKeyValue(sharedRangesKey{}, r)
 	api.Compiler().Defer(r.build)
 	return r
 }
+
+// keyValueStore is the circuit-wide store of gnark's builders and test
+// engine (gnark's internal kvstore.Store), which std/rangecheck shares its
+// checker through as well.
+type keyValueStore interface {
+	SetKeyValue(key, value any)
+	GetKeyValue(key any) any
+}
+
+type sharedRangesKey struct{}
 
 // Check constrains 0 <= v < 2^bits for any v, as frontend.Rangechecker. When
 // the circuit is compiled, a hint splits v into limbs of one common width

@@ -11,7 +11,8 @@
 //
 // Every search (a gap, a CDF index, a comparison) is done by a hint and then
 // checked with table lookups (std/lookup/logderivlookup) and range checks
-// (std/rangecheck, or the circuit's own checker: [WithRangechecker]), so no
+// (the circuit's one lookup.Ranges, or a checker of the caller's:
+// [WithRangechecker]), so no
 // hint output is trusted.
 //
 // The samplers take their table once per call as hint input, so a caller with

@@ -2,7 +2,8 @@ package sampling
 
 import (
 	"github.com/consensys/gnark/frontend"
-	"github.com/consensys/gnark/std/rangecheck"
+
+	"github.com/zkdp/zkdp/circuits/lookup"
 )
 
 // Option configures a gadget of this package.
@@ -14,8 +15,8 @@ type options struct {
 
 // WithRangechecker sends the gadget's range checks to rc, the circuit's
 // shared range checker, so that the circuit pays for one range-check
-// argument instead of one per kind of checker. Without it a gadget uses
-// gnark's std/rangecheck.
+// argument instead of one per kind of checker. Without it a gadget uses the
+// circuit's shared lookup.Ranges.
 func WithRangechecker(rc frontend.Rangechecker) Option {
 	return func(o *options) { o.rc = rc }
 }
@@ -26,7 +27,7 @@ func newOptions(api frontend.API, opts []Option) options {
 		opt(&o)
 	}
 	if o.rc == nil {
-		o.rc = rangecheck.New(api)
+		o.rc = lookup.New(api)
 	}
 	return o
 }
