@@ -32,6 +32,9 @@ type result struct {
 	Worker  string
 	Proof   []byte // empty when refused
 	Refusal string
+	// seq is, in a refusal the collector makes up for a job message that
+	// can no longer be answered, that message's stream sequence.
+	seq uint64
 }
 
 func encode(v any) ([]byte, error) {
