@@ -289,6 +289,14 @@ func (c *Collector) Remote(circ stepproof.Circuit) (func(ctx context.Context, na
 	}
 	sum := sha256.Sum256(vk.Bytes())
 	tmpl := job{Circuit: "step", Spec: spec, CircuitHash: circ.Hash, VKSHA256: hex.EncodeToString(sum[:]), Solidity: circ.Solidity}
+	if c.cfg.ShareKeys {
+		if circ.PK == nil {
+			return nil, fmt.Errorf("%w: sharing the keys needs the proving key", ErrConfig)
+		}
+		if tmpl.PKSHA256, err = c.shareKeys(context.Background(), circ.PK, vk.Bytes(), tmpl.VKSHA256); err != nil {
+			return nil, err
+		}
+	}
 	return func(ctx context.Context, name string, full witness.Witness) (groth16.Proof, error) {
 		return c.prove(ctx, tmpl, circ, name, full)
 	}, nil

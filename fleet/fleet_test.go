@@ -15,6 +15,7 @@ import (
 
 	"github.com/consensys/gnark-crypto/ecc"
 	"github.com/consensys/gnark/backend/groth16"
+	"github.com/consensys/gnark/backend/witness"
 	"github.com/consensys/gnark/constraint"
 	"github.com/consensys/gnark/frontend"
 	"github.com/consensys/gnark/frontend/cs/r1cs"
@@ -432,13 +433,8 @@ func (c *square) Define(api frontend.API) error {
 	return nil
 }
 
-// A worker whose job takes several ack waits (here its keys load slowly)
-// keeps it with in-progress acks: the job is delivered once and its proof
-// is kept, although one delivery is all a job may have.
-func TestSlowWorkerKeepsItsJob(t *testing.T) {
-	_, nc := startServer(t)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
+func squareKeys(t *testing.T) (constraint.ConstraintSystem, groth16.ProvingKey, groth16.VerifyingKey) {
+	t.Helper()
 	ccs, err := frontend.Compile(ecc.BN254.ScalarField(), r1cs.NewBuilder, &square{})
 	if err != nil {
 		t.Fatal(err)
@@ -447,6 +443,26 @@ func TestSlowWorkerKeepsItsJob(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return ccs, pk, vk
+}
+
+func squareWitness(t *testing.T) witness.Witness {
+	t.Helper()
+	full, err := frontend.NewWitness(&square{X: 3, Y: 9}, ecc.BN254.ScalarField())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return full
+}
+
+// A worker whose job takes several ack waits (here its keys load slowly)
+// keeps it with in-progress acks: the job is delivered once and its proof
+// is kept, although one delivery is all a job may have.
+func TestSlowWorkerKeepsItsJob(t *testing.T) {
+	_, nc := startServer(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	ccs, pk, vk := squareKeys(t)
 	k := testKey(t)
 	cfg := Config{AckWait: 400 * time.Millisecond, MaxDeliver: 1}
 	c, err := NewCollector(ctx, nc, k, cfg)
@@ -469,11 +485,7 @@ func TestSlowWorkerKeepsItsJob(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	full, err := frontend.NewWitness(&square{X: 3, Y: 9}, ecc.BN254.ScalarField())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := prove(ctx, "step-00000", full); err != nil {
+	if _, err := prove(ctx, "step-00000", squareWitness(t)); err != nil {
 		t.Fatalf("the slow worker's proof: %v", err)
 	}
 	mu.Lock()
@@ -492,4 +504,73 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.w.Write(p)
+}
+
+// A worker whose key cache lacks the run's keys fetches them from the key
+// store, where the collector shared them, checks them against the sums its
+// sealed job names, and keeps them in its cache; keys swapped in the store
+// are refused.
+func TestWorkerFetchesSharedKeys(t *testing.T) {
+	ccs, pk, vk := squareKeys(t)
+	k := testKey(t)
+	for _, tc := range []struct {
+		name   string
+		tamper bool
+	}{{"shared", false}, {"swapped in the store", true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, nc := startServer(t)
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			cfg := Config{AckWait: time.Second, MaxDeliver: 1, ShareKeys: true}
+			c, err := NewCollector(ctx, nc, k, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			prove, err := c.Remote(stepproof.Circuit{Hash: "square", VK: vk, PK: pk})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.tamper {
+				store, err := keyStore(ctx, c.js)
+				if err != nil {
+					t.Fatal(err)
+				}
+				infos, err := store.List(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(infos) != 2 {
+					t.Fatalf("%d objects in the key store, want pk and vk", len(infos))
+				}
+				pkInfo := infos[0] // the proving key is the larger
+				if infos[1].Size > pkInfo.Size {
+					pkInfo = infos[1]
+				}
+				if _, err := store.PutBytes(ctx, pkInfo.Name, make([]byte, pkInfo.Size)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			cache := &prover.KeyCache{Dir: t.TempDir()}
+			w := &Worker{Config: cfg, Key: k, Keys: CachedKeys(cache), Fetch: cache,
+				Compile: func(string, []byte) (constraint.ConstraintSystem, string, error) { return ccs, "square", nil }}
+			go w.Run(ctx, nc)
+			_, err = prove(ctx, "step-00000", squareWitness(t))
+			if tc.tamper {
+				if !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), "sha256") {
+					t.Fatalf("got %v, want a refusal of the swapped key", err)
+				}
+				if _, _, err := cache.Load("square"); err == nil {
+					t.Fatal("the swapped key entered the cache")
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, _, err := cache.Load("square"); err != nil {
+				t.Fatalf("the fetched keys are not in the cache: %v", err)
+			}
+		})
+	}
 }

@@ -20,9 +20,12 @@ type job struct {
 	Spec        []byte
 	CircuitHash string
 	VKSHA256    string // the worker's verifying key must be this one
-	Solidity    bool
-	Witness     []byte // gnark's binary full witness: private data
-	Attempt     int
+	// PKSHA256, when set, is the proving key's sha256 (raw encoding): a
+	// worker without the keys may fetch both from KeysBucket by checksum.
+	PKSHA256 string
+	Solidity bool
+	Witness  []byte // gnark's binary full witness: private data
+	Attempt  int
 }
 
 // result is a worker's answer, sealed under the result subject.
