@@ -170,8 +170,20 @@ func (c *Collector) checkQueued(ctx context.Context) error {
 		case err != nil:
 			return err
 		case q.seq <= info.AckFloor.Stream || (info.NumAckPending == 0 && q.seq <= info.Delivered.Stream):
-			why = "delivered and never answered until JetStream gave it up (workers killed or crashed while proving it, or they dropped it)"
-			if err := c.jobs.DeleteMsg(ctx, q.seq); err != nil && !errors.Is(err, jetstream.ErrMsgNotFound) {
+			// Removing it settles a race with a worker's ack (which also
+			// removes it, after the consumer forgot it): whoever is first.
+			err := c.jobs.DeleteMsg(ctx, q.seq)
+			if errors.Is(err, jetstream.ErrMsgDeleteUnsuccessful) {
+				if _, gerr := c.jobs.GetMsg(ctx, q.seq); errors.Is(gerr, jetstream.ErrMsgNotFound) {
+					err = gerr
+				}
+			}
+			switch {
+			case err == nil:
+				why = "delivered and never answered until JetStream gave it up (workers killed or crashed while proving it, or they dropped it)"
+			case errors.Is(err, jetstream.ErrMsgNotFound):
+				c.markGone(name, q.seq) // acknowledged just now: its result is on its way
+			default:
 				return err
 			}
 		}
