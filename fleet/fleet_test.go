@@ -574,3 +574,37 @@ func TestWorkerFetchesSharedKeys(t *testing.T) {
 		})
 	}
 }
+
+// A worker whose keys are another setup's for the same circuit refuses the
+// job, saying so, and the step fails.
+func TestWorkerWithOtherKeysRefuses(t *testing.T) {
+	ccs, _, vk := squareKeys(t)
+	pk2, vk2, err := groth16.Setup(ccs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, nc := startServer(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	k := testKey(t)
+	cfg := Config{AckWait: time.Second, MaxDeliver: 1}
+	c, err := NewCollector(ctx, nc, k, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	w := &Worker{Config: cfg, Key: k,
+		Compile: func(string, []byte) (constraint.ConstraintSystem, string, error) { return ccs, "square", nil },
+		Keys: func(constraint.ConstraintSystem, string) (groth16.ProvingKey, groth16.VerifyingKey, error) {
+			return pk2, vk2, nil
+		}}
+	go w.Run(ctx, nc)
+	prove, err := c.Remote(stepproof.Circuit{Hash: "square", VK: vk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = prove(ctx, "step-00003", squareWitness(t))
+	if !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), "wrong keys") {
+		t.Fatalf("got %v, want a refusal for wrong keys", err)
+	}
+}
