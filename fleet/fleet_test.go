@@ -464,7 +464,7 @@ func TestSlowWorkerKeepsItsJob(t *testing.T) {
 	defer cancel()
 	ccs, pk, vk := squareKeys(t)
 	k := testKey(t)
-	cfg := Config{AckWait: 400 * time.Millisecond, MaxDeliver: 1}
+	cfg := Config{AckWait: time.Second, MaxDeliver: 1}
 	c, err := NewCollector(ctx, nc, k, cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -477,7 +477,7 @@ func TestSlowWorkerKeepsItsJob(t *testing.T) {
 	w := &Worker{Config: wcfg, Key: k, Name: "slow",
 		Compile: func(string, []byte) (constraint.ConstraintSystem, string, error) { return ccs, "square", nil },
 		Keys: func(constraint.ConstraintSystem, string) (groth16.ProvingKey, groth16.VerifyingKey, error) {
-			time.Sleep(4 * cfg.AckWait)
+			time.Sleep(3 * cfg.AckWait)
 			return pk, vk, nil
 		}}
 	go w.Run(ctx, nc)
