@@ -34,7 +34,7 @@ func TestRenderFixtures(t *testing.T) {
 		"| 10 quickstart step proofs of 203,919 constraints",
 		"Ratio 0.89.", "The first proving run (single-party setup included) took 95.3 s.",
 		"| q=0.01 hidden=[4] | 14 | 134 | 90,000 | 1.70 s | 30.0 s |",
-		"| digits | 1,139,359 | 7.49 | 300 s | 40.0 s | 500 MiB | 4000 MiB | 500 | 5h33m20s |",
+		"| digits | 1,139,359 | 7.49 | 300 s | 40.0 s | 500 MiB | 4000 MiB | 500 | 5h33m20s | 42m0s | 5m20s |",
 		"released (quantized DP-SGD) 87.35%, float reference 87.25%, float reference rounded to fixed point 87.25% (quantization loss 0.00 points)",
 		"| zkdp (mean of 3 proofs) | fixed | hashed | 1 | 6,780 | 430 ms | 430 ms | 100 MiB |",
 		"| zkdp (mean of 3 proofs) | committed | hashed | 8 | 760,340 | 16 s | 2 s | 1700 MiB |",

@@ -17,6 +17,7 @@ import (
 	"github.com/zkdp/zkdp/ceremony"
 	"github.com/zkdp/zkdp/config"
 	"github.com/zkdp/zkdp/fleet"
+	"github.com/zkdp/zkdp/prover"
 	"github.com/zkdp/zkdp/stepproof"
 )
 
@@ -67,6 +68,12 @@ func (f *QueueFlags) settings(cmd *cobra.Command, log *slog.Logger) (fleet.Confi
 	if err != nil {
 		return fleet.Config{}, q, err
 	}
+	c, err := fleetConfig(q, log)
+	return c, q, err
+}
+
+// fleetConfig is how the fleet reaches the server of a validated queue section.
+func fleetConfig(q config.Queue, log *slog.Logger) (fleet.Config, error) {
 	ack, _ := time.ParseDuration(q.AckWait) // validated
 	c := fleet.Config{URL: q.URL, User: q.User, NKeySeed: q.NKeySeed, Credentials: q.Credentials,
 		TLSCA: q.TLSCA, TLSCert: q.TLSCert, TLSKey: q.TLSKey, AckWait: ack, MaxDeliver: q.MaxDeliver, Logger: log}
@@ -74,13 +81,13 @@ func (f *QueueFlags) settings(cmd *cobra.Command, log *slog.Logger) (fleet.Confi
 	case q.PasswordFile != "":
 		b, err := os.ReadFile(q.PasswordFile)
 		if err != nil {
-			return c, q, fmt.Errorf("queue.password_file: %w", err)
+			return c, fmt.Errorf("queue.password_file: %w", err)
 		}
 		c.Password = strings.TrimRight(string(b), "\r\n")
 	case q.User != "":
 		c.Password = os.Getenv(QueuePasswordEnv)
 	}
-	return c, q, nil
+	return c, nil
 }
 
 // proveFunc proves one step's witness (prover.Options.Prove).
@@ -100,6 +107,9 @@ func fleetRemote(ctx context.Context, dir string, workers int, cfg fleet.Config)
 		}
 		return l.Remote, l.Close, nil
 	}
+	// Workers whose key cache lacks the run's keys fetch them from the
+	// server's key store by checksum.
+	cfg.ShareKeys = true
 	nc, err := fleet.Connect(cfg, "zkdp prove")
 	if err != nil {
 		return nil, nil, err
@@ -133,17 +143,19 @@ proof, publish it and acknowledge the job; run one per host (or pod).
 A job carries the step's private witness sealed with the run key: the worker
 needs a copy of the run's private/fleet.key (--run-key), so it is inside the
 data holder's trust boundary. Proving keys never travel in messages: they
-are loaded from the key cache (--keys, a copy of the prover's) or derived
-from a ceremony folder (--ceremony) by circuit hash, and a job whose
-verifying key is another is refused. A worker killed mid-proof leaves its
-job unacknowledged: the server hands it to another worker after the ack
-wait.`,
+are loaded from the key cache (--keys) or derived from a ceremony folder
+(--ceremony) by circuit hash, and a job whose verifying key is another is
+refused. A key cache that lacks the run's keys gets them once from the
+server's key store (ZKDP_KEYS), where zkdp prove --queue puts them, each
+checked against the sha256 the sealed job names. A worker killed mid-proof
+leaves its job unacknowledged: the server hands it to another worker after
+the ack wait.`,
 		Example: `  zkdp worker --queue nats://10.0.0.5:4222 --run-key qs.key --keys /var/cache/zkdp/keys`,
 		Args:    cobra.NoArgs,
 		RunE:    func(cmd *cobra.Command, _ []string) error { return o.Run(cmd) },
 	}
 	o.Queue.bind(cmd, true)
-	cmd.Flags().StringVar(&o.KeysDir, "keys", "", "key cache folder holding the run's proving key (default $XDG_CACHE_HOME/zkdp/keys)")
+	cmd.Flags().StringVar(&o.KeysDir, "keys", "", "key cache folder of the run's keys, filled from the server's key store when it lacks them (default $XDG_CACHE_HOME/zkdp/keys)")
 	cmd.Flags().StringVar(&o.CeremonyDir, "ceremony", "", "prove with the sealed phase-2 keys of this ceremony folder instead")
 	cmd.Flags().StringVar(&o.Name, "name", "", "the worker's name in logs and results (default host:pid)")
 	cmd.MarkFlagsMutuallyExclusive("keys", "ceremony")
@@ -167,7 +179,7 @@ func (o *WorkerOptions) Run(cmd *cobra.Command) error {
 	if err != nil {
 		return err
 	}
-	keys := fleet.Keys(nil)
+	keys, fetch := fleet.Keys(nil), (*prover.KeyCache)(nil)
 	if o.CeremonyDir != "" {
 		keys = fleet.SourceKeys((&ceremony.Ceremony{Dir: o.CeremonyDir, Logger: log}).KeySource())
 	} else {
@@ -176,6 +188,7 @@ func (o *WorkerOptions) Run(cmd *cobra.Command) error {
 			return err
 		}
 		keys = fleet.CachedKeys(cache)
+		fetch = cache
 	}
 	nc, err := fleet.Connect(cfg, "zkdp worker")
 	if err != nil {
@@ -184,7 +197,7 @@ func (o *WorkerOptions) Run(cmd *cobra.Command) error {
 	defer nc.Close()
 	ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGTERM)
 	defer stop()
-	w := &fleet.Worker{Config: cfg, Key: key, Keys: keys, Name: o.Name}
+	w := &fleet.Worker{Config: cfg, Key: key, Keys: keys, Fetch: fetch, Name: o.Name}
 	return w.Run(ctx, nc)
 }
 

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"path/filepath"
@@ -50,6 +51,9 @@ func NewPipelineCmd(o *PipelineOptions) *cobra.Command {
   train    DP-SGD from the committed seed and the beacon
   privacy  recompute epsilon from the public files, as zkdp privacy --run does
   prove    prove every step (Groth16 on BN254; keys cached by circuit hash)
+           as jobs on a NATS JetStream queue: an embedded server and
+           --workers in-process workers, or with --queue URL any number of
+           hosts running zkdp worker (see zkdp prove)
   verify   check every proof from public files only (against the keys the
            pipeline made: development keys, as the summary says, unless
            --ceremony gives the step keys)
@@ -69,11 +73,15 @@ keeps every proof already made.`,
 			if err := o.Loader.ReadFile(o.ConfigPath); err != nil {
 				return err
 			}
+			if err := o.Loader.BindFlag("queue.url", cmd.Flags().Lookup("queue")); err != nil {
+				return err
+			}
 			return o.Run(cmd)
 		},
 	}
 	f := cmd.Flags()
 	f.StringVarP(&o.ConfigPath, "config", "c", "quickstart", "config file, or the name of a shipped config ("+shippedConfigs()+"); ignored with --resume, which uses the run's own")
+	f.String("queue", "", "prove the steps through the NATS JetStream server of a prover fleet, nats://HOST:4222 (config queue.url; default: an embedded server and --workers in-process workers)")
 	f.StringVarP(&o.OutDir, "out", "o", "", "run directory (default: a new runs/<dataset>-<UTC time>; required with --resume)")
 	f.BoolVar(&o.Resume, "resume", false, "continue the pipeline run in --out from its first unfinished stage")
 	f.BoolVar(&o.Force, "force", false, "start over in --out, removing a previous run's files there")
@@ -109,6 +117,15 @@ func (o *PipelineOptions) Run(cmd *cobra.Command) error {
 		log.Warn("--resume uses the config the run was started with; --config is ignored", "run_config", st.File.Config)
 	}
 	st.Logger, st.Workers = log, o.Workers
+	// The queue settings are this invocation's (flags, ZKDP_QUEUE_*, the
+	// config file), also on --resume: they say where to prove, not what.
+	queue, err := fleetConfig(cfg.Queue, log)
+	if err != nil {
+		return err
+	}
+	st.Fleet = func(ctx context.Context, dir string) (pipeline.RemoteProver, func(), error) {
+		return fleetRemote(ctx, dir, o.Workers, queue)
+	}
 	if o.KeysDir != "" {
 		st.Keys = &prover.KeyCache{Dir: o.KeysDir, Logger: log}
 	} else if st.Keys, err = prover.DefaultKeyCache(); err != nil {

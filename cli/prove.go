@@ -45,8 +45,9 @@ Every step is a job on a NATS JetStream work queue, sealed with the run key
 (DIR/private/fleet.key, created on first use). Without --queue, an embedded
 server and --workers workers run in this process. With --queue URL the jobs
 go to that server and any number of hosts prove them (zkdp worker, given a
-copy of the run key and of the key cache); --workers is then how many jobs
-are out at once.`,
+copy of the run key); --workers is then how many jobs are out at once. The
+run's keys are put in the server's key store (ZKDP_KEYS, by sha256), from
+which workers whose key cache lacks them fetch them once.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return o.Run(cmd) },
 	}

@@ -60,8 +60,8 @@ type Config struct {
 	Log Log `mapstructure:"log"`
 	// Chain says which EVM chain `zkdp chain` uses and how it signs.
 	Chain Chain `mapstructure:"chain"`
-	// Queue says how `zkdp prove --queue` and `zkdp worker` reach the NATS
-	// JetStream server of a prover fleet.
+	// Queue says how `zkdp prove`, `zkdp pipeline` and `zkdp worker` reach
+	// the NATS JetStream server of a prover fleet.
 	Queue Queue `mapstructure:"queue"`
 }
 
@@ -70,7 +70,8 @@ type Config struct {
 // file, an NKey seed, a credentials file, the run key.
 type Queue struct {
 	// URL is the server, nats://HOST:4222 (tls://HOST:4222 for TLS); empty:
-	// `zkdp prove` runs an embedded server and --workers local workers.
+	// `zkdp prove` and `zkdp pipeline` run an embedded server and --workers
+	// local workers.
 	URL string `mapstructure:"url"`
 	// User is the user name of user/password authentication.
 	User string `mapstructure:"user"`

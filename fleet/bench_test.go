@@ -20,11 +20,16 @@ import (
 	"github.com/zkdp/zkdp/trainer"
 )
 
-// benchRun trains the quickstart config (benchmark seed 1) with
-// ZKDP_FLEET_BENCH_STEPS steps (default 8) into a fresh run.
+// benchRun trains the config ZKDP_FLEET_BENCH_CONFIG (default quickstart;
+// benchmark seed 1) with ZKDP_FLEET_BENCH_STEPS steps (default 8) into a
+// fresh run.
 func benchRun(b *testing.B) string {
 	b.Helper()
-	cfg, err := benchmarks.LoadConfig("quickstart")
+	name := os.Getenv("ZKDP_FLEET_BENCH_CONFIG")
+	if name == "" {
+		name = "quickstart"
+	}
+	cfg, err := benchmarks.LoadConfig(name)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -52,12 +57,14 @@ func benchRun(b *testing.B) string {
 	return dir
 }
 
-// BenchmarkProve proves every step of a quickstart run with today's local
-// prover (1 and 2 concurrent proofs) and through the fleet (an embedded
-// server and 1 or 2 worker processes); s/step is wall time over steps. The
-// key setup and the workers' circuit compilation come first, untimed.
+// BenchmarkProve proves every step of a quickstart run with the plain
+// local prover (1 and 2 concurrent proofs, no queue) and through the fleet
+// (an embedded server and 1 or 2 worker processes); s/step is wall time
+// over steps. The key setup and the workers' circuit compilation come
+// first, untimed.
 //
-//	go test -tags prover_checks -run '^$' -bench Prove -benchtime 1x -timeout 1h ./fleet/
+//	ZKDP_FLEET_BENCH_STEPS=4 go test -tags prover_checks -run '^$' -bench Prove -benchtime 1x -timeout 1h ./fleet/
+//	ZKDP_FLEET_BENCH_CONFIG=breast_cancer ZKDP_FLEET_BENCH_STEPS=4 go test ...
 func BenchmarkProve(b *testing.B) {
 	dir := benchRun(b)
 	keysDir := b.TempDir()

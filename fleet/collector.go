@@ -38,10 +38,19 @@ type Collector struct {
 	jobs    jetstream.Stream
 	gaveUp  *nats.Subscription // JetStream's max-deliveries advisories
 	max     int
+	stop    chan struct{} // ends the watcher
+	watched sync.WaitGroup
 
 	mu      sync.Mutex
 	waiting map[string]chan result // by job name
 	arrived map[string][]result    // results nobody waits for yet
+	queued  map[string]*queued     // the job message each waiting job's result must come from
+}
+
+// queued is a job message the collector waits on.
+type queued struct {
+	seq  uint64    // in JobsStream
+	gone time.Time // when the watcher first found it acknowledged or removed
 }
 
 // NewCollector sets up the streams and the run's worker consumer and starts
@@ -58,7 +67,7 @@ func NewCollector(ctx context.Context, nc *nats.Conn, key RunKey, cfg Config) (*
 		return nil, err
 	}
 	c := &Collector{cfg: cfg, key: key, run: key.ID(), js: js, obj: obj, log: cfg.Logger,
-		waiting: map[string]chan result{}, arrived: map[string][]result{}}
+		waiting: map[string]chan result{}, arrived: map[string][]result{}, queued: map[string]*queued{}, stop: make(chan struct{})}
 	c.max = cfg.MaxInline
 	if c.max <= 0 {
 		c.max = int(nc.MaxPayload()) - 4096
@@ -90,13 +99,108 @@ func NewCollector(ctx context.Context, nc *nats.Conn, key RunKey, cfg Config) (*
 		c.cons.Stop()
 		return nil, fmt.Errorf("fleet: %w", err)
 	}
+	c.watched.Go(c.watch)
 	return c, nil
 }
 
-// Close stops reading results.
+// Close stops reading results and watching jobs.
 func (c *Collector) Close() {
 	c.cons.Stop()
 	_ = c.gaveUp.Unsubscribe()
+	close(c.stop)
+	c.watched.Wait()
+}
+
+// watch checks, every ack wait, whether each job waited on can still be
+// answered, and turns the ones that cannot into refusals of their step.
+// The max-deliveries advisory says so at once, but it is a plain NATS
+// message: a collector that was down or disconnected when JetStream gave up
+// on a job never hears it, and would wait forever for a job nobody will
+// take again.
+func (c *Collector) watch() {
+	t := time.NewTicker(max(c.cfg.AckWait, 100*time.Millisecond))
+	defer t.Stop()
+	for {
+		select {
+		case <-c.stop:
+			return
+		case <-t.C:
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		if err := c.checkQueued(ctx); err != nil {
+			c.log.Warn("checking the queued jobs", "err", err)
+		}
+		cancel()
+	}
+}
+
+// checkQueued refuses the waited-on jobs that JetStream will never deliver
+// again: still in the stream but no longer pending on the run's consumer
+// (below its ack floor, or delivered while nothing is pending: it was given
+// up after MaxDeliver deliveries), or gone from the stream for a whole ack
+// wait without a result (acknowledged or removed, and nothing came back).
+func (c *Collector) checkQueued(ctx context.Context) error {
+	c.mu.Lock()
+	jobs := make(map[string]queued, len(c.queued))
+	for name, q := range c.queued {
+		jobs[name] = *q
+	}
+	c.mu.Unlock()
+	if len(jobs) == 0 {
+		return nil
+	}
+	cons, err := c.js.Consumer(ctx, JobsStream, consumerName(c.run))
+	if err != nil {
+		return err
+	}
+	info, err := cons.Info(ctx)
+	if err != nil {
+		return err
+	}
+	for name, q := range jobs {
+		var why string
+		_, err := c.jobs.GetMsg(ctx, q.seq)
+		switch {
+		case errors.Is(err, jetstream.ErrMsgNotFound):
+			if q.gone.IsZero() {
+				c.markGone(name, q.seq)
+			} else if time.Since(q.gone) > c.cfg.AckWait {
+				why = "its job left the queue and no result came back"
+			}
+		case err != nil:
+			return err
+		case q.seq <= info.AckFloor.Stream || (info.NumAckPending == 0 && q.seq <= info.Delivered.Stream):
+			// Removing it settles a race with a worker's ack (which also
+			// removes it, after the consumer forgot it): whoever is first.
+			err := c.jobs.DeleteMsg(ctx, q.seq)
+			if errors.Is(err, jetstream.ErrMsgDeleteUnsuccessful) {
+				if _, gerr := c.jobs.GetMsg(ctx, q.seq); errors.Is(gerr, jetstream.ErrMsgNotFound) {
+					err = gerr
+				}
+			}
+			switch {
+			case err == nil:
+				why = "delivered and never answered until JetStream gave it up (workers killed or crashed while proving it, or they dropped it)"
+			case errors.Is(err, jetstream.ErrMsgNotFound):
+				c.markGone(name, q.seq) // acknowledged just now: its result is on its way
+			default:
+				return err
+			}
+		}
+		if why != "" {
+			c.log.Warn("job lost", "job", name, "seq", q.seq, "why", why)
+			c.dispatch(result{Job: name, Worker: "(none)", Refusal: why, seq: q.seq})
+		}
+	}
+	return nil
+}
+
+func (c *Collector) markGone(name string, seq uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if q := c.queued[name]; q != nil && q.seq == seq && q.gone.IsZero() {
+		q.gone = time.Now()
+	}
 }
 
 // maxDeliveries handles JetStream's advisory that a job was delivered
@@ -123,7 +227,7 @@ func (c *Collector) maxDeliveries(m *nats.Msg) {
 	if err := c.jobs.DeleteMsg(ctx, adv.StreamSeq); err != nil {
 		c.log.Warn("removing a job given up by JetStream", "job", name, "err", err)
 	}
-	c.dispatch(result{Job: name, Worker: "(none)",
+	c.dispatch(result{Job: name, Worker: "(none)", seq: adv.StreamSeq,
 		Refusal: fmt.Sprintf("delivered %d times and never answered (workers killed or crashed while proving it)", adv.Deliveries)})
 }
 
@@ -142,10 +246,17 @@ func (c *Collector) receive(m jetstream.Msg) {
 	c.dispatch(r)
 }
 
-// dispatch hands r to the job waiting for it, or keeps it for later.
+// dispatch hands r to the job waiting for it, or keeps it for later. A
+// refusal made up for a lost job message (r.seq) goes only to a job that
+// still waits on that message, and only once. Any result ends the watch of
+// its job's message: the job either finishes or publishes (watches) again.
 func (c *Collector) dispatch(r result) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if q := c.queued[r.Job]; r.seq != 0 && (q == nil || q.seq != r.seq) {
+		return
+	}
+	delete(c.queued, r.Job)
 	if ch, ok := c.waiting[r.Job]; ok {
 		select {
 		case ch <- r:
@@ -174,6 +285,7 @@ func (c *Collector) done(name string) {
 	defer c.mu.Unlock()
 	delete(c.waiting, name)
 	delete(c.arrived, name)
+	delete(c.queued, name)
 }
 
 // Remote is stepproof.Options.Remote: it returns the function that proves
@@ -189,6 +301,14 @@ func (c *Collector) Remote(circ stepproof.Circuit) (func(ctx context.Context, na
 	}
 	sum := sha256.Sum256(vk.Bytes())
 	tmpl := job{Circuit: "step", Spec: spec, CircuitHash: circ.Hash, VKSHA256: hex.EncodeToString(sum[:]), Solidity: circ.Solidity}
+	if c.cfg.ShareKeys {
+		if circ.PK == nil {
+			return nil, fmt.Errorf("%w: sharing the keys needs the proving key", ErrConfig)
+		}
+		if tmpl.PKSHA256, err = c.shareKeys(context.Background(), circ.PK, vk.Bytes(), tmpl.VKSHA256); err != nil {
+			return nil, err
+		}
+	}
 	return func(ctx context.Context, name string, full witness.Witness) (groth16.Proof, error) {
 		return c.prove(ctx, tmpl, circ, name, full)
 	}, nil
@@ -240,32 +360,38 @@ func (c *Collector) prove(ctx context.Context, tmpl job, circ stepproof.Circuit,
 }
 
 // publish sends j unless its subject still holds a pending job (published by
-// an earlier collector, or being proven right now). It returns the name of
-// the payload's object, if it went through the object store.
+// an earlier collector, or being proven right now), and has the watcher
+// watch the job's message. It returns the name of the payload's object, if
+// it went through the object store.
 func (c *Collector) publish(ctx context.Context, j job, attempt int) (string, error) {
 	subject := jobSubject(c.run, j.Name)
-	info, err := c.js.Stream(ctx, JobsStream)
-	if err != nil {
-		return "", fmt.Errorf("fleet: %w", err)
-	}
-	si, err := info.Info(ctx, jetstream.WithSubjectFilter(subject))
-	if err != nil {
-		return "", fmt.Errorf("fleet: %w", err)
-	}
-	if si.State.Subjects[subject] > 0 {
-		c.log.Debug("job pending already", "job", j.Name)
+	pending, err := c.jobs.GetLastMsgForSubject(ctx, subject)
+	if err == nil {
+		c.log.Debug("job pending already", "job", j.Name, "seq", pending.Sequence)
+		c.queue(j.Name, pending.Sequence)
 		return "", nil
+	}
+	if !errors.Is(err, jetstream.ErrMsgNotFound) {
+		return "", fmt.Errorf("fleet: looking for a pending %s: %w", j.Name, err)
 	}
 	j.Attempt = attempt
 	msg, err := sealMsg(ctx, c.key, subject, j, c.obj, c.max)
 	if err != nil {
 		return "", err
 	}
-	if _, err := c.js.PublishMsg(ctx, msg); err != nil {
+	ack, err := c.js.PublishMsg(ctx, msg)
+	if err != nil {
 		return "", fmt.Errorf("fleet: publishing %s: %w", j.Name, err)
 	}
-	c.log.Debug("job published", "job", j.Name, "attempt", attempt, "object", msg.Header.Get(objectHeader))
+	c.queue(j.Name, ack.Sequence)
+	c.log.Debug("job published", "job", j.Name, "attempt", attempt, "seq", ack.Sequence, "object", msg.Header.Get(objectHeader))
 	return msg.Header.Get(objectHeader), nil
+}
+
+func (c *Collector) queue(name string, seq uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.queued[name] = &queued{seq: seq}
 }
 
 // check turns a result into a proof that verifies against the run's key and

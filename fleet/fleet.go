@@ -73,6 +73,9 @@ type Config struct {
 	// MaxInline is the largest sealed payload sent inside a message; larger
 	// ones go through the object store. 0: the server's max payload less 4 KiB.
 	MaxInline int
+	// ShareKeys has the collector put the run's keys into KeysBucket, for
+	// workers whose key cache lacks them.
+	ShareKeys bool
 	Logger    *slog.Logger
 }
 

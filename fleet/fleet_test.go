@@ -4,17 +4,27 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/consensys/gnark-crypto/ecc"
+	"github.com/consensys/gnark/backend/groth16"
+	"github.com/consensys/gnark/backend/witness"
+	"github.com/consensys/gnark/constraint"
+	"github.com/consensys/gnark/frontend"
+	"github.com/consensys/gnark/frontend/cs/r1cs"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/zkdp/zkdp/prover"
 	"github.com/zkdp/zkdp/run"
+	"github.com/zkdp/zkdp/stepproof"
 )
 
 func testKey(t *testing.T) RunKey {
@@ -348,5 +358,253 @@ func TestUnansweredJobIsRefused(t *testing.T) {
 	info, err := c.jobs.Info(ctx)
 	if err != nil || info.State.Msgs != 0 {
 		t.Fatalf("the given-up job is still queued: %+v, %v", info.State, err)
+	}
+}
+
+// A job that JetStream gave up on while no collector listened (the
+// max-deliveries advisory went to nobody: the collector was down) is found
+// by the next collector's watcher and refused, instead of being waited on
+// forever as a job "pending already".
+func TestLostJobFoundWithoutAdvisory(t *testing.T) {
+	_, nc := startServer(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	k := testKey(t)
+	cfg := Config{AckWait: 300 * time.Millisecond, MaxDeliver: 2}
+	first, err := NewCollector(ctx, nc, k, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := first.publish(ctx, job{Name: "step-00007"}, 1); err != nil {
+		t.Fatal(err)
+	}
+	first.Close() // the collector goes down with its job queued
+	cons, err := first.js.Consumer(ctx, JobsStream, consumerName(k.ID()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A worker that takes each delivery and vanishes, until JetStream gives up.
+	for {
+		batch, err := cons.Fetch(1, jetstream.FetchMaxWait(200*time.Millisecond))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range batch.Messages() {
+		}
+		info, err := cons.Info(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.Delivered.Stream > 0 && info.NumAckPending == 0 && info.NumPending == 0 {
+			break
+		}
+	}
+	second, err := NewCollector(ctx, nc, k, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer second.Close()
+	ch := second.await("step-00007")
+	if _, err := second.publish(ctx, job{Name: "step-00007"}, 1); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case r := <-ch:
+		if !strings.Contains(r.Refusal, "never answered") {
+			t.Fatalf("refusal %q", r.Refusal)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the restarted collector still waits for a job JetStream gave up on")
+	}
+	if info, err := second.jobs.Info(ctx); err != nil || info.State.Msgs != 0 {
+		t.Fatalf("the lost job is still queued: %+v, %v", info.State, err)
+	}
+}
+
+// square is a one-constraint circuit: the fleet's tests of timing prove it
+// for real in milliseconds.
+type square struct {
+	X frontend.Variable
+	Y frontend.Variable `gnark:",public"`
+}
+
+func (c *square) Define(api frontend.API) error {
+	api.AssertIsEqual(api.Mul(c.X, c.X), c.Y)
+	return nil
+}
+
+func squareKeys(t *testing.T) (constraint.ConstraintSystem, groth16.ProvingKey, groth16.VerifyingKey) {
+	t.Helper()
+	ccs, err := frontend.Compile(ecc.BN254.ScalarField(), r1cs.NewBuilder, &square{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pk, vk, err := groth16.Setup(ccs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ccs, pk, vk
+}
+
+func squareWitness(t *testing.T) witness.Witness {
+	t.Helper()
+	full, err := frontend.NewWitness(&square{X: 3, Y: 9}, ecc.BN254.ScalarField())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return full
+}
+
+// A worker whose job takes several ack waits (here its keys load slowly)
+// keeps it with in-progress acks: the job is delivered once and its proof
+// is kept, although one delivery is all a job may have.
+func TestSlowWorkerKeepsItsJob(t *testing.T) {
+	_, nc := startServer(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	ccs, pk, vk := squareKeys(t)
+	k := testKey(t)
+	cfg := Config{AckWait: time.Second, MaxDeliver: 1}
+	c, err := NewCollector(ctx, nc, k, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	var logs bytes.Buffer
+	var mu sync.Mutex
+	wcfg := cfg
+	wcfg.Logger = slog.New(slog.NewTextHandler(&lockedWriter{w: &logs, mu: &mu}, nil))
+	w := &Worker{Config: wcfg, Key: k, Name: "slow",
+		Compile: func(string, []byte) (constraint.ConstraintSystem, string, error) { return ccs, "square", nil },
+		Keys: func(constraint.ConstraintSystem, string) (groth16.ProvingKey, groth16.VerifyingKey, error) {
+			time.Sleep(3 * cfg.AckWait)
+			return pk, vk, nil
+		}}
+	go w.Run(ctx, nc)
+	prove, err := c.Remote(stepproof.Circuit{Hash: "square", VK: vk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := prove(ctx, "step-00000", squareWitness(t)); err != nil {
+		t.Fatalf("the slow worker's proof: %v", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if n := strings.Count(logs.String(), "msg=proving"); n != 1 {
+		t.Fatalf("delivered %d times:\n%s", n, logs.String())
+	}
+}
+
+type lockedWriter struct {
+	w  io.Writer
+	mu *sync.Mutex
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+// A worker whose key cache lacks the run's keys fetches them from the key
+// store, where the collector shared them, checks them against the sums its
+// sealed job names, and keeps them in its cache; keys swapped in the store
+// are refused.
+func TestWorkerFetchesSharedKeys(t *testing.T) {
+	ccs, pk, vk := squareKeys(t)
+	k := testKey(t)
+	for _, tc := range []struct {
+		name   string
+		tamper bool
+	}{{"shared", false}, {"swapped in the store", true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, nc := startServer(t)
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			cfg := Config{AckWait: time.Second, MaxDeliver: 1, ShareKeys: true}
+			c, err := NewCollector(ctx, nc, k, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			prove, err := c.Remote(stepproof.Circuit{Hash: "square", VK: vk, PK: pk})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.tamper {
+				store, err := keyStore(ctx, c.js)
+				if err != nil {
+					t.Fatal(err)
+				}
+				infos, err := store.List(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(infos) != 2 {
+					t.Fatalf("%d objects in the key store, want pk and vk", len(infos))
+				}
+				pkInfo := infos[0] // the proving key is the larger
+				if infos[1].Size > pkInfo.Size {
+					pkInfo = infos[1]
+				}
+				if _, err := store.PutBytes(ctx, pkInfo.Name, make([]byte, pkInfo.Size)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			cache := &prover.KeyCache{Dir: t.TempDir()}
+			w := &Worker{Config: cfg, Key: k, Keys: CachedKeys(cache), Fetch: cache,
+				Compile: func(string, []byte) (constraint.ConstraintSystem, string, error) { return ccs, "square", nil }}
+			go w.Run(ctx, nc)
+			_, err = prove(ctx, "step-00000", squareWitness(t))
+			if tc.tamper {
+				if !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), "sha256") {
+					t.Fatalf("got %v, want a refusal of the swapped key", err)
+				}
+				if _, _, err := cache.Load("square"); err == nil {
+					t.Fatal("the swapped key entered the cache")
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, _, err := cache.Load("square"); err != nil {
+				t.Fatalf("the fetched keys are not in the cache: %v", err)
+			}
+		})
+	}
+}
+
+// A worker whose keys are another setup's for the same circuit refuses the
+// job, saying so, and the step fails.
+func TestWorkerWithOtherKeysRefuses(t *testing.T) {
+	ccs, _, vk := squareKeys(t)
+	pk2, vk2, err := groth16.Setup(ccs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, nc := startServer(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	k := testKey(t)
+	cfg := Config{AckWait: time.Second, MaxDeliver: 1}
+	c, err := NewCollector(ctx, nc, k, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	w := &Worker{Config: cfg, Key: k,
+		Compile: func(string, []byte) (constraint.ConstraintSystem, string, error) { return ccs, "square", nil },
+		Keys: func(constraint.ConstraintSystem, string) (groth16.ProvingKey, groth16.VerifyingKey, error) {
+			return pk2, vk2, nil
+		}}
+	go w.Run(ctx, nc)
+	prove, err := c.Remote(stepproof.Circuit{Hash: "square", VK: vk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = prove(ctx, "step-00003", squareWitness(t))
+	if !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), "wrong keys") {
+		t.Fatalf("got %v, want a refusal for wrong keys", err)
 	}
 }

@@ -20,9 +20,12 @@ type job struct {
 	Spec        []byte
 	CircuitHash string
 	VKSHA256    string // the worker's verifying key must be this one
-	Solidity    bool
-	Witness     []byte // gnark's binary full witness: private data
-	Attempt     int
+	// PKSHA256, when set, is the proving key's sha256 (raw encoding): a
+	// worker without the keys may fetch both from KeysBucket by checksum.
+	PKSHA256 string
+	Solidity bool
+	Witness  []byte // gnark's binary full witness: private data
+	Attempt  int
 }
 
 // result is a worker's answer, sealed under the result subject.
@@ -32,6 +35,9 @@ type result struct {
 	Worker  string
 	Proof   []byte // empty when refused
 	Refusal string
+	// seq is, in a refusal the collector makes up for a job message that
+	// can no longer be answered, that message's stream sequence.
+	seq uint64
 }
 
 func encode(v any) ([]byte, error) {

@@ -407,7 +407,7 @@ func TestDuplicateResultsAreHarmless(t *testing.T) {
 					t.Error(err)
 					return
 				}
-				proof, err := w.prove(j)
+				proof, err := w.prove(ctx, j)
 				if err != nil {
 					t.Error(err)
 					return

@@ -32,12 +32,16 @@ type Worker struct {
 	// Keys loads the proving keys by circuit (CachedKeys: a key cache); a
 	// worker never runs a setup and never takes keys from a message.
 	Keys Keys
+	// Fetch, when set, is the key cache that keys missing from Keys are
+	// fetched into from KeysBucket, by the checksums a job names.
+	Fetch *prover.KeyCache
 	// Name identifies the worker in results and logs; default host:pid.
 	Name string
 	// Compile builds the constraint system of a job's circuit (kind "step":
 	// spec is the run's params.json); nil: compile it here (CompileStep).
 	Compile func(kind string, spec []byte) (constraint.ConstraintSystem, string, error)
 
+	js       jetstream.JetStream
 	mu       sync.Mutex
 	circuits map[string]*circuit // by circuit hash
 }
@@ -66,6 +70,7 @@ func (w *Worker) Run(ctx context.Context, nc *nats.Conn) error {
 	if err != nil {
 		return fmt.Errorf("fleet: %w", err)
 	}
+	w.js = js
 	obj, err := ensureStreams(ctx, js)
 	if err != nil {
 		return err
@@ -125,7 +130,7 @@ func (w *Worker) handle(ctx context.Context, log *slog.Logger, js jetstream.JetS
 	log.Info("proving", "job", j.Name, "attempt", j.Attempt, "delivery", meta.NumDelivered)
 	stop := w.keepAlive(m)
 	start := time.Now()
-	proof, err := w.prove(j)
+	proof, err := w.prove(ctx, j)
 	elapsed := time.Since(start)
 	stop()
 	if err != nil {
@@ -187,8 +192,8 @@ func (w *Worker) keepAlive(m jetstream.Msg) (stop func()) {
 }
 
 // prove proves j with this worker's own keys and checks the proof.
-func (w *Worker) prove(j job) ([]byte, error) {
-	c, err := w.circuit(j)
+func (w *Worker) prove(ctx context.Context, j job) ([]byte, error) {
+	c, err := w.circuit(ctx, j)
 	if err != nil {
 		return nil, err
 	}
@@ -219,7 +224,7 @@ func (w *Worker) prove(j job) ([]byte, error) {
 
 // circuit compiles j's circuit and loads its keys, once per circuit hash,
 // and checks that they are the ones the job names.
-func (w *Worker) circuit(j job) (*circuit, error) {
+func (w *Worker) circuit(ctx context.Context, j job) (*circuit, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if c, ok := w.circuits[j.CircuitHash]; ok {
@@ -237,6 +242,12 @@ func (w *Worker) circuit(j job) (*circuit, error) {
 		return nil, fmt.Errorf("%w: this worker compiles the params to circuit %s, the job is for %s (another zkdp version?)", stepproof.ErrCircuit, hash, j.CircuitHash)
 	}
 	pk, vk, err := w.Keys(ccs, hash)
+	if err != nil && w.Fetch != nil && j.PKSHA256 != "" && w.js != nil {
+		if ferr := w.fetchKeys(ctx, j, ccs, hash); ferr != nil {
+			return nil, fmt.Errorf("%w; fetching them: %w", err, ferr)
+		}
+		pk, vk, err = w.Keys(ccs, hash)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -150,6 +150,10 @@ type State struct {
 	Trust prover.KeyTrust
 	// Workers is how many proofs are computed at once.
 	Workers int
+	// Fleet, if set, starts what proves the steps elsewhere (a prover fleet,
+	// package fleet) for the run in dir: stepproof.Options.Remote, and the
+	// function that stops it.
+	Fleet func(ctx context.Context, dir string) (remote RemoteProver, stop func(), err error)
 	// Progress, if set, reports a stage's inner progress (training steps,
 	// proofs); it is never called concurrently.
 	Progress func(stage string, done, total int)

@@ -7,6 +7,9 @@ import (
 	"os"
 	"time"
 
+	"github.com/consensys/gnark/backend/groth16"
+	"github.com/consensys/gnark/backend/witness"
+
 	"github.com/zkdp/zkdp/commit"
 	"github.com/zkdp/zkdp/data"
 	"github.com/zkdp/zkdp/dp"
@@ -223,15 +226,27 @@ type ProveResult struct {
 	ProofSeconds float64 `json:"proof_seconds"`
 }
 
-// proveStage proves every step; stepproof.Prove keeps the proofs that
+// RemoteProver is stepproof.Options.Remote.
+type RemoteProver = func(c stepproof.Circuit) (func(ctx context.Context, name string, full witness.Witness) (groth16.Proof, error), error)
+
+// proveStage proves every step (through State.Fleet when set); stepproof.Prove keeps the proofs that
 // already verify, so a resumed run redoes none.
 func proveStage(ctx context.Context, s *State) error {
 	keys, err := s.stepKeys()
 	if err != nil {
 		return err
 	}
-	sum, err := stepproof.Prove(ctx, s.Dir.Root, stepproof.Options{Workers: max(s.Workers, 1), Logger: s.log(), KeySource: keys,
-		Progress: func(done, total int, _ time.Duration) { s.progress(StageProve, done, total) }})
+	opts := stepproof.Options{Workers: max(s.Workers, 1), Logger: s.log(), KeySource: keys,
+		Progress: func(done, total int, _ time.Duration) { s.progress(StageProve, done, total) }}
+	if s.Fleet != nil {
+		remote, stop, err := s.Fleet(ctx, s.Dir.Root)
+		if err != nil {
+			return err
+		}
+		defer stop()
+		opts.Remote = remote
+	}
+	sum, err := stepproof.Prove(ctx, s.Dir.Root, opts)
 	var secs float64
 	for _, d := range sum.Durations {
 		secs += d.Seconds()

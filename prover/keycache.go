@@ -225,3 +225,38 @@ func ChooseKeySource(source KeySource, cache *KeyCache, log *slog.Logger) (KeySo
 	def.Logger = log
 	return def, nil
 }
+
+// Import stores keys made elsewhere (a remote prover fetches its run's keys)
+// as the cache entry meta.Hash: pk in raw form (WriteRawTo), as the cache
+// keeps it, and vk. Their contents must have the checksums meta records,
+// else the files are removed, no entry is made, and the error wraps
+// ErrCorruptKey.
+func (c *KeyCache) Import(meta KeyMeta, pk, vk io.Reader) error {
+	if c.Dir == "" {
+		return fmt.Errorf("%w: key cache has no folder", ErrIO)
+	}
+	pkPath, vkPath, metaPath := c.Paths(meta.Hash)
+	for _, f := range []struct {
+		path, want string
+		r          io.Reader
+	}{{pkPath, meta.PKSHA256, pk}, {vkPath, meta.VKSHA256, vk}} {
+		got, err := WriteFileAtomic(f.path, func(w io.Writer) error { _, err := io.Copy(w, f.r); return err })
+		if err != nil {
+			return fmt.Errorf("store %s: %w", f.path, err)
+		}
+		if got != f.want {
+			os.Remove(pkPath)
+			os.Remove(vkPath)
+			return fmt.Errorf("%w: %s: sha256 %s, expected %s", ErrCorruptKey, f.path, got, f.want)
+		}
+	}
+	meta.Created = time.Now().UTC().Format(time.RFC3339)
+	b, err := json.MarshalIndent(meta, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode key metadata: %w", err)
+	}
+	if _, err := writeBytesAtomic(metaPath, append(b, '\n')); err != nil {
+		return fmt.Errorf("store key metadata: %w", err)
+	}
+	return nil
+}
