@@ -12,9 +12,11 @@ package fleet
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -92,7 +94,8 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-// Connect dials the server with c's credentials and TLS settings.
+// Connect dials the server with c's credentials and TLS settings. A refusal
+// names the setting to check (the settings are queue.* in a zkdp config).
 func Connect(c Config, name string) (*nats.Conn, error) {
 	if c.URL == "" {
 		return nil, fmt.Errorf("%w: no queue URL", ErrConfig)
@@ -104,7 +107,7 @@ func Connect(c Config, name string) (*nats.Conn, error) {
 	if c.NKeySeed != "" {
 		o, err := nats.NkeyOptionFromSeed(c.NKeySeed)
 		if err != nil {
-			return nil, fmt.Errorf("%w: nkey seed %s: %w", ErrConfig, c.NKeySeed, err)
+			return nil, fmt.Errorf("%w: queue.nkey_seed %s is not an NKey user seed file (nk -gen user): %w", ErrConfig, c.NKeySeed, err)
 		}
 		opts = append(opts, o)
 	}
@@ -122,9 +125,41 @@ func Connect(c Config, name string) (*nats.Conn, error) {
 	}
 	nc, err := nats.Connect(c.URL, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("fleet: connecting to %s: %w", c.URL, err)
+		return nil, fmt.Errorf("fleet: connecting to %s: %w%s", c.URL, err, connectHint(c, err))
 	}
 	return nc, nil
+}
+
+// connectHint says which setting a refused connection points to: the
+// messages of nats.go and crypto/tls name the protocol's fault, not the
+// file to fix.
+func connectHint(c Config, err error) string {
+	var unknownCA x509.UnknownAuthorityError
+	var hostname x509.HostnameError
+	msg := err.Error()
+	switch {
+	case c.TLSCA != "" && strings.Contains(msg, "rootCA"):
+		return fmt.Sprintf(" (queue.tls_ca %s: not a readable PEM CA file)", c.TLSCA)
+	case c.TLSCert != "" && !strings.Contains(msg, "remote error") && strings.Contains(msg, "client certificate"):
+		return fmt.Sprintf(" (queue.tls_cert %s, queue.tls_key %s: not a readable certificate and key pair)", c.TLSCert, c.TLSKey)
+	case errors.As(err, &unknownCA):
+		if c.TLSCA == "" {
+			return " (the server's certificate is not from a CA this host trusts: set queue.tls_ca to the fleet's CA file)"
+		}
+		return fmt.Sprintf(" (the server's certificate does not chain to queue.tls_ca %s)", c.TLSCA)
+	case errors.As(err, &hostname):
+		return " (the server's certificate does not name the host of queue.url)"
+	case errors.Is(err, nats.ErrSecureConnWanted):
+		return " (the server does not offer TLS: use nats:// without queue.tls_*, or enable TLS on the server)"
+	case strings.Contains(msg, "remote error: tls"):
+		if c.TLSCert == "" {
+			return " (the server wants a client certificate: set queue.tls_cert and queue.tls_key)"
+		}
+		return fmt.Sprintf(" (the server refused the client certificate queue.tls_cert %s: it must be issued by the server's client CA)", c.TLSCert)
+	case errors.Is(err, nats.ErrAuthorization) || strings.Contains(strings.ToLower(msg), "authorization violation"):
+		return " (the server refused the credentials: check queue.user and queue.password_file, queue.nkey_seed or queue.credentials)"
+	}
+	return ""
 }
 
 // ensureStreams creates the jobs and results streams and the payload bucket
