@@ -83,7 +83,11 @@ type Registration struct {
 func RegisterBeforeTraining(ctx context.Context, reg *Registry, k RunKey) (Registration, error) {
 	var out Registration
 	id, rcpt, err := reg.RegisterRun(ctx, k)
-	out.Transactions = append(out.Transactions, txOf("registerRun", rcpt, err))
+	name := "registerRun"
+	if k.Parent != nil {
+		name = "registerContinuedRun"
+	}
+	out.Transactions = append(out.Transactions, txOf(name, rcpt, err))
 	if err != nil {
 		return out, err
 	}

@@ -97,8 +97,12 @@ type VerifyOptions struct {
 	// Trust is the rule by which the step key (and, without Derive, the
 	// inference keys) are trusted: every verifier deployed or reused runs
 	// exactly the code exported from a trusted key.
-	Trust  prover.KeyTrust
-	Logger *slog.Logger
+	Trust prover.KeyTrust
+	// ReportPath is where the report is written; empty: the run's
+	// public/chain.json. A run taken on-chain only as another run's parent
+	// keeps its own report.
+	ReportPath string
+	Logger     *slog.Logger
 }
 
 // VerifyRun takes a proven run directory on-chain: it deploys (or reuses)
@@ -108,7 +112,7 @@ type VerifyOptions struct {
 // verifiers run the code exported from trusted keys (ErrVerifierCode
 // otherwise), submits every
 // step proof not yet accepted, finalizes, verifies the inference proofs, and
-// writes public/chain.json. On a rejected transaction the report records it
+// writes public/chain.json (or opts.ReportPath). On a rejected transaction the report records it
 // (with the decoded reason) and the error is returned.
 func VerifyRun(ctx context.Context, c *Chain, dir string, opts VerifyOptions) (*Report, error) {
 	log := opts.Logger
@@ -122,9 +126,13 @@ func VerifyRun(ctx context.Context, c *Chain, dir string, opts VerifyOptions) (*
 	d := pub.Dir
 	rep := &Report{Chain: c.Name, ChainID: c.ChainID.String(), Sender: c.From.Hex(), Steps: pub.Params.Steps,
 		InferenceVerifiers: map[string]string{}}
+	reportPath := opts.ReportPath
+	if reportPath == "" {
+		reportPath = d.Public(ReportFile)
+	}
 	var prev Report
 	if c.sim == nil {
-		if err := run.ReadJSON(d.Public(ReportFile), &prev); err != nil && !errors.Is(err, os.ErrNotExist) {
+		if err := run.ReadJSON(reportPath, &prev); err != nil && !errors.Is(err, os.ErrNotExist) {
 			log.Warn("ignoring the previous chain report", "err", err)
 		}
 		if prev.ChainID != rep.ChainID || prev.Chain != rep.Chain {
@@ -132,7 +140,7 @@ func VerifyRun(ctx context.Context, c *Chain, dir string, opts VerifyOptions) (*
 		}
 	}
 	finish := func(err error) (*Report, error) {
-		if werr := run.WriteJSON(d.Public(ReportFile), rep, run.PublicMode); werr != nil {
+		if werr := run.WriteJSON(reportPath, rep, run.PublicMode); werr != nil {
 			return rep, errors.Join(err, werr)
 		}
 		return rep, err

@@ -95,6 +95,9 @@ type ChainRegisterOptions struct {
 	OutDir      string // keeps the secret seed for zkdp train --out
 	KeysDir     string
 	CeremonyDir string
+	// From is a run directory whose released model the run will continue.
+	From         string
+	DisjointRows bool
 }
 
 // NewChainRegisterCmd builds `zkdp chain register`.
@@ -116,10 +119,16 @@ accepts no other step verifier for it.
 Train with that beacon (zkdp train --out DIR --beacon). The secret seed is
 drawn here and kept in DIR/private (--out), where zkdp train finds it.
 Between commands the chain must persist: use --rpc (e.g. geth --dev); the
-simulated chain ends with the command.`,
+simulated chain ends with the command.
+With --from RUN_DIR the run continues that run's released model (as zkdp
+train --from will): it is registered as its child, so RUN_DIR's run must be
+finalized in the registry (zkdp chain verify --run RUN_DIR), whose M_T the
+registry takes as the new run's M_0.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return o.Run(cmd) },
 	}
+	cmd.Flags().StringVar(&o.From, "from", "", "register a run that continues the released model of this run directory (then train with --from too)")
+	cmd.Flags().BoolVar(&o.DisjointRows, "disjoint-rows", false, "with --from: the new records share none with the earlier run's")
 	cmd.Flags().StringVarP(&o.ConfigPath, "config", "c", "", "the run's config file, or a shipped config's name (required)")
 	cmd.Flags().StringVarP(&o.OutDir, "out", "o", "", "run directory whose private folder keeps the secret seed for zkdp train --out (needed unless the config sets a seed)")
 	cmd.Flags().StringVar(&o.KeysDir, "keys", "", "key cache folder of the single-party setup (default $XDG_CACHE_HOME/zkdp/keys)")
@@ -140,6 +149,16 @@ func (o *ChainRegisterOptions) Run(cmd *cobra.Command) error {
 	cfg, err := o.Loader.Load()
 	if err != nil {
 		return err
+	}
+	if o.DisjointRows && o.From == "" {
+		return fmt.Errorf("chain register: --disjoint-rows needs --from")
+	}
+	var from *run.Released
+	if o.From != "" {
+		if from, err = stepproof.ReadReleased(o.From); err != nil {
+			return fmt.Errorf("chain register: --from %s: %w", o.From, err)
+		}
+		from.Parent.SharesRows = !o.DisjointRows
 	}
 	var seed dp.Seed
 	var src run.DataSource
@@ -165,10 +184,15 @@ func (o *ChainRegisterOptions) Run(cmd *cobra.Command) error {
 	if err != nil {
 		return err
 	}
+	setup.From = from
 	if setup.Dataset, err = data.Load(src.Data, src.SplitSeed); err != nil {
 		return err
 	}
 	key, err := chain.PlanKey(setup)
+	if err != nil {
+		return err
+	}
+	params, err := trainer.Plan(setup)
 	if err != nil {
 		return err
 	}
@@ -180,9 +204,6 @@ func (o *ChainRegisterOptions) Run(cmd *cobra.Command) error {
 	if err != nil {
 		return err
 	}
-	if key.StepVerifierCodeHash, err = chain.PlanStepVerifier(ctx, setup, keys); err != nil {
-		return err
-	}
 	c, err := connect(ctx, s)
 	if err != nil {
 		return err
@@ -190,6 +211,16 @@ func (o *ChainRegisterOptions) Run(cmd *cobra.Command) error {
 	defer c.Close()
 	reg, err := registry(ctx, c, s.Registry)
 	if err != nil {
+		return err
+	}
+	if key.Parent, err = reg.ParentOf(ctx, params); err != nil {
+		if c.Simulated() {
+			return fmt.Errorf("%w: the simulated chain starts empty and ends with this command: register a continued run on a persistent chain (--rpc, --registry) where %s is finalized (zkdp chain verify --run %s), or let zkdp pipeline --from do it all in one process", err, o.From, o.From)
+		}
+		return fmt.Errorf("%w: take it on-chain first: zkdp chain verify --run %s --rpc %s --registry %s", err, o.From, c.Name, reg.Address.Hex())
+	}
+	// After the parent's check: the key setup can take minutes.
+	if key.StepVerifierCodeHash, err = chain.PlanStepVerifier(ctx, setup, keys); err != nil {
 		return err
 	}
 	r, err := chain.RegisterBeforeTraining(ctx, reg, key)
@@ -207,6 +238,13 @@ func (o *ChainRegisterOptions) Run(cmd *cobra.Command) error {
 	outFlag := ""
 	if o.OutDir != "" {
 		outFlag = " --out " + o.OutDir
+	}
+	if o.From != "" {
+		fmt.Fprintf(o.Out, "continues run 0x%s (the registry took its M_T %s as M_0)\n", key.Parent.Text(16), setup.From.Parent.Model)
+		outFlag += " --from " + o.From
+		if o.DisjointRows {
+			outFlag += " --disjoint-rows"
+		}
 	}
 	fmt.Fprintf(o.Out, "train with: zkdp train --config %s%s --beacon %s\n", o.ConfigPath, outFlag, commit.Hex(r.Beacon))
 	if !c.Simulated() {

@@ -97,3 +97,44 @@ func TestChainCommandsRejectBadSettings(t *testing.T) {
 		t.Errorf("a bad registry address: exit %d %s", code, errs)
 	}
 }
+
+// chain register --from on the simulated chain: the chain starts empty, so
+// the released run cannot be the registered run's parent there; the error
+// says so and names what to do. A --from that is no released run, or
+// --disjoint-rows alone, is refused before anything is written.
+func TestChainRegisterFromNeedsItsParentOnChain(t *testing.T) {
+	for k, v := range map[string]string{"ZKDP_TRAINING_STEPS": "2", "ZKDP_TRAINING_SAMPLING_RATE": "0.002", "ZKDP_FIXED_POINT_LATTICE_BITS": "4"} {
+		t.Setenv(k, v)
+	}
+	parent := filepath.Join(t.TempDir(), "parent")
+	if _, errs, code := execute(t, "train", "--config", "quickstart", "--out", parent, "--seed", "4", "--log-level", "warn"); code != 0 {
+		t.Fatalf("train: %s", errs)
+	}
+	keys := t.TempDir()
+	child := filepath.Join(t.TempDir(), "child")
+	_, errs, code := execute(t, "chain", "register", "--config", "quickstart", "--keys", keys, "--out", child, "--from", parent)
+	for _, want := range []string{"not finalized in this registry", "simulated chain starts empty", "zkdp chain verify --run " + parent, "zkdp pipeline --from"} {
+		if code == 0 || !strings.Contains(errs, want) {
+			t.Errorf("exit %d, %q does not say %q", code, errs, want)
+		}
+	}
+	if entries, _ := os.ReadDir(keys); len(entries) != 0 {
+		t.Errorf("the key setup ran before the parent was checked: %d files", len(entries))
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--from", t.TempDir()}, "--from"},
+		{[]string{"--disjoint-rows"}, "--disjoint-rows needs --from"},
+	} {
+		out := filepath.Join(t.TempDir(), "out")
+		_, errs, code := execute(t, append([]string{"chain", "register", "--config", "quickstart", "--keys", keys, "--out", out}, tc.args...)...)
+		if code == 0 || !strings.Contains(errs, tc.want) {
+			t.Errorf("%v: exit %d, %q", tc.args, code, errs)
+		}
+		if _, err := os.Stat(out); !os.IsNotExist(err) {
+			t.Errorf("%v: %s was created", tc.args, out)
+		}
+	}
+}

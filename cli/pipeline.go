@@ -26,6 +26,9 @@ type PipelineOptions struct {
 	KeysDir     string
 	CeremonyDir string
 	JSON        bool
+	// From is a run directory whose released model the run continues.
+	From         string
+	DisjointRows bool
 	// Loader is filled by the command from ConfigPath, the environment and
 	// the flags; tests may preset it.
 	Loader *config.Loader
@@ -61,10 +64,21 @@ func NewPipelineCmd(o *PipelineOptions) *cobra.Command {
 
 DIR/pipeline.json records the finished stages: after an interruption or a
 failure, --resume continues from the first unfinished stage, and proving
-keeps every proof already made.`,
+keeps every proof already made.
+
+--from RUN_DIR continues the released model of a proven run, as zkdp train
+--from does: W_0 is its W_T (checked against its M_T), and the registry
+registers the run as that run's child. On a persistent chain (chain.rpc and
+chain.registry) the parent must be finalized there already (zkdp chain
+verify --run RUN_DIR). The simulated chain starts empty, so there the
+pipeline first takes the parent on-chain from RUN_DIR (its proofs submitted
+and its model finalized, with the beacon it was trained with), and so each
+earlier run of the lineage, found through the pipeline.json of the run that
+continues it.`,
 		Example: `  zkdp pipeline
   zkdp pipeline --config quickstart --out runs/quickstart --force
-  zkdp pipeline --out runs/quickstart --resume`,
+  zkdp pipeline --out runs/quickstart --resume
+  zkdp pipeline --config quickstart --out runs/quickstart-2 --from runs/quickstart`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if o.Loader == nil {
@@ -89,6 +103,8 @@ keeps every proof already made.`,
 	f.StringVar(&o.KeysDir, "keys", "", "key cache folder (default $XDG_CACHE_HOME/zkdp/keys)")
 	f.StringVar(&o.CeremonyDir, "ceremony", "", "prove and verify the steps with the keys of this sealed ceremony folder (zkdp ceremony) instead of the single-party setup")
 	f.BoolVar(&o.JSON, "json", false, "print the summary as JSON")
+	f.StringVar(&o.From, "from", "", "continue the released model of this proven run directory: W_0 is its W_T, checked against its transcript's M_T")
+	f.BoolVar(&o.DisjointRows, "disjoint-rows", false, "with --from: the new records share none with the earlier run's (otherwise the report composes both runs' epsilon)")
 	return cmd
 }
 
@@ -109,12 +125,16 @@ func (o *PipelineOptions) Run(cmd *cobra.Command) error {
 	if out == "" {
 		out = filepath.Join("runs", cfg.Data.Name+"-"+time.Now().UTC().Format("20060102-150405"))
 	}
-	st, err := pipeline.Open(pipeline.OpenOptions{Dir: out, ConfigName: o.ConfigPath, Resume: o.Resume, Force: o.Force}, cfg)
+	st, err := pipeline.Open(pipeline.OpenOptions{Dir: out, ConfigName: o.ConfigPath, Resume: o.Resume, Force: o.Force,
+		From: o.From, DisjointRows: o.DisjointRows}, cfg)
 	if err != nil {
 		return err
 	}
 	if o.Resume && cmd.Flags().Changed("config") {
 		log.Warn("--resume uses the config the run was started with; --config is ignored", "run_config", st.File.Config)
+	}
+	if o.Resume && (o.From != "" || o.DisjointRows) {
+		log.Warn("--resume continues from the run the pipeline was started with; --from and --disjoint-rows are ignored", "from", st.File.From)
 	}
 	st.Logger, st.Workers = log, o.Workers
 	// The queue settings are this invocation's (flags, ZKDP_QUEUE_*, the
@@ -194,6 +214,12 @@ func printSummary(o *PipelineOptions, s pipeline.Summary) {
 	fmt.Fprintf(w, "pipeline finished: %s\n", s.Dir)
 	fmt.Fprintf(w, "  dataset          %s (at most %d training rows, the public bound), model %s\n", s.Dataset, s.RowBound, s.Model)
 	fmt.Fprintf(w, "  privacy          (epsilon, delta) = (%.4f, %.3g) by %s, recomputed from public files\n", s.Epsilon, s.Delta, s.Accountant)
+	if l := s.Lineage; l != nil {
+		fmt.Fprintf(w, "  shared records   (epsilon, delta) = (%.4f, %.3g) over all %d runs of the lineage\n", l.Privacy.Epsilon, l.Privacy.Delta, l.Runs)
+	}
+	if s.ParentRun != "" {
+		fmt.Fprintf(w, "  continues        the released model of run %s (registry run %s)\n", s.ParentRun, s.ParentRunID)
+	}
 	fmt.Fprintf(w, "  test accuracy    %.4f (the released model on the test split)\n", s.TestAccuracy)
 	fmt.Fprintf(w, "  steps proven     %d of %d verified, %d constraints per step%s\n", s.StepsVerified, s.Steps, s.Constraints, keyNote(s.StepKeyTrust))
 	fmt.Fprintf(w, "  proving time     %s (prove stage, all attempts)\n", (time.Duration(s.ProvingSeconds * float64(time.Second))).Round(time.Millisecond))

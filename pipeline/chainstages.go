@@ -2,7 +2,9 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"math/big"
 
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 	"github.com/ethereum/go-ethereum/common"
@@ -91,15 +93,6 @@ func (cs *chainSession) register(ctx context.Context, s *State) error {
 			return fmt.Errorf("%s: %s: %w", s.Dir.Public(run.TranscriptFile), f.name, err)
 		}
 	}
-	// The run is bound to its step verifier's code: that of the key it will
-	// be proven with (set up now; the prove stage finds it cached).
-	keys, err := s.stepKeys()
-	if err != nil {
-		return err
-	}
-	if key.StepVerifierCodeHash, err = chain.StepVerifierCodeHash(ctx, p, keys); err != nil {
-		return err
-	}
 	c, err := cs.connect(ctx, s)
 	if err != nil {
 		return err
@@ -108,8 +101,18 @@ func (cs *chainSession) register(ctx context.Context, s *State) error {
 		return err
 	}
 	// A continued run registers with its finalized parent, whose M_T the
-	// registry binds as M_0.
-	if key.Parent, err = cs.reg.ParentOf(ctx, p); err != nil {
+	// registry binds as M_0 (checked before the key setup below, which can
+	// take minutes).
+	if key.Parent, err = cs.parentOnChain(ctx, s, p); err != nil {
+		return err
+	}
+	// The run is bound to its step verifier's code: that of the key it will
+	// be proven with (set up now; the prove stage finds it cached).
+	keys, err := s.stepKeys()
+	if err != nil {
+		return err
+	}
+	if key.StepVerifierCodeHash, err = chain.StepVerifierCodeHash(ctx, p, keys); err != nil {
 		return err
 	}
 	r, err := chain.RegisterBeforeTraining(ctx, cs.reg, key)
@@ -185,6 +188,7 @@ type ChainResult struct {
 	Chain         string `json:"chain"`
 	Registry      string `json:"registry"`
 	RunID         string `json:"run_id"`
+	ParentRunID   string `json:"parent_run_id,omitempty"` // the run it continues
 	BeaconGiven   bool   `json:"beacon_given"`
 	StepsAccepted int    `json:"steps_accepted"`
 	Finalized     bool   `json:"finalized"`
@@ -212,13 +216,108 @@ func (cs *chainSession) verifyOnChain(ctx context.Context, s *State) error {
 	case s.Config.Chain.Registry != "":
 		opts.Registry = common.HexToAddress(s.Config.Chain.Registry)
 	}
+	// A resumed continued run on a fresh simulated chain: its lineage goes
+	// on-chain first, in a registry this session deploys.
+	if s.From != nil && cs.reg == nil && c.Simulated() {
+		if cs.reg, err = chain.OpenRegistry(ctx, c, ""); err != nil {
+			return err
+		}
+		opts.Registry = cs.reg.Address
+		p, err := s.Dir.ReadParams()
+		if err != nil {
+			return err
+		}
+		if _, err := cs.parentOnChain(ctx, s, p); err != nil {
+			return err
+		}
+	}
 	rep, err := chain.VerifyRun(ctx, c, s.Dir.Root, opts)
 	if rep != nil {
-		res := ChainResult{Chain: rep.Chain, Registry: rep.Registry, RunID: rep.RunID, BeaconGiven: rep.BeaconGiven,
+		res := ChainResult{Chain: rep.Chain, Registry: rep.Registry, RunID: rep.RunID, ParentRunID: rep.ParentRunID, BeaconGiven: rep.BeaconGiven,
 			StepsAccepted: rep.StepsAccepted, Finalized: rep.Finalized, RunsForDataset: rep.RunsForDataset, Transactions: rep.Transactions}
 		if serr := s.SetResult(res); serr != nil && err == nil {
 			err = serr
 		}
 	}
 	return err
+}
+
+// ErrLineageDir: on a simulated chain, a continued run's ancestors go
+// on-chain from their directories, and one of them is not known.
+var ErrLineageDir = errors.New("pipeline: the continued run's lineage cannot be taken on-chain")
+
+// lineageReport is where the on-chain report of the run's k-th ancestor
+// (1: its parent) goes, when a simulated chain takes it on-chain: its own
+// directory's public/chain.json is left alone.
+func lineageReport(d *run.Dir, k int) string {
+	return d.Public(fmt.Sprintf("chain-ancestor-%d.json", k))
+}
+
+// parentOnChain is the registry's id of the finalized run that the run of
+// params p continues (nil for a fresh run). A persistent chain must hold it
+// already. The simulated chain starts empty with every session, so there
+// the run's lineage is taken on-chain first from its directories, oldest
+// first (each registered with the beacon it was trained with, its proofs
+// submitted and its model finalized, as zkdp chain verify does): the
+// parent is s.From's directory, and an ancestor's parent is the one its
+// own pipeline run recorded (pipeline.json's from).
+func (cs *chainSession) parentOnChain(ctx context.Context, s *State, p run.Params) (*big.Int, error) {
+	if p.Parent == nil {
+		return nil, nil
+	}
+	id, err := cs.reg.ParentOf(ctx, p)
+	if err == nil || !errors.Is(err, chain.ErrParent) {
+		return id, err
+	}
+	if !cs.c.Simulated() {
+		return nil, fmt.Errorf("%w: take the parent run on-chain first (zkdp chain verify --run PARENT_DIR --rpc %s --registry %s) or continue a run finalized in this registry",
+			err, cs.c.Name, cs.reg.Address.Hex())
+	}
+	dirs, err := lineageDirs(s.File.From, p)
+	if err != nil {
+		return nil, err
+	}
+	for k := len(dirs); k >= 1; k-- {
+		dir := dirs[k-1]
+		s.log().Info("taking the continued run's lineage on-chain (simulated chain)", "run", dir, "generation", -k)
+		rep, err := chain.VerifyRun(ctx, cs.c, dir, chain.VerifyOptions{Registry: cs.reg.Address, Trust: s.Trust,
+			Logger: s.log(), ReportPath: lineageReport(s.Dir, k)})
+		if err != nil {
+			return nil, fmt.Errorf("pipeline: taking %s on-chain as the run's ancestor: %w", dir, err)
+		}
+		if !rep.Finalized {
+			return nil, fmt.Errorf("pipeline: %s was not finalized on-chain", dir)
+		}
+	}
+	return cs.reg.ParentOf(ctx, p)
+}
+
+// lineageDirs are the directories of the runs that a run of params p
+// continues, parent first, up to a fresh run: from (the run's --from), then
+// each ancestor's recorded pipeline --from.
+func lineageDirs(from *From, p run.Params) ([]string, error) {
+	if from == nil {
+		return nil, fmt.Errorf("%w: its params continue run %s, but this pipeline run was not started with --from", ErrLineageDir, p.Parent.RunCommitment)
+	}
+	dirs := []string{from.Dir}
+	for dir := from.Dir; ; {
+		d := &run.Dir{Root: dir}
+		q, err := d.ReadParams()
+		if err != nil {
+			return nil, err
+		}
+		if q.Parent == nil {
+			return dirs, nil
+		}
+		if len(dirs) > run.MaxLineage {
+			return nil, fmt.Errorf("%w: more than %d generations", ErrLineageDir, run.MaxLineage)
+		}
+		f, err := ReadState(d.Path(StateFile))
+		if err != nil || f.From == nil {
+			return nil, fmt.Errorf("%w: %s continues run %s, and it records no directory of that run (it was not made by zkdp pipeline --from): on the simulated chain the whole lineage is taken on-chain from its directories, so use a persistent chain (chain.rpc, chain.registry) where that run is finalized",
+				ErrLineageDir, dir, q.Parent.RunCommitment)
+		}
+		dir = f.From.Dir
+		dirs = append(dirs, dir)
+	}
 }

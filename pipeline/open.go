@@ -8,6 +8,7 @@ import (
 
 	"github.com/zkdp/zkdp/config"
 	"github.com/zkdp/zkdp/run"
+	"github.com/zkdp/zkdp/stepproof"
 )
 
 // Sentinel errors of Open.
@@ -30,6 +31,11 @@ type OpenOptions struct {
 	ConfigName string // as given on the command line, for the record
 	Resume     bool   // continue the pipeline run in Dir
 	Force      bool   // start over, removing a previous run's files from Dir
+	// From is a run directory whose released model the new run continues
+	// (W_0 is its W_T); DisjointRows declares that the new records share
+	// none with it. A resumed run uses the run it was started from.
+	From         string
+	DisjointRows bool
 }
 
 // Open prepares the run directory and returns the state for Run without its
@@ -57,7 +63,26 @@ func Open(o OpenOptions, cfg config.Config) (*State, error) {
 		if err := run.ReadJSON(d.Private(ConfigFile), &stored); err != nil {
 			return nil, fmt.Errorf("pipeline: the run's config: %w", err)
 		}
-		return &State{Dir: d, Config: stored, File: f}, nil
+		s := &State{Dir: d, Config: stored, File: f}
+		if s.From, err = released(f.From); err != nil {
+			return nil, err
+		}
+		return s, nil
+	}
+	if o.DisjointRows && o.From == "" {
+		return nil, fmt.Errorf("%w: --disjoint-rows needs --from", ErrFlags)
+	}
+	var from *From
+	if o.From != "" {
+		abs, err := filepath.Abs(o.From)
+		if err != nil {
+			return nil, fmt.Errorf("pipeline: --from %s: %w", o.From, err)
+		}
+		from = &From{Dir: abs, SharesRows: !o.DisjointRows}
+	}
+	rel, err := released(from) // before touching Dir: a bad --from changes nothing
+	if err != nil {
+		return nil, err
 	}
 	entries, err := os.ReadDir(o.Dir)
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
@@ -81,11 +106,24 @@ func Open(o OpenOptions, cfg config.Config) (*State, error) {
 	if err := run.WriteJSON(d.Private(ConfigFile), cfg, run.PrivateMode); err != nil {
 		return nil, err
 	}
-	f := &File{Version: StateVersion, Config: o.ConfigName}
+	f := &File{Version: StateVersion, Config: o.ConfigName, From: from}
 	if err := WriteState(statePath, f); err != nil {
 		return nil, err
 	}
-	return &State{Dir: d, Config: cfg, File: f}, nil
+	return &State{Dir: d, Config: cfg, File: f, From: rel}, nil
+}
+
+// released reads and checks the released model that f names (nil: none).
+func released(f *From) (*run.Released, error) {
+	if f == nil {
+		return nil, nil
+	}
+	rel, err := stepproof.ReadReleased(f.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("pipeline: continuing %s: %w", f.Dir, err)
+	}
+	rel.Parent.SharesRows = f.SharesRows
+	return rel, nil
 }
 
 // removeRun deletes what a run writes in root, and only that: --force must

@@ -72,9 +72,21 @@ type Record struct {
 // File is the state file: the config the run was started from (by name,
 // for the record) and one record per started stage, in order.
 type File struct {
-	Version int      `json:"version"`
-	Config  string   `json:"config"`
-	Stages  []Record `json:"stages"`
+	Version int    `json:"version"`
+	Config  string `json:"config"`
+	// From is the released run this run continues (zkdp pipeline --from):
+	// a resumed run trains from it again, and a simulated chain takes it
+	// on-chain first.
+	From   *From    `json:"from,omitempty"`
+	Stages []Record `json:"stages"`
+}
+
+// From names the run whose released model a pipeline run continues.
+type From struct {
+	Dir string `json:"dir"` // absolute
+	// SharesRows: the new run's records may include the earlier run's, so
+	// the accountant composes both (params.parent.shares_rows).
+	SharesRows bool `json:"shares_rows"`
 }
 
 // record returns the stage's record, adding it if missing.
@@ -148,6 +160,9 @@ type State struct {
 	// the pipeline made itself says so with Dev, and the summary then says
 	// that the run's proofs prove nothing to a third party.
 	Trust prover.KeyTrust
+	// From is the released model the run continues (File.From's, checked
+	// against its transcript's M_T); nil for a fresh run.
+	From *run.Released
 	// Workers is how many proofs are computed at once.
 	Workers int
 	// Fleet, if set, starts what proves the steps elsewhere (a prover fleet,

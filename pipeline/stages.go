@@ -117,7 +117,8 @@ func commitStage(_ context.Context, s *State) error {
 	return s.SetResult(CommitResult{ParamsHash: tr.ParamsHash, DatasetRoot: tr.DatasetRoot, SeedCommitment: tr.SeedCommitment})
 }
 
-// setupOf is the trainer's setup from the config and the fixed seeds.
+// setupOf is the trainer's setup from the config, the fixed seeds and the
+// released model the run continues, if any.
 func setupOf(s *State, secret run.Secret, src run.DataSource) (trainer.Setup, error) {
 	seed, err := commit.ParseHex(secret.Seed)
 	if err != nil {
@@ -128,7 +129,7 @@ func setupOf(s *State, secret run.Secret, src run.DataSource) (trainer.Setup, er
 		return trainer.Setup{}, err
 	}
 	return trainer.Setup{Dataset: ds, Training: s.Config.Training, Format: s.Config.FixedPoint, Seed: seed,
-		Source: &src}, nil
+		Source: &src, From: s.From}, nil
 }
 
 func readTranscript(d *run.Dir) (run.Transcript, error) {

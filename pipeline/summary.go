@@ -18,19 +18,26 @@ const SummaryFile = "summary.json"
 // Summary is what a finished pipeline run amounts to, from its files and
 // its state file.
 type Summary struct {
-	Dir           string  `json:"dir"`
-	Dataset       string  `json:"dataset"`
-	Model         string  `json:"model"`
-	RowBound      int     `json:"row_bound"` // the public bound N_pub on the training rows; the real count is private
-	Epsilon       float64 `json:"epsilon"`
-	Delta         float64 `json:"delta"`
-	Accountant    string  `json:"accountant"`
-	TestAccuracy  float64 `json:"test_accuracy"`
-	AuditReady    bool    `json:"audit_ready"`
-	BeaconSource  string  `json:"beacon_source"`
-	Steps         int     `json:"steps"`
-	StepsVerified int     `json:"steps_verified"`
-	Constraints   int     `json:"constraints"`
+	Dir          string  `json:"dir"`
+	Dataset      string  `json:"dataset"`
+	Model        string  `json:"model"`
+	RowBound     int     `json:"row_bound"` // the public bound N_pub on the training rows; the real count is private
+	Epsilon      float64 `json:"epsilon"`
+	Delta        float64 `json:"delta"`
+	Accountant   string  `json:"accountant"`
+	TestAccuracy float64 `json:"test_accuracy"`
+	// ParentRun is the run commitment of the run whose released model this
+	// run continues (--from), ParentRunID its id in the registry, and
+	// Lineage the composed guarantee of the records shared with it (nil
+	// with --disjoint-rows).
+	ParentRun     string                  `json:"parent_run_commitment,omitempty"`
+	ParentRunID   string                  `json:"parent_run_id,omitempty"`
+	Lineage       *trainer.LineagePrivacy `json:"lineage_privacy,omitempty"`
+	AuditReady    bool                    `json:"audit_ready"`
+	BeaconSource  string                  `json:"beacon_source"`
+	Steps         int                     `json:"steps"`
+	StepsVerified int                     `json:"steps_verified"`
+	Constraints   int                     `json:"constraints"`
 	// StepKeyTrust and InferenceKeyTrust say where the verifying keys'
 	// trust came from (prover.Trust): a development key proves nothing to a
 	// third party.
@@ -81,6 +88,7 @@ func Summarize(s *State) (Summary, error) {
 		Delta: rep.Delta, Accountant: rep.Privacy.Accountant, TestAccuracy: rep.TestAccuracy,
 		AuditReady: rep.AuditReady, BeaconSource: rep.BeaconSource, Steps: rep.Steps, StepsVerified: ver.Steps,
 		Constraints: ver.Constraints, StepKeyTrust: ver.KeyTrust, ProofSeconds: prove.ProofSeconds,
+		ParentRun: rep.ParentRun, Lineage: rep.Lineage,
 		VerifyingKeyBytes: fileSize(d.Public(stepproof.VerifyingKeyFile))}
 	var inf InferResult
 	if _, err := s.Result(StageInfer, &inf); err != nil {
@@ -100,6 +108,7 @@ func Summarize(s *State) (Summary, error) {
 		return Summary{}, err
 	}
 	sum.Chain, sum.Registry, sum.StepsAccepted, sum.Finalized, sum.RunsForDataset = ch.Chain, ch.Registry, ch.StepsAccepted, ch.Finalized, ch.RunsForDataset
+	sum.ParentRunID = ch.ParentRunID
 	sum.Transactions = append(append(sum.Transactions, reg.Transactions...), ch.Transactions...)
 	if r := s.File.Lookup(StageProve); r != nil {
 		sum.ProvingSeconds = r.Seconds
