@@ -270,8 +270,12 @@ func (cs *chainSession) parentOnChain(ctx context.Context, s *State, p run.Param
 		return id, err
 	}
 	if !cs.c.Simulated() {
-		return nil, fmt.Errorf("%w: take the parent run on-chain first (zkdp chain verify --run PARENT_DIR --rpc %s --registry %s) or continue a run finalized in this registry",
-			err, cs.c.Name, cs.reg.Address.Hex())
+		parentDir := "PARENT_DIR"
+		if s.File.From != nil {
+			parentDir = s.File.From.Dir
+		}
+		return nil, fmt.Errorf("%w: take the parent run on-chain first (zkdp chain verify --run %s --rpc %s --registry %s) or continue a run finalized in this registry",
+			err, parentDir, cs.c.Name, cs.reg.Address.Hex())
 	}
 	dirs, err := lineageDirs(s.File.From, p)
 	if err != nil {
