@@ -21,15 +21,7 @@ import (
 // trains and proves with it, and chain verify finds the registered run (its
 // beacon fixed on-chain) and takes it to a finalized model.
 func TestChainRegisterTrainProveVerifyOnGeth(t *testing.T) {
-	url := gethdev.Start(t)
-	key, _ := crypto.GenerateKey()
-	gethdev.Fund(t, url, crypto.PubkeyToAddress(key.PublicKey))
-	ks, pw := gethdev.KeystoreFile(t, key)
-	for k, v := range map[string]string{"ZKDP_TRAINING_STEPS": "2", "ZKDP_TRAINING_SAMPLING_RATE": "0.01",
-		"ZKDP_TRAINING_EPSILON": "0", "ZKDP_TRAINING_NOISE_MULTIPLIER": "2", "ZKDP_FIXED_POINT_LATTICE_BITS": "4",
-		"ZKDP_SEED": "3", "ZKDP_CHAIN_RPC": url, "ZKDP_CHAIN_KEYSTORE": ks, "ZKDP_CHAIN_PASSWORD_FILE": pw} {
-		t.Setenv(k, v)
-	}
+	gethRunEnv(t)
 	out, errs, code := execute(t, "chain", "register", "--config", "quickstart")
 	if code != 0 {
 		t.Fatalf("register: exit %d %s %s", code, out, errs)
@@ -60,15 +52,7 @@ func TestChainRegisterTrainProveVerifyOnGeth(t *testing.T) {
 // does the same in one command against that registry. Against a registry
 // without the parent, both refuse, naming the command that puts it there.
 func TestContinuedRunOnGeth(t *testing.T) {
-	url := gethdev.Start(t)
-	key, _ := crypto.GenerateKey()
-	gethdev.Fund(t, url, crypto.PubkeyToAddress(key.PublicKey))
-	ks, pw := gethdev.KeystoreFile(t, key)
-	for k, v := range map[string]string{"ZKDP_TRAINING_STEPS": "2", "ZKDP_TRAINING_SAMPLING_RATE": "0.01",
-		"ZKDP_TRAINING_EPSILON": "0", "ZKDP_TRAINING_NOISE_MULTIPLIER": "2", "ZKDP_FIXED_POINT_LATTICE_BITS": "4",
-		"ZKDP_SEED": "3", "ZKDP_CHAIN_RPC": url, "ZKDP_CHAIN_KEYSTORE": ks, "ZKDP_CHAIN_PASSWORD_FILE": pw} {
-		t.Setenv(k, v)
-	}
+	gethRunEnv(t)
 	beaconRe, registryRe := regexp.MustCompile(`beacon (0x[0-9a-f]{64})\n`), regexp.MustCompile(`--registry (0x[0-9a-fA-F]{40})`)
 	out, errs, code := execute(t, "chain", "register", "--config", "quickstart")
 	beacon, registry := beaconRe.FindStringSubmatch(out), registryRe.FindStringSubmatch(out)
@@ -130,4 +114,20 @@ func TestContinuedRunOnGeth(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &sum); err != nil || sum.ParentRunID != parentID[1] || !sum.Finalized || sum.StepsAccepted != 2 {
 		t.Fatalf("pipeline --from: %+v, %v", sum, err)
 	}
+}
+
+// gethRunEnv starts geth --dev with a funded keystore account and sets the
+// environment of a short quickstart run against it; it returns the RPC URL.
+func gethRunEnv(t *testing.T) string {
+	t.Helper()
+	url := gethdev.Start(t)
+	key, _ := crypto.GenerateKey()
+	gethdev.Fund(t, url, crypto.PubkeyToAddress(key.PublicKey))
+	ks, pw := gethdev.KeystoreFile(t, key)
+	for k, v := range map[string]string{"ZKDP_TRAINING_STEPS": "2", "ZKDP_TRAINING_SAMPLING_RATE": "0.01",
+		"ZKDP_TRAINING_EPSILON": "0", "ZKDP_TRAINING_NOISE_MULTIPLIER": "2", "ZKDP_FIXED_POINT_LATTICE_BITS": "4",
+		"ZKDP_SEED": "3", "ZKDP_CHAIN_RPC": url, "ZKDP_CHAIN_KEYSTORE": ks, "ZKDP_CHAIN_PASSWORD_FILE": pw} {
+		t.Setenv(k, v)
+	}
+	return url
 }

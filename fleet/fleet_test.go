@@ -108,6 +108,21 @@ func TestRunKeyFile(t *testing.T) {
 }
 
 // startServer runs an embedded server for one test.
+// collectorOnServer starts a server and a collector of run key k under cfg,
+// both closed with the test, and returns a minute's context for it.
+func collectorOnServer(t *testing.T, k RunKey, cfg Config) (context.Context, *nats.Conn, *Collector) {
+	t.Helper()
+	_, nc := startServer(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	t.Cleanup(cancel)
+	c, err := NewCollector(ctx, nc, k, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	return ctx, nc, c
+}
+
 func startServer(t testing.TB) (*Server, *nats.Conn) {
 	t.Helper()
 	s, err := Serve(ServerOptions{StoreDir: t.TempDir()})
@@ -259,16 +274,9 @@ func TestServeAndConnectErrors(t *testing.T) {
 // A tampered job is refused by the worker with a sealed refusal the
 // collector reads; a tampered result never reaches the job waiting for it.
 func TestTamperedJobAndResult(t *testing.T) {
-	_, nc := startServer(t)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
 	k := testKey(t)
 	cfg := Config{AckWait: time.Second, MaxDeliver: 2}
-	c, err := NewCollector(ctx, nc, k, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	ctx, nc, c := collectorOnServer(t, k, cfg)
 	w := &Worker{Config: cfg, Key: k, Keys: CachedKeys(&prover.KeyCache{Dir: t.TempDir()})}
 	go w.Run(ctx, nc)
 
@@ -319,15 +327,8 @@ func TestTamperedJobAndResult(t *testing.T) {
 // by JetStream after MaxDeliver; the collector turns the advisory into a
 // refusal of that step and removes the job, instead of waiting forever.
 func TestUnansweredJobIsRefused(t *testing.T) {
-	_, nc := startServer(t)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
 	k := testKey(t)
-	c, err := NewCollector(ctx, nc, k, Config{AckWait: 500 * time.Millisecond, MaxDeliver: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	ctx, _, c := collectorOnServer(t, k, Config{AckWait: 500 * time.Millisecond, MaxDeliver: 2})
 	cons, err := c.js.Consumer(ctx, JobsStream, consumerName(k.ID()))
 	if err != nil {
 		t.Fatal(err)
@@ -459,17 +460,10 @@ func squareWitness(t *testing.T) witness.Witness {
 // keeps it with in-progress acks: the job is delivered once and its proof
 // is kept, although one delivery is all a job may have.
 func TestSlowWorkerKeepsItsJob(t *testing.T) {
-	_, nc := startServer(t)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
 	ccs, pk, vk := squareKeys(t)
 	k := testKey(t)
 	cfg := Config{AckWait: time.Second, MaxDeliver: 1}
-	c, err := NewCollector(ctx, nc, k, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	ctx, nc, c := collectorOnServer(t, k, cfg)
 	var logs bytes.Buffer
 	var mu sync.Mutex
 	wcfg := cfg
@@ -518,15 +512,8 @@ func TestWorkerFetchesSharedKeys(t *testing.T) {
 		tamper bool
 	}{{"shared", false}, {"swapped in the store", true}} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, nc := startServer(t)
-			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-			defer cancel()
 			cfg := Config{AckWait: time.Second, MaxDeliver: 1, ShareKeys: true}
-			c, err := NewCollector(ctx, nc, k, cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer c.Close()
+			ctx, nc, c := collectorOnServer(t, k, cfg)
 			prove, err := c.Remote(stepproof.Circuit{Hash: "square", VK: vk, PK: pk})
 			if err != nil {
 				t.Fatal(err)
@@ -583,16 +570,9 @@ func TestWorkerWithOtherKeysRefuses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, nc := startServer(t)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
 	k := testKey(t)
 	cfg := Config{AckWait: time.Second, MaxDeliver: 1}
-	c, err := NewCollector(ctx, nc, k, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	ctx, nc, c := collectorOnServer(t, k, cfg)
 	w := &Worker{Config: cfg, Key: k,
 		Compile: func(string, []byte) (constraint.ConstraintSystem, string, error) { return ccs, "square", nil },
 		Keys: func(constraint.ConstraintSystem, string) (groth16.ProvingKey, groth16.VerifyingKey, error) {
