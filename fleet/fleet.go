@@ -151,7 +151,11 @@ func connectHint(c Config, err error) string {
 		return " (the server's certificate does not name the host of queue.url)"
 	case errors.Is(err, nats.ErrSecureConnWanted):
 		return " (the server does not offer TLS: use nats:// without queue.tls_*, or enable TLS on the server)"
-	case strings.Contains(msg, "remote error: tls"):
+	case strings.Contains(msg, "remote error: tls") || strings.Contains(msg, "after TLS handshake"):
+		// Under TLS 1.3 the server checks the client's certificate after
+		// the client's side of the handshake: its refusal arrives as an
+		// alert, or, racing the client's first write, as a closed
+		// connection.
 		if c.TLSCert == "" {
 			return " (the server wants a client certificate: set queue.tls_cert and queue.tls_key)"
 		}
