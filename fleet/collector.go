@@ -243,6 +243,9 @@ func (c *Collector) receive(m jetstream.Msg) {
 		c.log.Error("result rejected: its job is not its subject's", "subject", m.Subject(), "job", r.Job)
 		return
 	}
+	if md, err := m.Metadata(); err == nil {
+		r.resultSeq = md.Sequence.Stream
+	}
 	c.dispatch(r)
 }
 
@@ -346,8 +349,12 @@ func (c *Collector) prove(ctx context.Context, tmpl job, circ stepproof.Circuit,
 		}
 		// A result read is never read again, by this collector or a
 		// restarted one: a stale refusal must not cost a later attempt.
-		if err := c.results.Purge(ctx, jetstream.WithPurgeSubject(resultSubject(c.run, name))); err != nil {
-			c.log.Warn("purging a result", "job", name, "err", err)
+		// Only it and those before it go: a valid proof published just
+		// after a forged one may not have reached this collector yet.
+		if r.resultSeq != 0 {
+			if err := c.results.Purge(ctx, jetstream.WithPurgeSubject(resultSubject(c.run, name)), jetstream.WithPurgeSequence(r.resultSeq+1)); err != nil {
+				c.log.Warn("purging a result", "job", name, "err", err)
+			}
 		}
 		proof, err := c.check(r, circ, pub)
 		if err == nil {

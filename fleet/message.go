@@ -38,6 +38,8 @@ type result struct {
 	// seq is, in a refusal the collector makes up for a job message that
 	// can no longer be answered, that message's stream sequence.
 	seq uint64
+	// resultSeq is a received result's sequence in the results stream.
+	resultSeq uint64
 }
 
 func encode(v any) ([]byte, error) {
