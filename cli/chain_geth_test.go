@@ -32,12 +32,7 @@ func TestChainRegisterTrainProveVerifyOnGeth(t *testing.T) {
 		t.Fatalf("no beacon or registry in %q", out)
 	}
 	dir := filepath.Join(t.TempDir(), "run")
-	if _, errs, code := execute(t, "train", "--config", "quickstart", "--out", dir, "--beacon", beacon[1], "--log-level", "warn"); code != 0 {
-		t.Fatalf("train: %s", errs)
-	}
-	if out, errs, code := execute(t, "prove", "--run", dir, "--log-level", "warn"); code != 0 {
-		t.Fatalf("prove: exit %d %s %s", code, out, errs)
-	}
+	trainAndProve(t, dir, "--beacon", beacon[1])
 	out, errs, code = execute(t, "chain", "verify", "--run", dir, "--registry", registry[1], "--dev-keys")
 	if code != 0 || !strings.Contains(out, "2/2 steps accepted, finalized true, beacon fixed on-chain") || strings.Contains(out, "registerRunWithBeacon") {
 		t.Fatalf("chain verify: exit %d %s %s", code, out, errs)
@@ -60,12 +55,7 @@ func TestContinuedRunOnGeth(t *testing.T) {
 		t.Fatalf("register: exit %d %s %s", code, out, errs)
 	}
 	parent := filepath.Join(t.TempDir(), "parent")
-	if _, errs, code := execute(t, "train", "--config", "quickstart", "--out", parent, "--beacon", beacon[1], "--log-level", "warn"); code != 0 {
-		t.Fatalf("train: %s", errs)
-	}
-	if out, errs, code := execute(t, "prove", "--run", parent, "--log-level", "warn"); code != 0 {
-		t.Fatalf("prove: exit %d %s %s", code, out, errs)
-	}
+	trainAndProve(t, parent, "--beacon", beacon[1])
 	out, errs, code = execute(t, "chain", "verify", "--run", parent, "--registry", registry[1], "--dev-keys")
 	parentID := regexp.MustCompile(`run (0x[0-9a-f]+)`).FindStringSubmatch(out)
 	if code != 0 || !strings.Contains(out, "finalized true") || parentID == nil {
@@ -91,12 +81,7 @@ func TestContinuedRunOnGeth(t *testing.T) {
 		t.Fatalf("register --from: exit %d %s %s", code, out, errs)
 	}
 	child := filepath.Join(t.TempDir(), "child")
-	if _, errs, code := execute(t, "train", "--config", "quickstart", "--out", child, "--beacon", beacon[1], "--from", parent, "--log-level", "warn"); code != 0 {
-		t.Fatalf("train --from: %s", errs)
-	}
-	if out, errs, code := execute(t, "prove", "--run", child, "--log-level", "warn"); code != 0 {
-		t.Fatalf("prove: exit %d %s %s", code, out, errs)
-	}
+	trainAndProve(t, child, "--beacon", beacon[1], "--from", parent)
 	out, errs, code = execute(t, "chain", "verify", "--run", child, "--registry", registry[1], "--dev-keys")
 	if code != 0 || !strings.Contains(out, "2/2 steps accepted, finalized true, beacon fixed on-chain") ||
 		!strings.Contains(out, "continues the finalized model of run "+parentID[1]) {
@@ -130,4 +115,17 @@ func gethRunEnv(t *testing.T) string {
 		t.Setenv(k, v)
 	}
 	return url
+}
+
+// trainAndProve trains the quickstart config into dir with the extra train
+// flags and proves it, failing the test on either.
+func trainAndProve(t *testing.T, dir string, trainFlags ...string) {
+	t.Helper()
+	args := append([]string{"train", "--config", "quickstart", "--out", dir, "--log-level", "warn"}, trainFlags...)
+	if _, errs, code := execute(t, args...); code != 0 {
+		t.Fatalf("train: %s", errs)
+	}
+	if out, errs, code := execute(t, "prove", "--run", dir, "--log-level", "warn"); code != 0 {
+		t.Fatalf("prove: exit %d %s %s", code, out, errs)
+	}
 }

@@ -342,13 +342,14 @@ func Prove(ctx context.Context, dir string, opts Options) (prover.Summary, error
 		return prover.Summary{}, err
 	}
 	jobs := make([]prover.Job, p.Steps)
+	table := dataset.Table() // the same for every step
 	for t := range p.Steps {
 		jobs[t] = prover.Job{
 			Name: fmt.Sprintf("step-%05d", t),
 			Path: ProofPath(d, t),
 			Witness: func() (witness.Witness, error) {
 				in := step.Input{ParamsHash: pub.ParamsHash, DatasetRoot: pub.DatasetRoot, Beacon: pub.Beacon, Seed: seed, Step: t,
-					Before: weights[t], After: weights[t+1], Dataset: dataset.Table(), DatasetSalt: dataset.Salt, InitialModel: pub.Models[0]}
+					Before: weights[t], After: weights[t+1], Dataset: table, DatasetSalt: dataset.Salt, InitialModel: pub.Models[0]}
 				for _, i := range batches[t].Indices {
 					x, label, flag := q.Slot(i) // a padding row of the bound opens with flag 0
 					in.Rows, in.Labels, in.Reals = append(in.Rows, x), append(in.Labels, label), append(in.Reals, flag)

@@ -65,6 +65,26 @@ type stepCase struct {
 	batch, features int
 }
 
+// newStepCase is a step case of params p with random weights (normal, of
+// scale weightScale) and noise, and no examples yet.
+func newStepCase(rng *rand.Rand, widths []int, p fixedpoint.StepParams, weightScale float64) stepCase {
+	c := stepCase{widths: widths, params: p}
+	for range fixedpoint.NumParams(widths) {
+		c.w = append(c.w, int64(rng.NormFloat64()*weightScale*float64(p.One())))
+		c.noise = append(c.noise, int64(rng.NormFloat64()*3000))
+	}
+	return c
+}
+
+// randomRow is a row of n features uniform in [-1, 1).
+func randomRow(rng *rand.Rand, f fixedpoint.Format, n int) []int64 {
+	x := make([]int64, n)
+	for j := range x {
+		x[j] = int64((rng.Float64()*2 - 1) * float64(f.One()))
+	}
+	return x
+}
+
 func randomStep(t *testing.T, rng *rand.Rand, widths []int, batch int, weightScale float64) stepCase {
 	t.Helper()
 	f := fixedpoint.DefaultFormat()
@@ -72,18 +92,10 @@ func randomStep(t *testing.T, rng *rand.Rand, widths []int, batch int, weightSca
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := stepCase{widths: widths, params: p}
-	n := fixedpoint.NumParams(widths)
-	for range n {
-		c.w = append(c.w, int64(rng.NormFloat64()*weightScale*float64(f.One())))
-		c.noise = append(c.noise, int64(rng.NormFloat64()*3000))
-	}
+	c := newStepCase(rng, widths, p, weightScale)
 	k := widths[len(widths)-1]
 	for b := range batch {
-		x := make([]int64, widths[0])
-		for j := range x {
-			x[j] = int64((rng.Float64()*2 - 1) * float64(f.One()))
-		}
+		x := randomRow(rng, f, widths[0])
 		y := make([]int64, k)
 		y[rng.IntN(k)] = 1
 		c.xs, c.ys = append(c.xs, x), append(c.ys, y)

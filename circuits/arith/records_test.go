@@ -44,19 +44,11 @@ func randomRecords(t *testing.T, rng *rand.Rand, widths []int, records, rows int
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := stepCase{widths: widths, params: p}
-	n := fixedpoint.NumParams(widths)
-	for range n {
-		c.w = append(c.w, int64(rng.NormFloat64()*weightScale*float64(f.One())))
-		c.noise = append(c.noise, int64(rng.NormFloat64()*3000))
-	}
+	c := newStepCase(rng, widths, p, weightScale)
 	k := widths[len(widths)-1]
 	for b := range records {
 		for l := range rows {
-			x := make([]int64, widths[0])
-			for j := range x {
-				x[j] = int64((rng.Float64()*2 - 1) * float64(f.One()))
-			}
+			x := randomRow(rng, f, widths[0])
 			y := make([]int64, k)
 			if l < rows-1 {
 				y[rng.IntN(k)] = 1
